@@ -1,0 +1,91 @@
+# logmash - see README.md. `make demo` and `make test` set up a fresh
+# Debian 12 machine themselves (apt-get as root, else they print the command).
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+DATADIR = $(PREFIX)/share/logmash
+SYSTEMDDIR = $(PREFIX)/lib/systemd/system
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS = lua5.4 libcurl ncursesw
+PYTHON ?= /usr/bin/python3
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+
+# Debian packages the build, the tests and the demo need.
+DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev \
+               libncurses-dev libjsmn-dev libcmocka-dev python3 python3-pytest tmux curl
+
+SRC = $(wildcard src/*.c) $(wildcard ui/*.c)
+OBJ = $(SRC:.c=.o)
+LIB_OBJ = $(filter-out src/main.o,$(OBJ))
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:.c=)
+
+.PHONY: all deps test unit integration demo bench install uninstall clean asan
+
+all: logmash
+
+logmash: $(OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+%.o: %.c $(wildcard src/*.h) $(wildcard ui/*.h)
+	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
+
+tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+deps:
+	@sh tests/install-deps.sh $(DEB_PACKAGES)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
+
+integration: logmash
+	$(PYTHON) -m pytest -q tests/integration
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+demo: deps
+	$(MAKE) all
+	sh tests/demo.sh
+
+bench: deps
+	$(MAKE) all
+	sh tests/bench.sh
+
+# The same binary with AddressSanitizer and UBSan, through the same tests.
+asan:
+	$(MAKE) clean
+	$(MAKE) all unit CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	$(MAKE) integration
+	$(MAKE) clean
+
+install: logmash
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/scripts \
+		$(DESTDIR)$(SYSTEMDDIR)
+	install -m 755 logmash $(DESTDIR)$(BINDIR)/logmash
+	install -m 644 packaging/logmash.1 $(DESTDIR)$(MANDIR)/logmash.1
+	install -m 644 scripts/*.lua $(DESTDIR)$(DATADIR)/scripts/
+	install -m 644 packaging/config.lua $(DESTDIR)$(DATADIR)/config.lua.example
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/logmash.service > $(DESTDIR)$(SYSTEMDDIR)/logmash.service
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/logmash.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/logmash $(DESTDIR)$(MANDIR)/logmash.1 \
+		$(DESTDIR)$(SYSTEMDDIR)/logmash.service
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -f logmash src/*.o ui/*.o $(UNIT_BIN)
+	rm -rf tests/integration/__pycache__ .pytest_cache tests/.pytest_cache

@@ -1,0 +1,128 @@
+/* encoder.c - record to JSON request body. */
+#include "encoder.h"
+
+#include <stdint.h>
+
+/* 1 for the ASCII bytes that cannot be copied as they are. */
+static const uint8_t needs_escape[128] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+size_t utf8_sequence(const unsigned char *s, size_t n, size_t *skip)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
+	size_t need;
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 3;
+		if (c == 0xE0)
+			lo = 0xA0; /* overlong */
+		else if (c == 0xED)
+			hi = 0x9F; /* UTF-16 surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 4;
+		if (c == 0xF0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xF4)
+			hi = 0x8F; /* above U+10FFFF */
+	} else {
+		*skip = 1;
+		return 0;
+	}
+	size_t i = 1;
+	for (; i < need && i < n; i++) {
+		unsigned char x = s[i];
+		if (i == 1 ? (x < lo || x > hi) : (x < 0x80 || x > 0xBF))
+			break;
+	}
+	if (i == need)
+		return need;
+	*skip = i;
+	return 0;
+}
+
+static void escape_ascii(struct buf *out, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[6] = {'\\', 0, 0, 0, 0, 0};
+	size_t n = 2;
+	switch (c) {
+	case '"': e[1] = '"'; break;
+	case '\\': e[1] = '\\'; break;
+	case '\n': e[1] = 'n'; break;
+	case '\r': e[1] = 'r'; break;
+	case '\t': e[1] = 't'; break;
+	case '\b': e[1] = 'b'; break;
+	case '\f': e[1] = 'f'; break;
+	default:
+		e[1] = 'u', e[2] = '0', e[3] = '0';
+		e[4] = hex[c >> 4], e[5] = hex[c & 15];
+		n = 6;
+	}
+	buf_append(out, e, n);
+}
+
+void encode_string(struct buf *out, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+	buf_reserve(out, n + 2);
+	out->data[out->len++] = '"';
+	while (i < n) {
+		unsigned char c = s[i];
+		if (c < 0x80 && !needs_escape[c]) {
+			i++;
+			continue;
+		}
+		buf_append(out, s + run, i - run);
+		if (c < 0x80) {
+			escape_ascii(out, c);
+			i++;
+		} else {
+			size_t skip, len = utf8_sequence(s + i, n - i, &skip);
+			if (len) {
+				buf_append(out, s + i, len);
+				i += len;
+			} else {
+				buf_append(out, "\xEF\xBF\xBD", 3); /* U+FFFD */
+				i += skip;
+			}
+		}
+		run = i;
+	}
+	buf_append(out, s + run, i - run);
+	buf_putc(out, '"');
+}
+
+void encode_body(struct buf *out, const struct record *r)
+{
+	buf_append(out, "{\"message\":", 11);
+	encode_string(out, r->message, r->message_len);
+	if (r->n_items) {
+		buf_append(out, ",\"items\":{", 10);
+		for (size_t i = 0; i < r->n_items; i++) {
+			if (i)
+				buf_putc(out, ',');
+			encode_string(out, r->items[i].key, r->items[i].key_len);
+			buf_putc(out, ':');
+			encode_string(out, r->items[i].val, r->items[i].val_len);
+		}
+		buf_putc(out, '}');
+	}
+	const char *level = level_name(r->level);
+	if (level) {
+		buf_append(out, ",\"level\":\"", 10);
+		buf_puts(out, level);
+		buf_putc(out, '"');
+	}
+	buf_putc(out, '}');
+}

@@ -1,0 +1,100 @@
+/* errlog.c - merged, rate-limited error reports. */
+#include "errlog.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static struct {
+	struct errlog_entry ring[ERRLOG_KEEP];
+	size_t head; /* next slot to fill */
+	size_t n;
+	int to_stderr;
+} g;
+
+void errlog_init(int to_stderr)
+{
+	memset(&g, 0, sizeof g);
+	g.to_stderr = to_stderr;
+}
+
+const char *errkind_name(enum errkind k)
+{
+	switch (k) {
+	case ERR_HTTP: return "http";
+	case ERR_NETWORK: return "network";
+	case ERR_SCRIPT: return "script";
+	case ERR_INPUT: return "input";
+	case ERR_AUTH: return "auth";
+	}
+	return "error";
+}
+
+static void print_entry(struct errlog_entry *e, double now)
+{
+	uint64_t more = e->count - e->printed_count;
+	if (e->printed_count == 0)
+		fprintf(stderr, "logmash: %s: %s\n", errkind_name(e->kind), e->text);
+	else
+		fprintf(stderr, "logmash: %s: %s (repeated %" PRIu64 " more times)\n",
+			errkind_name(e->kind), e->text, more);
+	e->printed = now;
+	e->printed_count = e->count;
+}
+
+void errlog_add(enum errkind kind, const char *fmt, ...)
+{
+	char text[ERRLOG_TEXT];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	double now = now_wall();
+
+	for (size_t i = 0; i < g.n; i++) {
+		struct errlog_entry *e = &g.ring[(g.head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
+		if (e->kind == kind && strcmp(e->text, text) == 0) {
+			e->count++;
+			e->last = now;
+			if (g.to_stderr && now - e->printed >= ERRLOG_REPEAT_SECONDS)
+				print_entry(e, now);
+			return;
+		}
+	}
+	struct errlog_entry *e = &g.ring[g.head];
+	if (g.to_stderr && g.n == ERRLOG_KEEP && e->count > e->printed_count)
+		print_entry(e, now); /* about to forget it: say its count first */
+	memset(e, 0, sizeof *e);
+	e->kind = kind;
+	memcpy(e->text, text, sizeof text);
+	e->count = 1;
+	e->first = e->last = now;
+	g.head = (g.head + 1) % ERRLOG_KEEP;
+	if (g.n < ERRLOG_KEEP)
+		g.n++;
+	if (g.to_stderr)
+		print_entry(e, now);
+}
+
+void errlog_flush(void)
+{
+	if (!g.to_stderr)
+		return;
+	double now = now_wall();
+	for (size_t i = 0; i < g.n; i++) {
+		struct errlog_entry *e = &g.ring[(g.head + ERRLOG_KEEP - g.n + i) % ERRLOG_KEEP];
+		if (e->count > e->printed_count)
+			print_entry(e, now);
+	}
+}
+
+size_t errlog_entries(const struct errlog_entry **out, size_t max)
+{
+	size_t n = g.n < max ? g.n : max;
+	for (size_t i = 0; i < n; i++)
+		out[i] = &g.ring[(g.head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
+	return n;
+}

@@ -1,0 +1,44 @@
+/* errlog.h - the operator's view of what went wrong.
+ *
+ * Every error the pipeline meets (an HTTP answer, a network failure, a
+ * script error, an unreadable input) is reported here once. Identical
+ * reports are merged and counted, so a million repeats of one script error
+ * cost a counter, not a million lines: stderr gets the first occurrence,
+ * then a reminder with the count at most every ERRLOG_REPEAT_SECONDS.
+ * The latest distinct errors are kept in a ring for the dashboard. */
+#ifndef LOGMASH_ERRLOG_H
+#define LOGMASH_ERRLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ERRLOG_KEEP 64
+#define ERRLOG_TEXT 512
+#define ERRLOG_REPEAT_SECONDS 10
+
+enum errkind { ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT, ERR_AUTH };
+
+struct errlog_entry {
+	enum errkind kind;
+	char text[ERRLOG_TEXT];
+	uint64_t count;
+	double first, last; /* wall clock */
+	double printed;     /* when stderr last heard of it */
+	uint64_t printed_count;
+};
+
+/* to_stderr: print reports as they come (headless). */
+void errlog_init(int to_stderr);
+
+void errlog_add(enum errkind kind, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Prints the repeat counts stderr has not heard yet (at exit). */
+void errlog_flush(void);
+
+/* The entries, newest first; returns how many (at most ERRLOG_KEEP). */
+size_t errlog_entries(const struct errlog_entry **out, size_t max);
+
+const char *errkind_name(enum errkind k);
+
+#endif

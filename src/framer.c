@@ -1,0 +1,132 @@
+/* framer.c - byte stream to lines. */
+#include "framer.h"
+
+#include <string.h>
+
+void framer_init(struct framer *f, size_t max_line)
+{
+	memset(f, 0, sizeof *f);
+	f->max_line = max_line ? max_line : 1;
+}
+
+void framer_free(struct framer *f)
+{
+	buf_free(&f->partial);
+}
+
+void framer_feed(struct framer *f, const char *data, size_t len)
+{
+	f->data = data;
+	f->len = len;
+	f->pos = 0;
+}
+
+void framer_finish(struct framer *f)
+{
+	f->eof = 1;
+}
+
+size_t utf8_cut(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	size_t cut = max;
+	/* s[cut] is the first byte dropped: back off while it continues a
+	 * sequence, at most 3 bytes (the longest sequence is 4). */
+	for (int i = 0; i < 3 && cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; i++)
+		cut--;
+	if (((unsigned char)s[cut] & 0xC0) == 0x80)
+		cut = max; /* not UTF-8 anyway: cut where asked */
+	return cut;
+}
+
+/* Adds seg to the pending partial line, keeping at most max_line bytes. */
+static void partial_add(struct framer *f, const char *seg, size_t n)
+{
+	f->partial_full += n;
+	if (f->discarding)
+		return;
+	size_t room = f->max_line - f->partial.len;
+	if (n > room) {
+		/* Cut at a character boundary of this segment when it has one. */
+		n = room ? utf8_cut(seg, n, room) : 0;
+		f->discarding = 1;
+	}
+	buf_append(&f->partial, seg, n);
+}
+
+static void strip_cr(struct frame *fr)
+{
+	if (!fr->truncated && fr->len && fr->line[fr->len - 1] == '\r') {
+		fr->len--;
+		fr->full_len--;
+	}
+}
+
+/* The partial line was handed out: start the next one empty. */
+static void partial_reset(struct framer *f)
+{
+	buf_clear(&f->partial);
+	f->partial_full = 0;
+	f->discarding = 0;
+	f->partial_done = 0;
+}
+
+int framer_next(struct framer *f, struct frame *out)
+{
+	if (f->partial_done)
+		partial_reset(f);
+	while (f->pos < f->len) {
+		const char *start = f->data + f->pos;
+		size_t rest = f->len - f->pos;
+		const char *nl = memchr(start, '\n', rest);
+		if (!nl) {
+			partial_add(f, start, rest);
+			f->pos = f->len;
+			f->offset += rest;
+			break;
+		}
+		size_t seg = (size_t)(nl - start);
+		f->pos += seg + 1;
+		f->offset += seg + 1;
+		f->line_no++;
+		memset(out, 0, sizeof *out);
+		out->number = f->line_no;
+		out->end_offset = f->offset;
+		if (f->partial.len == 0 && !f->discarding) {
+			/* The whole line is in this chunk: hand it out in place. */
+			out->line = start;
+			out->full_len = seg;
+			out->len = utf8_cut(start, seg, f->max_line);
+			out->truncated = out->len < seg;
+		} else {
+			partial_add(f, start, seg);
+			out->line = f->partial.data;
+			out->len = f->partial.len;
+			out->full_len = f->partial_full;
+			out->truncated = f->discarding;
+			f->partial_done = 1;
+		}
+		strip_cr(out);
+		if (out->len == 0 && !out->truncated) {
+			if (f->partial_done)
+				partial_reset(f);
+			continue; /* empty line */
+		}
+		return 1;
+	}
+	if (f->eof && (f->partial.len || f->discarding) && !f->partial_done) {
+		f->line_no++;
+		memset(out, 0, sizeof *out);
+		out->number = f->line_no;
+		out->end_offset = f->offset;
+		out->line = f->partial.data;
+		out->len = f->partial.len;
+		out->full_len = f->partial_full;
+		out->truncated = f->discarding;
+		f->partial_done = 1;
+		strip_cr(out);
+		return out->len > 0 || out->truncated;
+	}
+	return 0;
+}

@@ -1,0 +1,262 @@
+/* main.c - set-up, the event loop, shutdown and the exit code.
+ *
+ * One loop drives everything: it reads input while the queue has room,
+ * lets the sender start and settle requests, and sleeps in one wait on
+ * the network, the input and a signalfd. Signals are never handled
+ * asynchronously: the first SIGINT/SIGTERM stops reading and drains what
+ * was read for up to --drain-timeout seconds; a second one exits at once. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "errlog.h"
+#include "input.h"
+#include "options.h"
+#include "pipeline.h"
+#include "queue.h"
+#include "script.h"
+#include "sender.h"
+#include "stats.h"
+#include "util.h"
+
+#define QUEUE_MAX_LOGS 8192
+#define QUEUE_MAX_BYTES (32u << 20)
+#define LINES_PER_TURN 512 /* between two looks at the network */
+
+struct app {
+	struct options o;
+	struct stats st;
+	struct input in;
+	struct queue q;
+	struct pipeline pl;
+	struct script_chain *chain;
+	struct sender *snd;
+	int sigfd;
+	int stopping;   /* a first signal came: drain, then exit */
+	int forced;     /* a second signal came: exit now */
+	int input_done;
+	int64_t drain_deadline;
+};
+
+static void on_script_error(void *ctx, const char *msg)
+{
+	struct app *a = ctx;
+	a->st.script_errors++;
+	errlog_add(ERR_SCRIPT, "%s", msg);
+}
+
+static int setup_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		die(EXIT_USAGE, "cannot block signals: %s", strerror(errno));
+	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		die(EXIT_USAGE, "cannot create a signalfd: %s", strerror(errno));
+	struct sigaction sa = {.sa_handler = SIG_IGN};
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		die(EXIT_USAGE, "cannot ignore SIGPIPE: %s", strerror(errno));
+	return fd;
+}
+
+static void read_signals(struct app *a)
+{
+	struct signalfd_siginfo si;
+	while (read(a->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGHUP) {
+			errlog_add(ERR_INPUT, "SIGHUP ignored: reloading scripts is not supported "
+				   "in this version; restart logmash instead");
+			continue;
+		}
+		if (a->stopping) {
+			a->forced = 1;
+			continue;
+		}
+		a->stopping = 1;
+		a->drain_deadline = now_mono_ms() + (int64_t)(a->o.drain_timeout * 1000);
+		if (!a->o.dry_run)
+			fprintf(stderr, "logmash: stopping: sending what was read (up to %gs; "
+				"signal again to exit now)\n", a->o.drain_timeout);
+	}
+}
+
+/* Reads and processes lines until the queue fills, the input waits, or
+ * the turn's share is done. Returns 1 when more is ready right away. */
+static int pump_input(struct app *a)
+{
+	for (int i = 0; i < LINES_PER_TURN; i++) {
+		if (a->snd && queue_full(&a->q))
+			return 0;
+		if (a->pl.out_failed) {
+			a->input_done = 1;
+			return 0;
+		}
+		struct frame fr;
+		const struct source *src;
+		switch (input_next(&a->in, &fr, &src)) {
+		case INPUT_LINE:
+			pipeline_process(&a->pl, &fr, src);
+			break;
+		case INPUT_WAIT:
+			return 0;
+		case INPUT_END:
+			a->input_done = 1;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int finished(struct app *a)
+{
+	if (a->forced)
+		return 1;
+	if (a->snd && a->st.auth_failed && sender_active(a->snd) == 0)
+		return 1;
+	int reading_over = a->input_done || a->stopping;
+	int sending_over = !a->snd || (a->q.n == 0 && sender_holding(a->snd) == 0);
+	if (reading_over && sending_over)
+		return 1;
+	return a->stopping && now_mono_ms() >= a->drain_deadline;
+}
+
+static void run(struct app *a)
+{
+	while (!finished(a)) {
+		int more = 0;
+		if (!a->stopping && !a->input_done)
+			more = pump_input(a);
+		if (a->snd)
+			sender_step(a->snd);
+		if (finished(a))
+			break;
+
+		struct curl_waitfd fds[2];
+		unsigned n = 0;
+		fds[n++] = (struct curl_waitfd){.fd = a->sigfd, .events = CURL_WAIT_POLLIN};
+		int in_fd = input_poll_fd(&a->in);
+		int can_read = !a->stopping && !a->input_done && !(a->snd && queue_full(&a->q));
+		if (in_fd >= 0 && can_read)
+			fds[n++] = (struct curl_waitfd){.fd = in_fd, .events = CURL_WAIT_POLLIN};
+		long timeout = 1000;
+		if (more || (can_read && in_fd < 0))
+			timeout = 0; /* a regular file is always ready */
+		if (a->snd) {
+			long t = sender_timeout_ms(a->snd);
+			if (t < timeout)
+				timeout = t;
+		}
+		if (a->stopping) {
+			int64_t left = a->drain_deadline - now_mono_ms();
+			if (left < timeout)
+				timeout = left < 0 ? 0 : (long)left;
+		}
+		if (a->snd) {
+			if (sender_wait(a->snd, fds, n, (int)timeout) != 0)
+				break;
+		} else if (timeout > 0 || n > 1) {
+			struct pollfd p[2];
+			for (unsigned i = 0; i < n; i++)
+				p[i] = (struct pollfd){.fd = fds[i].fd, .events = POLLIN};
+			if (poll(p, n, (int)timeout) < 0 && errno != EINTR)
+				die(EXIT_UNDELIVERED, "poll failed: %s", strerror(errno));
+		}
+		read_signals(a);
+	}
+	if (a->o.dry_run)
+		pipeline_flush(&a->pl);
+}
+
+static int exit_code(const struct app *a)
+{
+	if (a->st.auth_failed)
+		return EXIT_AUTH;
+	if (a->st.input_errors || a->pl.out_failed)
+		return EXIT_UNDELIVERED;
+	if (!a->o.dry_run && (a->st.failed || stats_undelivered(&a->st)))
+		return EXIT_UNDELIVERED;
+	return EXIT_DELIVERED;
+}
+
+int main(int argc, char **argv)
+{
+	struct app a;
+	memset(&a, 0, sizeof a);
+	options_parse(&a.o, argc, argv);
+	errlog_init(1);
+
+	if (a.o.n_scripts) {
+		struct script_opts so = {
+			.specs = a.o.scripts,
+			.n = a.o.n_scripts,
+			.memory_limit = a.o.script_memory,
+			.unsafe = a.o.unsafe_scripts,
+			.on_error = on_script_error,
+			.ctx = &a,
+		};
+		struct buf err = {0};
+		a.chain = script_chain_load(&so, &err);
+		if (!a.chain)
+			die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
+	}
+
+	if (!a.o.dry_run) {
+		CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+		if (rc != CURLE_OK)
+			die(EXIT_USAGE, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
+		struct buf endpoint = {0};
+		buf_printf(&endpoint, "%s/%s/logs", a.o.url, a.o.api_version);
+		queue_init(&a.q, QUEUE_MAX_LOGS, QUEUE_MAX_BYTES);
+		struct sender_opts so = {
+			.endpoint = buf_cstr(&endpoint),
+			.token = a.o.token,
+			.project_id = a.o.project_id,
+			.max_in_flight = a.o.max_in_flight,
+			.max_retries = a.o.max_retries,
+			.timeout_ms = (long)(a.o.timeout * 1000),
+			.connect_timeout_ms = (long)(a.o.connect_timeout * 1000),
+		};
+		a.snd = sender_new(&so, &a.q, &a.st);
+		buf_free(&endpoint);
+		if (!a.snd)
+			die(EXIT_USAGE, "cannot start sending");
+	}
+
+	a.sigfd = setup_signals();
+	pipeline_init(&a.pl, a.chain, &a.st, a.snd ? &a.q : NULL);
+	input_open(&a.in, a.o.inputs, a.o.n_inputs, a.o.max_line_bytes, &a.st);
+	run(&a);
+
+	if (a.snd) {
+		a.st.queued = a.q.n;
+		a.st.in_flight = sender_active(a.snd);
+	}
+	errlog_flush();
+	stats_print_summary(&a.st, stderr, a.o.dry_run);
+	int code = exit_code(&a);
+	if (code == EXIT_AUTH)
+		fprintf(stderr, "logmash: the API refused the credentials: %llu logs were not sent\n",
+			(unsigned long long)stats_undelivered(&a.st));
+
+	input_close(&a.in);
+	pipeline_free(&a.pl);
+	sender_free(a.snd);
+	if (!a.o.dry_run) {
+		queue_free(&a.q);
+		curl_global_cleanup();
+	}
+	script_chain_free(a.chain);
+	close(a.sigfd);
+	options_free(&a.o);
+	return code;
+}

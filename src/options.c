@@ -1,0 +1,507 @@
+/* options.c - command line, config file and environment. */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "util.h"
+
+static const char usage_text[] =
+"Usage: logmash [OPTION]... [INPUT]...\n"
+"Ship log lines to the CodeMash Logs API through Lua filter and enrich scripts.\n"
+"\n"
+"INPUT is a file path, or - for standard input (the default when no input\n"
+"is given). Each input is read to its end; every line is one log.\n"
+"\n"
+"API:\n"
+"      --url URL              API base URL (default https://api.codemash.io)\n"
+"      --api-version V        API version in the path (default v1)\n"
+"      --project-id ID        CodeMash project id (or CODEMASH_PROJECT_ID)\n"
+"      --token-file FILE      read the API token from FILE (or set CODEMASH_TOKEN;\n"
+"                             the token is never taken as an argument)\n"
+"Scripts (run in the order given):\n"
+"  -f, --filter FILE          Lua script defining filter(log); false/nil drops\n"
+"  -e, --enrich FILE          Lua script defining enrich(log); edits the log\n"
+"      --script-memory SIZE   memory limit of the Lua state (default 64M)\n"
+"      --unsafe-scripts       lift the sandbox (os.execute, io.popen, C modules)\n"
+"Input:\n"
+"      --max-line-bytes SIZE  cut longer lines there (default 1M)\n"
+"Sending:\n"
+"      --max-in-flight N      requests under way at once (default 64)\n"
+"      --max-retries N        retries of a transient failure before giving up\n"
+"                             (default -1: retry until it succeeds)\n"
+"      --timeout SECS         whole-request timeout (default 30)\n"
+"      --connect-timeout SECS connection timeout (default 10)\n"
+"      --drain-timeout SECS   on SIGINT/SIGTERM, time to finish sending what\n"
+"                             was read (default 10)\n"
+"      --dry-run              write each request body as a JSON line to stdout\n"
+"                             and send nothing\n"
+"General:\n"
+"  -c, --config FILE          Lua config file; options given here override it\n"
+"  -h, --help                 show this help and exit\n"
+"  -V, --version              show the version and exit\n"
+"\n"
+"SIZE takes a K, M or G suffix. Exit status: 0 all delivered, 1 some logs not\n"
+"delivered, 2 usage or config error, 3 the API refused the token or project id.\n"
+"Manual: man logmash, or README.md.\n";
+
+enum {
+	OPT_URL = 256, OPT_API_VERSION, OPT_PROJECT_ID, OPT_TOKEN_FILE, OPT_TOKEN,
+	OPT_SCRIPT_MEMORY, OPT_UNSAFE, OPT_MAX_LINE, OPT_MAX_IN_FLIGHT, OPT_MAX_RETRIES,
+	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_DRAIN_TIMEOUT, OPT_DRY_RUN,
+};
+
+static const struct option long_opts[] = {
+	{"url", required_argument, NULL, OPT_URL},
+	{"api-version", required_argument, NULL, OPT_API_VERSION},
+	{"project-id", required_argument, NULL, OPT_PROJECT_ID},
+	{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+	{"token", optional_argument, NULL, OPT_TOKEN},
+	{"filter", required_argument, NULL, 'f'},
+	{"enrich", required_argument, NULL, 'e'},
+	{"script-memory", required_argument, NULL, OPT_SCRIPT_MEMORY},
+	{"unsafe-scripts", no_argument, NULL, OPT_UNSAFE},
+	{"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
+	{"max-in-flight", required_argument, NULL, OPT_MAX_IN_FLIGHT},
+	{"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"config", required_argument, NULL, 'c'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static _Noreturn void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "logmash: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'logmash --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	unsigned long long mul = 1;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': mul = 1ULL << 10; break;
+		case 'm': case 'M': mul = 1ULL << 20; break;
+		case 'g': case 'G': mul = 1ULL << 30; break;
+		default: return -1;
+		}
+		end++;
+		if (strcasecmp(end, "") != 0 && strcasecmp(end, "b") != 0 &&
+		    strcasecmp(end, "ib") != 0)
+			return -1;
+	}
+	if (v > SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+static long parse_long_opt(const char *name, const char *s, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "logmash: --%s wants a whole number from %ld to %ld, not '%s'\n",
+			name, min, max, s);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+static double parse_seconds_opt(const char *name, const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 86400) {
+		fprintf(stderr, "logmash: --%s wants seconds (above 0, at most 86400), not '%s'\n",
+			name, s);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+static size_t parse_size_opt(const char *name, const char *s, size_t min, size_t max)
+{
+	size_t v;
+	if (parse_size(s, &v) != 0 || v < min || v > max) {
+		fprintf(stderr, "logmash: --%s wants a size from %zu to %zu bytes (K, M, G "
+			"suffixes allowed), not '%s'\n", name, min, max, s);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static void add_script(struct options *o, enum script_kind k, const char *path)
+{
+	o->scripts = xrealloc(o->scripts, (o->n_scripts + 1) * sizeof *o->scripts);
+	o->scripts[o->n_scripts].kind = k;
+	o->scripts[o->n_scripts].path = xstrdup(path);
+	o->n_scripts++;
+}
+
+static void clear_scripts(struct options *o)
+{
+	for (size_t i = 0; i < o->n_scripts; i++)
+		free((char *)o->scripts[i].path);
+	free(o->scripts);
+	o->scripts = NULL;
+	o->n_scripts = 0;
+}
+
+static void add_input(struct options *o, const char *path)
+{
+	o->inputs = xrealloc(o->inputs, (o->n_inputs + 1) * sizeof *o->inputs);
+	o->inputs[o->n_inputs++] = xstrdup(path);
+}
+
+static void clear_inputs(struct options *o)
+{
+	for (size_t i = 0; i < o->n_inputs; i++)
+		free(o->inputs[i]);
+	free(o->inputs);
+	o->inputs = NULL;
+	o->n_inputs = 0;
+}
+
+/* ---- the config file ---- */
+
+/* A path in the config file is relative to the config file's folder. */
+static char *config_path(const char *config, const char *p)
+{
+	const char *slash = strrchr(config, '/');
+	if (p[0] == '/' || strcmp(p, "-") == 0 || !slash)
+		return xstrdup(p);
+	struct buf b = {0};
+	buf_printf(&b, "%.*s/%s", (int)(slash - config), config, p);
+	return buf_cstr(&b);
+}
+
+static _Noreturn void config_error(const char *file, const char *key, const char *want)
+{
+	fprintf(stderr, "logmash: %s: '%s' must be %s\n", file, key, want);
+	exit(EXIT_USAGE);
+}
+
+static const char *cfg_string(lua_State *L, const char *file, const char *key)
+{
+	if (lua_type(L, -1) != LUA_TSTRING)
+		config_error(file, key, "a string");
+	return lua_tostring(L, -1);
+}
+
+static const char *cfg_scalar(lua_State *L, const char *file, const char *key)
+{
+	if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+		config_error(file, key, "a number or a string");
+	return lua_tostring(L, -1);
+}
+
+static void cfg_scripts(lua_State *L, struct options *o, const char *file)
+{
+	const char *want = "a list like { {filter = \"a.lua\"}, {enrich = \"b.lua\"} }";
+	if (!lua_istable(L, -1))
+		config_error(file, "scripts", want);
+	lua_Integer n = luaL_len(L, -1);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_geti(L, -1, i);
+		if (!lua_istable(L, -1))
+			config_error(file, "scripts", want);
+		int found = 0;
+		static const char *kinds[] = {"filter", "enrich"};
+		for (int k = 0; k < 2; k++) {
+			lua_getfield(L, -1, kinds[k]);
+			if (lua_type(L, -1) == LUA_TSTRING) {
+				char *p = config_path(file, lua_tostring(L, -1));
+				add_script(o, k == 0 ? SCRIPT_FILTER : SCRIPT_ENRICH, p);
+				free(p);
+				found++;
+			} else if (!lua_isnil(L, -1)) {
+				config_error(file, "scripts", want);
+			}
+			lua_pop(L, 1);
+		}
+		if (found != 1)
+			config_error(file, "scripts", want);
+		lua_pop(L, 1);
+	}
+}
+
+static void cfg_inputs(lua_State *L, struct options *o, const char *file)
+{
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		char *p = config_path(file, lua_tostring(L, -1));
+		add_input(o, p);
+		free(p);
+		return;
+	}
+	if (!lua_istable(L, -1))
+		config_error(file, "inputs", "a path or a list of paths");
+	lua_Integer n = luaL_len(L, -1);
+	for (lua_Integer i = 1; i <= n; i++) {
+		if (lua_geti(L, -1, i) != LUA_TSTRING)
+			config_error(file, "inputs", "a path or a list of paths");
+		char *p = config_path(file, lua_tostring(L, -1));
+		add_input(o, p);
+		free(p);
+		lua_pop(L, 1);
+	}
+}
+
+static void load_config(struct options *o, const char *file)
+{
+	lua_State *L = luaL_newstate();
+	if (!L)
+		die(EXIT_USAGE, "out of memory reading %s", file);
+	luaL_openlibs(L);
+	lua_newtable(L); /* the file's assignments land here */
+	int env = lua_gettop(L);
+	if (luaL_loadfilex(L, file, "t") != LUA_OK)
+		die(EXIT_USAGE, "cannot load config: %s", lua_tostring(L, -1));
+	lua_pushvalue(L, env);
+	lua_setupvalue(L, -2, 1);
+	if (lua_pcall(L, 0, 0, 0) != LUA_OK)
+		die(EXIT_USAGE, "config error: %s", lua_tostring(L, -1));
+
+	lua_pushnil(L);
+	while (lua_next(L, env)) {
+		if (lua_type(L, -2) != LUA_TSTRING)
+			die(EXIT_USAGE, "%s: settings are names, not %s", file, luaL_typename(L, -2));
+		const char *k = lua_tostring(L, -2);
+		if (lua_isfunction(L, -1)) {
+			lua_pop(L, 1); /* helper functions the file defined for itself */
+			continue;
+		}
+		if (!strcmp(k, "url")) set_str(&o->url, cfg_string(L, file, k));
+		else if (!strcmp(k, "api_version")) set_str(&o->api_version, cfg_string(L, file, k));
+		else if (!strcmp(k, "project_id")) set_str(&o->project_id, cfg_string(L, file, k));
+		else if (!strcmp(k, "token_file")) {
+			char *p = config_path(file, cfg_string(L, file, k));
+			free(o->token_file);
+			o->token_file = p;
+		} else if (!strcmp(k, "token"))
+			die(EXIT_USAGE, "%s: a token does not belong in the config file; put it in a "
+			    "file of its own (mode 600) and set token_file, or set CODEMASH_TOKEN", file);
+		else if (!strcmp(k, "scripts")) cfg_scripts(L, o, file);
+		else if (!strcmp(k, "inputs")) cfg_inputs(L, o, file);
+		else if (!strcmp(k, "max_line_bytes"))
+			o->max_line_bytes = parse_size_opt("max-line-bytes", cfg_scalar(L, file, k), 1, (size_t)1 << 30);
+		else if (!strcmp(k, "script_memory"))
+			o->script_memory = parse_size_opt("script-memory", cfg_scalar(L, file, k), (size_t)1 << 20, (size_t)1 << 34);
+		else if (!strcmp(k, "max_in_flight"))
+			o->max_in_flight = parse_long_opt("max-in-flight", cfg_scalar(L, file, k), 1, 4096);
+		else if (!strcmp(k, "max_retries"))
+			o->max_retries = parse_long_opt("max-retries", cfg_scalar(L, file, k), -1, 1000000);
+		else if (!strcmp(k, "timeout"))
+			o->timeout = parse_seconds_opt("timeout", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "connect_timeout"))
+			o->connect_timeout = parse_seconds_opt("connect-timeout", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "drain_timeout"))
+			o->drain_timeout = parse_seconds_opt("drain-timeout", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "unsafe_scripts")) {
+			if (!lua_isboolean(L, -1))
+				config_error(file, k, "true or false");
+			o->unsafe_scripts = lua_toboolean(L, -1);
+		} else
+			die(EXIT_USAGE, "%s: unknown setting '%s' (see 'Config file' in README.md)", file, k);
+		lua_pop(L, 1);
+	}
+	lua_close(L);
+}
+
+/* ---- the token ---- */
+
+static char *read_token_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		die(EXIT_USAGE, "cannot read token file %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
+		warnx_("warning: token file %s is readable by every user; run: chmod 600 %s",
+		       path, path);
+	char tok[4096];
+	size_t n = fread(tok, 1, sizeof tok - 1, f);
+	int err = ferror(f);
+	fclose(f);
+	if (err)
+		die(EXIT_USAGE, "cannot read token file %s", path);
+	tok[n] = '\0';
+	while (n && strchr(" \t\r\n", tok[n - 1]))
+		tok[--n] = '\0';
+	if (n == 0)
+		die(EXIT_USAGE, "token file %s is empty", path);
+	if (strpbrk(tok, "\r\n"))
+		die(EXIT_USAGE, "token file %s has more than one line; it should hold the token only",
+		    path);
+	char *t = xstrdup(tok);
+	wipe(tok, sizeof tok);
+	return t;
+}
+
+void options_parse(struct options *o, int argc, char **argv)
+{
+	memset(o, 0, sizeof *o);
+	o->url = xstrdup("https://api.codemash.io");
+	o->api_version = xstrdup("v1");
+	o->max_line_bytes = (size_t)1 << 20;
+	o->max_in_flight = 64;
+	o->max_retries = -1;
+	o->timeout = 30;
+	o->connect_timeout = 10;
+	o->drain_timeout = 10;
+	o->script_memory = (size_t)64 << 20;
+
+	/* First pass: --help, --version and --config, which the rest builds on. */
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+c:f:e:hV", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		} else if (c == 'V') {
+			printf("logmash %s (Lua %s.%s, %s)\n", LOGMASH_VERSION, LUA_VERSION_MAJOR,
+			       LUA_VERSION_MINOR, "libcurl");
+			exit(0);
+		} else if (c == 'c') {
+			set_str(&o->config_file, optarg);
+		}
+	}
+	if (o->config_file)
+		load_config(o, o->config_file);
+
+	const char *env_pid = getenv("CODEMASH_PROJECT_ID");
+	if (env_pid && *env_pid)
+		set_str(&o->project_id, env_pid);
+
+	/* Second pass: everything, over the config file. */
+	opterr = 1;
+	optind = 0;
+	int cli_scripts = 0;
+	char *cli_token_file = NULL;
+	while ((c = getopt_long(argc, argv, "c:f:e:hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': case 'h': case 'V': break;
+		case OPT_URL: set_str(&o->url, optarg); break;
+		case OPT_API_VERSION: set_str(&o->api_version, optarg); break;
+		case OPT_PROJECT_ID: set_str(&o->project_id, optarg); break;
+		case OPT_TOKEN_FILE: set_str(&cli_token_file, optarg); break;
+		case OPT_TOKEN:
+			usage_error("%sthe token is never taken as an argument, where any user could "
+				    "read it with ps: set CODEMASH_TOKEN or use --token-file FILE", "");
+		case 'f': case 'e':
+			if (!cli_scripts++)
+				clear_scripts(o); /* the command line's chain replaces the file's */
+			add_script(o, c == 'f' ? SCRIPT_FILTER : SCRIPT_ENRICH, optarg);
+			break;
+		case OPT_SCRIPT_MEMORY:
+			o->script_memory = parse_size_opt("script-memory", optarg, (size_t)1 << 20, (size_t)1 << 34);
+			break;
+		case OPT_UNSAFE: o->unsafe_scripts = 1; break;
+		case OPT_MAX_LINE:
+			o->max_line_bytes = parse_size_opt("max-line-bytes", optarg, 1, (size_t)1 << 30);
+			break;
+		case OPT_MAX_IN_FLIGHT:
+			o->max_in_flight = parse_long_opt("max-in-flight", optarg, 1, 4096);
+			break;
+		case OPT_MAX_RETRIES:
+			o->max_retries = parse_long_opt("max-retries", optarg, -1, 1000000);
+			break;
+		case OPT_TIMEOUT: o->timeout = parse_seconds_opt("timeout", optarg); break;
+		case OPT_CONNECT_TIMEOUT:
+			o->connect_timeout = parse_seconds_opt("connect-timeout", optarg);
+			break;
+		case OPT_DRAIN_TIMEOUT:
+			o->drain_timeout = parse_seconds_opt("drain-timeout", optarg);
+			break;
+		case OPT_DRY_RUN: o->dry_run = 1; break;
+		default:
+			fprintf(stderr, "Try 'logmash --help' for more information.\n");
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		clear_inputs(o); /* the command line's inputs replace the file's */
+	for (int i = optind; i < argc; i++)
+		add_input(o, argv[i]);
+	if (o->n_inputs == 0)
+		add_input(o, "-");
+	size_t stdin_count = 0;
+	for (size_t i = 0; i < o->n_inputs; i++)
+		stdin_count += strcmp(o->inputs[i], "-") == 0;
+	if (stdin_count > 1)
+		usage_error("%sstandard input (-) can be given only once", "");
+
+	/* The token: --token-file, else CODEMASH_TOKEN, else the config's file. */
+	const char *env_tok = getenv("CODEMASH_TOKEN");
+	if (cli_token_file) {
+		set_str(&o->token_file, cli_token_file);
+		free(cli_token_file);
+		o->token = read_token_file(o->token_file);
+	} else if (env_tok && *env_tok) {
+		o->token = xstrdup(env_tok);
+	} else if (o->token_file) {
+		o->token = read_token_file(o->token_file);
+	}
+
+	if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
+		usage_error("--url must start with http:// or https://, not '%s'", o->url);
+	size_t ul = strlen(o->url);
+	while (ul > 8 && o->url[ul - 1] == '/')
+		o->url[--ul] = '\0';
+	if (!*o->api_version || strchr(o->api_version, '/'))
+		usage_error("--api-version is a path segment such as v1 or v2, not '%s'", o->api_version);
+	if (!o->dry_run) {
+		if (!o->token)
+			usage_error("%sno API token: set CODEMASH_TOKEN or use --token-file FILE "
+				    "(or --dry-run to try scripts without sending)", "");
+		if (!o->project_id || !*o->project_id)
+			usage_error("%sno project id: use --project-id ID or set CODEMASH_PROJECT_ID "
+				    "(or --dry-run to try scripts without sending)", "");
+		if (strpbrk(o->token, "\r\n") || strpbrk(o->project_id, "\r\n"))
+			usage_error("%sthe token and project id must be one line each", "");
+	}
+}
+
+void options_free(struct options *o)
+{
+	if (o->token) {
+		wipe(o->token, strlen(o->token));
+		free(o->token);
+	}
+	free(o->url);
+	free(o->api_version);
+	free(o->project_id);
+	free(o->token_file);
+	free(o->config_file);
+	clear_scripts(o);
+	clear_inputs(o);
+	memset(o, 0, sizeof *o);
+}

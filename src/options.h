@@ -1,0 +1,46 @@
+/* options.h - logmash's settings: defaults, the Lua config file, the
+ * environment and the command line, in rising order of precedence.
+ *
+ * The token is taken only from CODEMASH_TOKEN or a token file, never from
+ * an argument, where ps would show it. */
+#ifndef LOGMASH_OPTIONS_H
+#define LOGMASH_OPTIONS_H
+
+#include <stddef.h>
+
+#include "script.h"
+
+struct options {
+	char *url;
+	char *api_version;
+	char *project_id;
+	char *token; /* secret: wiped by options_free */
+	char *token_file;
+	char *config_file;
+
+	struct script_spec *scripts;
+	size_t n_scripts;
+	char **inputs; /* "-" is stdin */
+	size_t n_inputs;
+
+	size_t max_line_bytes;
+	long max_in_flight;
+	long max_retries; /* -1: retry transient failures until they succeed */
+	double timeout;
+	double connect_timeout;
+	double drain_timeout;
+	size_t script_memory;
+	int unsafe_scripts;
+	int dry_run;
+};
+
+/* Fills o from argv, the config file and the environment. Prints --help or
+ * --version and exits 0 for those; exits EXIT_USAGE with a message that says
+ * what to do on any error. */
+void options_parse(struct options *o, int argc, char **argv);
+void options_free(struct options *o);
+
+/* Parses "1048576", "64K", "1M", "2G" (also KiB, MiB, GiB). 0 or -1. */
+int parse_size(const char *s, size_t *out);
+
+#endif

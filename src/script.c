@@ -1,0 +1,574 @@
+/* script.c - the Lua chain: loading, the sandbox, and running one log.
+ *
+ * Data model: per log, a fresh table T = {message, level, items, source,
+ * line, time} is handed to each script in turn. Before each script the
+ * fields that it may change (message, level, items) are saved - the strings
+ * on the Lua stack, the items in a reused snapshot table - so that a failed
+ * script can be undone without copying in the common case. After each
+ * script, check_log() enforces what the API accepts and normalises level
+ * aliases and item values, so the next script sees the canonical form. */
+#include "script.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "luajson.h"
+#include "util.h"
+
+struct script {
+	enum script_kind kind;
+	const char *path;
+	int fn_ref;
+};
+
+struct script_chain {
+	lua_State *L;
+	struct script *s;
+	size_t n;
+	size_t mem, mem_limit;
+	const struct script_opts *opts;
+	void (*on_error)(void *ctx, const char *msg);
+	void *ctx;
+	int unsafe;
+
+	int snap_ref;  /* the items snapshot table, reused */
+	int snap_n;    /* entries in it */
+	int cur_ref;   /* the last log table: anchors the strings handed out */
+	const char *src_ptr;
+	int src_ref;   /* the source path as a Lua string, cached */
+	enum level level;
+	struct item *items;
+	size_t items_cap;
+	struct buf err;
+};
+
+/* Stack slots during script_chain_run, relative to the base. */
+enum { SLOT_MSGH = 1, SLOT_LOG, SLOT_SAVED_MSG, SLOT_SAVED_LEVEL };
+
+static const char *kind_name(enum script_kind k)
+{
+	return k == SCRIPT_FILTER ? "filter" : "enrich";
+}
+
+/* The allocator enforces the memory limit: refusing growth makes Lua raise
+ * a memory error in the script that asked, which fails that call only. */
+static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct script_chain *c = ud;
+	size_t old = ptr ? osize : 0;
+	if (nsize == 0) {
+		free(ptr);
+		c->mem -= old;
+		return NULL;
+	}
+	if (nsize > old && c->mem + (nsize - old) > c->mem_limit)
+		return NULL;
+	void *p = realloc(ptr, nsize);
+	if (!p)
+		return NULL;
+	c->mem = c->mem - old + nsize;
+	return p;
+}
+
+static int l_panic(lua_State *L)
+{
+	const char *msg = lua_tostring(L, -1);
+	fprintf(stderr, "logmash: unprotected Lua error: %s\n", msg ? msg : "?");
+	abort();
+}
+
+/* Message handler: turn any error value into a one-line string. */
+static int msgh(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TSTRING)
+		return 1;
+	if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+		return 1;
+	lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	return 1;
+}
+
+/* ---- the sandbox ---- */
+
+/* load() and loadfile() that refuse binary chunks: the mode argument, at
+ * the index in upvalue 2, is forced to "t". */
+static int text_only(lua_State *L)
+{
+	int mode_at = (int)lua_tointeger(L, lua_upvalueindex(2));
+	int n = lua_gettop(L);
+	if (n < mode_at)
+		lua_settop(L, n = mode_at);
+	lua_pushliteral(L, "t");
+	lua_replace(L, mode_at);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, n, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+static void wrap_text_only(lua_State *L, const char *name, int mode_at)
+{
+	lua_getglobal(L, name);
+	lua_pushinteger(L, mode_at);
+	lua_pushcclosure(L, text_only, 2);
+	lua_setglobal(L, name);
+}
+
+static int safe_dofile(lua_State *L)
+{
+	const char *fname = luaL_checkstring(L, 1);
+	lua_settop(L, 1);
+	if (luaL_loadfilex(L, fname, "t") != LUA_OK)
+		return lua_error(L);
+	lua_call(L, 0, LUA_MULTRET);
+	return lua_gettop(L) - 1;
+}
+
+/* package.searchers[2] without binary chunks. */
+static int text_searcher(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	lua_getglobal(L, "package");
+	lua_getfield(L, -1, "searchpath");
+	lua_pushstring(L, name);
+	lua_getfield(L, -3, "path");
+	lua_call(L, 2, 2);
+	if (lua_isnil(L, -2))
+		return 1; /* the message from searchpath */
+	const char *file = lua_tostring(L, -2);
+	if (luaL_loadfilex(L, file, "t") != LUA_OK)
+		return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name,
+				  file, lua_tostring(L, -1));
+	lua_pushstring(L, file);
+	return 2;
+}
+
+static void unset(lua_State *L, const char *lib, const char *const *names)
+{
+	lua_getglobal(L, lib);
+	for (; *names; names++) {
+		lua_pushnil(L);
+		lua_setfield(L, -2, *names);
+	}
+	lua_pop(L, 1);
+}
+
+static void sandbox(lua_State *L)
+{
+	static const char *const os_off[] = {"execute", "exit", "remove", "rename",
+					     "tmpname", "setlocale", NULL};
+	static const char *const io_off[] = {"popen", NULL};
+	static const char *const pkg_off[] = {"loadlib", NULL};
+	unset(L, "os", os_off);
+	unset(L, "io", io_off);
+	unset(L, "package", pkg_off);
+
+	lua_getglobal(L, "package");
+	lua_pushliteral(L, "");
+	lua_setfield(L, -2, "cpath");
+	lua_createtable(L, 2, 0); /* searchers: preload, and Lua source only */
+	lua_getfield(L, -2, "searchers");
+	lua_rawgeti(L, -1, 1);
+	lua_rawseti(L, -3, 1);
+	lua_pop(L, 1);
+	lua_pushcfunction(L, text_searcher);
+	lua_rawseti(L, -2, 2);
+	lua_setfield(L, -2, "searchers");
+	lua_getfield(L, -1, "loaded");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "debug");
+	lua_pop(L, 2);
+
+	lua_pushnil(L);
+	lua_setglobal(L, "debug");
+	wrap_text_only(L, "load", 3);
+	wrap_text_only(L, "loadfile", 2);
+	lua_pushcfunction(L, safe_dofile);
+	lua_setglobal(L, "dofile");
+}
+
+/* print() goes to stderr: in --dry-run, stdout carries the request bodies. */
+static int l_print(lua_State *L)
+{
+	int n = lua_gettop(L);
+	for (int i = 1; i <= n; i++) {
+		size_t len;
+		const char *s = luaL_tolstring(L, i, &len);
+		if (i > 1)
+			fputc('\t', stderr);
+		fwrite(s, 1, len, stderr);
+		lua_pop(L, 1);
+	}
+	fputc('\n', stderr);
+	return 0;
+}
+
+static int l_now(lua_State *L)
+{
+	lua_pushnumber(L, now_wall());
+	return 1;
+}
+
+static void open_logmash(lua_State *L)
+{
+	char host[256];
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	lua_createtable(L, 0, 4);
+	lua_pushstring(L, host);
+	lua_setfield(L, -2, "hostname");
+	lua_pushliteral(L, LOGMASH_VERSION);
+	lua_setfield(L, -2, "version");
+	luajson_push_decode(L);
+	lua_setfield(L, -2, "json_decode");
+	lua_pushcfunction(L, l_now);
+	lua_setfield(L, -2, "now");
+	lua_setglobal(L, "logmash");
+}
+
+/* ---- loading ---- */
+
+static int setup(lua_State *L)
+{
+	struct script_chain *c = lua_touserdata(L, 1);
+	luaL_openlibs(L);
+	if (!c->unsafe)
+		sandbox(L);
+	lua_pushcfunction(L, l_print);
+	lua_setglobal(L, "print");
+	open_logmash(L);
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct script *s = &c->s[i];
+		lua_createtable(L, 0, 4); /* the script's own globals */
+		lua_createtable(L, 0, 1);
+		lua_pushglobaltable(L);
+		lua_setfield(L, -2, "__index");
+		lua_setmetatable(L, -2);
+		int env = lua_gettop(L);
+		if (luaL_loadfilex(L, s->path, "t") != LUA_OK)
+			return lua_error(L);
+		lua_pushvalue(L, env);
+		lua_setupvalue(L, -2, 1); /* a main chunk's only upvalue is _ENV */
+		lua_call(L, 0, 0);
+		lua_getfield(L, env, kind_name(s->kind));
+		if (!lua_isfunction(L, -1))
+			return luaL_error(L, "%s: defines no function %s(log) (it was given with --%s)",
+					  s->path, kind_name(s->kind), kind_name(s->kind));
+		s->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+		lua_getfield(L, env, "init");
+		if (lua_isfunction(L, -1))
+			lua_call(L, 0, 0);
+		lua_settop(L, env - 1);
+	}
+	lua_newtable(L);
+	c->snap_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushboolean(L, 0);
+	c->cur_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushboolean(L, 0);
+	c->src_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	return 0;
+}
+
+struct script_chain *script_chain_load(const struct script_opts *o, struct buf *err)
+{
+	struct script_chain *c = xcalloc(1, sizeof *c);
+	c->mem_limit = o->memory_limit ? o->memory_limit : (size_t)256 << 20;
+	c->on_error = o->on_error;
+	c->ctx = o->ctx;
+	c->unsafe = o->unsafe;
+	c->n = o->n;
+	c->s = xcalloc(o->n, sizeof *c->s);
+	for (size_t i = 0; i < o->n; i++) {
+		c->s[i].kind = o->specs[i].kind;
+		c->s[i].path = o->specs[i].path;
+	}
+	c->L = lua_newstate(l_alloc, c);
+	if (!c->L) {
+		buf_printf(err, "cannot create a Lua state (out of memory)");
+		script_chain_free(c);
+		return NULL;
+	}
+	lua_atpanic(c->L, l_panic);
+	lua_pushcfunction(c->L, msgh);
+	lua_pushcfunction(c->L, setup);
+	lua_pushlightuserdata(c->L, c);
+	int status = lua_pcall(c->L, 1, 0, 1);
+	if (status != LUA_OK) {
+		const char *m = status == LUA_ERRMEM ? "out of memory (raise --script-memory)"
+						     : lua_tostring(c->L, -1);
+		buf_printf(err, "%s", m ? m : "unknown error");
+		script_chain_free(c);
+		return NULL;
+	}
+	lua_settop(c->L, 0);
+	/* Most tables live for one log: the generational collector suits that. */
+	lua_gc(c->L, LUA_GCGEN, 0, 0);
+	return c;
+}
+
+void script_chain_free(struct script_chain *c)
+{
+	if (!c)
+		return;
+	if (c->L)
+		lua_close(c->L);
+	buf_free(&c->err);
+	free(c->items);
+	free(c->s);
+	free(c);
+}
+
+size_t script_chain_memory(const struct script_chain *c)
+{
+	return c->mem;
+}
+
+/* ---- running ---- */
+
+static void report(struct script_chain *c)
+{
+	if (c->on_error)
+		c->on_error(c->ctx, buf_cstr(&c->err));
+}
+
+/* Saves what the next script may change: message and level on the stack
+ * (SLOT_SAVED_MSG, SLOT_SAVED_LEVEL), the items in the snapshot table. */
+static void snapshot(struct script_chain *c, int log)
+{
+	lua_State *L = c->L;
+	lua_getfield(L, log, "message");
+	lua_getfield(L, log, "level");
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snap_ref);
+	int snap = lua_gettop(L);
+	if (c->snap_n) {
+		lua_pushnil(L);
+		while (lua_next(L, snap)) {
+			lua_pop(L, 1);
+			lua_pushvalue(L, -1);
+			lua_pushnil(L);
+			lua_rawset(L, snap);
+		}
+		c->snap_n = 0;
+	}
+	lua_getfield(L, log, "items");
+	lua_pushnil(L);
+	while (lua_next(L, snap + 1)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, snap);
+		c->snap_n++;
+	}
+	lua_settop(L, snap - 1);
+}
+
+static void restore(struct script_chain *c, int base, enum level saved_level)
+{
+	lua_State *L = c->L;
+	int log = base + SLOT_LOG;
+	lua_settop(L, base + SLOT_SAVED_LEVEL);
+	lua_pushvalue(L, base + SLOT_SAVED_MSG);
+	lua_setfield(L, log, "message");
+	lua_pushvalue(L, base + SLOT_SAVED_LEVEL);
+	lua_setfield(L, log, "level");
+	/* A fresh copy: the failed script may still hold the old items table. */
+	lua_createtable(L, 0, c->snap_n);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snap_ref);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -5);
+	}
+	lua_pop(L, 1);
+	lua_setfield(L, log, "items");
+	c->level = saved_level;
+}
+
+/* Checks T against the API's contract after a script, converting what has
+ * an obvious string form. Returns 0, or -1 with the reason in c->err. */
+static int check_log(struct script_chain *c, int log, const struct script *s)
+{
+	lua_State *L = c->L;
+	int top = lua_gettop(L);
+	buf_clear(&c->err);
+
+	int t = lua_getfield(L, log, "message");
+	if (t == LUA_TNUMBER) {
+		lua_tolstring(L, -1, NULL);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, log, "message");
+	} else if (t != LUA_TSTRING) {
+		buf_printf(&c->err, "%s: log.message must be a string, not %s", s->path,
+			   lua_typename(L, t));
+		goto fail;
+	}
+	if (lua_rawlen(L, -1) == 0) {
+		buf_printf(&c->err, "%s: log.message is empty; drop the log instead", s->path);
+		goto fail;
+	}
+	lua_pop(L, 1);
+
+	t = lua_getfield(L, log, "level");
+	if (t == LUA_TNIL) {
+		c->level = LEVEL_NONE;
+	} else if (t == LUA_TSTRING) {
+		size_t n;
+		const char *v = lua_tolstring(L, -1, &n);
+		enum level lv = level_parse(v, n);
+		if (lv == LEVEL_INVALID) {
+			char ex[64];
+			snprintf(ex, sizeof ex, "%.*s", (int)(n < 40 ? n : 40), v);
+			buf_printf(&c->err,
+				   "%s: log.level \"%s\" is not a level (use Information, Warning, "
+				   "Error, or an alias such as info, warn, err, fatal, debug)",
+				   s->path, ex);
+			goto fail;
+		}
+		const char *canon = level_name(lv);
+		if (strcmp(v, canon) != 0) {
+			lua_pushstring(L, canon);
+			lua_setfield(L, log, "level");
+		}
+		c->level = lv;
+	} else {
+		buf_printf(&c->err, "%s: log.level must be a string or nil, not %s", s->path,
+			   lua_typename(L, t));
+		goto fail;
+	}
+	lua_pop(L, 1);
+
+	t = lua_getfield(L, log, "items");
+	if (t != LUA_TTABLE) {
+		buf_printf(&c->err, "%s: log.items must be a table, not %s", s->path,
+			   lua_typename(L, t));
+		goto fail;
+	}
+	int items = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, items)) {
+		if (lua_type(L, -2) != LUA_TSTRING) {
+			buf_printf(&c->err, "%s: log.items keys must be strings, not %s", s->path,
+				   luaL_typename(L, -2));
+			goto fail;
+		}
+		int vt = lua_type(L, -1);
+		if (vt == LUA_TNUMBER || vt == LUA_TBOOLEAN) {
+			/* Replacing an existing key's value is allowed mid-traversal. */
+			lua_pushvalue(L, -2);
+			if (vt == LUA_TNUMBER)
+				lua_pushstring(L, lua_tostring(L, -2));
+			else
+				lua_pushstring(L, lua_toboolean(L, -2) ? "true" : "false");
+			lua_rawset(L, items);
+		} else if (vt != LUA_TSTRING) {
+			buf_printf(&c->err, "%s: log.items.%.40s must be a string, number or boolean, not %s",
+				   s->path, lua_tostring(L, -2), lua_typename(L, vt));
+			goto fail;
+		}
+		lua_pop(L, 1);
+	}
+	lua_settop(L, top);
+	return 0;
+fail:
+	lua_settop(L, top);
+	return -1;
+}
+
+/* Hands T's result to r: pointers into strings that T anchors. */
+static void pull(struct script_chain *c, int log, struct record *r)
+{
+	lua_State *L = c->L;
+	lua_getfield(L, log, "message");
+	r->message = lua_tolstring(L, -1, &r->message_len);
+	lua_pop(L, 1);
+	r->level = c->level;
+	lua_getfield(L, log, "items");
+	size_t n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		if (n == c->items_cap) {
+			c->items_cap = c->items_cap ? c->items_cap * 2 : 8;
+			c->items = xrealloc(c->items, c->items_cap * sizeof *c->items);
+		}
+		struct item *it = &c->items[n++];
+		it->key = lua_tolstring(L, -2, &it->key_len);
+		it->val = lua_tolstring(L, -1, &it->val_len);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	r->items = c->items;
+	r->n_items = n;
+}
+
+enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
+{
+	lua_State *L = c->L;
+	int base = lua_gettop(L);
+	int log = base + SLOT_LOG;
+	enum script_verdict verdict = SCRIPT_KEEP;
+
+	lua_pushcfunction(L, msgh);
+	lua_createtable(L, 0, 6);
+	lua_pushlstring(L, r->message, r->message_len);
+	lua_setfield(L, log, "message");
+	lua_createtable(L, 0, 4);
+	lua_setfield(L, log, "items");
+	if (r->source != c->src_ptr) {
+		lua_pushstring(L, r->source);
+		lua_rawseti(L, LUA_REGISTRYINDEX, c->src_ref);
+		c->src_ptr = r->source;
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->src_ref);
+	lua_setfield(L, log, "source");
+	lua_pushinteger(L, (lua_Integer)r->line);
+	lua_setfield(L, log, "line");
+	lua_pushnumber(L, r->time);
+	lua_setfield(L, log, "time");
+	c->level = LEVEL_NONE;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct script *s = &c->s[i];
+		enum level saved_level = c->level;
+		snapshot(c, log);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
+		lua_pushvalue(L, log);
+		int status = lua_pcall(L, 1, 1, base + SLOT_MSGH);
+		if (status == LUA_OK) {
+			int drop = s->kind == SCRIPT_FILTER
+					   ? !lua_toboolean(L, -1)
+					   : lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+			if (drop) {
+				verdict = SCRIPT_DROP;
+				break;
+			}
+			lua_pop(L, 1);
+			if (check_log(c, log, s) != 0) {
+				report(c);
+				restore(c, base, saved_level);
+			}
+		} else {
+			buf_clear(&c->err);
+			if (status == LUA_ERRMEM)
+				buf_printf(&c->err, "%s: out of memory (the Lua state is at its limit: "
+					   "raise --script-memory)", s->path);
+			else
+				buf_printf(&c->err, "%s", lua_tostring(L, -1));
+			report(c);
+			restore(c, base, saved_level);
+		}
+		lua_settop(L, base + SLOT_LOG);
+	}
+	if (verdict == SCRIPT_KEEP)
+		pull(c, log, r);
+	lua_pushvalue(L, log);
+	lua_rawseti(L, LUA_REGISTRYINDEX, c->cur_ref);
+	lua_settop(L, base);
+	return verdict;
+}

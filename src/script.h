@@ -1,0 +1,55 @@
+/* script.h - the operator's chain of Lua filter and enrich scripts.
+ *
+ * One Lua state runs the whole chain; each script gets its own global
+ * environment (reading through to the standard library), so two scripts may
+ * both define filter() and keep their own state across logs.
+ *
+ * Per log, each script in order gets a fresh `log` table. A script that
+ * raises an error, or leaves the log in a shape the API would reject (a
+ * level that is not one, an item that is not a string), fails for that log
+ * only: the log goes on exactly as it entered that script, and on_error is
+ * told. */
+#ifndef LOGMASH_SCRIPT_H
+#define LOGMASH_SCRIPT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "record.h"
+
+enum script_kind { SCRIPT_FILTER, SCRIPT_ENRICH };
+
+struct script_spec {
+	enum script_kind kind;
+	const char *path;
+};
+
+struct script_opts {
+	const struct script_spec *specs;
+	size_t n;
+	size_t memory_limit; /* bytes the Lua state may hold */
+	int unsafe;          /* lift the sandbox */
+	/* Called for each failed script call; msg names the script. */
+	void (*on_error)(void *ctx, const char *msg);
+	void *ctx;
+};
+
+enum script_verdict { SCRIPT_KEEP, SCRIPT_DROP };
+
+struct script_chain;
+
+/* Loads and initialises every script (calling init() where defined).
+ * Returns NULL with a message naming file and line in err on failure. */
+struct script_chain *script_chain_load(const struct script_opts *o, struct buf *err);
+
+/* Runs r through the chain. On SCRIPT_KEEP, r's message, level and items
+ * are replaced by the chain's result; those strings belong to the Lua state
+ * and stay valid until the next call. r's source, line and time are read. */
+enum script_verdict script_chain_run(struct script_chain *c, struct record *r);
+
+void script_chain_free(struct script_chain *c);
+
+/* Bytes the Lua state holds now. */
+size_t script_chain_memory(const struct script_chain *c);
+
+#endif

@@ -1,0 +1,52 @@
+/* sender.h - posts queued logs to the Logs API, many at once.
+ *
+ * One long-lived libcurl multi handle (its connection cache is the
+ * keep-alive; HTTP/2 streams are multiplexed where the server offers it)
+ * and a fixed pool of max_in_flight transfer slots. A slot holds its log
+ * until the API acknowledges it, rejects it for good, or retries run out;
+ * a transient failure keeps the slot, waiting out its backoff, so retries
+ * count against concurrency and memory stays bounded.
+ *
+ * After a 401 or 403 nothing more is sent: the logs stay where they are. */
+#ifndef LOGMASH_SENDER_H
+#define LOGMASH_SENDER_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+#include "queue.h"
+#include "stats.h"
+
+struct sender_opts {
+	const char *endpoint;   /* {url}/{version}/logs */
+	const char *token;
+	const char *project_id;
+	long max_in_flight;
+	long max_retries;       /* -1: unlimited */
+	long timeout_ms;
+	long connect_timeout_ms;
+};
+
+struct sender;
+
+/* Returns NULL with a message on stderr when libcurl cannot start. */
+struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct stats *st);
+void sender_free(struct sender *s);
+
+/* Starts what can start, advances transfers and settles finished ones. */
+void sender_step(struct sender *s);
+
+/* Waits up to timeout_ms for network activity or one of extra's fds.
+ * Returns 0, or -1 if libcurl failed. */
+int sender_wait(struct sender *s, struct curl_waitfd *extra, unsigned n, int timeout_ms);
+
+/* How long the caller may sleep before sender_step is due again (ms). */
+long sender_timeout_ms(struct sender *s);
+
+/* Logs held by slots: in flight or waiting to retry. */
+size_t sender_holding(const struct sender *s);
+
+/* Requests under way now (not counting those waiting to retry). */
+size_t sender_active(const struct sender *s);
+
+#endif

@@ -1,0 +1,41 @@
+/* stats.h - the pipeline's counters.
+ *
+ * Written only by the pipeline's own modules, on the one loop thread; the
+ * summary (and later the dashboard) reads a copy taken by stats_snapshot. */
+#ifndef LOGMASH_STATS_H
+#define LOGMASH_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "level.h"
+
+struct stats {
+	uint64_t read;          /* lines framed into logs */
+	uint64_t truncated;     /* lines cut at --max-line-bytes */
+	uint64_t dropped;       /* dropped by a filter or enrich script */
+	uint64_t script_errors; /* failed script calls (the log went on) */
+	uint64_t kept;          /* logs that passed the chain */
+	uint64_t sent;          /* acknowledged by the API with a log id */
+	uint64_t failed;        /* rejected for good, or out of retries */
+	uint64_t retried;       /* retry attempts */
+	uint64_t in_flight;     /* requests under way now */
+	uint64_t queued;        /* logs waiting to be sent now */
+	uint64_t input_errors;  /* inputs that could not be read */
+	uint64_t bytes_sent;    /* request body bytes acknowledged */
+	uint64_t by_level[4];   /* sent, by enum level (0 = no level) */
+	int auth_failed;        /* the API refused the credentials */
+};
+
+static inline void stats_snapshot(const struct stats *live, struct stats *copy)
+{
+	*copy = *live;
+}
+
+/* Writes the exit summary; undelivered counts logs still queued or in flight. */
+void stats_print_summary(const struct stats *s, FILE *out, int dry_run);
+
+/* Logs read but neither delivered, dropped, nor given up on yet. */
+uint64_t stats_undelivered(const struct stats *s);
+
+#endif

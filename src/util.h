@@ -1,0 +1,45 @@
+/* util.h - the one allocation wrapper, fatal errors and clocks.
+ *
+ * Allocation failure is fatal: logmash bounds its memory by design, so a
+ * failed malloc means the machine is out of memory, not that a log is big. */
+#ifndef LOGMASH_UTIL_H
+#define LOGMASH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOGMASH_VERSION "0.1.0"
+
+/* Exit codes, documented in README.md and logmash.1. */
+enum {
+	EXIT_DELIVERED = 0,   /* every log read was delivered (or dropped by a filter) */
+	EXIT_UNDELIVERED = 1, /* some logs were not delivered, or an input failed */
+	EXIT_USAGE = 2,       /* bad option, config or script: nothing was sent */
+	EXIT_AUTH = 3,        /* the API refused the token or project id */
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Prints "logmash: MESSAGE" to stderr and exits with code. */
+_Noreturn void die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Prints "logmash: MESSAGE" to stderr. */
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Seconds since the epoch, with sub-second precision. */
+double now_wall(void);
+
+/* Milliseconds on the monotonic clock: for timers and durations. */
+int64_t now_mono_ms(void);
+
+/* Overwrites n bytes at p in a way the compiler may not elide (secrets). */
+void wipe(void *p, size_t n);
+
+#endif
