@@ -53,6 +53,12 @@ enum level level_parse(const char *s, size_t n)
 		n--;
 	if (n == 0 || n > 13) /* longer than the longest alias */
 		return LEVEL_INVALID;
+	/* Fast path: scripts mostly set the API's own spelling. */
+	for (enum level l = LEVEL_INFORMATION; l <= LEVEL_ERROR; l++) {
+		const char *name = level_name(l);
+		if (strlen(name) == n && memcmp(name, s, n) == 0)
+			return l;
+	}
 	char low[16];
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)tolower((unsigned char)s[i]);

@@ -31,7 +31,6 @@ struct script_chain {
 	struct script *s;
 	size_t n;
 	size_t mem, mem_limit;
-	const struct script_opts *opts;
 	void (*on_error)(void *ctx, const char *msg);
 	void *ctx;
 	int unsafe;
@@ -47,8 +46,28 @@ struct script_chain {
 	struct buf err;
 };
 
+/* The log's field names live at fixed slots at the bottom of the stack for
+ * the state's whole life: lua_getfield with a C string would look each name
+ * up in Lua's string cache (a strcmp) on every access, per log. */
+enum { KEY_MESSAGE = 1, KEY_LEVEL, KEY_ITEMS, KEY_SOURCE, KEY_LINE, KEY_TIME, N_KEYS = KEY_TIME };
+
 /* Stack slots during script_chain_run, relative to the base. */
 enum { SLOT_MSGH = 1, SLOT_LOG, SLOT_SAVED_MSG, SLOT_SAVED_LEVEL };
+
+/* log[key] onto the stack; returns its type. */
+static inline int get(lua_State *L, int log, int key)
+{
+	lua_pushvalue(L, key);
+	return lua_rawget(L, log);
+}
+
+/* log[key] = the value on top of the stack (popped). */
+static inline void set(lua_State *L, int log, int key)
+{
+	lua_pushvalue(L, key);
+	lua_insert(L, -2);
+	lua_rawset(L, log);
+}
 
 static const char *kind_name(enum script_kind k)
 {
@@ -308,6 +327,9 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 		return NULL;
 	}
 	lua_settop(c->L, 0);
+	static const char *const keys[N_KEYS] = {"message", "level", "items", "source", "line", "time"};
+	for (int i = 0; i < N_KEYS; i++)
+		lua_pushstring(c->L, keys[i]);
 	/* Most tables live for one log: the generational collector suits that. */
 	lua_gc(c->L, LUA_GCGEN, 0, 0);
 	return c;
@@ -343,8 +365,8 @@ static void report(struct script_chain *c)
 static void snapshot(struct script_chain *c, int log)
 {
 	lua_State *L = c->L;
-	lua_getfield(L, log, "message");
-	lua_getfield(L, log, "level");
+	get(L, log, KEY_MESSAGE);
+	get(L, log, KEY_LEVEL);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snap_ref);
 	int snap = lua_gettop(L);
 	if (c->snap_n) {
@@ -357,7 +379,7 @@ static void snapshot(struct script_chain *c, int log)
 		}
 		c->snap_n = 0;
 	}
-	lua_getfield(L, log, "items");
+	get(L, log, KEY_ITEMS);
 	lua_pushnil(L);
 	while (lua_next(L, snap + 1)) {
 		lua_pushvalue(L, -2);
@@ -374,9 +396,9 @@ static void restore(struct script_chain *c, int base, enum level saved_level)
 	int log = base + SLOT_LOG;
 	lua_settop(L, base + SLOT_SAVED_LEVEL);
 	lua_pushvalue(L, base + SLOT_SAVED_MSG);
-	lua_setfield(L, log, "message");
+	set(L, log, KEY_MESSAGE);
 	lua_pushvalue(L, base + SLOT_SAVED_LEVEL);
-	lua_setfield(L, log, "level");
+	set(L, log, KEY_LEVEL);
 	/* A fresh copy: the failed script may still hold the old items table. */
 	lua_createtable(L, 0, c->snap_n);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snap_ref);
@@ -387,7 +409,7 @@ static void restore(struct script_chain *c, int base, enum level saved_level)
 		lua_rawset(L, -5);
 	}
 	lua_pop(L, 1);
-	lua_setfield(L, log, "items");
+	set(L, log, KEY_ITEMS);
 	c->level = saved_level;
 }
 
@@ -399,11 +421,11 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 	int top = lua_gettop(L);
 	buf_clear(&c->err);
 
-	int t = lua_getfield(L, log, "message");
+	int t = get(L, log, KEY_MESSAGE);
 	if (t == LUA_TNUMBER) {
 		lua_tolstring(L, -1, NULL);
 		lua_pushvalue(L, -1);
-		lua_setfield(L, log, "message");
+		set(L, log, KEY_MESSAGE);
 	} else if (t != LUA_TSTRING) {
 		buf_printf(&c->err, "%s: log.message must be a string, not %s", s->path,
 			   lua_typename(L, t));
@@ -415,7 +437,7 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 	}
 	lua_pop(L, 1);
 
-	t = lua_getfield(L, log, "level");
+	t = get(L, log, KEY_LEVEL);
 	if (t == LUA_TNIL) {
 		c->level = LEVEL_NONE;
 	} else if (t == LUA_TSTRING) {
@@ -432,9 +454,9 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 			goto fail;
 		}
 		const char *canon = level_name(lv);
-		if (strcmp(v, canon) != 0) {
+		if (n != strlen(canon) || memcmp(v, canon, n) != 0) {
 			lua_pushstring(L, canon);
-			lua_setfield(L, log, "level");
+			set(L, log, KEY_LEVEL);
 		}
 		c->level = lv;
 	} else {
@@ -444,7 +466,7 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 	}
 	lua_pop(L, 1);
 
-	t = lua_getfield(L, log, "items");
+	t = get(L, log, KEY_ITEMS);
 	if (t != LUA_TTABLE) {
 		buf_printf(&c->err, "%s: log.items must be a table, not %s", s->path,
 			   lua_typename(L, t));
@@ -485,11 +507,11 @@ fail:
 static void pull(struct script_chain *c, int log, struct record *r)
 {
 	lua_State *L = c->L;
-	lua_getfield(L, log, "message");
+	get(L, log, KEY_MESSAGE);
 	r->message = lua_tolstring(L, -1, &r->message_len);
 	lua_pop(L, 1);
 	r->level = c->level;
-	lua_getfield(L, log, "items");
+	get(L, log, KEY_ITEMS);
 	size_t n = 0;
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
@@ -517,20 +539,20 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 	lua_pushcfunction(L, msgh);
 	lua_createtable(L, 0, 6);
 	lua_pushlstring(L, r->message, r->message_len);
-	lua_setfield(L, log, "message");
+	set(L, log, KEY_MESSAGE);
 	lua_createtable(L, 0, 4);
-	lua_setfield(L, log, "items");
+	set(L, log, KEY_ITEMS);
 	if (r->source != c->src_ptr) {
 		lua_pushstring(L, r->source);
 		lua_rawseti(L, LUA_REGISTRYINDEX, c->src_ref);
 		c->src_ptr = r->source;
 	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, c->src_ref);
-	lua_setfield(L, log, "source");
+	set(L, log, KEY_SOURCE);
 	lua_pushinteger(L, (lua_Integer)r->line);
-	lua_setfield(L, log, "line");
+	set(L, log, KEY_LINE);
 	lua_pushnumber(L, r->time);
-	lua_setfield(L, log, "time");
+	set(L, log, KEY_TIME);
 	c->level = LEVEL_NONE;
 
 	for (size_t i = 0; i < c->n; i++) {
