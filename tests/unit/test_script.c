@@ -1,0 +1,262 @@
+/* Unit tests: script.c and luajson.c - the chain's contract with scripts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "script.h"
+
+static char dir[] = "/tmp/logmash-test-XXXXXX";
+static int errors;
+static char last_error[512];
+
+static void on_error(void *ctx, const char *msg)
+{
+	(void)ctx;
+	errors++;
+	snprintf(last_error, sizeof last_error, "%s", msg);
+}
+
+static const char *write_script(const char *name, const char *body)
+{
+	static char paths[8][512];
+	static int next;
+	char *p = paths[next++ % 8];
+	snprintf(p, 512, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(body, f);
+	fclose(f);
+	return p;
+}
+
+static struct script_chain *load(const struct script_spec *specs, size_t n, struct buf *err)
+{
+	struct script_opts o = {.specs = specs, .n = n, .memory_limit = 16 << 20,
+				.on_error = on_error};
+	errors = 0;
+	last_error[0] = '\0';
+	return script_chain_load(&o, err);
+}
+
+static struct record rec(const char *msg)
+{
+	struct record r = {.message = msg, .message_len = strlen(msg), .source = "-",
+			   .line = 7, .time = 1.5};
+	return r;
+}
+
+static const char *item(const struct record *r, const char *key)
+{
+	static char v[256];
+	for (size_t i = 0; i < r->n_items; i++)
+		if (strlen(key) == r->items[i].key_len && !memcmp(key, r->items[i].key, r->items[i].key_len)) {
+			snprintf(v, sizeof v, "%.*s", (int)r->items[i].val_len, r->items[i].val);
+			return v;
+		}
+	return NULL;
+}
+
+static void filter_and_enrich(void **state)
+{
+	(void)state;
+	struct script_spec specs[] = {
+		{SCRIPT_FILTER, write_script("f.lua", "function filter(log) return not log.message:find('noise') end")},
+		{SCRIPT_ENRICH, write_script("e.lua",
+			"function enrich(log)\n"
+			"  log.level = 'warn'\n"
+			"  log.items.n = 42\n"
+			"  log.items.ok = true\n"
+			"  log.items.src = log.source .. ':' .. log.line\n"
+			"  log.message = log.message:upper()\n"
+			"end")},
+	};
+	struct buf err = {0};
+	struct script_chain *c = load(specs, 2, &err);
+	assert_non_null(c);
+	struct record r = rec("noise here");
+	assert_int_equal(script_chain_run(c, &r), SCRIPT_DROP);
+	r = rec("hello");
+	assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+	assert_int_equal(r.message_len, 5);
+	assert_memory_equal(r.message, "HELLO", 5);
+	assert_int_equal(r.level, LEVEL_WARNING);
+	assert_string_equal(item(&r, "n"), "42");
+	assert_string_equal(item(&r, "ok"), "true");
+	assert_string_equal(item(&r, "src"), "-:7");
+	assert_int_equal(errors, 0);
+	script_chain_free(c);
+	buf_free(&err);
+}
+
+static void runtime_error_rolls_back(void **state)
+{
+	(void)state;
+	struct script_spec specs[] = {
+		{SCRIPT_ENRICH, write_script("a.lua", "function enrich(log) log.items.a = 'A'; log.level = 'Error' end")},
+		{SCRIPT_ENRICH, write_script("b.lua",
+			"function enrich(log)\n"
+			"  log.items.b = 'B'; log.message = 'changed'; log.level = 'info'\n"
+			"  log.items.a = nil\n"
+			"  error('boom')\n"
+			"end")},
+	};
+	struct buf err = {0};
+	struct script_chain *c = load(specs, 2, &err);
+	assert_non_null(c);
+	struct record r = rec("original");
+	assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+	/* the log is as it entered b.lua */
+	assert_memory_equal(r.message, "original", 8);
+	assert_int_equal(r.level, LEVEL_ERROR);
+	assert_string_equal(item(&r, "a"), "A");
+	assert_null(item(&r, "b"));
+	assert_int_equal(errors, 1);
+	assert_non_null(strstr(last_error, "b.lua:4: boom"));
+	script_chain_free(c);
+	buf_free(&err);
+}
+
+static void contract_violations_roll_back(void **state)
+{
+	(void)state;
+	const char *bad[] = {
+		"function enrich(log) log.level = 'loud' end",
+		"function enrich(log) log.items.t = {} end",
+		"function enrich(log) log.items[1] = 'x' end",
+		"function enrich(log) log.message = '' end",
+		"function enrich(log) log.message = nil end",
+		"function enrich(log) log.items = 'x' end",
+		"function enrich(log) local t = {} while true do t[#t+1] = ('x'):rep(1024) end end",
+	};
+	const char *want[] = {"not a level", "must be a string, number or boolean",
+			      "keys must be strings", "empty", "must be a string",
+			      "must be a table", "out of memory"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct script_spec specs[] = {{SCRIPT_ENRICH, write_script("bad.lua", bad[i])}};
+		struct buf err = {0};
+		struct script_chain *c = load(specs, 1, &err);
+		assert_non_null(c);
+		struct record r = rec("keep me");
+		assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+		assert_memory_equal(r.message, "keep me", 7);
+		assert_int_equal(r.n_items, 0);
+		assert_int_equal(r.level, LEVEL_NONE);
+		assert_int_equal(errors, 1);
+		if (!strstr(last_error, want[i]))
+			fail_msg("case %zu: '%s' lacks '%s'", i, last_error, want[i]);
+		/* the next log goes through normally */
+		r = rec("next");
+		script_chain_run(c, &r);
+		script_chain_free(c);
+		buf_free(&err);
+	}
+}
+
+static void load_errors_name_file_and_line(void **state)
+{
+	(void)state;
+	struct buf err = {0};
+	struct script_spec s1[] = {{SCRIPT_FILTER, write_script("syntax.lua", "function filter(log)\n  return (\nend")}};
+	assert_null(load(s1, 1, &err));
+	assert_non_null(strstr(buf_cstr(&err), "syntax.lua:3:"));
+	buf_clear(&err);
+	struct script_spec s2[] = {{SCRIPT_FILTER, write_script("nofn.lua", "function enrich(log) end")}};
+	assert_null(load(s2, 1, &err));
+	assert_non_null(strstr(buf_cstr(&err), "defines no function filter"));
+	buf_clear(&err);
+	struct script_spec s3[] = {{SCRIPT_ENRICH, write_script("init.lua", "function init() error('no table') end\nfunction enrich() end")}};
+	assert_null(load(s3, 1, &err));
+	assert_non_null(strstr(buf_cstr(&err), "init.lua:1: no table"));
+	buf_free(&err);
+}
+
+static void sandbox_and_helpers(void **state)
+{
+	(void)state;
+	struct script_spec specs[] = {{SCRIPT_ENRICH, write_script("s.lua",
+		"function enrich(log)\n"
+		"  log.items.exec = tostring(os.execute)\n"
+		"  log.items.popen = tostring(io.popen)\n"
+		"  log.items.debug = tostring(debug)\n"
+		"  log.items.bin = tostring(load(string.dump(function() end)))\n"
+		"  log.items.host = logmash.hostname\n"
+		"  local t = logmash.json_decode(log.message)\n"
+		"  log.items.user = t.user.name\n"
+		"  log.items.n = t.list[2]\n"
+		"  local bad, e = logmash.json_decode('{\"a\":')\n"
+		"  log.items.err = e\n"
+		"  counter = (counter or 0) + 1\n"
+		"  log.items.count = counter\n"
+		"end")}};
+	struct buf err = {0};
+	struct script_chain *c = load(specs, 1, &err);
+	assert_non_null(c);
+	struct record r = rec("{\"user\": {\"name\": \"\\u00e9va\"}, \"list\": [1, 2.5, null]}");
+	assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+	assert_int_equal(errors, 0);
+	assert_string_equal(item(&r, "exec"), "nil");
+	assert_string_equal(item(&r, "popen"), "nil");
+	assert_string_equal(item(&r, "debug"), "nil");
+	assert_string_equal(item(&r, "bin"), "nil");
+	assert_non_null(item(&r, "host"));
+	assert_string_equal(item(&r, "user"), "\xc3\xa9va");
+	assert_string_equal(item(&r, "n"), "2.5");
+	assert_non_null(strstr(item(&r, "err"), "json_decode"));
+	assert_string_equal(item(&r, "count"), "1");
+	r = rec("{\"user\": {\"name\": \"x\"}, \"list\": []}");
+	script_chain_run(c, &r);
+	assert_string_equal(item(&r, "count"), "2"); /* globals persist across logs */
+	script_chain_free(c);
+	buf_free(&err);
+}
+
+static void deep_json_refused(void **state)
+{
+	(void)state;
+	struct script_spec specs[] = {{SCRIPT_ENRICH, write_script("deep.lua",
+		"function enrich(log)\n"
+		"  local v, e = logmash.json_decode(('['):rep(100000) .. (']'):rep(100000))\n"
+		"  log.items.e = e\n"
+		"end")}};
+	struct buf err = {0};
+	struct script_chain *c = load(specs, 1, &err);
+	assert_non_null(c);
+	struct record r = rec("x");
+	assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+	assert_non_null(strstr(item(&r, "e"), "nested too deeply"));
+	script_chain_free(c);
+	buf_free(&err);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(filter_and_enrich),
+		cmocka_unit_test(runtime_error_rolls_back),
+		cmocka_unit_test(contract_violations_roll_back),
+		cmocka_unit_test(load_errors_name_file_and_line),
+		cmocka_unit_test(sandbox_and_helpers),
+		cmocka_unit_test(deep_json_refused),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
