@@ -47,6 +47,9 @@ class State:
         self.rejected = 0
         self.statuses = {}
         self.faults = {}
+        self.connections = 0     # TCP connections used for the API: keep-alive reuses them
+        self.concurrent = 0
+        self.max_concurrent = 0  # requests being answered at once, at most
 
     def count(self, status):
         self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
@@ -99,10 +102,17 @@ def check_body(raw):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle and
+    # the client's delayed ACK stall every answer by 40 ms.
+    disable_nagle_algorithm = True
     server_version = "standin-logs-api/1"
 
     def log_message(self, fmt, *args):  # quiet: tests read what matters
         pass
+
+    def setup(self):
+        super().setup()
+        self.carried_api = False
 
     def answer(self, status, body=b"", headers=None):
         with self.server.state.lock:
@@ -140,6 +150,8 @@ class Handler(BaseHTTPRequestHandler):
             elif path == "/_standin/stats":
                 body = json.dumps({"requests": st.requests, "accepted": len(st.logs),
                                    "rejected": st.rejected, "statuses": st.statuses,
+                                   "connections": st.connections,
+                                   "max_concurrent": st.max_concurrent,
                                    "faults": st.faults}).encode()
             else:
                 body = None
@@ -174,8 +186,20 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError as e:
                 self.answer(400, service_error("BadControl", str(e)))
             return
-
         with st.lock:
+            st.concurrent += 1
+            st.max_concurrent = max(st.max_concurrent, st.concurrent)
+        try:
+            self.create_log(st, url, raw)
+        finally:
+            with st.lock:
+                st.concurrent -= 1
+
+    def create_log(self, st, url, raw):
+        with st.lock:
+            if not self.carried_api:  # a connection that carried API requests
+                self.carried_api = True
+                st.connections += 1
             st.requests += 1
             n = st.requests
             f = dict(st.faults)
@@ -233,6 +257,11 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(status, service_error(code, message), headers)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the listen backlog: logmash opens 64 connections at once
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
@@ -256,9 +285,7 @@ def main():
         "delay_ms": a.delay_ms, "drop_every": a.drop_every,
         "down_until": time.time() + a.down_for if a.down_for else None,
     }.items() if v is not None}
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    srv.daemon_threads = True
-    srv.request_queue_size = 128
+    srv = Server(("127.0.0.1", a.port), Handler)
     srv.state = st
     print("listening on %d" % srv.server_address[1], flush=True)
     try:

@@ -1,0 +1,101 @@
+"""Fixtures: the real logmash binary against the project's stand-in Logs API."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("LOGMASH_BIN", os.path.join(ROOT, "logmash"))
+STANDIN = os.path.join(ROOT, "tests", "standin_api.py")
+SCRIPTS = os.path.join(ROOT, "scripts")
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+TOKEN = "test-token-0123456789"
+PROJECT = "test-project"
+
+
+class StandIn:
+    def __init__(self, *args):
+        self.proc = subprocess.Popen(
+            [sys.executable, STANDIN, "--port", "0", "--token", TOKEN,
+             "--project-id", PROJECT, *args],
+            stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("listening on "), line
+        self.port = int(line.split()[2])
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def _call(self, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method="POST" if data else "GET")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+
+    def logs(self):
+        return self._call("/_standin/logs")
+
+    def stats(self):
+        return self._call("/_standin/stats")
+
+    def faults(self, **kw):
+        return self._call("/_standin/faults", kw)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def api():
+    s = StandIn()
+    yield s
+    s.stop()
+
+
+def free_port():
+    """A port nothing listens on (bound, then released)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(args, api=None, input=None, env=None, timeout=60, token=TOKEN, project=PROJECT):
+    """Runs logmash; with api, pointed at the stand-in with valid credentials."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
+    if token is not None:
+        e["CODEMASH_TOKEN"] = token
+    if env:
+        e.update(env)
+    cmd = [BIN]
+    if api is not None:
+        cmd += ["--url", api.url]
+        if project is not None:
+            cmd += ["--project-id", project]
+    cmd += list(args)
+    if isinstance(input, str):
+        input = input.encode()
+    return subprocess.run(cmd, input=input, capture_output=True, env=e, timeout=timeout)
+
+
+def dry(args, input=None):
+    """Runs logmash --dry-run; returns (bodies as dicts, process)."""
+    p = run(["--dry-run", *args], input=input, token=None)
+    return [json.loads(l) for l in p.stdout.decode().splitlines()], p
+
+
+def script(name):
+    return os.path.join(SCRIPTS, name)
+
+
+def wait_for(pred, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False

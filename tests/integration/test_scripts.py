@@ -1,0 +1,161 @@
+"""Scripts: the chain's contract, failures that lose nothing, and the example scripts."""
+import csv
+import json
+import os
+
+import pytest
+
+from conftest import SHARED, dry, run, script
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_syntax_error_stops_startup_with_file_and_line(api, tmp_path):
+    bad = write(tmp_path, "bad.lua", "function filter(log)\n  return log.message ==\nend\n")
+    p = run(["-f", bad, "-"], api=api, input="x\n")
+    assert p.returncode == 2
+    assert b"script failed to load: " in p.stderr and b"bad.lua:3:" in p.stderr
+    assert api.stats()["requests"] == 0
+
+
+def test_missing_function_and_missing_file(tmp_path):
+    s = write(tmp_path, "s.lua", "function enrich(log) end")
+    _, p = dry(["-f", s, "-"], input="x\n")
+    assert p.returncode == 2
+    assert b"defines no function filter(log)" in p.stderr
+    _, p = dry(["-e", str(tmp_path / "nope.lua"), "-"], input="x\n")
+    assert p.returncode == 2
+    assert b"cannot open" in p.stderr
+
+
+def test_runtime_error_fails_that_script_for_that_log_only(api, tmp_path):
+    first = write(tmp_path, "first.lua", "function enrich(log) log.items.first = 'yes' end")
+    flaky = write(tmp_path, "flaky.lua",
+                  "function enrich(log)\n"
+                  "  log.items.flaky = 'touched'\n"
+                  "  if log.message:find('boom') then error('cannot parse ' .. log.message) end\n"
+                  "  log.level = 'warn'\n"
+                  "end\n")
+    p = run(["-e", first, "-e", flaky, "-"], api=api, input="ok 1\nboom 2\nok 3\n")
+    assert p.returncode == 0, p.stderr
+    got = {g["message"]: g for g in api.logs()}
+    assert got["boom 2"]["items"] == {"first": "yes"}  # as it entered flaky.lua
+    assert got["boom 2"]["level"] is None
+    assert got["ok 1"]["items"] == {"first": "yes", "flaky": "touched"}
+    assert got["ok 3"]["level"] == "Warning"
+    assert b"flaky.lua:3: cannot parse boom 2" in p.stderr
+    assert b"script errors 1" in p.stderr
+
+
+def test_bad_level_is_an_error_for_that_log_never_sent(api, tmp_path):
+    s = write(tmp_path, "lvl.lua", "function enrich(log) log.level = log.message end")
+    p = run(["-e", s, "-"], api=api, input="FATAL\nverbose\nloud\nWarning\n")
+    assert p.returncode == 0, p.stderr
+    assert [(g["message"], g["level"]) for g in api.logs()] == [
+        ("FATAL", "Error"), ("verbose", "Information"), ("loud", None), ("Warning", "Warning")]
+    assert b'log.level "loud" is not a level' in p.stderr
+
+
+def test_repeated_errors_are_counted_not_flooded(tmp_path):
+    s = write(tmp_path, "err.lua", "function enrich(log) error('always') end")
+    _, p = dry(["-e", s, "-"], input="x\n" * 5000)
+    assert p.returncode == 0
+    assert p.stderr.decode().count("always") <= 3
+    assert b"script errors 5000" in p.stderr
+
+
+def test_filter_drop_and_enrich_false_drop():
+    f = script("drop_noise.lua")
+    bodies, p = dry(["-f", f, "-"], input="GET /healthz 200\n10:00 DEBUG chatter\n10:00 INFO real\n")
+    assert [b["message"] for b in bodies] == ["10:00 INFO real"]
+    assert b"dropped 2" in p.stderr
+
+
+def test_sandbox_blocks_process_execution(tmp_path):
+    s = write(tmp_path, "x.lua", "function enrich(log) os.execute('touch %s/pwned') end" % tmp_path)
+    bodies, p = dry(["-e", s, "-"], input="x\n")
+    assert bodies == [{"message": "x"}]
+    assert not (tmp_path / "pwned").exists()
+    assert b"attempt to call a nil value (field 'execute')" in p.stderr
+    bodies, p = dry(["--unsafe-scripts", "-e", s, "-"], input="x\n")
+    assert (tmp_path / "pwned").exists()
+
+
+def test_init_runs_once_and_may_read_files(tmp_path):
+    table = write(tmp_path, "users.txt", "7 alice\n9 bob\n")
+    s = write(tmp_path, "lookup.lua",
+              "local users = {}\n"
+              "function init()\n"
+              "  for l in io.lines(%r) do local id, n = l:match('(%%d+) (%%a+)'); users[id] = n end\n"
+              "end\n"
+              "function enrich(log) log.items.user = users[log.message:match('uid=(%%d+)')] end\n" % table)
+    bodies, _ = dry(["-e", s, "-"], input="uid=9 login\nuid=1 login\n")
+    assert bodies == [{"message": "uid=9 login", "items": {"user": "bob"}}, {"message": "uid=1 login"}]
+
+
+def test_json_items_example():
+    lines = [
+        '{"ts":"2026-11-26T10:00:00Z","level":"warn","msg":"disk low","disk":{"free":12},"ok":false}',
+        '{"message":"plain","severity":"ERROR","user":{"id":7,"tags":["a"]}}',
+        'not json at all',
+        '{"msg": "broken json"',
+    ]
+    bodies, p = dry(["-e", script("json_items.lua"), "-"], input="\n".join(lines) + "\n")
+    assert p.returncode == 0
+    assert bodies[0] == {"message": "disk low", "level": "Warning",
+                         "items": {"ts": "2026-11-26T10:00:00Z", "disk.free": "12", "ok": "false"}}
+    assert bodies[1] == {"message": "plain", "level": "Error", "items": {"user.id": "7", "user.tags.1": "a"}}
+    assert bodies[2] == {"message": "not json at all"}
+    assert bodies[3] == {"message": '{"msg": "broken json"'}
+
+
+def test_add_host_example(tmp_path):
+    f = write(tmp_path, "a.log", "hello\n")
+    bodies, _ = dry(["-e", script("add_host.lua"), f])
+    assert bodies[0]["items"]["host"] == os.uname().nodename
+    assert bodies[0]["items"]["file"] == f
+
+
+def test_levels_example_on_common_formats():
+    lines = {
+        "2026-11-26 10:00:01,123 WARN  [main] c.e.App - slow": "Warning",
+        "[Sun Dec 04 04:47:44 2005] [error] mod_jk child in error state": "Error",
+        "03-17 16:13:38.811  1702  2395 E Tag: failed": "Error",
+        "ERROR:root:Traceback follows": "Error",
+        "time=2026 level=info msg=started": "Information",
+        "<11>Nov 26 10:00:00 host app: kaput": "Error",
+        '10.0.0.1 - - [26/Nov/2026:10:00:00 +0000] "GET /x HTTP/1.1" 503 12 "-" "curl"': "Error",
+        '10.0.0.1 - - [26/Nov/2026:10:00:00 +0000] "GET /x HTTP/1.1" 404 12 "-" "curl"': "Warning",
+        "nothing to see here": None,
+    }
+    bodies, p = dry(["-e", script("levels.lua"), "-"], input="\n".join(lines) + "\n")
+    assert p.returncode == 0
+    assert [b.get("level") for b in bodies] == list(lines.values())
+
+
+ALIASES = {"info": "Information", "debug": "Information", "trace": "Information",
+           "notice": "Information", "i": "Information", "d": "Information", "v": "Information",
+           "warn": "Warning", "warning": "Warning", "w": "Warning",
+           "error": "Error", "err": "Error", "fatal": "Error", "severe": "Error",
+           "critical": "Error", "e": "Error", "f": "Error"}
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED, "loghub")), reason="no ../shared/loghub")
+@pytest.mark.parametrize("name", ["Hadoop", "Spark", "Zookeeper", "OpenStack", "Android",
+                                  "Apache", "HDFS", "Windows", "BGL"])
+def test_levels_example_agrees_with_loghub(name, tmp_path):
+    """levels.lua against the levels loghub parsed by hand, line by line."""
+    base = os.path.join(SHARED, "loghub", "%s_2k.log" % name)
+    line_no = write(tmp_path, "n.lua", "function enrich(log) log.items.n = log.line end")
+    bodies, p = dry(["-e", script("levels.lua"), "-e", line_no, base])
+    assert p.returncode == 0
+    got = {int(b["items"]["n"]): b.get("level") for b in bodies}
+    with open(base + "_structured.csv", encoding="utf-8", errors="replace") as f:
+        rows = list(csv.DictReader(f))
+    wrong = [(r["LineId"], r["Level"], got.get(int(r["LineId"])))
+             for r in rows if ALIASES.get(r["Level"].strip().lower()) != got.get(int(r["LineId"]))]
+    assert wrong == [], wrong[:5]
