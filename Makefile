@@ -62,7 +62,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) all
-	sh tests/bench.sh
+	$(PYTHON) tests/bench.py
 
 # The same binary with AddressSanitizer and UBSan, through the same tests.
 asan:
