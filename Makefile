@@ -77,7 +77,7 @@ install: logmash
 	install -m 755 logmash $(DESTDIR)$(BINDIR)/logmash
 	install -m 644 packaging/logmash.1 $(DESTDIR)$(MANDIR)/logmash.1
 	install -m 644 scripts/*.lua $(DESTDIR)$(DATADIR)/scripts/
-	install -m 644 packaging/config.lua $(DESTDIR)$(DATADIR)/config.lua.example
+	sed 's|@DATADIR@|$(DATADIR)|g' packaging/config.lua > $(DESTDIR)$(DATADIR)/config.lua.example
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/logmash.service > $(DESTDIR)$(SYSTEMDDIR)/logmash.service
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/logmash.service
 

@@ -460,16 +460,19 @@ void options_parse(struct options *o, int argc, char **argv)
 		usage_error("%sstandard input (-) can be given only once", "");
 
 	/* The token: --token-file, else CODEMASH_TOKEN, else the config's file. */
+	/* A dry run sends nothing: it needs no token. */
 	const char *env_tok = getenv("CODEMASH_TOKEN");
-	if (cli_token_file) {
+	if (cli_token_file)
 		set_str(&o->token_file, cli_token_file);
-		free(cli_token_file);
+	if (o->dry_run)
+		; /* nothing to read */
+	else if (cli_token_file)
 		o->token = read_token_file(o->token_file);
-	} else if (env_tok && *env_tok) {
+	else if (env_tok && *env_tok)
 		o->token = xstrdup(env_tok);
-	} else if (o->token_file) {
+	else if (o->token_file)
 		o->token = read_token_file(o->token_file);
-	}
+	free(cli_token_file);
 
 	if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
 		usage_error("--url must start with http:// or https://, not '%s'", o->url);

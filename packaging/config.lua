@@ -1,0 +1,25 @@
+-- logmash config file (Lua). Command-line options override what is set here.
+-- Relative paths are relative to this file's folder.
+
+url = "https://api.codemash.io"
+api_version = "v1"                 -- CodeMash's SDKs use "v2"
+project_id = "00000000-0000-0000-0000-000000000000"
+token_file = "/etc/logmash/token"  -- or set CODEMASH_TOKEN; never put the token here
+
+inputs = { "/var/log/myapp/app.log" }
+
+-- Run in this order. Copy the examples from @DATADIR@/scripts.
+scripts = {
+  { filter = "@DATADIR@/scripts/drop_noise.lua" },
+  { enrich = "@DATADIR@/scripts/levels.lua" },
+  { enrich = "@DATADIR@/scripts/add_host.lua" },
+}
+
+max_in_flight = 64
+max_retries = -1        -- retry transient failures until they succeed
+timeout = 30
+connect_timeout = 10
+drain_timeout = 10
+max_line_bytes = "1M"
+script_memory = "64M"
+unsafe_scripts = false
