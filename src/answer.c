@@ -64,7 +64,8 @@ void answer_parse(long status, const char *body, size_t len, struct answer *a,
 		return;
 	}
 
-	char code[128] = "", msg[256] = "", field[256] = "";
+	/* Sized so that code: msg - field always fits in detail. */
+	char code[96] = "", msg[256] = "", field[128] = "";
 	int rs = parsed ? json_get(d, 0, "responseStatus") : -1;
 	if (rs < 0 && parsed)
 		rs = json_get(d, 0, "ResponseStatus"); /* ServiceStack's own casing */

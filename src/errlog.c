@@ -1,6 +1,7 @@
 /* errlog.c - merged, rate-limited error reports. */
 #include "errlog.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,11 +9,18 @@
 
 #include "util.h"
 
+/* At most this many new reports a second reach stderr; the rest are counted
+ * (they stay in the ring and in the summary's counts). */
+#define PRINT_PER_SECOND 20
+
 static struct {
 	struct errlog_entry ring[ERRLOG_KEEP];
 	size_t head; /* next slot to fill */
 	size_t n;
 	int to_stderr;
+	double window;     /* the second being rate limited */
+	int printed;       /* reports printed in it */
+	uint64_t held;     /* reports not printed because of the limit */
 } g;
 
 void errlog_init(int to_stderr)
@@ -45,6 +53,48 @@ static void print_entry(struct errlog_entry *e, double now)
 	e->printed_count = e->count;
 }
 
+/* Whether a and b report the same thing. Network errors carry timings and
+ * ports that vary from one failure to the next ("after 3 ms"): for them,
+ * runs of digits are not compared. */
+static int same(enum errkind kind, const char *a, const char *b)
+{
+	if (kind != ERR_NETWORK)
+		return strcmp(a, b) == 0;
+	for (;;) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			while (isdigit((unsigned char)*a))
+				a++;
+			while (isdigit((unsigned char)*b))
+				b++;
+			continue;
+		}
+		if (*a != *b)
+			return 0;
+		if (!*a)
+			return 1;
+		a++, b++;
+	}
+}
+
+/* The stderr rate limit: 1 when one more report may be printed now. */
+static int may_print(double now)
+{
+	if (now - g.window >= 1.0) {
+		if (g.held)
+			fprintf(stderr, "logmash: %" PRIu64 " more error reports were not printed "
+				"(over %d a second); the summary counts them\n", g.held, PRINT_PER_SECOND);
+		g.window = now;
+		g.printed = 0;
+		g.held = 0;
+	}
+	if (g.printed >= PRINT_PER_SECOND) {
+		g.held++;
+		return 0;
+	}
+	g.printed++;
+	return 1;
+}
+
 void errlog_add(enum errkind kind, const char *fmt, ...)
 {
 	char text[ERRLOG_TEXT];
@@ -56,16 +106,18 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 
 	for (size_t i = 0; i < g.n; i++) {
 		struct errlog_entry *e = &g.ring[(g.head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
-		if (e->kind == kind && strcmp(e->text, text) == 0) {
+		if (e->kind == kind && same(kind, e->text, text)) {
 			e->count++;
 			e->last = now;
-			if (g.to_stderr && now - e->printed >= ERRLOG_REPEAT_SECONDS)
+			memcpy(e->text, text, sizeof text); /* show the latest wording */
+			if (g.to_stderr && now - e->printed >= ERRLOG_REPEAT_SECONDS && may_print(now))
 				print_entry(e, now);
 			return;
 		}
 	}
 	struct errlog_entry *e = &g.ring[g.head];
-	if (g.to_stderr && g.n == ERRLOG_KEEP && e->count > e->printed_count)
+	if (g.to_stderr && g.n == ERRLOG_KEEP && e->printed_count &&
+	    e->count > e->printed_count && may_print(now))
 		print_entry(e, now); /* about to forget it: say its count first */
 	memset(e, 0, sizeof *e);
 	e->kind = kind;
@@ -75,7 +127,7 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 	g.head = (g.head + 1) % ERRLOG_KEEP;
 	if (g.n < ERRLOG_KEEP)
 		g.n++;
-	if (g.to_stderr)
+	if (g.to_stderr && may_print(now))
 		print_entry(e, now);
 }
 
@@ -84,9 +136,14 @@ void errlog_flush(void)
 	if (!g.to_stderr)
 		return;
 	double now = now_wall();
+	if (g.held)
+		fprintf(stderr, "logmash: %" PRIu64 " more error reports were not printed "
+			"(over %d a second); the summary counts them\n", g.held, PRINT_PER_SECOND);
+	g.held = 0;
 	for (size_t i = 0; i < g.n; i++) {
 		struct errlog_entry *e = &g.ring[(g.head + ERRLOG_KEEP - g.n + i) % ERRLOG_KEEP];
-		if (e->count > e->printed_count)
+		/* Repeats of what was printed; reports held back stay counted only. */
+		if (e->printed_count && e->count > e->printed_count)
 			print_entry(e, now);
 	}
 }

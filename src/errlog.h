@@ -4,7 +4,8 @@
  * script error, an unreadable input) is reported here once. Identical
  * reports are merged and counted, so a million repeats of one script error
  * cost a counter, not a million lines: stderr gets the first occurrence,
- * then a reminder with the count at most every ERRLOG_REPEAT_SECONDS.
+ * then a reminder with the count at most every ERRLOG_REPEAT_SECONDS, and
+ * stderr hears of at most 20 reports a second whatever happens.
  * The latest distinct errors are kept in a ring for the dashboard. */
 #ifndef LOGMASH_ERRLOG_H
 #define LOGMASH_ERRLOG_H

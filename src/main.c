@@ -74,8 +74,8 @@ static void read_signals(struct app *a)
 	struct signalfd_siginfo si;
 	while (read(a->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			errlog_add(ERR_INPUT, "SIGHUP ignored: reloading scripts is not supported "
-				   "in this version; restart logmash instead");
+			warnx_("SIGHUP ignored: reloading scripts is not supported in this "
+			       "version; restart logmash instead");
 			continue;
 		}
 		if (a->stopping) {

@@ -15,6 +15,7 @@
 #define MAX_ANSWER (64 * 1024) /* more of an answer than this is not read */
 #define RETRY_BASE_MS 200
 #define RETRY_CAP_MS 30000
+#define RETRY_AFTER_MAX_S 300
 
 enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_WAITING };
 
@@ -251,6 +252,8 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 	case OUTCOME_TRANSIENT:
 		if (curl_easy_getinfo(sl->easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
 			retry_after = 0;
+		if (retry_after > RETRY_AFTER_MAX_S)
+			retry_after = RETRY_AFTER_MAX_S; /* a typo'd day-long wait would stall a slot */
 		errlog_add(ERR_HTTP, "HTTP %ld: %s (will retry)", status, a.detail);
 		retry_later(s, sl, (int64_t)retry_after * 1000);
 		return;
@@ -263,8 +266,8 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 		s->waiting++;
 		return;
 	case OUTCOME_REJECTED:
-		errlog_add(ERR_HTTP, "HTTP %ld: %s (log from %s line %" PRIu64 " rejected; not retried)",
-			   status, a.detail, sl->e.source, sl->e.line);
+		errlog_add(ERR_HTTP, "HTTP %ld: %s (a log from %s was rejected; not retried)",
+			   status, a.detail, sl->e.source);
 		s->st->failed++;
 		release(s, sl);
 		return;

@@ -79,7 +79,9 @@ def run(args, api=None, input=None, env=None, timeout=60, token=TOKEN, project=P
     cmd += list(args)
     if isinstance(input, str):
         input = input.encode()
-    return subprocess.run(cmd, input=input, capture_output=True, env=e, timeout=timeout)
+    # CI runs with no standard input: never let logmash inherit one.
+    stdin = subprocess.DEVNULL if input is None else None
+    return subprocess.run(cmd, input=input, stdin=stdin, capture_output=True, env=e, timeout=timeout)
 
 
 def dry(args, input=None):

@@ -68,6 +68,16 @@ def test_repeated_errors_are_counted_not_flooded(tmp_path):
     assert b"script errors 5000" in p.stderr
 
 
+def test_distinct_errors_are_rate_limited(tmp_path):
+    s = write(tmp_path, "err.lua", "function enrich(log) error('bad line ' .. log.line) end")
+    _, p = dry(["-e", s, "-"], input="x\n" * 5000)
+    assert p.returncode == 0
+    err = p.stderr.decode()
+    assert err.count("bad line") <= 25
+    assert "more error reports were not printed" in err
+    assert "script errors 5000" in err
+
+
 def test_filter_drop_and_enrich_false_drop():
     f = script("drop_noise.lua")
     bodies, p = dry(["-f", f, "-"], input="GET /healthz 200\n10:00 DEBUG chatter\n10:00 INFO real\n")
