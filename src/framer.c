@@ -72,6 +72,25 @@ static void partial_reset(struct framer *f)
 	f->partial_done = 0;
 }
 
+/* Starts the frame of the next physical line, which ends at f->offset. */
+static void begin_frame(struct framer *f, struct frame *out)
+{
+	f->line_no++;
+	memset(out, 0, sizeof *out);
+	out->number = f->line_no;
+	out->end_offset = f->offset;
+}
+
+/* Hands out the pending partial line; it is cleared on the next call. */
+static void emit_partial(struct framer *f, struct frame *out)
+{
+	out->line = f->partial.data;
+	out->len = f->partial.len;
+	out->full_len = f->partial_full;
+	out->truncated = f->discarding;
+	f->partial_done = 1;
+}
+
 int framer_next(struct framer *f, struct frame *out)
 {
 	if (f->partial_done)
@@ -89,10 +108,7 @@ int framer_next(struct framer *f, struct frame *out)
 		size_t seg = (size_t)(nl - start);
 		f->pos += seg + 1;
 		f->offset += seg + 1;
-		f->line_no++;
-		memset(out, 0, sizeof *out);
-		out->number = f->line_no;
-		out->end_offset = f->offset;
+		begin_frame(f, out);
 		if (f->partial.len == 0 && !f->discarding) {
 			/* The whole line is in this chunk: hand it out in place. */
 			out->line = start;
@@ -101,11 +117,7 @@ int framer_next(struct framer *f, struct frame *out)
 			out->truncated = out->len < seg;
 		} else {
 			partial_add(f, start, seg);
-			out->line = f->partial.data;
-			out->len = f->partial.len;
-			out->full_len = f->partial_full;
-			out->truncated = f->discarding;
-			f->partial_done = 1;
+			emit_partial(f, out);
 		}
 		strip_cr(out);
 		if (out->len == 0 && !out->truncated) {
@@ -116,15 +128,8 @@ int framer_next(struct framer *f, struct frame *out)
 		return 1;
 	}
 	if (f->eof && (f->partial.len || f->discarding) && !f->partial_done) {
-		f->line_no++;
-		memset(out, 0, sizeof *out);
-		out->number = f->line_no;
-		out->end_offset = f->offset;
-		out->line = f->partial.data;
-		out->len = f->partial.len;
-		out->full_len = f->partial_full;
-		out->truncated = f->discarding;
-		f->partial_done = 1;
+		begin_frame(f, out);
+		emit_partial(f, out);
 		strip_cr(out);
 		return out->len > 0 || out->truncated;
 	}
