@@ -4,6 +4,13 @@
 #include <ctype.h>
 #include <string.h>
 
+/* The API's spelling, by enum level. */
+static const char *const names[] = {
+	[LEVEL_INFORMATION] = "Information",
+	[LEVEL_WARNING] = "Warning",
+	[LEVEL_ERROR] = "Error",
+};
+
 static const struct {
 	const char *alias;
 	enum level level;
@@ -55,8 +62,7 @@ enum level level_parse(const char *s, size_t n)
 		return LEVEL_INVALID;
 	/* Fast path: scripts mostly set the API's own spelling. */
 	for (enum level l = LEVEL_INFORMATION; l <= LEVEL_ERROR; l++) {
-		const char *name = level_name(l);
-		if (strlen(name) == n && memcmp(name, s, n) == 0)
+		if (strlen(names[l]) == n && memcmp(names[l], s, n) == 0)
 			return l;
 	}
 	char low[16];
@@ -71,10 +77,5 @@ enum level level_parse(const char *s, size_t n)
 
 const char *level_name(enum level l)
 {
-	switch (l) {
-	case LEVEL_INFORMATION: return "Information";
-	case LEVEL_WARNING: return "Warning";
-	case LEVEL_ERROR: return "Error";
-	default: return NULL;
-	}
+	return l >= LEVEL_INFORMATION && l <= LEVEL_ERROR ? names[l] : NULL;
 }
