@@ -26,6 +26,23 @@ void framer_finish(struct framer *f)
 	f->eof = 1;
 }
 
+void framer_flush(struct framer *f)
+{
+	if (framer_holding(f))
+		f->flush_now = 1;
+}
+
+void framer_restart(struct framer *f, uint64_t offset)
+{
+	buf_clear(&f->partial);
+	f->partial_full = 0;
+	f->discarding = f->partial_done = f->flush_now = f->same_line = 0;
+	f->data = NULL;
+	f->len = f->pos = 0;
+	f->eof = 0;
+	f->offset = offset;
+}
+
 size_t utf8_cut(const char *s, size_t n, size_t max)
 {
 	if (n <= max)
@@ -75,7 +92,10 @@ static void partial_reset(struct framer *f)
 /* Starts the frame of the next physical line, which ends at f->offset. */
 static void begin_frame(struct framer *f, struct frame *out)
 {
-	f->line_no++;
+	if (f->same_line)
+		f->same_line = 0;
+	else
+		f->line_no++;
 	memset(out, 0, sizeof *out);
 	out->number = f->line_no;
 	out->end_offset = f->offset;
@@ -127,10 +147,14 @@ int framer_next(struct framer *f, struct frame *out)
 		}
 		return 1;
 	}
-	if (f->eof && (f->partial.len || f->discarding) && !f->partial_done) {
+	if ((f->eof || f->flush_now) && framer_holding(f)) {
+		int flushed = !f->eof;
+		f->flush_now = 0;
 		begin_frame(f, out);
 		emit_partial(f, out);
-		strip_cr(out);
+		f->same_line = flushed;
+		if (!flushed)
+			strip_cr(out); /* a CR before a newline still to come is data */
 		return out->len > 0 || out->truncated;
 	}
 	return 0;

@@ -36,6 +36,8 @@ struct framer {
 	size_t partial_full; /* its length before any cut */
 	int discarding;      /* partial is full: drop bytes up to the next LF */
 	int partial_done;    /* partial was handed out; clear it on the next call */
+	int flush_now;       /* hand the partial out without its newline */
+	int same_line;       /* the next line continues a flushed partial */
 	int eof;
 	uint64_t line_no;
 	uint64_t offset; /* stream offset of data[pos] */
@@ -49,6 +51,20 @@ void framer_feed(struct framer *f, const char *data, size_t len);
 
 /* Marks the end of input: a pending partial line becomes the last line. */
 void framer_finish(struct framer *f);
+
+/* Hands a pending partial line out now, without its newline (a writer that
+ * went quiet mid-line). Its rest, when it comes, keeps the same line number. */
+void framer_flush(struct framer *f);
+
+/* Whether bytes of an unfinished line are held. */
+static inline int framer_holding(const struct framer *f)
+{
+	return (f->partial.len || f->discarding) && !f->partial_done;
+}
+
+/* Starts over at stream offset offset (a truncated file, a reopened one):
+ * forgets the chunk and any held partial line, keeps the line count. */
+void framer_restart(struct framer *f, uint64_t offset);
 
 /* Stores the next line in *out and returns 1, or returns 0 when the chunk
  * is used up (feed more) or, after framer_finish, when input is done. */

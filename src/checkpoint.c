@@ -1,0 +1,287 @@
+/* checkpoint.c - the checkpoint table and its file. */
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "errlog.h"
+#include "util.h"
+
+#define HEADER "logmash-checkpoints 1\n"
+#define FILE_NAME "checkpoints"
+
+void cp_table_add(struct cp_table *t, const struct fileid *id, uint64_t offset, const char *path)
+{
+	t->e = xrealloc(t->e, (t->n + 1) * sizeof *t->e);
+	t->e[t->n].id = *id;
+	t->e[t->n].offset = offset;
+	t->e[t->n].path = xstrdup(path);
+	t->n++;
+}
+
+void cp_table_free(struct cp_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->e[i].path);
+	free(t->e);
+	t->e = NULL;
+	t->n = 0;
+}
+
+struct cp_entry *cp_table_find(const struct cp_table *t, uint64_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].id.dev == dev && t->e[i].id.ino == ino)
+			return &t->e[i];
+	return NULL;
+}
+
+/* Paths may hold spaces, newlines or anything: escape all but the plain. */
+static void put_path(struct buf *out, const char *p)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= ' ' || c == '%' || c >= 0x7F) {
+			buf_putc(out, '%');
+			buf_putc(out, hex[c >> 4]);
+			buf_putc(out, hex[c & 15]);
+		} else {
+			buf_putc(out, (char)c);
+		}
+	}
+}
+
+static int unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int get_path(const char *s, size_t n, struct buf *out)
+{
+	buf_clear(out);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+			if (i + 2 >= n || (hi = unhex(s[i + 1])) < 0 || (lo = unhex(s[i + 2])) < 0)
+				return -1;
+			buf_putc(out, (char)(hi << 4 | lo));
+			i += 2;
+		} else if ((unsigned char)s[i] <= ' ') {
+			return -1;
+		} else {
+			buf_putc(out, s[i]);
+		}
+	}
+	if (out->len == 0 || memchr(out->data, '\0', out->len))
+		return -1;
+	buf_cstr(out);
+	return 0;
+}
+
+void checkpoint_format(const struct cp_table *t, struct buf *out)
+{
+	size_t start = out->len;
+	buf_puts(out, HEADER);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct cp_entry *e = &t->e[i];
+		buf_printf(out, "%" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " %" PRIu64 " ",
+			   e->id.dev, e->id.ino, e->id.fp_len, e->id.fp_hash, e->offset);
+		put_path(out, e->path);
+		buf_putc(out, '\n');
+	}
+	uint64_t sum = fnv1a64(out->data + start, out->len - start);
+	buf_printf(out, "end %zu %016" PRIx64 "\n", t->n, sum);
+}
+
+int checkpoint_parse(const char *text, size_t len, struct cp_table *t, const char **why)
+{
+	struct buf path = {0};
+	*why = NULL;
+	if (len < strlen(HEADER) || memcmp(text, HEADER, strlen(HEADER)) != 0) {
+		*why = "not a logmash checkpoint file (unknown header)";
+		return -1;
+	}
+	size_t pos = strlen(HEADER);
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		if (!nl) {
+			*why = "the last line is cut short";
+			goto bad;
+		}
+		size_t ll = (size_t)(nl - line);
+		char tmp[160];
+		if (ll >= 4 && memcmp(line, "end ", 4) == 0) {
+			size_t count;
+			uint64_t sum;
+			char extra;
+			if (ll >= sizeof tmp)
+				goto malformed;
+			memcpy(tmp, line, ll);
+			tmp[ll] = '\0';
+			if (sscanf(tmp, "end %zu %" SCNx64 "%c", &count, &sum, &extra) != 2)
+				goto malformed;
+			if (count != t->n) {
+				*why = "the entry count does not match";
+				goto bad;
+			}
+			if (sum != fnv1a64(text, pos)) {
+				*why = "the checksum does not match";
+				goto bad;
+			}
+			if (nl + 1 != text + len) {
+				*why = "there is text after the end line";
+				goto bad;
+			}
+			buf_free(&path);
+			return 0;
+		}
+		struct fileid id;
+		uint64_t off;
+		int used = 0;
+		size_t head = ll < sizeof tmp - 1 ? ll : sizeof tmp - 1;
+		memcpy(tmp, line, head);
+		tmp[head] = '\0';
+		if (sscanf(tmp, "%" SCNu64 " %" SCNu64 " %" SCNu32 " %" SCNx64 " %" SCNu64 " %n",
+			   &id.dev, &id.ino, &id.fp_len, &id.fp_hash, &off, &used) != 5 || used == 0 ||
+		    id.fp_len > FILEID_HEAD)
+			goto malformed;
+		if (get_path(line + used, ll - (size_t)used, &path) != 0)
+			goto malformed;
+		cp_table_add(t, &id, off, path.data);
+		pos += ll + 1;
+	}
+	*why = "the end line is missing";
+	goto bad;
+malformed:
+	*why = "a line is malformed";
+bad:
+	buf_free(&path);
+	cp_table_free(t);
+	return -1;
+}
+
+int checkpoint_dir(const char *dir)
+{
+	struct stat st;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		warnx_("cannot create state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		warnx_("state directory %s is not a directory", dir);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		warnx_("cannot write to state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void set_aside(const char *file, const char *why)
+{
+	struct buf bad = {0};
+	buf_printf(&bad, "%s.bad-%ld", file, (long)time(NULL));
+	if (rename(file, buf_cstr(&bad)) == 0)
+		errlog_add(ERR_INPUT, "checkpoint file %s: %s; set aside as %s, starting without it",
+			   file, why, bad.data);
+	else
+		errlog_add(ERR_INPUT, "checkpoint file %s: %s; cannot set it aside (%s), ignoring it",
+			   file, why, strerror(errno));
+	buf_free(&bad);
+}
+
+void checkpoint_load(const char *dir, struct cp_table *t)
+{
+	struct buf path = {0};
+	buf_printf(&path, "%s/%s", dir, FILE_NAME);
+	const char *file = buf_cstr(&path);
+	t->e = NULL;
+	t->n = 0;
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		if (errno != ENOENT)
+			errlog_add(ERR_INPUT, "cannot read checkpoint file %s: %s", file, strerror(errno));
+		buf_free(&path);
+		return;
+	}
+	struct buf text = {0};
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < (64u << 20))
+		buf_append(&text, chunk, n);
+	int err = ferror(f);
+	fclose(f);
+	const char *why = "cannot be read";
+	if (err || checkpoint_parse(text.data ? text.data : "", text.len, t, &why) != 0)
+		set_aside(file, why);
+	buf_free(&text);
+	buf_free(&path);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int checkpoint_save(const char *dir, const struct cp_table *t)
+{
+	struct buf fb = {0}, tb = {0};
+	buf_printf(&fb, "%s/%s", dir, FILE_NAME);
+	buf_printf(&tb, "%s/%s.tmp", dir, FILE_NAME);
+	const char *file = buf_cstr(&fb), *tmp = buf_cstr(&tb);
+	struct buf text = {0};
+	checkpoint_format(t, &text);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int ok = fd >= 0 && write_all(fd, text.data, text.len) == 0 && fsync(fd) == 0;
+	int saved = errno;
+	if (fd >= 0 && close(fd) != 0 && ok) {
+		ok = 0;
+		saved = errno;
+	}
+	if (ok && rename(tmp, file) != 0) {
+		ok = 0;
+		saved = errno;
+	}
+	buf_free(&text);
+	if (!ok)
+		unlink(tmp);
+	buf_free(&fb);
+	buf_free(&tb);
+	if (!ok) {
+		errlog_add(ERR_INPUT, "cannot save checkpoints in %s: %s (the old ones stay)", dir,
+			   strerror(saved));
+		return -1;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		if (fsync(dfd) != 0)
+			errlog_add(ERR_INPUT, "cannot sync state directory %s: %s", dir, strerror(errno));
+		close(dfd);
+	}
+	return 0;
+}

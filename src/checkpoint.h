@@ -1,0 +1,53 @@
+/* checkpoint.h - where each followed file was acknowledged up to, on disk.
+ *
+ * One text file, STATE_DIR/checkpoints, replaced atomically (write a
+ * temporary file, fsync it, rename it over, fsync the folder), so a crash
+ * leaves the old table or the new one, never half of one:
+ *
+ *     logmash-checkpoints 1
+ *     DEV INO FP_LEN FP_HASH OFFSET PATH      (one line a file; PATH %-escaped)
+ *     end COUNT CHECKSUM
+ *
+ * A file that does not read back exactly so is reported and set aside
+ * (renamed to checkpoints.bad-TIME), and logmash starts without it. */
+#ifndef LOGMASH_CHECKPOINT_H
+#define LOGMASH_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "fileid.h"
+
+struct cp_entry {
+	struct fileid id;
+	uint64_t offset;
+	char *path;
+};
+
+struct cp_table {
+	struct cp_entry *e;
+	size_t n;
+};
+
+void cp_table_add(struct cp_table *t, const struct fileid *id, uint64_t offset, const char *path);
+void cp_table_free(struct cp_table *t);
+
+/* The entry for dev/ino, or NULL. */
+struct cp_entry *cp_table_find(const struct cp_table *t, uint64_t dev, uint64_t ino);
+
+/* Text to table (pure). Returns 0, or -1 with a reason in why. */
+int checkpoint_parse(const char *text, size_t len, struct cp_table *t, const char **why);
+void checkpoint_format(const struct cp_table *t, struct buf *out);
+
+/* Creates dir (mode 700) if needed. Returns 0, or -1 with a message printed. */
+int checkpoint_dir(const char *dir);
+
+/* Reads dir's table into t (empty when there is none). A corrupt or foreign
+ * file is reported and set aside. */
+void checkpoint_load(const char *dir, struct cp_table *t);
+
+/* Replaces dir's table with t atomically. Returns 0, or -1 (reported). */
+int checkpoint_save(const char *dir, const struct cp_table *t);
+
+#endif

@@ -1,0 +1,46 @@
+/* joiner.h - multi-line records: a line that matches the start pattern
+ * begins a record; any other line joins the record before it with "\n"
+ * (Java stack traces, Python tracebacks). A record ends when the next one
+ * starts, when it reaches max_lines, or when the caller flushes it after a
+ * silence. Records are at most max_bytes long; past that, lines are cut
+ * and the record is marked truncated. */
+#ifndef LOGMASH_JOINER_H
+#define LOGMASH_JOINER_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "framer.h"
+
+struct joiner {
+	const regex_t *start;
+	size_t max_lines, max_bytes;
+	struct buf rec, out;  /* the record being built; the one handed out */
+	struct frame cur;     /* rec's frame: first line's number, last line's end */
+	double cur_time, out_time;
+	size_t lines;
+	int64_t last_ms;      /* when rec's last line came */
+};
+
+void joiner_init(struct joiner *j, const regex_t *start, size_t max_lines, size_t max_bytes);
+void joiner_free(struct joiner *j);
+
+/* Offers one line read at read_time. Returns 1 when that completes a record:
+ * *out (and *out_time) then describe it, valid until the next call. */
+int joiner_push(struct joiner *j, const struct frame *fr, double read_time, int64_t now_ms,
+		struct frame *out, double *out_time);
+
+/* Hands out the record being built, if any: 1 with *out set, else 0. */
+int joiner_flush(struct joiner *j, struct frame *out, double *out_time);
+
+static inline int joiner_pending(const struct joiner *j)
+{
+	return j->lines > 0;
+}
+
+/* Whether line matches the start pattern (exposed for tests). */
+int joiner_is_start(const struct joiner *j, const char *line, size_t len);
+
+#endif
