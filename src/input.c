@@ -1,11 +1,16 @@
-/* input.c - stdin and files, read to their end. */
+/* input.c - sources: discovery, reading, rotation, checkpoints. */
 #include "input.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,116 +18,768 @@
 #include "util.h"
 
 #define CHUNK (128 * 1024)
+#define QUOTA 64              /* records a source gives before the next one's turn */
+#define TICK_MS 250           /* timers; polling where inotify cannot serve */
+#define CHECK_MS 1000         /* a followed path's identity, at the least this often */
+#define SCAN_MS 10000         /* globs again, even when inotify is quiet */
+#define SAVE_MS 1000          /* checkpoints, when they moved */
+#define BUCKETS 4096
 
-void input_open(struct input *in, char *const *paths, size_t n, size_t max_line,
-		struct stats *st)
+/* ---- path -> active source ---- */
+
+static size_t bucket(const char *path)
 {
-	memset(in, 0, sizeof *in);
-	in->st = st;
-	in->src = xcalloc(n, sizeof *in->src);
-	in->n = n;
-	for (size_t i = 0; i < n; i++) {
-		struct source *s = &in->src[i];
-		s->name = xstrdup(paths[i]);
-		framer_init(&s->fr, max_line);
-		if (strcmp(paths[i], "-") == 0) {
-			s->fd = STDIN_FILENO;
-		} else {
-			s->fd = open(paths[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
-			if (s->fd < 0) {
-				errlog_add(ERR_INPUT, "cannot open %s: %s", paths[i], strerror(errno));
-				st->input_errors++;
-				s->done = 1;
-				continue;
-			}
+	return (size_t)(fnv1a64(path, strlen(path)) % BUCKETS);
+}
+
+static void map_put(struct input *in, struct source *s)
+{
+	size_t b = bucket(s->path);
+	s->next_in_bucket = in->buckets[b];
+	in->buckets[b] = s;
+}
+
+static void map_del(struct input *in, struct source *s)
+{
+	for (struct source **p = &in->buckets[bucket(s->path)]; *p; p = &(*p)->next_in_bucket) {
+		if (*p == s) {
+			*p = s->next_in_bucket;
+			s->next_in_bucket = NULL;
+			return;
 		}
-		struct stat sb;
-		if (fstat(s->fd, &sb) == 0) {
-			s->regular = S_ISREG(sb.st_mode);
-			if (S_ISDIR(sb.st_mode)) {
-				errlog_add(ERR_INPUT, "cannot read %s: it is a directory", s->name);
-				st->input_errors++;
-				s->done = 1;
-				continue;
-			}
-		}
-		s->chunk = xmalloc(CHUNK);
 	}
 }
 
-void input_close(struct input *in)
+static struct source *map_get(const struct input *in, const char *path)
+{
+	for (struct source *s = in->buckets[bucket(path)]; s; s = s->next_in_bucket)
+		if (strcmp(s->path, path) == 0)
+			return s;
+	return NULL;
+}
+
+/* ---- chunks: at most a few exist, whatever the number of files ---- */
+
+static char *chunk_get(struct input *in)
+{
+	char *c = in->spare ? in->spare : xmalloc(CHUNK);
+	in->spare = NULL;
+	return c;
+}
+
+static void chunk_put(struct input *in, struct source *s)
+{
+	if (!s->chunk)
+		return;
+	if (!in->spare)
+		in->spare = s->chunk;
+	else
+		free(s->chunk);
+	s->chunk = NULL;
+}
+
+/* ---- sources ---- */
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+static struct source *add_source(struct input *in, const char *path, int fd, int is_file,
+				 uint64_t offset)
+{
+	struct source *s = xcalloc(1, sizeof *s);
+	s->in = in;
+	s->path = xstrdup(path);
+	s->fd = fd;
+	s->is_file = is_file;
+	s->state = SRC_ACTIVE;
+	s->read_off = offset;
+	s->readable = 1;
+	s->last_growth_ms = s->last_check_ms = now_mono_ms();
+	framer_init(&s->fr, in->o.max_line);
+	s->fr.offset = offset;
+	joiner_init(&s->jn, in->has_re ? &in->re : NULL, in->o.multiline_max_lines, in->o.max_line);
+	acks_init(&s->acks, offset);
+	size_t i = 0;
+	while (i < in->n && in->src[i])
+		i++;
+	if (i == in->n) {
+		if (in->n == in->cap) {
+			in->cap = in->cap ? in->cap * 2 : 16;
+			in->src = xrealloc(in->src, in->cap * sizeof *in->src);
+		}
+		in->n++;
+	}
+	in->src[i] = s;
+	if (is_file) {
+		map_put(in, s);
+		if (in->o.follow) {
+			char *d = dir_of(path);
+			watch_dir(&in->w, d);
+			free(d);
+			/* A symlink: growth happens in its target's folder. */
+			char real[PATH_MAX];
+			if (realpath(path, real) && strcmp(real, path) != 0) {
+				s->real = xstrdup(real);
+				d = dir_of(real);
+				watch_dir(&in->w, d);
+				free(d);
+			}
+		}
+	}
+	return s;
+}
+
+static void close_fd(struct source *s)
+{
+	if (s->fd > STDIN_FILENO)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* No more bytes will come: frame what is held, then the source is done. */
+static void finish(struct source *s)
+{
+	framer_finish(&s->fr);
+	s->finishing = 1;
+	s->readable = 1;
+}
+
+/* The source will give nothing more. */
+static void set_done(struct input *in, struct source *s)
+{
+	if (s->state == SRC_ACTIVE && s->is_file)
+		map_del(in, s);
+	s->state = SRC_DONE;
+	s->readable = 0;
+	close_fd(s);
+}
+
+/* The path no longer names this file: read it to its end, then let go. */
+static void rotated(struct input *in, struct source *s)
+{
+	if (s->state != SRC_ACTIVE)
+		return;
+	map_del(in, s);
+	in->n_special++;
+	s->state = SRC_ROTATED;
+	s->rotated_ms = now_mono_ms();
+	s->readable = 1;
+	in->rescan = 1; /* the path may name a new file now */
+	if (s->fd < 0)
+		finish(s); /* closed while inactive: everything was read */
+}
+
+/* Frees a done source once all its records settled; its checkpoint stays
+ * while its path still names it. */
+static void release(struct input *in, size_t i)
+{
+	struct source *s = in->src[i];
+	if (s->is_file && (s->id.dev || s->id.ino)) {
+		struct stat st;
+		if (stat(s->path, &st) == 0 && (uint64_t)st.st_ino == s->id.ino &&
+		    (uint64_t)st.st_dev == s->id.dev)
+			cp_table_add(&in->cp, &s->id, s->acks.committed, s->path);
+		in->cp_dirty = 1;
+	}
+	close_fd(s);
+	chunk_put(in, s);
+	framer_free(&s->fr);
+	joiner_free(&s->jn);
+	acks_free(&s->acks);
+	free(s->path);
+	free(s->real);
+	free(s);
+	in->src[i] = NULL;
+}
+
+/* ---- discovery ---- */
+
+static int has_glob(const char *p)
+{
+	return strpbrk(p, "*?[") != NULL;
+}
+
+/* Whether a source reads this file already (under any name). */
+static int followed(const struct input *in, uint64_t dev, uint64_t ino)
 {
 	for (size_t i = 0; i < in->n; i++) {
-		struct source *s = &in->src[i];
-		if (s->fd > STDIN_FILENO)
-			close(s->fd);
-		framer_free(&s->fr);
-		free(s->chunk);
-		free(s->name);
+		const struct source *s = in->src[i];
+		if (s && s->is_file && s->state != SRC_DONE && s->id.dev == dev && s->id.ino == ino)
+			return 1;
 	}
-	free(in->src);
-	memset(in, 0, sizeof *in);
+	return 0;
 }
 
-static int ready(const struct source *s)
+/* Closes the descriptors of the longest-idle files when none are left. */
+static void make_room(struct input *in)
 {
-	if (s->regular)
-		return 1;
-	struct pollfd p = {.fd = s->fd, .events = POLLIN};
+	for (int k = 0; k < 16; k++) {
+		struct source *best = NULL;
+		for (size_t i = 0; i < in->n; i++) {
+			struct source *s = in->src[i];
+			if (s && s->is_file && s->state == SRC_ACTIVE && s->fd >= 0 && s->at_eof &&
+			    !framer_holding(&s->fr) && !joiner_pending(&s->jn) &&
+			    (!best || s->last_growth_ms < best->last_growth_ms))
+				best = s;
+		}
+		if (!best)
+			return;
+		close_fd(best);
+	}
+}
+
+static int open_file(struct input *in, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		make_room(in);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	}
+	return fd;
+}
+
+static void input_error(struct input *in, const char *fmt, const char *path, int err)
+{
+	errlog_add(ERR_INPUT, fmt, path, strerror(err));
+	in->st->input_errors++;
+}
+
+/* A path a spec named: follow the file there unless it is followed already.
+ * at_start: found before reading began (--follow starts such files at
+ * their end unless --from-start); later files start at their first byte. */
+static void consider(struct input *in, const char *path, int at_start, int named)
+{
+	struct stat st;
+	struct source *cur = map_get(in, path);
+	if (stat(path, &st) != 0) {
+		if (cur)
+			cur->check = 1;
+		if (named && !in->o.follow)
+			input_error(in, "cannot open %s: %s", path, errno);
+		return;
+	}
+	if (cur) {
+		if (cur->id.dev == (uint64_t)st.st_dev && cur->id.ino == (uint64_t)st.st_ino)
+			return;
+		rotated(in, cur);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (named) {
+			errlog_add(ERR_INPUT, "cannot read %s: it is a directory", path);
+			in->st->input_errors++;
+		}
+		return;
+	}
+	if (S_ISREG(st.st_mode) && followed(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino))
+		return;
+	int fd = open_file(in, path);
+	if (fd < 0) {
+		input_error(in, "cannot open %s: %s", path, errno);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) { /* a FIFO or a device: a stream, like stdin */
+		add_source(in, path, fd, 0, 0);
+		return;
+	}
+	struct fileid id;
+	if (fileid_of(fd, &id) != 0) {
+		input_error(in, "cannot read %s: %s", path, errno);
+		close(fd);
+		return;
+	}
+	struct stat fst;
+	uint64_t size = fstat(fd, &fst) == 0 ? (uint64_t)fst.st_size : 0;
+	uint64_t offset = 0;
+	struct cp_entry *e = cp_table_find(&in->cp, id.dev, id.ino);
+	int known = e && fileid_match(fd, &e->id) == 1; /* else: the inode was reused */
+	if (known)
+		offset = e->offset <= size ? e->offset : 0; /* shorter: truncated meanwhile */
+	else if (at_start && in->o.follow && !in->o.from_start)
+		offset = size;
+	if (e) { /* the source carries the file's checkpoint from now on */
+		free(e->path);
+		*e = in->cp.e[--in->cp.n];
+	}
+	if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+		input_error(in, "cannot seek in %s: %s", path, errno);
+		close(fd);
+		return;
+	}
+	struct source *s = add_source(in, path, fd, 1, offset);
+	s->id = id;
+	in->cp_dirty = 1;
+}
+
+static void note_missing(struct input *in, const char *path)
+{
+	for (size_t i = 0; i < in->n_waiting; i++)
+		if (strcmp(in->waiting[i], path) == 0)
+			return;
+	warnx_("%s does not exist (yet): following it from when it appears", path);
+	in->waiting = xrealloc(in->waiting, (in->n_waiting + 1) * sizeof *in->waiting);
+	in->waiting[in->n_waiting++] = xstrdup(path);
+}
+
+/* The files one spec (a path or a glob) names now. */
+static void scan_spec(struct input *in, const char *p, int at_start)
+{
+	if (in->o.follow) {
+		char *d = dir_of(p);
+		struct stat st;
+		if (!has_glob(d) && stat(d, &st) == 0)
+			watch_dir(&in->w, d);
+		free(d);
+	}
+	if (!has_glob(p)) {
+		struct stat st;
+		if (at_start && in->o.follow && stat(p, &st) != 0 && errno == ENOENT)
+			note_missing(in, p);
+		consider(in, p, at_start, at_start);
+		return;
+	}
+	glob_t g;
+	int r = glob(p, 0, NULL, &g);
+	if (r == 0) {
+		for (size_t k = 0; k < g.gl_pathc; k++)
+			consider(in, g.gl_pathv[k], at_start, 0);
+	} else if (r == GLOB_NOMATCH && at_start && !in->o.follow) {
+		errlog_add(ERR_INPUT, "no file matches %s", p);
+		in->st->input_errors++;
+	}
+	globfree(&g);
+}
+
+static void scan(struct input *in)
+{
+	for (size_t i = 0; i < in->o.n; i++)
+		if (strcmp(in->o.paths[i], "-") != 0)
+			scan_spec(in, in->o.paths[i], 0);
+	in->rescan = 0;
+}
+
+/* ---- reading ---- */
+
+static int stream_ready(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	return poll(&p, 1, 0) > 0;
 }
 
-/* Reads the next chunk of s into its framer: 1 read, 0 not ready. */
+/* Reopens a file closed while inactive, if it has grown. 1 open, 0 not. */
+static int reopen(struct input *in, struct source *s)
+{
+	struct stat st;
+	if (stat(s->path, &st) != 0 || (uint64_t)st.st_ino != s->id.ino ||
+	    (uint64_t)st.st_dev != s->id.dev) {
+		rotated(in, s); /* it went away while closed */
+		return 0;
+	}
+	if ((uint64_t)st.st_size == s->read_off)
+		return 0;
+	int fd = open_file(in, s->path);
+	if (fd < 0)
+		return 0;
+	if (fileid_match(fd, &s->id) != 1 || lseek(fd, (off_t)s->read_off, SEEK_SET) < 0) {
+		close(fd);
+		rotated(in, s);
+		return 0;
+	}
+	s->fd = fd;
+	return 1;
+}
+
+/* Reads s again from its start: it was truncated (copytruncate). */
+static int restart(struct source *s, const char *why)
+{
+	errlog_add(ERR_INPUT, "%s: %s: reading it again from its start", s->path, why);
+	if (lseek(s->fd, 0, SEEK_SET) < 0)
+		return 0;
+	framer_restart(&s->fr, 0);
+	s->read_off = 0;
+	acks_restart(&s->acks, 0);
+	fileid_of(s->fd, &s->id);
+	s->flush_joiner = 1;
+	s->readable = 1;
+	return 1;
+}
+
+/* A file shorter than what was read from it was truncated. */
+static int truncated(struct source *s)
+{
+	struct stat st;
+	if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size >= s->read_off)
+		return 0;
+	return restart(s, "truncated (copytruncate?)");
+}
+
+/* Whether the path still names s's file; if not, s is rotated. A head that
+ * no longer hashes as it did means the file was truncated and written again
+ * past where we were before we looked: start it over too. */
+static void check_path(struct input *in, struct source *s)
+{
+	struct stat st;
+	s->check = 0;
+	s->last_check_ms = now_mono_ms();
+	if (s->state != SRC_ACTIVE)
+		return;
+	if (stat(s->path, &st) != 0 || (uint64_t)st.st_ino != s->id.ino ||
+	    (uint64_t)st.st_dev != s->id.dev) {
+		rotated(in, s);
+		return;
+	}
+	if (s->fd >= 0 && fileid_match(s->fd, &s->id) == 0)
+		restart(s, "its first bytes changed (truncated and written again?)");
+}
+
+/* Reads a chunk into s's framer: 1 when bytes came, 0 when none now. */
 static int fill(struct input *in, struct source *s)
 {
-	if (!ready(s))
+	/* Files are read when told they may have grown; streams when poll says. */
+	if (s->is_file && !s->readable)
 		return 0;
+	if (s->fd < 0 && (!s->is_file || s->finishing || !reopen(in, s))) {
+		s->readable = 0;
+		return 0;
+	}
+	if (!s->is_file && !stream_ready(s->fd))
+		return 0;
+	s->chunk = chunk_get(in);
 	ssize_t r;
 	do
 		r = read(s->fd, s->chunk, CHUNK);
 	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		errlog_add(ERR_INPUT, "cannot read %s: %s", s->name, strerror(errno));
-		in->st->input_errors++;
-		framer_finish(&s->fr);
-		s->done = 1;
+	if (r > 0) {
+		framer_feed(&s->fr, s->chunk, (size_t)r);
+		s->read_off += (uint64_t)r;
+		s->read_time = now_wall();
+		s->last_growth_ms = now_mono_ms();
+		s->at_eof = 0;
 		return 1;
 	}
-	s->read_time = now_wall();
-	if (r == 0)
-		framer_finish(&s->fr);
-	else
-		framer_feed(&s->fr, s->chunk, (size_t)r);
-	return 1;
+	chunk_put(in, s);
+	if (r < 0 && errno == EAGAIN) {
+		s->readable = 0;
+		return 0;
+	}
+	if (r < 0) {
+		input_error(in, "cannot read %s: %s", s->path, errno);
+		finish(s);
+		return 0;
+	}
+	/* End of what is there now. */
+	s->at_eof = 1;
+	s->readable = 0;
+	if (!in->o.follow || !s->is_file) {
+		finish(s);
+		return 0;
+	}
+	if (truncated(s))
+		return 0;
+	if (s->check || now_mono_ms() - s->last_check_ms >= CHECK_MS)
+		check_path(in, s);
+	return 0;
 }
 
-enum input_status input_next(struct input *in, struct frame *fr, const struct source **src)
+/* The next record of s: 1 with *fr and *time set, or 0. */
+static int source_next(struct input *in, struct source *s, struct frame *out, double *time)
 {
-	while (in->cur < in->n) {
-		struct source *s = &in->src[in->cur];
-		if (framer_next(&s->fr, fr)) {
-			*src = s;
-			return INPUT_LINE;
+	for (;;) {
+		if (s->flush_joiner) {
+			s->flush_joiner = 0;
+			if (joiner_flush(&s->jn, out, time))
+				return 1;
 		}
-		if (s->done || s->fr.eof) {
-			s->done = 1;
-			if (s->fd > STDIN_FILENO) {
-				close(s->fd);
-				s->fd = -1;
+		struct frame fr;
+		if (framer_next(&s->fr, &fr)) {
+			if (!in->has_re) {
+				*out = fr;
+				*time = s->read_time;
+				return 1;
 			}
-			in->cur++;
+			if (joiner_push(&s->jn, &fr, s->read_time, now_mono_ms(), out, time))
+				return 1;
 			continue;
 		}
-		if (!fill(in, s))
-			return INPUT_WAIT;
+		chunk_put(in, s);
+		if (s->finishing) {
+			if (joiner_flush(&s->jn, out, time))
+				return 1;
+			set_done(in, s);
+			return 0;
+		}
+		if (!fill(in, s) && !s->finishing)
+			return 0;
 	}
-	return INPUT_END;
 }
 
-int input_poll_fd(const struct input *in)
+enum input_status input_next(struct input *in, struct frame *fr, double *time,
+			     struct source **src)
 {
-	if (in->cur >= in->n)
-		return -1;
-	const struct source *s = &in->src[in->cur];
-	return s->regular || s->done ? -1 : s->fd;
+	int any = 0;
+	for (size_t tried = 0; tried <= in->n && in->n; tried++) {
+		if (in->cur >= in->n)
+			in->cur = 0;
+		struct source *s = in->src[in->cur];
+		if (s && s->state != SRC_DONE) {
+			any = 1;
+			if (source_next(in, s, fr, time)) {
+				if (in->o.follow && ++in->quota >= QUOTA) {
+					in->quota = 0;
+					in->cur++;
+				}
+				*src = s;
+				return INPUT_LINE;
+			}
+			/* Read to their end in the order given, unless following. */
+			if (!in->o.follow && s->state != SRC_DONE)
+				return INPUT_WAIT;
+		}
+		in->quota = 0;
+		in->cur++;
+	}
+	if (!any && (!in->o.follow || !in->files))
+		return INPUT_END;
+	return INPUT_WAIT;
+}
+
+/* ---- events and timers ---- */
+
+static void on_event(void *ctx, const char *dir, const char *name, uint32_t mask)
+{
+	struct input *in = ctx;
+	if (mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF |
+		    IN_MOVE_SELF | IN_ATTRIB))
+		in->rescan = 1;
+	char full[PATH_MAX];
+	if (snprintf(full, sizeof full, "%s/%s", strcmp(dir, "/") ? dir : "", name) >= (int)sizeof full)
+		return;
+	struct source *s = map_get(in, full);
+	if (s) {
+		s->readable = 1;
+		if (mask & ~(uint32_t)(IN_MODIFY | IN_CLOSE_WRITE))
+			s->check = 1;
+	}
+	if (!(mask & IN_MODIFY) || !in->n_special)
+		return;
+	/* Growth under another name: a rotated file still being written, or a
+	 * symlink's target. */
+	for (size_t i = 0; i < in->n; i++) {
+		struct source *r = in->src[i];
+		if (r && r->is_file && (r->state == SRC_ROTATED || (r->real && strcmp(r->real, full) == 0)))
+			r->readable = 1;
+	}
+}
+
+static void housekeeping(struct input *in, int64_t now)
+{
+	int poll_all = in->w.polling || !in->o.follow;
+	in->n_special = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		struct source *s = in->src[i];
+		if (!s)
+			continue;
+		in->n_special += s->state == SRC_ROTATED || s->real;
+		if (s->state == SRC_DONE) {
+			if (acks_pending(&s->acks) == 0)
+				release(in, i);
+			continue;
+		}
+		if (!s->is_file)
+			continue;
+		int64_t idle = now - s->last_growth_ms;
+		if (poll_all || s->state == SRC_ROTATED)
+			s->readable = 1;
+		if (s->state == SRC_ACTIVE && s->at_eof && now - s->last_check_ms >= CHECK_MS)
+			s->readable = s->check = 1; /* identity and truncation, at EOF */
+		if (framer_holding(&s->fr) && s->at_eof && idle >= (int64_t)(in->o.flush_partial * 1000)) {
+			framer_flush(&s->fr);
+			s->readable = 1;
+		}
+		if (joiner_pending(&s->jn) && s->at_eof &&
+		    now - s->jn.last_ms >= (int64_t)(in->o.multiline_timeout * 1000)) {
+			s->flush_joiner = 1;
+			s->readable = 1;
+		}
+		if (s->state == SRC_ROTATED && s->at_eof && !s->finishing &&
+		    now - s->rotated_ms >= (int64_t)(in->o.rotate_wait * 1000) &&
+		    idle >= (int64_t)(in->o.rotate_wait * 1000))
+			finish(s);
+		if (s->state == SRC_ACTIVE && s->fd >= 0 && s->at_eof && !framer_holding(&s->fr) &&
+		    !joiner_pending(&s->jn) && idle >= (int64_t)(in->o.close_inactive * 1000))
+			close_fd(s); /* reopened when it grows */
+	}
+}
+
+static void save(struct input *in)
+{
+	if (!in->o.state_dir || !in->o.save_state)
+		return;
+	struct cp_table t = {0};
+	for (size_t i = 0; i < in->cp.n; i++) /* files not followed now, still there */
+		cp_table_add(&t, &in->cp.e[i].id, in->cp.e[i].offset, in->cp.e[i].path);
+	for (size_t i = 0; i < in->n; i++) {
+		struct source *s = in->src[i];
+		if (!s || !s->is_file)
+			continue;
+		if (s->fd >= 0)
+			fileid_refresh(s->fd, &s->id);
+		cp_table_add(&t, &s->id, s->acks.committed, s->path);
+	}
+	checkpoint_save(in->o.state_dir, &t);
+	cp_table_free(&t);
+	in->cp_dirty = 0;
+}
+
+void input_tick(struct input *in)
+{
+	int64_t now = now_mono_ms();
+	if (in->w.fd >= 0 && watch_read(&in->w, on_event, in)) {
+		in->rescan = 1; /* events were lost: look at everything */
+		for (size_t i = 0; i < in->n; i++)
+			if (in->src[i])
+				in->src[i]->readable = in->src[i]->check = 1;
+	}
+	if (in->o.follow && (in->rescan || now >= in->next_scan_ms)) {
+		scan(in);
+		in->next_scan_ms = now + (in->w.polling ? TICK_MS * 4 : SCAN_MS);
+	}
+	if (now >= in->next_tick_ms) {
+		housekeeping(in, now);
+		in->next_tick_ms = now + TICK_MS;
+	}
+	if (in->cp_dirty && now >= in->next_save_ms) {
+		save(in);
+		in->next_save_ms = now + SAVE_MS;
+	}
+}
+
+long input_timeout_ms(const struct input *in)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct source *s = in->src[i];
+		if (s && s->state != SRC_DONE && s->readable && (s->is_file || s->finishing))
+			return 0;
+	}
+	int64_t left = in->next_tick_ms - now_mono_ms();
+	return left < 0 ? 0 : (long)left;
+}
+
+size_t input_poll_fds(const struct input *in, int *fds, size_t max)
+{
+	size_t k = 0;
+	if (in->w.fd >= 0 && k < max)
+		fds[k++] = in->w.fd;
+	for (size_t i = 0; i < in->n && k < max; i++) {
+		const struct source *s = in->src[i];
+		if (s && !s->is_file && s->state != SRC_DONE && s->fd >= 0 && !s->finishing)
+			fds[k++] = s->fd;
+	}
+	return k;
+}
+
+uint64_t input_register(struct source *s, uint64_t end_offset)
+{
+	return acks_add(&s->acks, end_offset);
+}
+
+void input_settled(struct source *s, uint64_t ticket)
+{
+	uint64_t before = s->acks.committed;
+	acks_settle(&s->acks, ticket);
+	if (s->acks.committed != before && s->is_file)
+		s->in->cp_dirty = 1;
+}
+
+/* ---- set-up ---- */
+
+/* Thousands of followed files need descriptors: take what the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			warnx_("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
+
+int input_open(struct input *in, const struct input_opts *o, struct stats *st)
+{
+	memset(in, 0, sizeof *in);
+	in->o = *o;
+	in->st = st;
+	in->w.fd = -1;
+	in->buckets = xcalloc(BUCKETS, sizeof *in->buckets);
+	if (o->multiline_start) {
+		int rc = regcomp(&in->re, o->multiline_start, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char msg[256];
+			regerror(rc, &in->re, msg, sizeof msg);
+			warnx_("--multiline-start: bad regular expression '%s': %s", o->multiline_start, msg);
+			return -1;
+		}
+		in->has_re = 1;
+	}
+	if (o->state_dir) {
+		if (checkpoint_dir(o->state_dir) != 0)
+			return -1;
+		checkpoint_load(o->state_dir, &in->cp);
+	}
+	if (o->follow) {
+		watch_init(&in->w);
+		raise_fd_limit();
+	}
+	/* In the order given: without -F, inputs are read one after another. */
+	for (size_t i = 0; i < o->n; i++) {
+		if (strcmp(o->paths[i], "-") == 0) {
+			add_source(in, "-", STDIN_FILENO, 0, 0);
+		} else {
+			in->files = 1;
+			scan_spec(in, o->paths[i], 1);
+		}
+	}
+	int64_t now = now_mono_ms();
+	in->next_tick_ms = now + TICK_MS;
+	in->next_scan_ms = now + (in->w.polling ? TICK_MS * 4 : SCAN_MS);
+	in->next_save_ms = now;
+	return 0;
+}
+
+void input_close(struct input *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		if (in->src[i] && in->src[i]->state == SRC_DONE && acks_pending(&in->src[i]->acks) == 0)
+			release(in, i);
+	save(in);
+	for (size_t i = 0; i < in->n; i++) {
+		struct source *s = in->src[i];
+		if (!s)
+			continue;
+		close_fd(s);
+		chunk_put(in, s);
+		framer_free(&s->fr);
+		joiner_free(&s->jn);
+		acks_free(&s->acks);
+		free(s->path);
+		free(s->real);
+		free(s);
+	}
+	free(in->src);
+	free(in->spare);
+	free(in->buckets);
+	for (size_t i = 0; i < in->n_waiting; i++)
+		free(in->waiting[i]);
+	free(in->waiting);
+	cp_table_free(&in->cp);
+	if (in->has_re)
+		regfree(&in->re);
+	watch_free(&in->w);
+	memset(in, 0, sizeof *in);
 }

@@ -1,47 +1,129 @@
-/* input.h - the inputs: standard input and files, each read to its end, in
- * the order given, cut into lines by a framer.
+/* input.h - the inputs: standard input, files and globs, read to their end
+ * or followed as they grow and rotate, cut into lines and records.
  *
- * Reading never blocks the event loop: a regular file is always ready, and
- * other inputs (pipes, terminals) are read only when poll says so. Inputs
- * that cannot be opened or read are reported to errlog and skipped. */
+ * Data model. Each input spec (a path, a glob, or "-") yields sources; a
+ * source is one open file (one inode), or stdin. A followed path whose file
+ * is renamed or replaced gets a new source for the new file, while the old
+ * source is read to its end (ROTATED) and let go after --rotate-wait
+ * seconds without growth. A source is freed only when every record read
+ * from it has settled, so the checkpoint of each file - device, inode, head
+ * fingerprint and the offset past the last settled record - never moves
+ * past a log that could still be lost.
+ *
+ * Reading never blocks: regular files are read when an event or a timer
+ * says they may have grown; pipes and terminals when poll says so. In
+ * follow mode, sources take turns (64 records a turn), so one busy file does
+ * not starve the others. */
 #ifndef LOGMASH_INPUT_H
 #define LOGMASH_INPUT_H
 
+#include <regex.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "acks.h"
+#include "checkpoint.h"
+#include "fileid.h"
 #include "framer.h"
+#include "joiner.h"
 #include "stats.h"
+#include "watch.h"
+
+struct input_opts {
+	char *const *paths; /* paths, globs, "-" */
+	size_t n;
+	size_t max_line;
+	int follow;
+	int from_start;     /* files first seen at start: from their start, not end */
+	double rotate_wait;
+	double close_inactive;
+	double flush_partial;
+	const char *multiline_start; /* POSIX extended regex, or NULL */
+	double multiline_timeout;
+	size_t multiline_max_lines;
+	const char *state_dir; /* NULL: no checkpoints */
+	int save_state;        /* 0 in --dry-run: read checkpoints, never write */
+};
+
+enum source_state { SRC_ACTIVE, SRC_ROTATED, SRC_DONE };
+
+struct input;
 
 struct source {
-	char *name;    /* the path, or "-" for stdin: what scripts see as log.source */
-	int fd;
-	int regular;   /* a regular file: reads never wait */
-	int done;
-	double read_time; /* when the current chunk was read */
+	struct input *in;
+	char *path;          /* where it was found; "-" is stdin: log.source */
+	char *real;          /* the file a symlink path pointed to, or NULL */
+	int fd;              /* -1: closed (inactive, or done) */
+	int is_file;         /* a regular file: identity, checkpoints, rotation */
+	enum source_state state;
+	struct fileid id;
+	uint64_t read_off;   /* the next byte to read */
 	struct framer fr;
-	char *chunk;
+	struct joiner jn;
+	struct acks acks;
+	char *chunk;         /* the chunk the framer works through, or NULL */
+	double read_time;
+	int64_t last_growth_ms, last_check_ms, rotated_ms;
+	int readable;        /* worth a read() now */
+	int check;           /* an event says: is the path still this file? */
+	int at_eof;
+	int flush_joiner;
+	int finishing;       /* no more bytes will come: drain, then DONE */
+	struct source *next_in_bucket;
 };
 
 struct input {
-	struct source *src;
-	size_t n;
-	size_t cur;
+	struct input_opts o;
 	struct stats *st;
+	struct source **src;
+	size_t n, cap;
+	size_t cur, quota;
+	struct watch w;
+	regex_t re;
+	int has_re;
+	int files;              /* some spec names files (not only stdin) */
+	struct cp_table cp;     /* checkpoints of files not followed now */
+	int cp_dirty;
+	int rescan;
+	size_t n_special;       /* sources read under another name: rotated, symlinked */
+	int64_t next_tick_ms, next_scan_ms, next_save_ms;
+	struct source **buckets; /* path -> active source */
+	char *spare;            /* one free read chunk */
+	char **waiting;         /* plain paths reported missing once */
+	size_t n_waiting;
 };
 
 enum input_status { INPUT_LINE, INPUT_WAIT, INPUT_END };
 
-/* Opens every path ("-" is stdin). Failures are reported and counted. */
-void input_open(struct input *in, char *const *paths, size_t n, size_t max_line,
-		struct stats *st);
+/* Opens every input. Returns 0, or -1 (a bad regex, an unusable state
+ * directory: a usage error, already reported). Unreadable inputs are
+ * reported and counted, not fatal. */
+int input_open(struct input *in, const struct input_opts *o, struct stats *st);
+
+/* Saves the checkpoints a last time and closes everything. */
 void input_close(struct input *in);
 
-/* The next line: INPUT_LINE with *fr and *src set (valid until the next
- * call), INPUT_WAIT when the current input has nothing ready (poll
- * input_poll_fd), INPUT_END when every input is done. */
-enum input_status input_next(struct input *in, struct frame *fr, const struct source **src);
+/* The next record: INPUT_LINE with *fr, *time and *src set (valid until
+ * the next call); INPUT_WAIT when nothing is ready; INPUT_END when every
+ * input is done (never while following files). */
+enum input_status input_next(struct input *in, struct frame *fr, double *time,
+			     struct source **src);
 
-/* The descriptor to poll for POLLIN after INPUT_WAIT, or -1. */
-int input_poll_fd(const struct input *in);
+/* Descriptors to poll for POLLIN (inotify, waiting pipes); returns how many. */
+size_t input_poll_fds(const struct input *in, int *fds, size_t max);
+
+/* How long the loop may sleep before input_tick is due, in ms; 0 when a
+ * source can be read now. */
+long input_timeout_ms(const struct input *in);
+
+/* Takes in events and runs the timers: rotation, inactivity, partial
+ * lines, multi-line records, rescans, checkpoint saves. */
+void input_tick(struct input *in);
+
+/* A record read from s ending at end_offset enters the pipeline: its ticket. */
+uint64_t input_register(struct source *s, uint64_t end_offset);
+
+/* The record's fate is final (acknowledged, given up, or dropped). */
+void input_settled(struct source *s, uint64_t ticket);
 
 #endif

@@ -1,8 +1,8 @@
 /* main.c - set-up, the event loop, shutdown and the exit code.
  *
  * One loop drives everything: it reads input while the queue has room,
- * lets the sender start and settle requests, and sleeps in one wait on
- * the network, the input and a signalfd. Signals are never handled
+ * lets the sender start and settle requests, runs the input's timers, and
+ * sleeps in one wait on the network, inotify, waiting pipes and a signalfd. Signals are never handled
  * asynchronously: the first SIGINT/SIGTERM stops reading and drains what
  * was read for up to --drain-timeout seconds; a second one exits at once. */
 #include <errno.h>
@@ -28,6 +28,7 @@
 #define QUEUE_MAX_LOGS 8192
 #define QUEUE_MAX_BYTES (32u << 20)
 #define LINES_PER_TURN 512 /* between two looks at the network */
+#define MAX_POLL_INPUTS 64 /* inotify and pipes polled at once */
 
 struct app {
 	struct options o;
@@ -43,6 +44,12 @@ struct app {
 	int input_done;
 	int64_t drain_deadline;
 };
+
+static void on_settled(void *ctx, const struct qentry *e)
+{
+	(void)ctx;
+	input_settled(e->src, e->ticket);
+}
 
 static void on_script_error(void *ctx, const char *msg)
 {
@@ -102,10 +109,11 @@ static int pump_input(struct app *a)
 			return 0;
 		}
 		struct frame fr;
-		const struct source *src;
-		switch (input_next(&a->in, &fr, &src)) {
+		double time;
+		struct source *src;
+		switch (input_next(&a->in, &fr, &time, &src)) {
 		case INPUT_LINE:
-			pipeline_process(&a->pl, &fr, src);
+			pipeline_process(&a->pl, &fr, time, src);
 			break;
 		case INPUT_WAIT:
 			return 0;
@@ -130,6 +138,29 @@ static int finished(struct app *a)
 	return a->stopping && now_mono_ms() >= a->drain_deadline;
 }
 
+/* How long the loop may sleep: until a timer is due or input is ready. */
+static long wait_ms(struct app *a, int more, int can_read)
+{
+	long timeout = input_timeout_ms(&a->in); /* the input's timers run even when not reading */
+	if (timeout > 1000)
+		timeout = 1000;
+	if (!can_read && timeout == 0)
+		timeout = 250; /* ready input that cannot be taken now: the queue is full */
+	if (more)
+		timeout = 0;
+	if (a->snd) {
+		long t = sender_timeout_ms(a->snd);
+		if (t < timeout)
+			timeout = t;
+	}
+	if (a->stopping) {
+		int64_t left = a->drain_deadline - now_mono_ms();
+		if (left < timeout)
+			timeout = left < 0 ? 0 : (long)left;
+	}
+	return timeout;
+}
+
 static void run(struct app *a)
 {
 	while (!finished(a)) {
@@ -141,37 +172,27 @@ static void run(struct app *a)
 		if (finished(a))
 			break;
 
-		struct curl_waitfd fds[2];
+		struct curl_waitfd fds[1 + MAX_POLL_INPUTS];
+		int in_fds[MAX_POLL_INPUTS];
 		unsigned n = 0;
 		fds[n++] = (struct curl_waitfd){.fd = a->sigfd, .events = CURL_WAIT_POLLIN};
-		int in_fd = input_poll_fd(&a->in);
 		int can_read = !a->stopping && !a->input_done && !(a->snd && queue_full(&a->q));
-		if (in_fd >= 0 && can_read)
-			fds[n++] = (struct curl_waitfd){.fd = in_fd, .events = CURL_WAIT_POLLIN};
-		long timeout = 1000;
-		if (more || (can_read && in_fd < 0))
-			timeout = 0; /* a regular file is always ready */
-		if (a->snd) {
-			long t = sender_timeout_ms(a->snd);
-			if (t < timeout)
-				timeout = t;
-		}
-		if (a->stopping) {
-			int64_t left = a->drain_deadline - now_mono_ms();
-			if (left < timeout)
-				timeout = left < 0 ? 0 : (long)left;
-		}
+		size_t k = can_read ? input_poll_fds(&a->in, in_fds, MAX_POLL_INPUTS) : 0;
+		for (size_t i = 0; i < k; i++)
+			fds[n++] = (struct curl_waitfd){.fd = in_fds[i], .events = CURL_WAIT_POLLIN};
+		long timeout = wait_ms(a, more, can_read);
 		if (a->snd) {
 			if (sender_wait(a->snd, fds, n, (int)timeout) != 0)
 				break;
-		} else if (timeout > 0 || n > 1) {
-			struct pollfd p[2];
+		} else if (timeout > 0) {
+			struct pollfd p[1 + MAX_POLL_INPUTS];
 			for (unsigned i = 0; i < n; i++)
 				p[i] = (struct pollfd){.fd = fds[i].fd, .events = POLLIN};
 			if (poll(p, n, (int)timeout) < 0 && errno != EINTR)
 				die(EXIT_UNDELIVERED, "poll failed: %s", strerror(errno));
 		}
 		read_signals(a);
+		input_tick(&a->in);
 	}
 	if (a->o.dry_run)
 		pipeline_flush(&a->pl);
@@ -225,6 +246,8 @@ int main(int argc, char **argv)
 			.max_retries = a.o.max_retries,
 			.timeout_ms = (long)(a.o.timeout * 1000),
 			.connect_timeout_ms = (long)(a.o.connect_timeout * 1000),
+			.on_settled = on_settled,
+			.ctx = &a,
 		};
 		a.snd = sender_new(&so, &a.q, &a.st);
 		buf_free(&endpoint);
@@ -234,7 +257,23 @@ int main(int argc, char **argv)
 
 	a.sigfd = setup_signals();
 	pipeline_init(&a.pl, a.chain, &a.st, a.snd ? &a.q : NULL);
-	input_open(&a.in, a.o.inputs, a.o.n_inputs, a.o.max_line_bytes, &a.st);
+	struct input_opts io = {
+		.paths = a.o.inputs,
+		.n = a.o.n_inputs,
+		.max_line = a.o.max_line_bytes,
+		.follow = a.o.follow,
+		.from_start = a.o.from_start,
+		.rotate_wait = a.o.rotate_wait,
+		.close_inactive = a.o.close_inactive,
+		.flush_partial = a.o.flush_partial,
+		.multiline_start = a.o.multiline_start,
+		.multiline_timeout = a.o.multiline_timeout,
+		.multiline_max_lines = (size_t)a.o.multiline_max_lines,
+		.state_dir = a.o.state_dir,
+		.save_state = !a.o.dry_run,
+	};
+	if (input_open(&a.in, &io, &a.st) != 0)
+		exit(EXIT_USAGE);
 	run(&a);
 
 	if (a.snd) {
@@ -248,9 +287,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "logmash: the API refused the credentials: %llu logs were not sent\n",
 			(unsigned long long)stats_undelivered(&a.st));
 
+	/* The sender first: its logs point into the input's sources. */
+	sender_free(a.snd);
 	input_close(&a.in);
 	pipeline_free(&a.pl);
-	sender_free(a.snd);
 	if (!a.o.dry_run) {
 		queue_free(&a.q);
 		curl_global_cleanup();

@@ -18,8 +18,9 @@ static const char usage_text[] =
 "Usage: logmash [OPTION]... [INPUT]...\n"
 "Ship log lines to the CodeMash Logs API through Lua filter and enrich scripts.\n"
 "\n"
-"INPUT is a file path, or - for standard input (the default when no input\n"
-"is given). Each input is read to its end; every line is one log.\n"
+"INPUT is a file path, a glob such as '/var/log/app/*.log' (quoted), or - for\n"
+"standard input (the default when no input is given). Inputs are read to\n"
+"their end, or followed with -F; every line is one log.\n"
 "\n"
 "API:\n"
 "      --url URL              API base URL (default https://api.codemash.io)\n"
@@ -33,7 +34,24 @@ static const char usage_text[] =
 "      --script-memory SIZE   memory limit of the Lua state (default 64M)\n"
 "      --unsafe-scripts       lift the sandbox (os.execute, io.popen, C modules)\n"
 "Input:\n"
-"      --max-line-bytes SIZE  cut longer lines there (default 1M)\n"
+"  -F, --follow               follow the inputs as they grow and rotate, like\n"
+"                             tail -F, until stopped\n"
+"      --from-start           read files seen for the first time from their\n"
+"                             start (with -F they start at their end)\n"
+"      --state-dir DIR        keep each file's checkpoint in DIR: a restart\n"
+"                             resumes after the last acknowledged log\n"
+"      --rotate-wait SECS     keep reading a rotated file until it is quiet\n"
+"                             this long (default 5)\n"
+"      --close-inactive SECS  close files idle this long; reopen on growth\n"
+"                             (default 300)\n"
+"      --flush-partial SECS   send a last line without its newline after this\n"
+"                             long without growth (default 5)\n"
+"      --multiline-start RE   a line matching RE (POSIX extended) starts a\n"
+"                             record; other lines join the one before\n"
+"      --multiline-timeout SECS  end a record after this long without a line\n"
+"                             (default 2)\n"
+"      --multiline-max-lines N   end a record at N lines (default 500)\n"
+"      --max-line-bytes SIZE  cut longer lines (and records) there (default 1M)\n"
 "Sending:\n"
 "      --max-in-flight N      requests under way at once (default 64)\n"
 "      --max-retries N        retries of a transient failure before giving up\n"
@@ -57,6 +75,8 @@ enum {
 	OPT_URL = 256, OPT_API_VERSION, OPT_PROJECT_ID, OPT_TOKEN_FILE, OPT_TOKEN,
 	OPT_SCRIPT_MEMORY, OPT_UNSAFE, OPT_MAX_LINE, OPT_MAX_IN_FLIGHT, OPT_MAX_RETRIES,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_DRAIN_TIMEOUT, OPT_DRY_RUN,
+	OPT_FROM_START, OPT_STATE_DIR, OPT_ROTATE_WAIT, OPT_CLOSE_INACTIVE, OPT_FLUSH_PARTIAL,
+	OPT_ML_START, OPT_ML_TIMEOUT, OPT_ML_MAX_LINES,
 };
 
 static const struct option long_opts[] = {
@@ -76,6 +96,15 @@ static const struct option long_opts[] = {
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"follow", no_argument, NULL, 'F'},
+	{"from-start", no_argument, NULL, OPT_FROM_START},
+	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	{"rotate-wait", required_argument, NULL, OPT_ROTATE_WAIT},
+	{"close-inactive", required_argument, NULL, OPT_CLOSE_INACTIVE},
+	{"flush-partial", required_argument, NULL, OPT_FLUSH_PARTIAL},
+	{"multiline-start", required_argument, NULL, OPT_ML_START},
+	{"multiline-timeout", required_argument, NULL, OPT_ML_TIMEOUT},
+	{"multiline-max-lines", required_argument, NULL, OPT_ML_MAX_LINES},
 	{"config", required_argument, NULL, 'c'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -224,6 +253,13 @@ static const char *cfg_scalar(lua_State *L, const char *file, const char *key)
 	return lua_tostring(L, -1);
 }
 
+static int cfg_bool(lua_State *L, const char *file, const char *key)
+{
+	if (!lua_isboolean(L, -1))
+		config_error(file, key, "true or false");
+	return lua_toboolean(L, -1);
+}
+
 static void cfg_scripts(lua_State *L, struct options *o, const char *file)
 {
 	const char *want = "a list like { {filter = \"a.lua\"}, {enrich = \"b.lua\"} }";
@@ -325,11 +361,29 @@ static void load_config(struct options *o, const char *file)
 			o->connect_timeout = parse_seconds_opt("connect-timeout", cfg_scalar(L, file, k));
 		else if (!strcmp(k, "drain_timeout"))
 			o->drain_timeout = parse_seconds_opt("drain-timeout", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "unsafe_scripts")) {
-			if (!lua_isboolean(L, -1))
-				config_error(file, k, "true or false");
-			o->unsafe_scripts = lua_toboolean(L, -1);
-		} else
+		else if (!strcmp(k, "unsafe_scripts"))
+			o->unsafe_scripts = cfg_bool(L, file, k);
+		else if (!strcmp(k, "follow"))
+			o->follow = cfg_bool(L, file, k);
+		else if (!strcmp(k, "from_start"))
+			o->from_start = cfg_bool(L, file, k);
+		else if (!strcmp(k, "state_dir")) {
+			char *p = config_path(file, cfg_string(L, file, k));
+			free(o->state_dir);
+			o->state_dir = p;
+		} else if (!strcmp(k, "rotate_wait"))
+			o->rotate_wait = parse_seconds_opt("rotate-wait", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "close_inactive"))
+			o->close_inactive = parse_seconds_opt("close-inactive", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "flush_partial"))
+			o->flush_partial = parse_seconds_opt("flush-partial", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "multiline_start"))
+			set_str(&o->multiline_start, cfg_string(L, file, k));
+		else if (!strcmp(k, "multiline_timeout"))
+			o->multiline_timeout = parse_seconds_opt("multiline-timeout", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "multiline_max_lines"))
+			o->multiline_max_lines = parse_long_opt("multiline-max-lines", cfg_scalar(L, file, k), 1, 100000);
+		else
 			die(EXIT_USAGE, "%s: unknown setting '%s' (see 'Config file' in README.md)", file, k);
 		lua_pop(L, 1);
 	}
@@ -378,11 +432,16 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->connect_timeout = 10;
 	o->drain_timeout = 10;
 	o->script_memory = (size_t)64 << 20;
+	o->rotate_wait = 5;
+	o->close_inactive = 300;
+	o->flush_partial = 5;
+	o->multiline_timeout = 2;
+	o->multiline_max_lines = 500;
 
 	/* First pass: --help, --version and --config, which the rest builds on. */
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+c:f:e:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:f:e:hVF", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			exit(0);
@@ -406,7 +465,7 @@ void options_parse(struct options *o, int argc, char **argv)
 	optind = 0;
 	int cli_scripts = 0;
 	char *cli_token_file = NULL;
-	while ((c = getopt_long(argc, argv, "c:f:e:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:f:e:hVF", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': case 'h': case 'V': break;
 		case OPT_URL: set_str(&o->url, optarg); break;
@@ -442,6 +501,23 @@ void options_parse(struct options *o, int argc, char **argv)
 			o->drain_timeout = parse_seconds_opt("drain-timeout", optarg);
 			break;
 		case OPT_DRY_RUN: o->dry_run = 1; break;
+		case 'F': o->follow = 1; break;
+		case OPT_FROM_START: o->from_start = 1; break;
+		case OPT_STATE_DIR: set_str(&o->state_dir, optarg); break;
+		case OPT_ROTATE_WAIT: o->rotate_wait = parse_seconds_opt("rotate-wait", optarg); break;
+		case OPT_CLOSE_INACTIVE:
+			o->close_inactive = parse_seconds_opt("close-inactive", optarg);
+			break;
+		case OPT_FLUSH_PARTIAL:
+			o->flush_partial = parse_seconds_opt("flush-partial", optarg);
+			break;
+		case OPT_ML_START: set_str(&o->multiline_start, optarg); break;
+		case OPT_ML_TIMEOUT:
+			o->multiline_timeout = parse_seconds_opt("multiline-timeout", optarg);
+			break;
+		case OPT_ML_MAX_LINES:
+			o->multiline_max_lines = parse_long_opt("multiline-max-lines", optarg, 1, 100000);
+			break;
 		default:
 			fprintf(stderr, "Try 'logmash --help' for more information.\n");
 			exit(EXIT_USAGE);
@@ -504,6 +580,8 @@ void options_free(struct options *o)
 	free(o->project_id);
 	free(o->token_file);
 	free(o->config_file);
+	free(o->state_dir);
+	free(o->multiline_start);
 	clear_scripts(o);
 	clear_inputs(o);
 	memset(o, 0, sizeof *o);

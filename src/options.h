@@ -32,6 +32,17 @@ struct options {
 	size_t script_memory;
 	int unsafe_scripts;
 	int dry_run;
+
+	/* Following files. */
+	int follow;
+	int from_start;
+	char *state_dir;
+	double rotate_wait;
+	double close_inactive;
+	double flush_partial;
+	char *multiline_start;
+	double multiline_timeout;
+	long multiline_max_lines;
 };
 
 /* Fills o from argv, the config file and the environment. Prints --help or

@@ -44,24 +44,26 @@ int pipeline_flush(struct pipeline *p)
 	return p->out_failed ? -1 : 0;
 }
 
-void pipeline_process(struct pipeline *p, const struct frame *fr, const struct source *src)
+void pipeline_process(struct pipeline *p, const struct frame *fr, double time, struct source *src)
 {
 	struct record r = {
 		.message = fr->line,
 		.message_len = fr->len,
 		.level = LEVEL_NONE,
-		.source = src->name,
+		.source = src->path,
 		.line = fr->number,
-		.time = src->read_time,
+		.time = time,
 	};
+	uint64_t ticket = input_register(src, fr->end_offset);
 	p->st->read++;
 	if (fr->truncated) {
 		p->st->truncated++;
 		errlog_add(ERR_INPUT, "%s: a line longer than --max-line-bytes was cut to %zu bytes",
-			   src->name, fr->len);
+			   src->path, fr->len);
 	}
 	if (p->chain && script_chain_run(p->chain, &r) == SCRIPT_DROP) {
 		p->st->dropped++;
+		input_settled(src, ticket);
 		return;
 	}
 	p->st->kept++;
@@ -70,6 +72,7 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, const struct s
 		buf_putc(&p->out, '\n');
 		if (p->out.len >= OUT_FLUSH)
 			pipeline_flush(p);
+		input_settled(src, ticket);
 		return;
 	}
 	buf_clear(&p->body);
@@ -78,8 +81,10 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, const struct s
 		.body = xstrndup(p->body.data, p->body.len),
 		.len = p->body.len,
 		.level = r.level,
-		.source = src->name,
+		.source = src->path,
 		.line = fr->number,
+		.src = src,
+		.ticket = ticket,
 	};
 	queue_push(p->q, &e);
 	p->st->queued = p->q->n;

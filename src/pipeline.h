@@ -23,8 +23,9 @@ void pipeline_init(struct pipeline *p, struct script_chain *chain, struct stats 
 		   struct queue *q);
 void pipeline_free(struct pipeline *p);
 
-/* Runs one line. With a queue, the caller checks queue_full first. */
-void pipeline_process(struct pipeline *p, const struct frame *fr, const struct source *src);
+/* Runs one record read from src at time. With a queue, the caller checks
+ * queue_full first. */
+void pipeline_process(struct pipeline *p, const struct frame *fr, double time, struct source *src);
 
 /* Writes --dry-run output still buffered. Returns 0, or -1 on a write error. */
 int pipeline_flush(struct pipeline *p);

@@ -14,6 +14,8 @@ struct qentry {
 	enum level level;
 	const char *source; /* for error messages: the input's name */
 	uint64_t line;
+	struct source *src; /* where it was read: told when it settles */
+	uint64_t ticket;
 };
 
 struct queue {

@@ -40,6 +40,8 @@ struct sender {
 	struct queue *q;
 	struct stats *st;
 	struct json_doc doc;
+	void (*on_settled)(void *ctx, const struct qentry *e);
+	void *ctx;
 };
 
 static size_t on_answer(char *p, size_t size, size_t n, void *ud)
@@ -98,6 +100,8 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	s->q = q;
 	s->st = st;
 	s->max_retries = o->max_retries;
+	s->on_settled = o->on_settled;
+	s->ctx = o->ctx;
 	s->rnd = (uint32_t)now_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9E3779B9u;
 	if (!s->rnd)
 		s->rnd = 1;
@@ -194,13 +198,15 @@ static void start(struct sender *s, struct slot *sl)
 	s->active++;
 }
 
+/* The log's fate is final: tell the input, free the slot. */
 static void release(struct sender *s, struct slot *sl)
 {
+	if (s->on_settled)
+		s->on_settled(s->ctx, &sl->e);
 	free(sl->e.body);
 	memset(&sl->e, 0, sizeof sl->e);
 	sl->state = SLOT_FREE;
 	sl->attempts = 0;
-	(void)s;
 }
 
 static void retry_later(struct sender *s, struct slot *sl, int64_t retry_after_ms)

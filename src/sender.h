@@ -25,6 +25,10 @@ struct sender_opts {
 	long max_retries;       /* -1: unlimited */
 	long timeout_ms;
 	long connect_timeout_ms;
+	/* Called once a log's fate is final: acknowledged, rejected for good,
+	 * or out of retries (not after a 401/403, which keeps the log). */
+	void (*on_settled)(void *ctx, const struct qentry *e);
+	void *ctx;
 };
 
 struct sender;
