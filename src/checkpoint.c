@@ -206,7 +206,7 @@ static void set_aside(const char *file, const char *why)
 	buf_free(&bad);
 }
 
-void checkpoint_load(const char *dir, struct cp_table *t)
+int checkpoint_load(const char *dir, struct cp_table *t)
 {
 	struct buf path = {0};
 	buf_printf(&path, "%s/%s", dir, FILE_NAME);
@@ -218,7 +218,7 @@ void checkpoint_load(const char *dir, struct cp_table *t)
 		if (errno != ENOENT)
 			errlog_add(ERR_INPUT, "cannot read checkpoint file %s: %s", file, strerror(errno));
 		buf_free(&path);
-		return;
+		return 0;
 	}
 	struct buf text = {0};
 	char chunk[65536];
@@ -228,10 +228,12 @@ void checkpoint_load(const char *dir, struct cp_table *t)
 	int err = ferror(f);
 	fclose(f);
 	const char *why = "cannot be read";
-	if (err || checkpoint_parse(text.data ? text.data : "", text.len, t, &why) != 0)
+	int ok = !err && checkpoint_parse(text.data ? text.data : "", text.len, t, &why) == 0;
+	if (!ok)
 		set_aside(file, why);
 	buf_free(&text);
 	buf_free(&path);
+	return ok;
 }
 
 static int write_all(int fd, const char *p, size_t n)

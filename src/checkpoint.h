@@ -44,8 +44,9 @@ void checkpoint_format(const struct cp_table *t, struct buf *out);
 int checkpoint_dir(const char *dir);
 
 /* Reads dir's table into t (empty when there is none). A corrupt or foreign
- * file is reported and set aside. */
-void checkpoint_load(const char *dir, struct cp_table *t);
+ * file is reported and set aside. Returns 1 when a table was read (logmash
+ * ran here before), else 0. */
+int checkpoint_load(const char *dir, struct cp_table *t);
 
 /* Replaces dir's table with t atomically. Returns 0, or -1 (reported). */
 int checkpoint_save(const char *dir, const struct cp_table *t);

@@ -1,6 +1,7 @@
 /* input.c - sources: discovery, reading, rotation, checkpoints. */
 #include "input.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -34,14 +35,14 @@ static size_t bucket(const char *path)
 
 static void map_put(struct input *in, struct source *s)
 {
-	size_t b = bucket(s->path);
+	size_t b = bucket(s->key);
 	s->next_in_bucket = in->buckets[b];
 	in->buckets[b] = s;
 }
 
 static void map_del(struct input *in, struct source *s)
 {
-	for (struct source **p = &in->buckets[bucket(s->path)]; *p; p = &(*p)->next_in_bucket) {
+	for (struct source **p = &in->buckets[bucket(s->key)]; *p; p = &(*p)->next_in_bucket) {
 		if (*p == s) {
 			*p = s->next_in_bucket;
 			s->next_in_bucket = NULL;
@@ -50,10 +51,10 @@ static void map_del(struct input *in, struct source *s)
 	}
 }
 
-static struct source *map_get(const struct input *in, const char *path)
+static struct source *map_get(const struct input *in, const char *key)
 {
-	for (struct source *s = in->buckets[bucket(path)]; s; s = s->next_in_bucket)
-		if (strcmp(s->path, path) == 0)
+	for (struct source *s = in->buckets[bucket(key)]; s; s = s->next_in_bucket)
+		if (strcmp(s->key, key) == 0)
 			return s;
 	return NULL;
 }
@@ -90,12 +91,24 @@ static char *dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
+/* The name events use for path: its folder as watched, a slash, its name. */
+static char *key_of(const char *path)
+{
+	char *d = dir_of(path);
+	const char *slash = strrchr(path, '/');
+	struct buf k = {0};
+	buf_printf(&k, "%s/%s", d, slash ? slash + 1 : path);
+	free(d);
+	return buf_cstr(&k);
+}
+
 static struct source *add_source(struct input *in, const char *path, int fd, int is_file,
 				 uint64_t offset)
 {
 	struct source *s = xcalloc(1, sizeof *s);
 	s->in = in;
 	s->path = xstrdup(path);
+	s->key = key_of(path);
 	s->fd = fd;
 	s->is_file = is_file;
 	s->state = SRC_ACTIVE;
@@ -126,7 +139,7 @@ static struct source *add_source(struct input *in, const char *path, int fd, int
 			/* A symlink: growth happens in its target's folder. */
 			char real[PATH_MAX];
 			if (realpath(path, real) && strcmp(real, path) != 0) {
-				s->real = xstrdup(real);
+				s->real = key_of(real);
 				d = dir_of(real);
 				watch_dir(&in->w, d);
 				free(d);
@@ -194,6 +207,7 @@ static void release(struct input *in, size_t i)
 	joiner_free(&s->jn);
 	acks_free(&s->acks);
 	free(s->path);
+	free(s->key);
 	free(s->real);
 	free(s);
 	in->src[i] = NULL;
@@ -257,7 +271,9 @@ static void input_error(struct input *in, const char *fmt, const char *path, int
 static void consider(struct input *in, const char *path, int at_start, int named)
 {
 	struct stat st;
-	struct source *cur = map_get(in, path);
+	char *key = key_of(path);
+	struct source *cur = map_get(in, key);
+	free(key);
 	if (stat(path, &st) != 0) {
 		if (cur)
 			cur->check = 1;
@@ -301,8 +317,8 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	int known = e && fileid_match(fd, &e->id) == 1; /* else: the inode was reused */
 	if (known)
 		offset = e->offset <= size ? e->offset : 0; /* shorter: truncated meanwhile */
-	else if (at_start && in->o.follow && !in->o.from_start)
-		offset = size;
+	else if (at_start && in->o.follow && !in->o.from_start && !in->ran_before)
+		offset = size; /* a first run joins files as they are now */
 	if (e) { /* the source carries the file's checkpoint from now on */
 		free(e->path);
 		*e = in->cp.e[--in->cp.n];
@@ -315,6 +331,54 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	struct source *s = add_source(in, path, fd, 1, offset);
 	s->id = id;
 	in->cp_dirty = 1;
+}
+
+/* Files rotated while logmash was not running: a checkpoint whose file is
+ * no longer at its path may still have unread lines under its new name in
+ * the same folder. Found by inode and head fingerprint, it is read to its
+ * end, then let go. */
+static void recover_rotated(struct input *in)
+{
+	for (size_t i = 0; i < in->cp.n;) {
+		struct cp_entry *e = &in->cp.e[i];
+		struct stat here;
+		if (stat(e->path, &here) == 0 && (uint64_t)here.st_ino == e->id.ino &&
+		    (uint64_t)here.st_dev == e->id.dev) {
+			i++; /* not rotated: the scan takes it */
+			continue;
+		}
+		char *d = dir_of(e->path);
+		DIR *dh = opendir(d);
+		struct source *s = NULL;
+		struct dirent *de;
+		while (dh && !s && (de = readdir(dh))) {
+			if ((uint64_t)de->d_ino != e->id.ino)
+				continue;
+			struct buf p = {0};
+			buf_printf(&p, "%s/%s", d, de->d_name);
+			int fd = open_file(in, buf_cstr(&p));
+			struct stat st;
+			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+			    (uint64_t)st.st_size > e->offset && fileid_match(fd, &e->id) == 1 &&
+			    lseek(fd, (off_t)e->offset, SEEK_SET) >= 0) {
+				s = add_source(in, e->path, fd, 1, e->offset);
+				s->id = e->id;
+				rotated(in, s);
+			} else if (fd >= 0) {
+				close(fd);
+			}
+			buf_free(&p);
+		}
+		if (dh)
+			closedir(dh);
+		free(d);
+		if (s) {
+			free(e->path);
+			*e = in->cp.e[--in->cp.n];
+		} else {
+			i++;
+		}
+	}
 }
 
 static void note_missing(struct input *in, const char *path)
@@ -558,7 +622,7 @@ static void on_event(void *ctx, const char *dir, const char *name, uint32_t mask
 		    IN_MOVE_SELF | IN_ATTRIB))
 		in->rescan = 1;
 	char full[PATH_MAX];
-	if (snprintf(full, sizeof full, "%s/%s", strcmp(dir, "/") ? dir : "", name) >= (int)sizeof full)
+	if (snprintf(full, sizeof full, "%s/%s", dir, name) >= (int)sizeof full)
 		return;
 	struct source *s = map_get(in, full);
 	if (s) {
@@ -622,8 +686,13 @@ static void save(struct input *in)
 	if (!in->o.state_dir || !in->o.save_state)
 		return;
 	struct cp_table t = {0};
-	for (size_t i = 0; i < in->cp.n; i++) /* files not followed now, still there */
-		cp_table_add(&t, &in->cp.e[i].id, in->cp.e[i].offset, in->cp.e[i].path);
+	for (size_t i = 0; i < in->cp.n; i++) { /* files not followed now, still there */
+		struct cp_entry *e = &in->cp.e[i];
+		struct stat st;
+		if (stat(e->path, &st) == 0 && (uint64_t)st.st_ino == e->id.ino &&
+		    (uint64_t)st.st_dev == e->id.dev)
+			cp_table_add(&t, &e->id, e->offset, e->path);
+	}
 	for (size_t i = 0; i < in->n; i++) {
 		struct source *s = in->src[i];
 		if (!s || !s->is_file)
@@ -730,12 +799,15 @@ int input_open(struct input *in, const struct input_opts *o, struct stats *st)
 	if (o->state_dir) {
 		if (checkpoint_dir(o->state_dir) != 0)
 			return -1;
-		checkpoint_load(o->state_dir, &in->cp);
+		in->ran_before = checkpoint_load(o->state_dir, &in->cp);
 	}
 	if (o->follow) {
 		watch_init(&in->w);
 		raise_fd_limit();
 	}
+	/* Older lines first: what rotated away while we were not running. */
+	if (o->state_dir)
+		recover_rotated(in);
 	/* In the order given: without -F, inputs are read one after another. */
 	for (size_t i = 0; i < o->n; i++) {
 		if (strcmp(o->paths[i], "-") == 0) {
@@ -768,6 +840,7 @@ void input_close(struct input *in)
 		joiner_free(&s->jn);
 		acks_free(&s->acks);
 		free(s->path);
+		free(s->key);
 		free(s->real);
 		free(s);
 	}

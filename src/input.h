@@ -30,7 +30,7 @@
 #include "watch.h"
 
 struct input_opts {
-	char *const *paths; /* paths, globs, "-" */
+	char *const *paths; /* paths, globs, "-": kept, not copied */
 	size_t n;
 	size_t max_line;
 	int follow;
@@ -52,6 +52,7 @@ struct input;
 struct source {
 	struct input *in;
 	char *path;          /* where it was found; "-" is stdin: log.source */
+	char *key;           /* folder/name as inotify reports it: the map's key */
 	char *real;          /* the file a symlink path pointed to, or NULL */
 	int fd;              /* -1: closed (inactive, or done) */
 	int is_file;         /* a regular file: identity, checkpoints, rotation */
@@ -84,6 +85,7 @@ struct input {
 	int files;              /* some spec names files (not only stdin) */
 	struct cp_table cp;     /* checkpoints of files not followed now */
 	int cp_dirty;
+	int ran_before;         /* the state directory has a table: not a first run */
 	int rescan;
 	size_t n_special;       /* sources read under another name: rotated, symlinked */
 	int64_t next_tick_ms, next_scan_ms, next_save_ms;
