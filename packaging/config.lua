@@ -6,7 +6,9 @@ api_version = "v1"                 -- CodeMash's SDKs use "v2"
 project_id = "00000000-0000-0000-0000-000000000000"
 token_file = "/etc/logmash/token"  -- or set CODEMASH_TOKEN; never put the token here
 
-inputs = { "/var/log/myapp/app.log" }
+inputs = { "/var/log/myapp/*.log" }
+follow = true
+-- state_dir = "/var/lib/logmash"  -- the systemd unit passes --state-dir
 
 -- Run in this order. Copy the examples from @DATADIR@/scripts.
 scripts = {
@@ -23,3 +25,9 @@ drain_timeout = 10
 max_line_bytes = "1M"
 script_memory = "64M"
 unsafe_scripts = false
+rotate_wait = 5
+close_inactive = 300
+flush_partial = 5
+-- multiline_start = "^[0-9]{4}-"  -- Java/Python: a record starts with a date
+multiline_timeout = 2
+multiline_max_lines = 500

@@ -115,3 +115,13 @@ def test_config_file_errors(tmp_path):
 def test_token_not_in_argv_or_output(api):
     p = run(["-"], api=api, input="x\n")
     assert TOKEN.encode() not in p.stderr + p.stdout
+
+
+def test_config_after_an_input_is_still_read(api, tmp_path):
+    """Options may follow inputs, --config included."""
+    (tmp_path / "up.lua").write_text("function enrich(log) log.message = log.message:upper() end")
+    cfg = tmp_path / "c.lua"
+    cfg.write_text('project_id = "%s"\nscripts = { { enrich = "up.lua" } }\n' % PROJECT)
+    p = run(["--url", api.url, "-", "--config", str(cfg)], token=TOKEN, input="late config\n")
+    assert p.returncode == 0, p.stderr
+    assert [g["message"] for g in api.logs()] == ["LATE CONFIG"]
