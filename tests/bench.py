@@ -7,6 +7,7 @@ so that a noisy shared machine slows both alike.
 
   Lua stage: logmash --dry-run (read, frame, scripts, encode, write) against
              lua5.4 lua_limit.lua (the stock interpreter running only the scripts).
+  Follow latency: with -F, from a line's write to its arrival at the stand-in API.
 
 usage: bench.py [--runs N] [--lines N]
 """
@@ -37,6 +38,43 @@ def timed(cmd, stdin_path):
         sys.exit("bench: %s failed: %s" % (cmd[0], p.stderr.decode()[-500:]))
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, p.stderr.decode()
+
+
+def follow_latency(lines=300, interval=0.01):
+    """Time from a line's write to its arrival at the stand-in API, with -F."""
+    import json
+    import signal
+    import tempfile
+    import urllib.request
+    tmp = tempfile.mkdtemp(prefix="logmash-bench-")
+    log = os.path.join(tmp, "app.log")
+    open(log, "w").close()
+    api = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "standin_api.py"), "--port", "0",
+                            "--token", "bench", "--project-id", "bench"], stdout=subprocess.PIPE, text=True)
+    port = int(api.stdout.readline().split()[2])
+    env = dict(os.environ, CODEMASH_TOKEN="bench")
+    lm = subprocess.Popen([os.path.join(ROOT, "logmash"), "-F", "--url", "http://127.0.0.1:%d" % port,
+                           "--project-id", "bench", log], stderr=subprocess.DEVNULL, env=env)
+    try:
+        time.sleep(0.5)
+        with open(log, "a") as f:
+            for i in range(lines):
+                f.write("lat %.6f\n" % time.time())
+                f.flush()
+                time.sleep(interval)
+        time.sleep(1.0)
+        with urllib.request.urlopen("http://127.0.0.1:%d/_standin/logs" % port) as r:
+            got = json.load(r)
+    finally:
+        lm.send_signal(signal.SIGTERM)
+        lm.wait()
+        api.terminate()
+        api.wait()
+        subprocess.run(["rm", "-rf", tmp])
+    lat = sorted((g["received_at"] - float(g["message"].split()[1])) * 1000 for g in got)
+    if len(lat) != lines:
+        sys.exit("bench: follow latency: %d of %d lines arrived" % (len(lat), lines))
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]
 
 
 def main():
@@ -84,6 +122,11 @@ def main():
     print("%-34s %14s %14s %7.2f" % ("  CPU per line", "%.2f us" % (oc / n * 1e6),
                                      "%.2f us" % (bc / n * 1e6), bc / oc))
     print("(ratio > 1: logmash is faster than the stock interpreter running the scripts alone)")
+    p50, p99 = follow_latency()
+    print()
+    print("%-34s %14s %14s" % ("follow latency (write to API)", "p50 %.1f ms" % p50, "p99 %.1f ms" % p99))
+    print("(-F on a file written 100 times a second; the API is the Python stand-in, its own")
+    print(" time included)")
 
 
 if __name__ == "__main__":

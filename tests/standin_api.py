@@ -239,7 +239,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reject(400, *err)
 
         log_id = str(uuid.uuid4())
-        entry = {"id": log_id, "version": parts[1], "message": body["message"],
+        entry = {"id": log_id, "received_at": time.time(), "version": parts[1],
+                 "message": body["message"],
                  "items": body.get("items"), "level": body.get("level"),
                  "raw": raw.decode("utf-8"),
                  "headers": {k.lower(): v for k, v in self.headers.items()}}
