@@ -390,3 +390,39 @@ def test_many_files_are_read_fairly(api, tmp_path):
     last_quiet = max(i for i, m in enumerate(msgs) if m.startswith("seq"))
     # the quiet files were not kept waiting until the busy one was drained
     assert last_quiet < 15000, last_quiet
+
+
+def test_delete_and_recreate_under_a_busy_writer(api, tmp_path):
+    log = tmp_path / "app.log"
+    log.touch()
+    lm = Logmash(api, ["--rotate-wait", "1", str(log)])
+    w = Writer(str(log), 5000, rate=2000, hold=0.2)
+    w.start()
+    for _ in range(2):
+        time.sleep(0.8)
+        os.unlink(log)  # the writer goes on into the deleted file, then recreates it
+    w.join()
+    assert wait_count(api, 5000), len(api.logs())
+    code, err = lm.stop()
+    assert sorted(seqs(api)) == list(range(5000)), err
+    assert code == 0, err
+
+
+def test_symlink_swaps_under_a_busy_writer(api, tmp_path):
+    link = tmp_path / "current.log"
+    (tmp_path / "t0.log").touch()
+    link.symlink_to(tmp_path / "t0.log")
+    lm = Logmash(api, ["--rotate-wait", "1", str(link)])
+    w = Writer(str(link), 5000, rate=2000, hold=0.2)
+    w.start()
+    for k in range(1, 3):
+        time.sleep(0.8)
+        (tmp_path / ("t%d.log" % k)).touch()
+        nxt = tmp_path / "next"
+        nxt.symlink_to(tmp_path / ("t%d.log" % k))
+        os.rename(nxt, link)
+    w.join()
+    assert wait_count(api, 5000), len(api.logs())
+    code, err = lm.stop()
+    assert sorted(seqs(api)) == list(range(5000)), err
+    assert code == 0, err
