@@ -189,18 +189,16 @@ static void rotated(struct input *in, struct source *s)
 		finish(s); /* closed while inactive: everything was read */
 }
 
-/* Frees a done source once all its records settled; its checkpoint stays
- * while its path still names it. */
-static void release(struct input *in, size_t i)
+/* Whether path names the file id was taken from (now). */
+static int path_names(const char *path, const struct fileid *id)
 {
-	struct source *s = in->src[i];
-	if (s->is_file && (s->id.dev || s->id.ino)) {
-		struct stat st;
-		if (stat(s->path, &st) == 0 && (uint64_t)st.st_ino == s->id.ino &&
-		    (uint64_t)st.st_dev == s->id.dev)
-			cp_table_add(&in->cp, &s->id, s->acks.committed, s->path);
-		in->cp_dirty = 1;
-	}
+	struct stat st;
+	return stat(path, &st) == 0 && (uint64_t)st.st_ino == id->ino &&
+	       (uint64_t)st.st_dev == id->dev;
+}
+
+static void free_source(struct input *in, struct source *s)
+{
 	close_fd(s);
 	chunk_put(in, s);
 	framer_free(&s->fr);
@@ -210,6 +208,19 @@ static void release(struct input *in, size_t i)
 	free(s->key);
 	free(s->real);
 	free(s);
+}
+
+/* Frees a done source once all its records settled; its checkpoint stays
+ * while its path still names it. */
+static void release(struct input *in, size_t i)
+{
+	struct source *s = in->src[i];
+	if (s->is_file && (s->id.dev || s->id.ino)) {
+		if (path_names(s->path, &s->id))
+			cp_table_add(&in->cp, &s->id, s->acks.committed, s->path);
+		in->cp_dirty = 1;
+	}
+	free_source(in, s);
 	in->src[i] = NULL;
 }
 
@@ -341,9 +352,7 @@ static void recover_rotated(struct input *in)
 {
 	for (size_t i = 0; i < in->cp.n;) {
 		struct cp_entry *e = &in->cp.e[i];
-		struct stat here;
-		if (stat(e->path, &here) == 0 && (uint64_t)here.st_ino == e->id.ino &&
-		    (uint64_t)here.st_dev == e->id.dev) {
+		if (path_names(e->path, &e->id)) {
 			i++; /* not rotated: the scan takes it */
 			continue;
 		}
@@ -488,13 +497,11 @@ static int truncated(struct source *s)
  * past where we were before we looked: start it over too. */
 static void check_path(struct input *in, struct source *s)
 {
-	struct stat st;
 	s->check = 0;
 	s->last_check_ms = now_mono_ms();
 	if (s->state != SRC_ACTIVE)
 		return;
-	if (stat(s->path, &st) != 0 || (uint64_t)st.st_ino != s->id.ino ||
-	    (uint64_t)st.st_dev != s->id.dev) {
+	if (!path_names(s->path, &s->id)) {
 		rotated(in, s);
 		return;
 	}
@@ -688,9 +695,7 @@ static void save(struct input *in)
 	struct cp_table t = {0};
 	for (size_t i = 0; i < in->cp.n; i++) { /* files not followed now, still there */
 		struct cp_entry *e = &in->cp.e[i];
-		struct stat st;
-		if (stat(e->path, &st) == 0 && (uint64_t)st.st_ino == e->id.ino &&
-		    (uint64_t)st.st_dev == e->id.dev)
+		if (path_names(e->path, &e->id))
 			cp_table_add(&t, &e->id, e->offset, e->path);
 	}
 	for (size_t i = 0; i < in->n; i++) {
@@ -830,20 +835,9 @@ void input_close(struct input *in)
 		if (in->src[i] && in->src[i]->state == SRC_DONE && acks_pending(&in->src[i]->acks) == 0)
 			release(in, i);
 	save(in);
-	for (size_t i = 0; i < in->n; i++) {
-		struct source *s = in->src[i];
-		if (!s)
-			continue;
-		close_fd(s);
-		chunk_put(in, s);
-		framer_free(&s->fr);
-		joiner_free(&s->jn);
-		acks_free(&s->acks);
-		free(s->path);
-		free(s->key);
-		free(s->real);
-		free(s);
-	}
+	for (size_t i = 0; i < in->n; i++)
+		if (in->src[i])
+			free_source(in, in->src[i]);
 	free(in->src);
 	free(in->spare);
 	free(in->buckets);
