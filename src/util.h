@@ -20,11 +20,12 @@ enum {
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-void *xmalloc(size_t n);
-void *xcalloc(size_t n, size_t size);
-void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);
-char *xstrndup(const char *s, size_t n);
+/* Never NULL: out of memory aborts. */
+void *xmalloc(size_t n) __attribute__((returns_nonnull, malloc));
+void *xcalloc(size_t n, size_t size) __attribute__((returns_nonnull, malloc));
+void *xrealloc(void *p, size_t n) __attribute__((returns_nonnull));
+char *xstrdup(const char *s) __attribute__((returns_nonnull, malloc));
+char *xstrndup(const char *s, size_t n) __attribute__((returns_nonnull, malloc));
 
 /* Prints "logmash: MESSAGE" to stderr and exits with code. */
 _Noreturn void die(int code, const char *fmt, ...)
