@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "deadletter.h"
 #include "errlog.h"
+#include "checkpoint.h"
 #include "input.h"
 #include "options.h"
 #include "pipeline.h"
@@ -25,8 +28,6 @@
 #include "stats.h"
 #include "util.h"
 
-#define QUEUE_MAX_LOGS 8192
-#define QUEUE_MAX_BYTES (32u << 20)
 #define LINES_PER_TURN 512 /* between two looks at the network */
 #define MAX_POLL_INPUTS 64 /* inotify and pipes polled at once */
 
@@ -38,6 +39,7 @@ struct app {
 	struct pipeline pl;
 	struct script_chain *chain;
 	struct sender *snd;
+	struct deadletter dead;
 	int sigfd;
 	int stopping;   /* a first signal came: drain, then exit */
 	int forced;     /* a second signal came: exit now */
@@ -76,13 +78,28 @@ static int setup_signals(void)
 	return fd;
 }
 
+/* SIGHUP: new credentials from the token file; logs held after a 401 or
+ * 403 are sent again. (Scripts are reloaded by a later version.) */
+static void reload(struct app *a)
+{
+	char why[600];
+	if (!a->snd)
+		return;
+	if (options_reload_token(&a->o, why, sizeof why) != 0) {
+		errlog_add(ERR_AUTH, "SIGHUP: %s", why);
+		return;
+	}
+	sender_set_credentials(a->snd, a->o.token, a->o.project_id);
+	warnx_("SIGHUP: token reloaded from %s; sending %s", a->o.token_file,
+	       a->st.waiting ? "the logs held back again" : "with it");
+}
+
 static void read_signals(struct app *a)
 {
 	struct signalfd_siginfo si;
 	while (read(a->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			warnx_("SIGHUP ignored: reloading scripts is not supported in this "
-			       "version; restart logmash instead");
+			reload(a);
 			continue;
 		}
 		if (a->stopping) {
@@ -129,7 +146,8 @@ static int finished(struct app *a)
 {
 	if (a->forced)
 		return 1;
-	if (a->snd && a->st.auth_failed && sender_active(a->snd) == 0)
+	/* Refused credentials end a one-off run; a follower waits for SIGHUP. */
+	if (a->snd && a->st.auth_failed && sender_active(a->snd) == 0 && !a->o.follow)
 		return 1;
 	int reading_over = a->input_done || a->stopping;
 	int sending_over = !a->snd || (a->q.n == 0 && sender_holding(a->snd) == 0);
@@ -198,6 +216,15 @@ static void run(struct app *a)
 		pipeline_flush(&a->pl);
 }
 
+/* Whether paths a and b name the same file (b need not exist). */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static int exit_code(const struct app *a)
 {
 	if (a->st.auth_failed)
@@ -216,7 +243,7 @@ int main(int argc, char **argv)
 	options_parse(&a.o, argc, argv);
 	errlog_init(1);
 
-	if (a.o.n_scripts) {
+	if (a.o.n_scripts && !a.o.replay) { /* replayed bodies are final */
 		struct script_opts so = {
 			.specs = a.o.scripts,
 			.n = a.o.n_scripts,
@@ -237,7 +264,21 @@ int main(int argc, char **argv)
 			die(EXIT_USAGE, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
 		struct buf endpoint = {0};
 		buf_printf(&endpoint, "%s/%s/logs", a.o.url, a.o.api_version);
-		queue_init(&a.q, QUEUE_MAX_LOGS, QUEUE_MAX_BYTES);
+		queue_init(&a.q, (size_t)a.o.queue_max, a.o.queue_max_bytes);
+		struct buf dl = {0};
+		if (a.o.dead_letter)
+			buf_puts(&dl, a.o.dead_letter);
+		else if (a.o.state_dir)
+			buf_printf(&dl, "%s/dead-letters.jsonl", a.o.state_dir);
+		if (a.o.replay && dl.len && same_file(a.o.replay, buf_cstr(&dl)))
+			die(EXIT_USAGE, "--replay %s: that is the dead-letter file logs would go to; "
+			    "move it aside first (mv %s %s.replay) or give another --dead-letter",
+			    a.o.replay, a.o.replay, a.o.replay);
+		if (a.o.state_dir && !a.o.dead_letter && checkpoint_dir(a.o.state_dir) != 0)
+			exit(EXIT_USAGE);
+		if (deadletter_open(&a.dead, dl.len ? buf_cstr(&dl) : NULL) != 0)
+			exit(EXIT_USAGE);
+		buf_free(&dl);
 		struct sender_opts so = {
 			.endpoint = buf_cstr(&endpoint),
 			.token = a.o.token,
@@ -246,6 +287,11 @@ int main(int argc, char **argv)
 			.max_retries = a.o.max_retries,
 			.timeout_ms = (long)(a.o.timeout * 1000),
 			.connect_timeout_ms = (long)(a.o.connect_timeout * 1000),
+			.retry_base_ms = (int64_t)(a.o.retry_base * 1000),
+			.retry_cap_ms = (int64_t)(a.o.retry_max * 1000),
+			.rate_limit = a.o.rate_limit,
+			.http2_prior_knowledge = a.o.http2_prior_knowledge,
+			.dead = &a.dead,
 			.on_settled = on_settled,
 			.ctx = &a,
 		};
@@ -257,6 +303,7 @@ int main(int argc, char **argv)
 
 	a.sigfd = setup_signals();
 	pipeline_init(&a.pl, a.chain, &a.st, a.snd ? &a.q : NULL);
+	a.pl.replay = a.o.replay != NULL;
 	struct input_opts io = {
 		.paths = a.o.inputs,
 		.n = a.o.n_inputs,
@@ -289,6 +336,7 @@ int main(int argc, char **argv)
 
 	/* The sender first: its logs point into the input's sources. */
 	sender_free(a.snd);
+	deadletter_close(&a.dead);
 	input_close(&a.in);
 	pipeline_free(&a.pl);
 	if (!a.o.dry_run) {

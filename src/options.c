@@ -62,6 +62,17 @@ static const char usage_text[] =
 "                             was read (default 10)\n"
 "      --dry-run              write each request body as a JSON line to stdout\n"
 "                             and send nothing\n"
+"      --rate-limit N         at most N requests a second (default: no limit)\n"
+"      --retry-base SECS      first retry waits up to this long (default 0.2)\n"
+"      --retry-max SECS       retries wait at most this long (default 30)\n"
+"      --http2-prior-knowledge  speak HTTP/2 to a cleartext (http://) server\n"
+"      --dead-letter FILE     logs the API rejects for good, as JSON lines\n"
+"                             (default: STATE_DIR/dead-letters.jsonl)\n"
+"      --replay FILE          send the logs of a dead-letter file again\n"
+"      --queue-max N          logs waiting to be sent, at most (default 8192)\n"
+"      --queue-max-bytes SIZE their bytes, at most (default 32M)\n"
+"      --spool-max-bytes SIZE standard input not yet sent, kept on disk in\n"
+"                             STATE_DIR/spool, at most (default 256M)\n"
 "General:\n"
 "  -c, --config FILE          Lua config file; options given here override it\n"
 "  -h, --help                 show this help and exit\n"
@@ -77,6 +88,8 @@ enum {
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_DRAIN_TIMEOUT, OPT_DRY_RUN,
 	OPT_FROM_START, OPT_STATE_DIR, OPT_ROTATE_WAIT, OPT_CLOSE_INACTIVE, OPT_FLUSH_PARTIAL,
 	OPT_ML_START, OPT_ML_TIMEOUT, OPT_ML_MAX_LINES,
+	OPT_RETRY_BASE, OPT_RETRY_MAX, OPT_RATE_LIMIT, OPT_H2PK, OPT_DEAD_LETTER, OPT_REPLAY,
+	OPT_QUEUE_MAX, OPT_QUEUE_MAX_BYTES, OPT_SPOOL_MAX,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +118,15 @@ static const struct option long_opts[] = {
 	{"multiline-start", required_argument, NULL, OPT_ML_START},
 	{"multiline-timeout", required_argument, NULL, OPT_ML_TIMEOUT},
 	{"multiline-max-lines", required_argument, NULL, OPT_ML_MAX_LINES},
+	{"retry-base", required_argument, NULL, OPT_RETRY_BASE},
+	{"retry-max", required_argument, NULL, OPT_RETRY_MAX},
+	{"rate-limit", required_argument, NULL, OPT_RATE_LIMIT},
+	{"http2-prior-knowledge", no_argument, NULL, OPT_H2PK},
+	{"dead-letter", required_argument, NULL, OPT_DEAD_LETTER},
+	{"replay", required_argument, NULL, OPT_REPLAY},
+	{"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
+	{"queue-max-bytes", required_argument, NULL, OPT_QUEUE_MAX_BYTES},
+	{"spool-max-bytes", required_argument, NULL, OPT_SPOOL_MAX},
 	{"config", required_argument, NULL, 'c'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -383,6 +405,24 @@ static void load_config(struct options *o, const char *file)
 			o->multiline_timeout = parse_seconds_opt("multiline-timeout", cfg_scalar(L, file, k));
 		else if (!strcmp(k, "multiline_max_lines"))
 			o->multiline_max_lines = parse_long_opt("multiline-max-lines", cfg_scalar(L, file, k), 1, 100000);
+		else if (!strcmp(k, "retry_base"))
+			o->retry_base = parse_seconds_opt("retry-base", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "retry_max"))
+			o->retry_max = parse_seconds_opt("retry-max", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "rate_limit"))
+			o->rate_limit = parse_seconds_opt("rate-limit", cfg_scalar(L, file, k));
+		else if (!strcmp(k, "http2_prior_knowledge"))
+			o->http2_prior_knowledge = cfg_bool(L, file, k);
+		else if (!strcmp(k, "dead_letter")) {
+			char *p = config_path(file, cfg_string(L, file, k));
+			free(o->dead_letter);
+			o->dead_letter = p;
+		} else if (!strcmp(k, "queue_max"))
+			o->queue_max = parse_long_opt("queue-max", cfg_scalar(L, file, k), 1, 10000000);
+		else if (!strcmp(k, "queue_max_bytes"))
+			o->queue_max_bytes = parse_size_opt("queue-max-bytes", cfg_scalar(L, file, k), 1 << 16, (size_t)1 << 34);
+		else if (!strcmp(k, "spool_max_bytes"))
+			o->spool_max_bytes = parse_size_opt("spool-max-bytes", cfg_scalar(L, file, k), 1 << 20, (size_t)1 << 40);
 		else
 			die(EXIT_USAGE, "%s: unknown setting '%s' (see 'Config file' in README.md)", file, k);
 		lua_pop(L, 1);
@@ -392,11 +432,14 @@ static void load_config(struct options *o, const char *file)
 
 /* ---- the token ---- */
 
-static char *read_token_file(const char *path)
+/* The token in path, or NULL with the reason in why. */
+static char *load_token(const char *path, char *why, size_t whylen)
 {
 	FILE *f = fopen(path, "r");
-	if (!f)
-		die(EXIT_USAGE, "cannot read token file %s: %s", path, strerror(errno));
+	if (!f) {
+		snprintf(why, whylen, "cannot read token file %s: %s", path, strerror(errno));
+		return NULL;
+	}
 	struct stat st;
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
 		warnx_("warning: token file %s is readable by every user; run: chmod 600 %s",
@@ -405,19 +448,48 @@ static char *read_token_file(const char *path)
 	size_t n = fread(tok, 1, sizeof tok - 1, f);
 	int err = ferror(f);
 	fclose(f);
-	if (err)
-		die(EXIT_USAGE, "cannot read token file %s", path);
 	tok[n] = '\0';
 	while (n && strchr(" \t\r\n", tok[n - 1]))
 		tok[--n] = '\0';
-	if (n == 0)
-		die(EXIT_USAGE, "token file %s is empty", path);
-	if (strpbrk(tok, "\r\n"))
-		die(EXIT_USAGE, "token file %s has more than one line; it should hold the token only",
-		    path);
-	char *t = xstrdup(tok);
+	char *t = NULL;
+	if (err)
+		snprintf(why, whylen, "cannot read token file %s", path);
+	else if (n == 0)
+		snprintf(why, whylen, "token file %s is empty", path);
+	else if (strpbrk(tok, "\r\n"))
+		snprintf(why, whylen, "token file %s has more than one line; it should hold the "
+			 "token only", path);
+	else
+		t = xstrdup(tok);
 	wipe(tok, sizeof tok);
 	return t;
+}
+
+static char *read_token_file(const char *path)
+{
+	char why[600];
+	char *t = load_token(path, why, sizeof why);
+	if (!t)
+		die(EXIT_USAGE, "%s", why);
+	return t;
+}
+
+int options_reload_token(struct options *o, char *why, size_t n)
+{
+	if (!o->token_file) {
+		snprintf(why, n, "the token comes from CODEMASH_TOKEN, which cannot change while "
+			 "logmash runs: use --token-file to reload it, or restart logmash");
+		return -1;
+	}
+	char *t = load_token(o->token_file, why, n);
+	if (!t)
+		return -1;
+	if (o->token) {
+		wipe(o->token, strlen(o->token));
+		free(o->token);
+	}
+	o->token = t;
+	return 0;
 }
 
 void options_parse(struct options *o, int argc, char **argv)
@@ -437,6 +509,11 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->flush_partial = 5;
 	o->multiline_timeout = 2;
 	o->multiline_max_lines = 500;
+	o->retry_base = 0.2;
+	o->retry_max = 30;
+	o->queue_max = 8192;
+	o->queue_max_bytes = (size_t)32 << 20;
+	o->spool_max_bytes = (size_t)256 << 20;
 
 	/* First pass: --help, --version and --config, which the rest builds on. */
 	opterr = 0;
@@ -518,13 +595,32 @@ void options_parse(struct options *o, int argc, char **argv)
 		case OPT_ML_MAX_LINES:
 			o->multiline_max_lines = parse_long_opt("multiline-max-lines", optarg, 1, 100000);
 			break;
+		case OPT_RETRY_BASE: o->retry_base = parse_seconds_opt("retry-base", optarg); break;
+		case OPT_RETRY_MAX: o->retry_max = parse_seconds_opt("retry-max", optarg); break;
+		case OPT_RATE_LIMIT: o->rate_limit = parse_seconds_opt("rate-limit", optarg); break;
+		case OPT_H2PK: o->http2_prior_knowledge = 1; break;
+		case OPT_DEAD_LETTER: set_str(&o->dead_letter, optarg); break;
+		case OPT_REPLAY: set_str(&o->replay, optarg); break;
+		case OPT_QUEUE_MAX: o->queue_max = parse_long_opt("queue-max", optarg, 1, 10000000); break;
+		case OPT_QUEUE_MAX_BYTES:
+			o->queue_max_bytes = parse_size_opt("queue-max-bytes", optarg, 1 << 16, (size_t)1 << 34);
+			break;
+		case OPT_SPOOL_MAX:
+			o->spool_max_bytes = parse_size_opt("spool-max-bytes", optarg, 1 << 20, (size_t)1 << 40);
+			break;
 		default:
 			fprintf(stderr, "Try 'logmash --help' for more information.\n");
 			exit(EXIT_USAGE);
 		}
 	}
-	if (optind < argc)
+	if (optind < argc || o->replay)
 		clear_inputs(o); /* the command line's inputs replace the file's */
+	if (o->replay) {
+		if (optind < argc)
+			usage_error("%s--replay sends a dead-letter file: give no other inputs", "");
+		add_input(o, o->replay);
+		o->follow = 0;
+	}
 	for (int i = optind; i < argc; i++)
 		add_input(o, argv[i]);
 	if (o->n_inputs == 0)
@@ -582,6 +678,8 @@ void options_free(struct options *o)
 	free(o->config_file);
 	free(o->state_dir);
 	free(o->multiline_start);
+	free(o->dead_letter);
+	free(o->replay);
 	clear_scripts(o);
 	clear_inputs(o);
 	memset(o, 0, sizeof *o);

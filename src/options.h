@@ -43,6 +43,17 @@ struct options {
 	char *multiline_start;
 	double multiline_timeout;
 	long multiline_max_lines;
+
+	/* Delivery. */
+	double retry_base;
+	double retry_max;
+	double rate_limit;
+	int http2_prior_knowledge;
+	char *dead_letter;
+	char *replay;
+	long queue_max;
+	size_t queue_max_bytes;
+	size_t spool_max_bytes;
 };
 
 /* Fills o from argv, the config file and the environment. Prints --help or
@@ -50,6 +61,10 @@ struct options {
  * what to do on any error. */
 void options_parse(struct options *o, int argc, char **argv);
 void options_free(struct options *o);
+
+/* Reads the token file again (SIGHUP). Returns 0, or -1 with the reason
+ * in why (the old token stays). */
+int options_reload_token(struct options *o, char *why, size_t n);
 
 /* Parses "1048576", "64K", "1M", "2G" (also KiB, MiB, GiB). 0 or -1. */
 int parse_size(const char *s, size_t *out);

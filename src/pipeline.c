@@ -24,6 +24,31 @@ void pipeline_free(struct pipeline *p)
 {
 	buf_free(&p->body);
 	buf_free(&p->out);
+	json_doc_free(&p->doc);
+}
+
+/* A dead-letter record's "body": the request as it was sent (--replay).
+ * Returns 0 with *body set, or -1. */
+static int replay_body(struct pipeline *p, const struct frame *fr, struct record *r)
+{
+	if (json_parse(&p->doc, fr->line, fr->len, 1 << 20) != 0)
+		return -1;
+	int b = json_get(&p->doc, 0, "body");
+	if (b < 0 || p->doc.tok[b].type != JSMN_OBJECT)
+		return -1;
+	int m = json_get(&p->doc, b, "message");
+	if (m < 0 || p->doc.tok[m].type != JSMN_STRING)
+		return -1;
+	buf_clear(&p->body);
+	buf_append(&p->body, fr->line + p->doc.tok[b].start,
+		   (size_t)(p->doc.tok[b].end - p->doc.tok[b].start));
+	int l = json_get(&p->doc, b, "level");
+	r->level = l < 0 ? LEVEL_NONE
+			 : level_parse(fr->line + p->doc.tok[l].start,
+				       (size_t)(p->doc.tok[l].end - p->doc.tok[l].start));
+	if (r->level == LEVEL_INVALID)
+		r->level = LEVEL_NONE;
+	return 0;
 }
 
 int pipeline_flush(struct pipeline *p)
@@ -56,6 +81,23 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 	};
 	uint64_t ticket = input_register(src, fr->end_offset);
 	p->st->read++;
+	if (p->replay) {
+		if (replay_body(p, fr, &r) != 0) {
+			errlog_add(ERR_INPUT, "%s:%llu: not a dead-letter record (no \"body\" object "
+				   "with a message); skipped", src->path, (unsigned long long)fr->number);
+			p->st->input_errors++;
+			input_settled(src, ticket);
+			return;
+		}
+		p->st->kept++;
+		if (!p->q) {
+			buf_append(&p->out, p->body.data, p->body.len);
+			buf_putc(&p->out, '\n');
+			input_settled(src, ticket);
+			return;
+		}
+		goto queue;
+	}
 	if (fr->truncated) {
 		p->st->truncated++;
 		errlog_add(ERR_INPUT, "%s: a line longer than --max-line-bytes was cut to %zu bytes",
@@ -77,6 +119,7 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 	}
 	buf_clear(&p->body);
 	encode_body(&p->body, &r);
+queue:;
 	struct qentry e = {
 		.body = xstrndup(p->body.data, p->body.len),
 		.len = p->body.len,

@@ -4,6 +4,7 @@
 #define LOGMASH_PIPELINE_H
 
 #include "buf.h"
+#include "json.h"
 #include "framer.h"
 #include "input.h"
 #include "queue.h"
@@ -17,6 +18,8 @@ struct pipeline {
 	struct buf body;
 	struct buf out;             /* --dry-run output not yet written */
 	int out_failed;             /* stdout could not be written */
+	int replay;                 /* records are dead-letter lines: send their bodies */
+	struct json_doc doc;
 };
 
 void pipeline_init(struct pipeline *p, struct script_chain *chain, struct stats *st,

@@ -1,7 +1,10 @@
-/* sender.c - libcurl multi transfers, outcomes and retries. */
+/* sender.c - libcurl multi transfers, outcomes, retries, the breaker. */
 #include "sender.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,9 +16,10 @@
 #include "util.h"
 
 #define MAX_ANSWER (64 * 1024) /* more of an answer than this is not read */
-#define RETRY_BASE_MS 200
-#define RETRY_CAP_MS 30000
-#define RETRY_AFTER_MAX_S 300
+#define RETRY_AFTER_MAX_S 300  /* a typo'd day-long Retry-After would stall everything */
+#define BREAKER_STREAK 8       /* failures in a row that stop the sender as a whole */
+#define DEADLETTER_RETRY_MS 1000
+#define HELD INT64_MAX         /* due time of a log held after a 401/403 */
 
 enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_WAITING };
 
@@ -27,21 +31,38 @@ struct slot {
 	int64_t due_ms;
 	struct buf answer;
 	char errbuf[CURL_ERROR_SIZE];
+	/* A dead letter that could not be written yet: what to write. */
+	int dl_pending;
+	long dl_status;
+	char dl_error[ERRLOG_TEXT + 128];
 };
 
 struct sender {
 	CURLM *multi;
 	struct curl_slist *headers; /* holds the token: wiped at free */
+	struct curl_slist *stale;   /* the list before a reload, while requests still use it */
 	struct slot *slots;
 	size_t n_slots;
 	size_t active, waiting;
 	long max_retries;
+	int64_t base_ms, cap_ms;
 	uint32_t rnd;
 	struct queue *q;
 	struct stats *st;
 	struct json_doc doc;
+	struct deadletter *dead;
 	void (*on_settled)(void *ctx, const struct qentry *e);
 	void *ctx;
+
+	/* The breaker. */
+	int streak;       /* transient failures in a row */
+	int trips;        /* times it opened since the last success */
+	int probing;      /* after a pause: one request at a time until one succeeds */
+	int64_t hold_ms;  /* nothing starts before this */
+
+	/* --rate-limit: a token bucket. */
+	double rate, tokens;
+	int64_t refilled_ms;
 };
 
 static size_t on_answer(char *p, size_t size, size_t n, void *ud)
@@ -78,7 +99,9 @@ static int setup_easy(struct sender *s, struct slot *sl, const struct sender_opt
 	SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(h, CURLOPT_TCP_NODELAY, 1L);
 	SETOPT(h, CURLOPT_PIPEWAIT, 1L); /* wait for an HTTP/2 connection to multiplex on */
-	SETOPT(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	SETOPT(h, CURLOPT_HTTP_VERSION, o->http2_prior_knowledge
+					 ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+					 : (long)CURL_HTTP_VERSION_2TLS);
 	SETOPT(h, CURLOPT_USERAGENT, "logmash/" LOGMASH_VERSION);
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	return 0;
@@ -94,34 +117,52 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *h)
 	return n;
 }
 
+static void free_headers(struct curl_slist *l)
+{
+	for (struct curl_slist *p = l; p; p = p->next)
+		wipe(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+/* The request headers; NULL when out of memory. */
+static struct curl_slist *make_headers(const char *token, const char *project_id)
+{
+	struct buf h = {0};
+	buf_printf(&h, "Authorization: Bearer %s", token);
+	struct curl_slist *l = add_header(NULL, buf_cstr(&h));
+	wipe(h.data, h.len);
+	buf_clear(&h);
+	buf_printf(&h, "x-cm-projectid: %s", project_id);
+	if (l)
+		l = add_header(l, buf_cstr(&h));
+	if (l)
+		l = add_header(l, "Content-Type: application/json");
+	if (l)
+		l = add_header(l, "Accept: application/json");
+	if (l)
+		l = add_header(l, "Expect:"); /* no 100-continue round trip */
+	buf_free(&h);
+	return l;
+}
+
 struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct stats *st)
 {
 	struct sender *s = xcalloc(1, sizeof *s);
 	s->q = q;
 	s->st = st;
 	s->max_retries = o->max_retries;
+	s->base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
+	s->cap_ms = o->retry_cap_ms > s->base_ms ? o->retry_cap_ms : s->base_ms;
+	s->dead = o->dead;
 	s->on_settled = o->on_settled;
 	s->ctx = o->ctx;
+	s->rate = o->rate_limit;
+	s->tokens = s->rate > 1 ? s->rate : 1;
+	s->refilled_ms = now_mono_ms();
 	s->rnd = (uint32_t)now_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9E3779B9u;
 	if (!s->rnd)
 		s->rnd = 1;
-
-	struct buf h = {0};
-	buf_printf(&h, "Authorization: Bearer %s", o->token);
-	s->headers = add_header(NULL, buf_cstr(&h));
-	wipe(h.data, h.len);
-	buf_clear(&h);
-	buf_printf(&h, "x-cm-projectid: %s", o->project_id);
-	if (s->headers)
-		s->headers = add_header(s->headers, buf_cstr(&h));
-	if (s->headers)
-		s->headers = add_header(s->headers, "Content-Type: application/json");
-	if (s->headers)
-		s->headers = add_header(s->headers, "Accept: application/json");
-	if (s->headers)
-		s->headers = add_header(s->headers, "Expect:"); /* no 100-continue round trip */
-	buf_free(&h);
-
+	s->headers = make_headers(o->token, o->project_id);
 	s->multi = curl_multi_init();
 	if (!s->headers || !s->multi) {
 		warnx_("cannot start libcurl (out of memory)");
@@ -165,18 +206,91 @@ void sender_free(struct sender *s)
 	free(s->slots);
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
-	for (struct curl_slist *l = s->headers; l; l = l->next)
-		wipe(l->data, strlen(l->data));
-	curl_slist_free_all(s->headers);
+	free_headers(s->headers);
+	free_headers(s->stale);
 	json_doc_free(&s->doc);
 	free(s);
 }
+
+void sender_set_credentials(struct sender *s, const char *token, const char *project_id)
+{
+	struct curl_slist *h = make_headers(token, project_id);
+	if (!h) {
+		errlog_add(ERR_AUTH, "cannot use the new credentials (out of memory)");
+		return;
+	}
+	for (size_t i = 0; i < s->n_slots; i++) {
+		struct slot *sl = &s->slots[i];
+		if (sl->state == SLOT_WAITING && sl->due_ms == HELD)
+			sl->due_ms = 0;
+	}
+	/* Requests under way still read the old list: free it once they end. */
+	free_headers(s->stale);
+	s->stale = s->headers;
+	s->headers = h;
+	s->st->auth_failed = 0;
+}
+
+/* ---- the breaker and the rate limit ---- */
+
+static void refill(struct sender *s, int64_t now)
+{
+	if (s->rate <= 0)
+		return;
+	double cap = s->rate > 1 ? s->rate : 1;
+	s->tokens += s->rate * (double)(now - s->refilled_ms) / 1000.0;
+	if (s->tokens > cap)
+		s->tokens = cap;
+	s->refilled_ms = now;
+}
+
+/* Whether one more request may start now. */
+static int may_start(struct sender *s, int64_t now)
+{
+	if (s->st->auth_failed || now < s->hold_ms)
+		return 0;
+	if (s->probing && s->active > 0)
+		return 0;
+	if (s->rate > 0 && s->tokens < 1)
+		return 0;
+	return 1;
+}
+
+static void trip(struct sender *s, int64_t retry_after_ms)
+{
+	s->trips++;
+	int64_t d = retry_delay_ms(s->trips, s->base_ms * 4, s->cap_ms, retry_random(&s->rnd),
+				   retry_after_ms);
+	if (d < s->base_ms)
+		d = s->base_ms;
+	s->hold_ms = now_mono_ms() + d;
+	s->probing = 1;
+	s->st->backing_off = 1;
+	s->st->backoff_until = now_wall() + (double)d / 1000;
+	errlog_add(ERR_NETWORK, "the API failed %d requests in a row: all sending paused for %.1f s, "
+		   "then one probe", s->streak, (double)d / 1000);
+}
+
+static void recovered(struct sender *s)
+{
+	if (s->probing)
+		errlog_add(ERR_NETWORK, "the API answers again: sending at full speed");
+	s->streak = 0;
+	s->trips = 0;
+	s->probing = 0;
+	s->hold_ms = 0;
+	s->st->backing_off = 0;
+}
+
+/* ---- a log's fate ---- */
 
 static void start(struct sender *s, struct slot *sl)
 {
 	buf_clear(&sl->answer);
 	sl->errbuf[0] = '\0';
-	CURLcode rc = curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sl->e.len);
+	CURLcode rc = curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, s->headers);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sl->e.len);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sl->e.body);
 	CURLMcode mc = rc == CURLE_OK ? curl_multi_add_handle(s->multi, sl->easy) : CURLM_OK;
@@ -184,18 +298,18 @@ static void start(struct sender *s, struct slot *sl)
 		/* Cannot happen short of memory exhaustion: try again later. */
 		errlog_add(ERR_NETWORK, "cannot start a request: %s",
 			   rc != CURLE_OK ? curl_easy_strerror(rc) : curl_multi_strerror(mc));
-		if (sl->state == SLOT_ACTIVE)
-			s->active--;
 		if (sl->state != SLOT_WAITING)
 			s->waiting++;
 		sl->state = SLOT_WAITING;
-		sl->due_ms = now_mono_ms() + RETRY_BASE_MS;
+		sl->due_ms = now_mono_ms() + s->base_ms;
 		return;
 	}
 	if (sl->state == SLOT_WAITING)
 		s->waiting--;
 	sl->state = SLOT_ACTIVE;
 	s->active++;
+	if (s->rate > 0)
+		s->tokens -= 1;
 }
 
 /* The log's fate is final: tell the input, free the slot. */
@@ -205,38 +319,103 @@ static void release(struct sender *s, struct slot *sl)
 		s->on_settled(s->ctx, &sl->e);
 	free(sl->e.body);
 	memset(&sl->e, 0, sizeof sl->e);
+	if (sl->state == SLOT_WAITING)
+		s->waiting--;
 	sl->state = SLOT_FREE;
 	sl->attempts = 0;
+	sl->dl_pending = 0;
 }
 
-static void retry_later(struct sender *s, struct slot *sl, int64_t retry_after_ms)
+static void wait_slot(struct sender *s, struct slot *sl, int64_t due)
+{
+	if (sl->state != SLOT_WAITING)
+		s->waiting++;
+	sl->state = SLOT_WAITING;
+	sl->due_ms = due;
+}
+
+/* The API will never take this log: into the dead-letter file, synced,
+ * before it counts as settled. If the file cannot be written, the log stays
+ * here and the write is tried again. */
+static void dead_letter(struct sender *s, struct slot *sl)
+{
+	if (s->dead && deadletter_write(s->dead, sl->e.body, sl->e.len, sl->dl_status, sl->dl_error,
+					sl->answer.data, sl->answer.len, sl->e.source, sl->e.line) != 0) {
+		errlog_add(ERR_INPUT, "cannot write to the dead-letter file %s: %s (the log is kept; "
+			   "trying again)", s->dead->path, strerror(errno));
+		sl->dl_pending = 1;
+		wait_slot(s, sl, now_mono_ms() + DEADLETTER_RETRY_MS);
+		return;
+	}
+	s->st->failed++;
+	if (s->dead && s->dead->fd >= 0)
+		s->st->dead_lettered++;
+	release(s, sl);
+}
+
+static void give_up(struct sender *s, struct slot *sl, long status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void give_up(struct sender *s, struct slot *sl, long status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sl->dl_error, sizeof sl->dl_error, fmt, ap);
+	va_end(ap);
+	sl->dl_status = status;
+	dead_letter(s, sl);
+}
+
+/* A failed probe tried the API for every log waiting behind it: each
+ * counts it as one of its tries, so --max-retries still ends an outage's
+ * backlog in about as many pauses as it allows retries. */
+static void probe_failed(struct sender *s, const struct slot *probe, long status, const char *why)
+{
+	if (s->max_retries < 0)
+		return;
+	for (size_t i = 0; i < s->n_slots; i++) {
+		struct slot *sl = &s->slots[i];
+		if (sl == probe || sl->state != SLOT_WAITING || sl->dl_pending || sl->due_ms == HELD)
+			continue;
+		if (++sl->attempts > s->max_retries)
+			give_up(s, sl, status, "%s (after %ld retries)", why, s->max_retries);
+	}
+}
+
+static void retry_later(struct sender *s, struct slot *sl, long status, const char *why,
+			int64_t retry_after_ms)
 {
 	sl->attempts++;
+	s->streak++;
+	if (s->probing && now_mono_ms() >= s->hold_ms)
+		probe_failed(s, sl, status, why);
+	if (s->probing || s->streak >= BREAKER_STREAK)
+		if (now_mono_ms() >= s->hold_ms)
+			trip(s, retry_after_ms);
 	if (s->max_retries >= 0 && sl->attempts > s->max_retries) {
-		errlog_add(ERR_NETWORK, "gave up on a log after %ld retries (--max-retries)",
-			   s->max_retries);
-		s->st->failed++;
-		release(s, sl);
+		errlog_add(ERR_NETWORK, "gave up on a log after %ld retries (--max-retries)%s",
+			   s->max_retries, s->dead && s->dead->fd >= 0 ? ": dead-lettered" : "");
+		give_up(s, sl, status, "%s (after %ld retries)", why, s->max_retries);
 		return;
 	}
 	s->st->retried++;
-	sl->due_ms = now_mono_ms() + retry_delay_ms(sl->attempts, RETRY_BASE_MS, RETRY_CAP_MS,
-						    retry_random(&s->rnd), retry_after_ms);
-	sl->state = SLOT_WAITING;
-	s->waiting++;
+	wait_slot(s, sl, now_mono_ms() + retry_delay_ms(sl->attempts, s->base_ms, s->cap_ms,
+							retry_random(&s->rnd), retry_after_ms));
 }
 
 static void settle(struct sender *s, struct slot *sl, CURLcode res)
 {
 	long status = 0;
 	curl_off_t retry_after = 0;
+	char why[ERRLOG_TEXT + 64]; /* "HTTP 503: " and the answer's detail fit */
 	curl_multi_remove_handle(s->multi, sl->easy);
 	s->active--;
 	sl->state = SLOT_FREE; /* until decided below */
 	if (res != CURLE_OK) {
-		errlog_add(ERR_NETWORK, "%s%s%s", curl_easy_strerror(res), sl->errbuf[0] ? ": " : "",
-			   sl->errbuf);
-		retry_later(s, sl, 0);
+		snprintf(why, sizeof why, "%s%s%s", curl_easy_strerror(res),
+			 sl->errbuf[0] ? ": " : "", sl->errbuf);
+		errlog_add(ERR_NETWORK, "%s", why);
+		retry_later(s, sl, 0, why, 0);
 		return;
 	}
 	if (curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
@@ -246,36 +425,39 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 	switch (retry_classify(status)) {
 	case OUTCOME_OK:
 		if (a.ok) {
+			recovered(s);
 			s->st->sent++;
 			s->st->bytes_sent += sl->e.len;
 			s->st->by_level[sl->e.level >= 0 ? sl->e.level : 0]++;
 			release(s, sl);
 		} else {
-			errlog_add(ERR_HTTP, "HTTP %ld: %s", status, a.detail);
-			retry_later(s, sl, 0);
+			snprintf(why, sizeof why, "HTTP %ld: %s", status, a.detail);
+			errlog_add(ERR_HTTP, "%s", why);
+			retry_later(s, sl, status, why, 0);
 		}
 		return;
 	case OUTCOME_TRANSIENT:
 		if (curl_easy_getinfo(sl->easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
 			retry_after = 0;
 		if (retry_after > RETRY_AFTER_MAX_S)
-			retry_after = RETRY_AFTER_MAX_S; /* a typo'd day-long wait would stall a slot */
-		errlog_add(ERR_HTTP, "HTTP %ld: %s (will retry)", status, a.detail);
-		retry_later(s, sl, (int64_t)retry_after * 1000);
+			retry_after = RETRY_AFTER_MAX_S;
+		snprintf(why, sizeof why, "HTTP %ld: %s", status, a.detail);
+		errlog_add(ERR_HTTP, "%s (will retry)", why);
+		retry_later(s, sl, status, why, (int64_t)retry_after * 1000);
 		return;
 	case OUTCOME_AUTH:
 		errlog_add(ERR_AUTH,
-			   "HTTP %ld: %s: the API refused the token or project id; sending stopped. "
-			   "Check CODEMASH_TOKEN (or --token-file) and --project-id", status, a.detail);
+			   "HTTP %ld: %s: the API refused the token or project id; sending stopped, "
+			   "every log kept. Fix CODEMASH_TOKEN (or the --token-file) or --project-id",
+			   status, a.detail);
 		s->st->auth_failed = 1;
-		sl->state = SLOT_WAITING; /* kept, never sent again in this run */
-		s->waiting++;
+		wait_slot(s, sl, HELD); /* sent again after new credentials */
 		return;
 	case OUTCOME_REJECTED:
-		errlog_add(ERR_HTTP, "HTTP %ld: %s (a log from %s was rejected; not retried)",
-			   status, a.detail, sl->e.source);
-		s->st->failed++;
-		release(s, sl);
+		recovered(s); /* the API is answering */
+		errlog_add(ERR_HTTP, "HTTP %ld: %s (a log from %s was rejected%s)", status, a.detail,
+			   sl->e.source, s->dead && s->dead->fd >= 0 ? "; dead-lettered" : "; not kept");
+		give_up(s, sl, status, "HTTP %ld: %s", status, a.detail);
 		return;
 	}
 }
@@ -283,20 +465,29 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 void sender_step(struct sender *s)
 {
 	int64_t now = now_mono_ms();
-	if (!s->st->auth_failed) {
-		for (size_t i = 0; i < s->n_slots && s->waiting; i++) {
-			struct slot *sl = &s->slots[i];
-			if (sl->state == SLOT_WAITING && sl->due_ms <= now)
-				start(s, sl);
-		}
-		for (size_t i = 0; i < s->n_slots && s->q->n; i++) {
-			struct slot *sl = &s->slots[i];
-			if (sl->state != SLOT_FREE)
-				continue;
-			queue_pop(s->q, &sl->e);
-			sl->attempts = 0;
+	refill(s, now);
+	/* Due retries first: they are older than anything queued. */
+	for (size_t i = 0; i < s->n_slots && s->waiting; i++) {
+		struct slot *sl = &s->slots[i];
+		if (sl->state != SLOT_WAITING || sl->due_ms > now)
+			continue;
+		if (sl->dl_pending)
+			dead_letter(s, sl);
+		else if (may_start(s, now))
 			start(s, sl);
-		}
+	}
+	/* Free slots take queued logs even while nothing may start: they wait
+	 * there (and a failed probe counts for them too). */
+	for (size_t i = 0; i < s->n_slots && s->q->n; i++) {
+		struct slot *sl = &s->slots[i];
+		if (sl->state != SLOT_FREE)
+			continue;
+		queue_pop(s->q, &sl->e);
+		sl->attempts = 0;
+		if (may_start(s, now))
+			start(s, sl);
+		else
+			wait_slot(s, sl, s->st->auth_failed ? HELD : now);
 	}
 	int running;
 	CURLMcode mc = curl_multi_perform(s->multi, &running);
@@ -312,7 +503,12 @@ void sender_step(struct sender *s)
 			continue;
 		settle(s, sl, m->data.result);
 	}
+	if (s->stale && s->active == 0) {
+		free_headers(s->stale);
+		s->stale = NULL;
+	}
 	s->st->in_flight = s->active;
+	s->st->waiting = s->waiting;
 	s->st->queued = s->q->n;
 }
 
@@ -331,19 +527,24 @@ long sender_timeout_ms(struct sender *s)
 	long t = -1;
 	if (curl_multi_timeout(s->multi, &t) != CURLM_OK || t < 0)
 		t = 1000;
-	if (!s->st->auth_failed) {
-		if (s->q->n && s->active + s->waiting < s->n_slots)
-			return 0;
-		int64_t now = now_mono_ms();
-		for (size_t i = 0; i < s->n_slots && s->waiting; i++) {
-			const struct slot *sl = &s->slots[i];
-			if (sl->state == SLOT_WAITING) {
-				int64_t d = sl->due_ms - now;
-				if (d < t)
-					t = d < 0 ? 0 : (long)d;
-			}
+	int64_t now = now_mono_ms();
+	int64_t next = INT64_MAX; /* when something may start */
+	if (s->hold_ms > now)
+		next = s->hold_ms;
+	else if (s->rate > 0 && s->tokens < 1)
+		next = now + (int64_t)((1 - s->tokens) * 1000 / s->rate) + 1;
+	else if (s->q->n && s->active + s->waiting < s->n_slots && !s->st->auth_failed)
+		next = now;
+	for (size_t i = 0; i < s->n_slots && s->waiting; i++) {
+		const struct slot *sl = &s->slots[i];
+		if (sl->state == SLOT_WAITING && sl->due_ms != HELD) {
+			int64_t due = sl->due_ms > s->hold_ms || sl->dl_pending ? sl->due_ms : s->hold_ms;
+			if (due < next)
+				next = due;
 		}
 	}
+	if (next != INT64_MAX && next - now < t)
+		t = next <= now ? 0 : (long)(next - now);
 	return t;
 }
 

@@ -3,17 +3,23 @@
  * One long-lived libcurl multi handle (its connection cache is the
  * keep-alive; HTTP/2 streams are multiplexed where the server offers it)
  * and a fixed pool of max_in_flight transfer slots. A slot holds its log
- * until the API acknowledges it, rejects it for good, or retries run out;
- * a transient failure keeps the slot, waiting out its backoff, so retries
- * count against concurrency and memory stays bounded.
+ * until the API acknowledges it, rejects it for good (it goes to the
+ * dead-letter file), or its retries run out (the same); a transient failure
+ * keeps the slot while it waits out its backoff, so retries count against
+ * concurrency and memory stays bounded.
  *
- * After a 401 or 403 nothing more is sent: the logs stay where they are. */
+ * When many requests fail in a row, the sender stops as a whole, waits
+ * (exponential backoff with jitter), then sends a single probe; it opens up
+ * again when a probe succeeds. After a 401 or 403 nothing more is sent and
+ * every log is kept, until sender_set_credentials. */
 #ifndef LOGMASH_SENDER_H
 #define LOGMASH_SENDER_H
 
 #include <curl/curl.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "deadletter.h"
 #include "queue.h"
 #include "stats.h"
 
@@ -25,8 +31,13 @@ struct sender_opts {
 	long max_retries;       /* -1: unlimited */
 	long timeout_ms;
 	long connect_timeout_ms;
-	/* Called once a log's fate is final: acknowledged, rejected for good,
-	 * or out of retries (not after a 401/403, which keeps the log). */
+	int64_t retry_base_ms;  /* first backoff ceiling */
+	int64_t retry_cap_ms;   /* largest backoff */
+	double rate_limit;      /* requests a second at most; 0: no limit */
+	int http2_prior_knowledge;
+	struct deadletter *dead; /* where rejected logs go (fd -1: counted only) */
+	/* Called once a log's fate is final: acknowledged, or dead-lettered
+	 * (not after a 401/403, which keeps the log). */
 	void (*on_settled)(void *ctx, const struct qentry *e);
 	void *ctx;
 };
@@ -47,10 +58,13 @@ int sender_wait(struct sender *s, struct curl_waitfd *extra, unsigned n, int tim
 /* How long the caller may sleep before sender_step is due again (ms). */
 long sender_timeout_ms(struct sender *s);
 
-/* Logs held by slots: in flight or waiting to retry. */
+/* Logs held by slots: in flight, waiting to retry, or held after a 401/403. */
 size_t sender_holding(const struct sender *s);
 
-/* Requests under way now (not counting those waiting to retry). */
+/* Requests under way now (not counting those waiting). */
 size_t sender_active(const struct sender *s);
+
+/* New credentials (a reload): logs held after a 401/403 are sent again. */
+void sender_set_credentials(struct sender *s, const char *token, const char *project_id);
 
 #endif

@@ -20,10 +20,10 @@ void stats_print_summary(const struct stats *s, FILE *out, int dry_run)
 	}
 	fprintf(out,
 		"logmash: read %" PRIu64 ", dropped %" PRIu64 ", sent %" PRIu64 ", failed %" PRIu64
-		", not delivered %" PRIu64 ", retries %" PRIu64 ", script errors %" PRIu64
-		", lines cut %" PRIu64 "\n",
-		s->read, s->dropped, s->sent, s->failed, stats_undelivered(s), s->retried,
-		s->script_errors, s->truncated);
+		" (dead-lettered %" PRIu64 "), not delivered %" PRIu64 ", retries %" PRIu64
+		", script errors %" PRIu64 ", lines cut %" PRIu64 "\n",
+		s->read, s->dropped, s->sent, s->failed, s->dead_lettered, stats_undelivered(s),
+		s->retried, s->script_errors, s->truncated);
 	if (s->sent)
 		fprintf(out,
 			"logmash: sent by level: Information %" PRIu64 ", Warning %" PRIu64

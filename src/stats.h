@@ -19,12 +19,16 @@ struct stats {
 	uint64_t sent;          /* acknowledged by the API with a log id */
 	uint64_t failed;        /* rejected for good, or out of retries */
 	uint64_t retried;       /* retry attempts */
+	uint64_t dead_lettered; /* of the failed, written to the dead-letter file */
 	uint64_t in_flight;     /* requests under way now */
+	uint64_t waiting;       /* logs waiting out a backoff (or held after 401/403) */
 	uint64_t queued;        /* logs waiting to be sent now */
 	uint64_t input_errors;  /* inputs that could not be read */
 	uint64_t bytes_sent;    /* request body bytes acknowledged */
 	uint64_t by_level[4];   /* sent, by enum level (0 = no level) */
 	int auth_failed;        /* the API refused the credentials */
+	int backing_off;        /* the breaker paused all sending */
+	double backoff_until;   /* ... until then (wall clock) */
 };
 
 static inline void stats_snapshot(const struct stats *live, struct stats *copy)

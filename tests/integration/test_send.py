@@ -125,7 +125,7 @@ def test_permanent_rejection_is_not_retried(api):
     assert [g["message"] for g in api.logs()] == ["second"]
     err = p.stderr.decode()
     assert "HTTP 422: InjectedFault: injected fault 422" in err
-    assert "a log from - was rejected; not retried" in err
+    assert "a log from - was rejected; not kept" in err
     assert "failed 1" in err
     assert api.stats()["requests"] == 2
 
@@ -162,8 +162,8 @@ def test_unreachable_api_gives_up_after_max_retries():
 
 def test_a_long_outage_does_not_flood_stderr():
     port = free_port()
-    p = run(["--url", "http://127.0.0.1:%d" % port, "--project-id", PROJECT,
-             "--max-retries", "3", "-"], input="".join("line %d\n" % i for i in range(300)))
+    p = run(["--url", "http://127.0.0.1:%d" % port, "--project-id", PROJECT, "--max-retries", "3",
+             "--retry-max", "0.3", "-"], input="".join("line %d\n" % i for i in range(300)))
     assert p.returncode == 1
     err = p.stderr.decode().splitlines()
     assert len(err) < 10, err

@@ -1,0 +1,32 @@
+/* deadletter.h - logs the API will never take, kept for a human.
+ *
+ * One JSON object a line, appended and synced before the log counts as
+ * settled (its checkpoint then moves past it, so the file is the only copy):
+ *
+ *   {"time":"2026-11-26T10:00:00Z","status":400,"error":"ValidationError: ...",
+ *    "answer":"<the API's answer>","source":"/var/log/app.log","line":12,
+ *    "body":{"message":...}}
+ *
+ * `logmash --replay FILE` sends the bodies again. */
+#ifndef LOGMASH_DEADLETTER_H
+#define LOGMASH_DEADLETTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct deadletter {
+	int fd; /* -1: no file, dead letters are counted and reported only */
+	char *path;
+};
+
+/* Opens path for appending (created mode 600). Returns 0, or -1 with a
+ * message printed. A NULL path opens nothing. */
+int deadletter_open(struct deadletter *d, const char *path);
+void deadletter_close(struct deadletter *d);
+
+/* Appends one record and syncs it. Returns 0, or -1 (errno set). */
+int deadletter_write(struct deadletter *d, const char *body, size_t body_len, long status,
+		     const char *error, const char *answer, size_t answer_len,
+		     const char *source, uint64_t line);
+
+#endif
