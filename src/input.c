@@ -108,6 +108,7 @@ static struct source *add_source(struct input *in, const char *path, int fd, int
 	struct source *s = xcalloc(1, sizeof *s);
 	s->in = in;
 	s->path = xstrdup(path);
+	s->name = s->path;
 	s->key = key_of(path);
 	s->fd = fd;
 	s->is_file = is_file;
@@ -167,7 +168,7 @@ static void finish(struct source *s)
 /* The source will give nothing more. */
 static void set_done(struct input *in, struct source *s)
 {
-	if (s->state == SRC_ACTIVE && s->is_file)
+	if (s->state == SRC_ACTIVE && s->is_file && !s->segment)
 		map_del(in, s);
 	s->state = SRC_DONE;
 	s->readable = 0;
@@ -215,7 +216,12 @@ static void free_source(struct input *in, struct source *s)
 static void release(struct input *in, size_t i)
 {
 	struct source *s = in->src[i];
-	if (s->is_file && (s->id.dev || s->id.ino)) {
+	if (s->segment) { /* read, sealed and settled: its lines are delivered */
+		spool_drop(&in->sp, s->path, s->read_off);
+		if (in->reader == s)
+			in->reader = NULL;
+		in->cp_dirty = 1;
+	} else if (s->is_file && (s->id.dev || s->id.ino)) {
 		if (path_names(s->path, &s->id))
 			cp_table_add(&in->cp, &s->id, s->acks.committed, s->path);
 		in->cp_dirty = 1;
@@ -268,6 +274,90 @@ static int open_file(struct input *in, const char *path)
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	}
 	return fd;
+}
+
+static int stream_ready(int fd);
+static void input_error(struct input *in, const char *fmt, const char *path, int err);
+
+/* ---- the spool: stdin's segments, read back one at a time, in order ---- */
+
+static int sealed(const struct input *in, const struct source *s)
+{
+	return s->seq < in->sp.wseq || in->sp.eof;
+}
+
+/* Starts reading back the next segment when none is being read. */
+static void next_reader(struct input *in)
+{
+	while (in->spooling && !in->reader) {
+		uint64_t seq;
+		if (in->sp.n_old) {
+			seq = in->sp.old[0];
+			memmove(in->sp.old, in->sp.old + 1, --in->sp.n_old * sizeof *in->sp.old);
+		} else if (in->next_seg < in->sp.wseq || (in->next_seg == in->sp.wseq && in->sp.wfd >= 0)) {
+			seq = in->next_seg++;
+		} else {
+			return; /* nothing written yet */
+		}
+		struct buf p = {0};
+		spool_path(&in->sp, seq, &p);
+		int fd = open(p.data, O_RDONLY | O_CLOEXEC);
+		struct fileid id;
+		if (fd < 0 || fileid_of(fd, &id) != 0) {
+			if (errno != ENOENT)
+				errlog_add(ERR_INPUT, "cannot read spool segment %s: %s", p.data, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			buf_free(&p);
+			continue;
+		}
+		uint64_t offset = 0;
+		struct cp_entry *e = cp_table_find(&in->cp, id.dev, id.ino);
+		if (e) {
+			if (fileid_match(fd, &e->id) == 1)
+				offset = e->offset;
+			free(e->path);
+			*e = in->cp.e[--in->cp.n];
+		}
+		if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0)
+			offset = 0;
+		/* Not a followed path: no inotify, no path map; the writer wakes it. */
+		struct source *s = add_source(in, p.data, fd, 0, offset);
+		s->is_file = 1;
+		s->segment = 1;
+		s->seq = seq;
+		s->id = id;
+		s->name = "-";
+		in->reader = s;
+		in->cp_dirty = 1;
+		buf_free(&p);
+	}
+}
+
+/* stdin into the spool; it gives no records itself. */
+static void feed_spool(struct input *in, struct source *s)
+{
+	if (spool_full(&in->sp) || !stream_ready(s->fd))
+		return;
+	s->chunk = chunk_get(in);
+	ssize_t r;
+	do
+		r = read(s->fd, s->chunk, CHUNK);
+	while (r < 0 && errno == EINTR);
+	if (r > 0) {
+		if (spool_write(&in->sp, s->chunk, (size_t)r) != 0)
+			in->st->input_errors++;
+	} else if (r == 0 || errno != EAGAIN) {
+		if (r < 0)
+			input_error(in, "cannot read %s: %s", s->path, errno);
+		if (spool_end(&in->sp) != 0)
+			in->st->input_errors++;
+		set_done(in, s);
+	}
+	chunk_put(in, s);
+	next_reader(in);
+	if (in->reader)
+		in->reader->readable = 1;
 }
 
 static void input_error(struct input *in, const char *fmt, const char *path, int err)
@@ -512,9 +602,24 @@ static void check_path(struct input *in, struct source *s)
 /* Reads a chunk into s's framer: 1 when bytes came, 0 when none now. */
 static int fill(struct input *in, struct source *s)
 {
+	if (s->to_spool) {
+		feed_spool(in, s);
+		return 0;
+	}
 	/* Files are read when told they may have grown; streams when poll says. */
 	if (s->is_file && !s->readable)
 		return 0;
+	size_t want = CHUNK;
+	if (s->segment && !sealed(in, s)) { /* only what is synced counts as read */
+		uint64_t room = in->sp.synced > s->read_off ? in->sp.synced - s->read_off : 0;
+		if (room < want)
+			want = (size_t)room;
+		if (!want) {
+			s->readable = 0;
+			s->at_eof = 1;
+			return 0;
+		}
+	}
 	if (s->fd < 0 && (!s->is_file || s->finishing || !reopen(in, s))) {
 		s->readable = 0;
 		return 0;
@@ -524,7 +629,7 @@ static int fill(struct input *in, struct source *s)
 	s->chunk = chunk_get(in);
 	ssize_t r;
 	do
-		r = read(s->fd, s->chunk, CHUNK);
+		r = read(s->fd, s->chunk, want);
 	while (r < 0 && errno == EINTR);
 	if (r > 0) {
 		framer_feed(&s->fr, s->chunk, (size_t)r);
@@ -547,6 +652,11 @@ static int fill(struct input *in, struct source *s)
 	/* End of what is there now. */
 	s->at_eof = 1;
 	s->readable = 0;
+	if (s->segment) {
+		if (sealed(in, s))
+			finish(s);
+		return 0;
+	}
 	if (!in->o.follow || !s->is_file) {
 		finish(s);
 		return 0;
@@ -594,11 +704,19 @@ enum input_status input_next(struct input *in, struct frame *fr, double *time,
 			     struct source **src)
 {
 	int any = 0;
+	/* stdin feeding the spool gives no records itself: keep it flowing
+	 * whatever source's turn it is (the spool's reader waits on it). */
+	if (in->spooling)
+		for (size_t i = 0; i < in->n; i++)
+			if (in->src[i] && in->src[i]->to_spool && in->src[i]->state != SRC_DONE)
+				feed_spool(in, in->src[i]);
 	for (size_t tried = 0; tried <= in->n && in->n; tried++) {
 		if (in->cur >= in->n)
 			in->cur = 0;
 		struct source *s = in->src[in->cur];
-		if (s && s->state != SRC_DONE) {
+		if (s && s->to_spool && s->state != SRC_DONE) {
+			any = 1;
+		} else if (s && s->state != SRC_DONE) {
 			any = 1;
 			if (source_next(in, s, fr, time)) {
 				if (in->o.follow && ++in->quota >= QUOTA) {
@@ -728,6 +846,13 @@ void input_tick(struct input *in)
 		housekeeping(in, now);
 		in->next_tick_ms = now + TICK_MS;
 	}
+	if (in->spooling) {
+		uint64_t synced = in->sp.synced;
+		spool_sync(&in->sp, 0);
+		next_reader(in);
+		if (in->reader && in->sp.synced != synced)
+			in->reader->readable = 1;
+	}
 	if (in->cp_dirty && now >= in->next_save_ms) {
 		save(in);
 		in->next_save_ms = now + SAVE_MS;
@@ -736,6 +861,8 @@ void input_tick(struct input *in)
 
 long input_timeout_ms(const struct input *in)
 {
+	if (in->spooling && in->sp.synced < in->sp.wsize)
+		return 20; /* the group commit is due */
 	for (size_t i = 0; i < in->n; i++) {
 		const struct source *s = in->src[i];
 		if (s && s->state != SRC_DONE && s->readable && (s->is_file || s->finishing))
@@ -752,7 +879,8 @@ size_t input_poll_fds(const struct input *in, int *fds, size_t max)
 		fds[k++] = in->w.fd;
 	for (size_t i = 0; i < in->n && k < max; i++) {
 		const struct source *s = in->src[i];
-		if (s && !s->is_file && s->state != SRC_DONE && s->fd >= 0 && !s->finishing)
+		if (s && !s->is_file && s->state != SRC_DONE && s->fd >= 0 && !s->finishing &&
+		    !(s->to_spool && spool_full(&in->sp)))
 			fds[k++] = s->fd;
 	}
 	return k;
@@ -813,10 +941,20 @@ int input_open(struct input *in, const struct input_opts *o, struct stats *st)
 	/* Older lines first: what rotated away while we were not running. */
 	if (o->state_dir)
 		recover_rotated(in);
+	/* stdin goes through the spool where there is a state directory; what
+	 * an earlier run spooled and did not deliver is read back first. */
+	if (o->state_dir && o->save_state) {
+		if (spool_open(&in->sp, o->state_dir, o->spool_max_bytes, o->max_line) != 0)
+			return -1;
+		in->spooling = 1;
+		in->next_seg = in->sp.wseq;
+		next_reader(in);
+	}
 	/* In the order given: without -F, inputs are read one after another. */
 	for (size_t i = 0; i < o->n; i++) {
 		if (strcmp(o->paths[i], "-") == 0) {
-			add_source(in, "-", STDIN_FILENO, 0, 0);
+			struct source *s = add_source(in, "-", STDIN_FILENO, 0, 0);
+			s->to_spool = in->spooling;
 		} else {
 			in->files = 1;
 			scan_spec(in, o->paths[i], 1);
@@ -845,6 +983,8 @@ void input_close(struct input *in)
 		free(in->waiting[i]);
 	free(in->waiting);
 	cp_table_free(&in->cp);
+	if (in->spooling)
+		spool_close(&in->sp);
 	if (in->has_re)
 		regfree(&in->re);
 	watch_free(&in->w);

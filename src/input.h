@@ -26,6 +26,7 @@
 #include "fileid.h"
 #include "framer.h"
 #include "joiner.h"
+#include "spool.h"
 #include "stats.h"
 #include "watch.h"
 
@@ -43,6 +44,7 @@ struct input_opts {
 	size_t multiline_max_lines;
 	const char *state_dir; /* NULL: no checkpoints */
 	int save_state;        /* 0 in --dry-run: read checkpoints, never write */
+	uint64_t spool_max_bytes; /* stdin through STATE_DIR/spool (with a state dir) */
 };
 
 enum source_state { SRC_ACTIVE, SRC_ROTATED, SRC_DONE };
@@ -51,7 +53,11 @@ struct input;
 
 struct source {
 	struct input *in;
-	char *path;          /* where it was found; "-" is stdin: log.source */
+	char *path;          /* where it was found; "-" is stdin */
+	const char *name;    /* log.source: the path, or "-" for stdin and its spool */
+	int to_spool;        /* stdin with a state dir: its bytes go to the spool */
+	int segment;         /* a spool segment being read back */
+	uint64_t seq;        /* its number */
 	char *key;           /* folder/name as inotify reports it: the map's key */
 	char *real;          /* the file a symlink path pointed to, or NULL */
 	int fd;              /* -1: closed (inactive, or done) */
@@ -93,6 +99,10 @@ struct input {
 	char *spare;            /* one free read chunk */
 	char **waiting;         /* plain paths reported missing once */
 	size_t n_waiting;
+	struct spool sp;
+	int spooling;           /* stdin goes through the spool */
+	struct source *reader;  /* the spool segment being read back, or NULL */
+	uint64_t next_seg;      /* the segment to read back after the old ones */
 };
 
 enum input_status { INPUT_LINE, INPUT_WAIT, INPUT_END };

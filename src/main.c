@@ -318,6 +318,7 @@ int main(int argc, char **argv)
 		.multiline_max_lines = (size_t)a.o.multiline_max_lines,
 		.state_dir = a.o.state_dir,
 		.save_state = !a.o.dry_run,
+		.spool_max_bytes = a.o.spool_max_bytes,
 	};
 	if (input_open(&a.in, &io, &a.st) != 0)
 		exit(EXIT_USAGE);

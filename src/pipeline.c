@@ -75,7 +75,7 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 		.message = fr->line,
 		.message_len = fr->len,
 		.level = LEVEL_NONE,
-		.source = src->path,
+		.source = src->name,
 		.line = fr->number,
 		.time = time,
 	};
@@ -124,7 +124,7 @@ queue:;
 		.body = xstrndup(p->body.data, p->body.len),
 		.len = p->body.len,
 		.level = r.level,
-		.source = src->path,
+		.source = src->name,
 		.line = fr->number,
 		.src = src,
 		.ticket = ticket,
