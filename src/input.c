@@ -165,6 +165,8 @@ static void finish(struct source *s)
 	s->readable = 1;
 }
 
+static void next_reader(struct input *in);
+
 /* The source will give nothing more. */
 static void set_done(struct input *in, struct source *s)
 {
@@ -173,6 +175,13 @@ static void set_done(struct input *in, struct source *s)
 	s->state = SRC_DONE;
 	s->readable = 0;
 	close_fd(s);
+	/* A spool segment read to its end: the next one is read at once (this
+	 * one is deleted later, when its logs have settled). Until then there
+	 * must be no moment without a reader, or the input would look ended. */
+	if (s->segment && in->reader == s) {
+		in->reader = NULL;
+		next_reader(in);
+	}
 }
 
 /* The path no longer names this file: read it to its end, then let go. */

@@ -89,7 +89,10 @@ int spool_full(const struct spool *sp)
 
 static int append(struct spool *sp, const char *p, size_t n)
 {
-	if (sp->wfd >= 0 && sp->wsize >= SPOOL_SEGMENT_BYTES) {
+	/* A segment is deleted only once sealed, read and settled: keep several
+	 * within the bound, or a full spool could never free room. */
+	uint64_t seg = sp->max_bytes / 4 < SPOOL_SEGMENT_BYTES ? sp->max_bytes / 4 : SPOOL_SEGMENT_BYTES;
+	if (sp->wfd >= 0 && sp->wsize >= seg && !sp->mid_line) { /* never inside a line */
 		spool_sync(sp, 1);
 		close(sp->wfd);
 		sp->wfd = -1;
@@ -121,6 +124,7 @@ static int append(struct spool *sp, const char *p, size_t n)
 		n -= (size_t)w;
 		sp->wsize += (uint64_t)w;
 		sp->bytes += (uint64_t)w;
+		sp->mid_line = p[-1] != '\n';
 	}
 	return 0;
 }

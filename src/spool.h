@@ -23,6 +23,7 @@ struct spool {
 	uint64_t wseq;    /* its number */
 	uint64_t wsize;   /* bytes written to it */
 	uint64_t synced;  /* of those, synced */
+	int mid_line;     /* the last byte written ended no line: do not switch segments */
 	struct buf tail;  /* bytes after the last newline read, not written yet */
 	size_t max_line;
 	uint64_t max_bytes;

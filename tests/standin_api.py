@@ -15,7 +15,8 @@ It prints "listening on PORT" once ready (use --port 0 for a free port).
 Control (JSON, on the same port):
   GET  /_standin/logs    what was accepted, in order of arrival
   GET  /_standin/stats   counts of requests, accepted, rejected, by status
-  POST /_standin/faults  set faults: {"fail_every": 3, "fail_status": 503, ...}
+  POST /_standin/faults  set faults: {"fail_every": 3, "fail_status": 503, ...};
+                         {"token": "new"} changes the token it accepts
   POST /_standin/reset   forget logs and counters, clear faults
 """
 import argparse
@@ -167,6 +168,8 @@ class Handler(BaseHTTPRequestHandler):
                 st.reset()
                 return {"ok": True}
             faults = json.loads(raw or b"{}")
+            if "token" in faults:  # the credentials change: a 401 mid-run
+                st.token = faults.pop("token")
             unknown = set(faults) - FAULT_KEYS - {"down_for"}
             if unknown:
                 raise ValueError("unknown faults %s" % sorted(unknown))

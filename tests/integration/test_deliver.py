@@ -1,0 +1,192 @@
+"""Delivery: dead letters, replay, the breaker, credentials reloaded, the
+stdin spool through outages and SIGKILL, bounded memory, draining.
+
+Each test counts what arrived by sequence number."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+from conftest import BIN, PROJECT, TOKEN, run, wait_for
+
+
+def seqs(api):
+    return [int(m.group(1)) for m in (re.match(r"seq (\d+)", g["message"]) for g in api.logs()) if m]
+
+
+def lines(a, b):
+    return "".join("seq %06d\n" % i for i in range(a, b))
+
+
+def start(args, api=None, url=None, stdin=subprocess.PIPE, token=TOKEN, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
+    if token:
+        env["CODEMASH_TOKEN"] = token
+    env.update(env_extra or {})
+    cmd = [BIN, "--url", url or api.url, "--project-id", PROJECT] + list(args)
+    return subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def test_a_400_is_dead_lettered_with_the_answer_and_replayed(api, tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    api.faults(fail_first=1, fail_status=400)
+    p = run(["--max-in-flight", "1", "--dead-letter", str(dead), "-"], api=api, input=lines(0, 20))
+    assert p.returncode == 1  # not everything was delivered
+    assert sorted(seqs(api)) == list(range(1, 20))
+    assert b"failed 1 (dead-lettered 1)" in p.stderr
+    (rec,) = [json.loads(l) for l in dead.read_text().splitlines()]
+    assert rec["status"] == 400
+    assert rec["error"] == "HTTP 400: InjectedFault: injected fault 400"
+    assert json.loads(rec["answer"])["responseStatus"]["errorCode"] == "InjectedFault"
+    assert rec["body"] == {"message": "seq 000000"}
+    assert rec["source"] == "-" and rec["line"] == 1 and rec["time"].endswith("Z")
+    # the operator fixes the cause, then sends the dead letters again
+    p = run(["--replay", str(dead), "--dead-letter", str(tmp_path / "again.jsonl")], api=api)
+    assert p.returncode == 0, p.stderr
+    assert sorted(seqs(api)) == list(range(20))
+
+
+def test_replay_refuses_its_own_dead_letter_file(api, tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    dead.write_text("")
+    p = run(["--replay", str(dead), "--dead-letter", str(dead)], api=api)
+    assert p.returncode == 2
+    assert b"that is the dead-letter file" in p.stderr
+
+
+def test_out_of_retries_goes_to_dead_letters(api, tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    api.faults(fail_every=1, fail_status=503)
+    p = run(["--max-retries", "2", "--retry-max", "0.2", "--dead-letter", str(dead), "-"],
+            api=api, input=lines(0, 5))
+    assert p.returncode == 1
+    recs = [json.loads(l) for l in dead.read_text().splitlines()]
+    assert sorted(r["body"]["message"] for r in recs) == ["seq %06d" % i for i in range(5)]
+    assert all(r["status"] == 503 and "after 2 retries" in r["error"] for r in recs)
+
+
+def test_the_breaker_stops_hammering_a_failing_api(api, tmp_path):
+    api.faults(fail_every=1, fail_status=503)
+    proc = start(["--retry-base", "0.1", "--retry-max", "1", "-"], api=api)
+    proc.stdin.write(lines(0, 500).encode())
+    proc.stdin.close()
+    time.sleep(4)
+    during = api.stats()["requests"]
+    # 64 requests at once, then a pause and one probe at a time: without the
+    # breaker, 64 slots retrying every 0.1-1 s would make many hundreds
+    assert during < 150, during
+    api.faults()  # the API recovers
+    assert wait_for(lambda: len(api.logs()) >= 500, 30)
+    assert proc.wait(timeout=30) == 0
+    err = proc.stderr.read().decode()
+    assert "all sending paused" in err and "the API answers again" in err
+    assert sorted(seqs(api)) == list(range(500))
+
+
+def test_401_mid_run_holds_every_log_until_sighup(api, tmp_path):
+    tf = tmp_path / "token"
+    tf.write_text(TOKEN)
+    os.chmod(tf, 0o600)
+    log = tmp_path / "app.log"
+    log.touch()
+    dead = tmp_path / "dead.jsonl"
+    proc = start(["-F", "--token-file", str(tf), "--dead-letter", str(dead), str(log)], api=api,
+                 token=None, stdin=subprocess.DEVNULL)
+    time.sleep(0.3)
+    with open(log, "a") as f:
+        f.write(lines(0, 10))
+    assert wait_for(lambda: len(api.logs()) == 10, 10)
+    api.faults(token="rotated-token")  # the project's key was rotated
+    with open(log, "a") as f:
+        f.write(lines(10, 200))
+    assert wait_for(lambda: api.stats()["statuses"].get("401", 0) > 0, 10)
+    time.sleep(1)
+    assert proc.poll() is None, "a follower waits for new credentials"
+    assert len(api.logs()) == 10
+    tf.write_text("rotated-token")
+    proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: len(api.logs()) >= 200, 20), len(api.logs())
+    proc.send_signal(signal.SIGTERM)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=20) == 0, err
+    assert sorted(seqs(api)) == list(range(200))
+    assert "refused the token or project id" in err and "SIGHUP: token reloaded" in err
+    assert dead.read_text() == ""  # nothing was dead-lettered
+    assert "rotated-token" not in err
+
+
+def test_sigkill_during_an_outage_the_spool_brings_stdin_back(api, tmp_path):
+    state = tmp_path / "state"
+    down = "http://127.0.0.1:9"  # nothing listens: the API is out
+    proc = start(["--state-dir", str(state), "-"], url=down)
+    proc.stdin.write(lines(0, 3000).encode())
+    proc.stdin.flush()
+    time.sleep(1.5)
+    proc.kill()  # SIGKILL, in the middle of the outage
+    proc.wait()
+    proc.stderr.close()
+    assert os.listdir(state / "spool")
+    p = subprocess.run([BIN, "--url", api.url, "--project-id", PROJECT, "--state-dir", str(state), "-"],
+                       stdin=subprocess.DEVNULL, capture_output=True, env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
+    assert p.returncode == 0, p.stderr
+    assert sorted(seqs(api)) == list(range(3000))
+    assert os.listdir(state / "spool") == []  # delivered segments are deleted
+
+
+def test_a_full_spool_makes_stdin_wait_and_loses_nothing(api, tmp_path):
+    state = tmp_path / "state"
+    api.faults(down_for=3)
+    proc = start(["--state-dir", str(state), "--spool-max-bytes", "1M", "-"], api=api)
+    pad = "x" * 90
+    data = "".join("seq %06d %s\n" % (i, pad) for i in range(15000)).encode()  # 1.5 MB > 1 MiB
+    t = time.monotonic()
+    proc.stdin.write(data)
+    proc.stdin.close()
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    proc.stderr.close()
+    assert time.monotonic() - t > 2.5  # stdin waited for the API to come back
+    got = seqs(api)
+    assert sorted(got) == list(range(15000))
+
+
+def test_memory_stays_flat_through_an_outage(api, tmp_path):
+    log = tmp_path / "big.log"
+    log.write_text(lines(0, 30000))
+    api.faults(down_for=6)
+    proc = start([str(log)], api=api, stdin=subprocess.DEVNULL)
+    time.sleep(2)
+    before = rss_kb(proc.pid)
+    time.sleep(3)
+    after = rss_kb(proc.pid)
+    assert after - before < 2048, (before, after)  # reading paused: the file waits on disk
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    proc.stderr.close()
+    assert sorted(seqs(api)) == list(range(30000))
+
+
+def test_sigterm_drains_what_was_read(api, tmp_path):
+    api.faults(delay_ms=100)
+    proc = start(["--max-in-flight", "8", "--drain-timeout", "20", "-"], api=api)
+    proc.stdin.write(lines(0, 100).encode())
+    proc.stdin.flush()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    err = proc.stderr.read().decode()
+    assert "stopping: sending what was read" in err
+    assert sorted(seqs(api)) == list(range(100))
+
+
+def test_rate_limit(api):
+    t = time.monotonic()
+    p = run(["--rate-limit", "20", "-"], api=api, input=lines(0, 50))
+    assert p.returncode == 0, p.stderr
+    assert time.monotonic() - t >= 1.4  # 50 requests at 20 a second, after a burst of 20
+    assert sorted(seqs(api)) == list(range(50))
