@@ -200,7 +200,8 @@ static void run(struct app *a)
 			fds[n++] = (struct curl_waitfd){.fd = in_fds[i], .events = CURL_WAIT_POLLIN};
 		long timeout = wait_ms(a, more, can_read);
 		if (a->snd) {
-			if (sender_wait(a->snd, fds, n, (int)timeout) != 0)
+			/* No sleep due: skip the syscall; curl's reads are non-blocking. */
+			if (timeout > 0 && sender_wait(a->snd, fds, n, (int)timeout) != 0)
 				break;
 		} else if (timeout > 0) {
 			struct pollfd p[1 + MAX_POLL_INPUTS];

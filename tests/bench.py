@@ -7,6 +7,9 @@ so that a noisy shared machine slows both alike.
 
   Lua stage: logmash --dry-run (read, frame, scripts, encode, write) against
              lua5.4 lua_limit.lua (the stock interpreter running only the scripts).
+  Sending: W1 end to end to nginx (Debian's, one worker, answering 200 with a log
+             id), against wrk posting a W1 body to the same nginx over as many
+             connections (64).
   Follow latency: with -F, from a line's write to its arrival at the stand-in API.
 
 usage: bench.py [--runs N] [--lines N]
@@ -77,10 +80,110 @@ def follow_latency(lines=300, interval=0.01):
     return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]
 
 
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path %(dir)s/body;
+    proxy_temp_path %(dir)s/proxy;
+    fastcgi_temp_path %(dir)s/fastcgi;
+    uwsgi_temp_path %(dir)s/uwsgi;
+    scgi_temp_path %(dir)s/scgi;
+    keepalive_requests 10000000;
+    keepalive_timeout 300s;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location / {
+            default_type application/json;
+            return 200 '{"result":"5f0c2c5e-0000-4000-8000-000000000000"}';
+        }
+    }
+}
+"""
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = %(body)s
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer bench-token"
+wrk.headers["x-cm-projectid"] = "bench"
+"""
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sending(log, filt, enr, runs, connections=64):
+    """W1 end to end to nginx, against wrk posting a W1 body to it."""
+    import json
+    import tempfile
+    nginx, wrk = "/usr/sbin/nginx", "/usr/bin/wrk"
+    if not (os.path.exists(nginx) and os.path.exists(wrk)):
+        print("sending: skipped (needs Debian's nginx-light and wrk: make deps)")
+        return
+    tmp = tempfile.mkdtemp(prefix="logmash-send-")
+    port = free_port()
+    with open(os.path.join(tmp, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF % {"dir": tmp, "port": port})
+    srv = subprocess.Popen([nginx, "-c", os.path.join(tmp, "nginx.conf"), "-p", tmp],
+                           stderr=subprocess.DEVNULL)
+    url = "http://127.0.0.1:%d" % port
+    # A typical W1 body, as logmash sends it.
+    body = subprocess.run([os.path.join(ROOT, "logmash"), "--dry-run", "-f", filt, "-e", enr, "-"],
+                          input=open(log, "rb").read(4096), capture_output=True).stdout.splitlines()[0]
+    with open(os.path.join(tmp, "post.lua"), "w") as f:
+        f.write(WRK_SCRIPT % {"body": json.dumps(body.decode())})
+    try:
+        time.sleep(0.5)
+        wrk_rates, ours = [], []
+        env = dict(os.environ, CODEMASH_TOKEN="bench-token")
+        for i in range(runs):
+            out = subprocess.run([wrk, "-t1", "-c%d" % connections, "-d10s", "-s",
+                                  os.path.join(tmp, "post.lua"), url + "/v1/logs"],
+                                 capture_output=True, text=True).stdout
+            wrk_rates.append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            p = subprocess.run([os.path.join(ROOT, "logmash"), "--url", url, "--project-id", "bench",
+                                "--max-in-flight", str(connections), "-f", filt, "-e", enr, log],
+                               capture_output=True, env=env)
+            wall = time.perf_counter() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if p.returncode != 0:
+                sys.exit("bench: logmash failed sending W1: %s" % p.stderr.decode()[-400:])
+            sent = int(re.search(rb"sent (\d+)", p.stderr).group(1))
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            ours.append((sent / wall, cpu, after.ru_maxrss))
+            print("  run %d: wrk %.0f req/s, logmash %.0f logs/s" % (i + 1, wrk_rates[-1], ours[-1][0]),
+                  flush=True)
+    finally:
+        srv.terminate()
+        srv.wait()
+        subprocess.run(["rm", "-rf", tmp])
+    w = statistics.median(wrk_rates)
+    o = statistics.median(x[0] for x in ours)
+    cpu = statistics.median(x[1] for x in ours)
+    print("%-34s %14s %14s %7.2f" % ("sending, HTTP/1.1, %d connections" % connections,
+                                     "%.0f logs/s" % o, "%.0f req/s" % w, o / w))
+    print("%-34s %14s" % ("  logmash CPU for W1", "%.1f s" % cpu))
+    print("%-34s %14s" % ("  peak memory (largest child)", "%.1f MB" % (max(x[2] for x in ours) / 1024)))
+    print("(baseline: wrk posting the same 1 body to the same nginx; logmash also reads,")
+    print(" runs the scripts and encodes each log)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--lines", type=int, default=1000000)
+    ap.add_argument("--send-runs", type=int, default=1)
     a = ap.parse_args()
     if not os.path.isdir(BENCH):
         sys.exit("bench: %s not found: the shared benchmark workload lives beside the repository "
@@ -122,6 +225,8 @@ def main():
     print("%-34s %14s %14s %7.2f" % ("  CPU per line", "%.2f us" % (oc / n * 1e6),
                                      "%.2f us" % (bc / n * 1e6), bc / oc))
     print("(ratio > 1: logmash is faster than the stock interpreter running the scripts alone)")
+    print()
+    sending(log, filt, enr, a.send_runs)
     p50, p99 = follow_latency()
     print()
     print("%-34s %14s %14s" % ("follow latency (write to API)", "p50 %.1f ms" % p50, "p99 %.1f ms" % p99))
