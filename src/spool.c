@@ -66,7 +66,8 @@ int spool_open(struct spool *sp, const char *state_dir, uint64_t max_bytes, size
 			sp->wseq = seq + 1;
 	}
 	closedir(dh);
-	qsort(sp->old, sp->n_old, sizeof *sp->old, cmp_u64);
+	if (sp->n_old) /* qsort(NULL, 0, ...) is undefined */
+		qsort(sp->old, sp->n_old, sizeof *sp->old, cmp_u64);
 	return 0;
 }
 
