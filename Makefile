@@ -39,7 +39,7 @@ logmash: $(OBJ)
 %.o: %.c $(wildcard src/*.h) $(wildcard ui/*.h)
 	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
 
-tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJ)
+tests/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 deps:

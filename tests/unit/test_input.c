@@ -15,8 +15,8 @@
 
 #include "errlog.h"
 #include "input.h"
+#include "scratch.h"
 
-static char dir[] = "/tmp/logmash-input-XXXXXX";
 static char got[64][64];
 static size_t n_got;
 
@@ -191,21 +191,6 @@ static void checkpoint_resume_and_new_head(void **state)
 	input_close(&in);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	errlog_init(0);
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,5 +200,5 @@ int main(void)
 		cmocka_unit_test(symlink_swap),
 		cmocka_unit_test(checkpoint_resume_and_new_head),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "script.h"
+#include "scratch.h"
 
-static char dir[] = "/tmp/logmash-test-XXXXXX";
 static int errors;
 static char last_error[512];
 
@@ -234,20 +234,6 @@ static void deep_json_refused(void **state)
 	buf_free(&err);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,5 +244,5 @@ int main(void)
 		cmocka_unit_test(sandbox_and_helpers),
 		cmocka_unit_test(deep_json_refused),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -13,8 +13,8 @@
 
 #include "errlog.h"
 #include "spool.h"
+#include "scratch.h"
 
-static char dir[] = "/tmp/logmash-spool-XXXXXX";
 
 static char *slurp(const char *path, size_t *n)
 {
@@ -98,26 +98,11 @@ static void last_line_without_newline_is_kept(void **state)
 	buf_free(&p);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	errlog_init(0);
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(segments_end_on_lines_and_hold_everything),
 		cmocka_unit_test(last_line_without_newline_is_kept),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
