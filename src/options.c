@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,56 +83,77 @@ static const char usage_text[] =
 "delivered, 2 usage or config error, 3 the API refused the token or project id.\n"
 "Manual: man logmash, or README.md.\n";
 
-enum {
-	OPT_URL = 256, OPT_API_VERSION, OPT_PROJECT_ID, OPT_TOKEN_FILE, OPT_TOKEN,
-	OPT_SCRIPT_MEMORY, OPT_UNSAFE, OPT_MAX_LINE, OPT_MAX_IN_FLIGHT, OPT_MAX_RETRIES,
-	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_DRAIN_TIMEOUT, OPT_DRY_RUN,
-	OPT_FROM_START, OPT_STATE_DIR, OPT_ROTATE_WAIT, OPT_CLOSE_INACTIVE, OPT_FLUSH_PARTIAL,
-	OPT_ML_START, OPT_ML_TIMEOUT, OPT_ML_MAX_LINES,
-	OPT_RETRY_BASE, OPT_RETRY_MAX, OPT_RATE_LIMIT, OPT_H2PK, OPT_DEAD_LETTER, OPT_REPLAY,
-	OPT_QUEUE_MAX, OPT_QUEUE_MAX_BYTES, OPT_SPOOL_MAX,
+/* Settings that both the command line (--rate-limit) and the config file
+ * (rate_limit) take: one row each, so that their parsing and bounds cannot
+ * drift apart. The config key is the option's name with '_' for '-'. */
+enum kind { K_FLAG, K_STRING, K_PATH, K_SIZE, K_LONG, K_SECONDS, K_RATE };
+
+struct setting {
+	const char *name;
+	enum kind kind;
+	size_t off;      /* the field in struct options */
+	double min, max; /* for numbers */
 };
 
-static const struct option long_opts[] = {
-	{"url", required_argument, NULL, OPT_URL},
-	{"api-version", required_argument, NULL, OPT_API_VERSION},
-	{"project-id", required_argument, NULL, OPT_PROJECT_ID},
+#define SETTING(name, kind, field, min, max) {name, kind, offsetof(struct options, field), min, max}
+static const struct setting settings[] = {
+	SETTING("url", K_STRING, url, 0, 0),
+	SETTING("api-version", K_STRING, api_version, 0, 0),
+	SETTING("project-id", K_STRING, project_id, 0, 0),
+	SETTING("script-memory", K_SIZE, script_memory, 1 << 20, 17179869184.0),
+	SETTING("unsafe-scripts", K_FLAG, unsafe_scripts, 0, 0),
+	SETTING("max-line-bytes", K_SIZE, max_line_bytes, 1, 1073741824.0),
+	SETTING("max-in-flight", K_LONG, max_in_flight, 1, 4096),
+	SETTING("max-retries", K_LONG, max_retries, -1, 1000000),
+	SETTING("timeout", K_SECONDS, timeout, 0, 86400),
+	SETTING("connect-timeout", K_SECONDS, connect_timeout, 0, 86400),
+	SETTING("drain-timeout", K_SECONDS, drain_timeout, 0, 86400),
+	SETTING("follow", K_FLAG, follow, 0, 0),
+	SETTING("from-start", K_FLAG, from_start, 0, 0),
+	SETTING("state-dir", K_PATH, state_dir, 0, 0),
+	SETTING("rotate-wait", K_SECONDS, rotate_wait, 0, 86400),
+	SETTING("close-inactive", K_SECONDS, close_inactive, 0, 86400),
+	SETTING("flush-partial", K_SECONDS, flush_partial, 0, 86400),
+	SETTING("multiline-start", K_STRING, multiline_start, 0, 0),
+	SETTING("multiline-timeout", K_SECONDS, multiline_timeout, 0, 86400),
+	SETTING("multiline-max-lines", K_LONG, multiline_max_lines, 1, 100000),
+	SETTING("retry-base", K_SECONDS, retry_base, 0, 86400),
+	SETTING("retry-max", K_SECONDS, retry_max, 0, 86400),
+	SETTING("rate-limit", K_RATE, rate_limit, 0, 10000000),
+	SETTING("http2-prior-knowledge", K_FLAG, http2_prior_knowledge, 0, 0),
+	SETTING("dead-letter", K_PATH, dead_letter, 0, 0),
+	SETTING("queue-max", K_LONG, queue_max, 1, 10000000),
+	SETTING("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0),
+	SETTING("spool-max-bytes", K_SIZE, spool_max_bytes, 1048576, 1099511627776.0),
+};
+
+/* Options of the command line only. */
+enum { OPT_TOKEN_FILE = 256, OPT_TOKEN, OPT_DRY_RUN, OPT_REPLAY, OPT_SETTING = 512 };
+static const struct option cli_only[] = {
 	{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
 	{"token", optional_argument, NULL, OPT_TOKEN},
 	{"filter", required_argument, NULL, 'f'},
 	{"enrich", required_argument, NULL, 'e'},
-	{"script-memory", required_argument, NULL, OPT_SCRIPT_MEMORY},
-	{"unsafe-scripts", no_argument, NULL, OPT_UNSAFE},
-	{"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
-	{"max-in-flight", required_argument, NULL, OPT_MAX_IN_FLIGHT},
-	{"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-	{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	{"follow", no_argument, NULL, 'F'},
-	{"from-start", no_argument, NULL, OPT_FROM_START},
-	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-	{"rotate-wait", required_argument, NULL, OPT_ROTATE_WAIT},
-	{"close-inactive", required_argument, NULL, OPT_CLOSE_INACTIVE},
-	{"flush-partial", required_argument, NULL, OPT_FLUSH_PARTIAL},
-	{"multiline-start", required_argument, NULL, OPT_ML_START},
-	{"multiline-timeout", required_argument, NULL, OPT_ML_TIMEOUT},
-	{"multiline-max-lines", required_argument, NULL, OPT_ML_MAX_LINES},
-	{"retry-base", required_argument, NULL, OPT_RETRY_BASE},
-	{"retry-max", required_argument, NULL, OPT_RETRY_MAX},
-	{"rate-limit", required_argument, NULL, OPT_RATE_LIMIT},
-	{"http2-prior-knowledge", no_argument, NULL, OPT_H2PK},
-	{"dead-letter", required_argument, NULL, OPT_DEAD_LETTER},
 	{"replay", required_argument, NULL, OPT_REPLAY},
-	{"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
-	{"queue-max-bytes", required_argument, NULL, OPT_QUEUE_MAX_BYTES},
-	{"spool-max-bytes", required_argument, NULL, OPT_SPOOL_MAX},
 	{"config", required_argument, NULL, 'c'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
 };
+
+static struct option long_opts[ARRAY_LEN(settings) + ARRAY_LEN(cli_only) + 1];
+
+static void build_long_opts(void)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < ARRAY_LEN(settings); i++)
+		long_opts[k++] = (struct option){settings[i].name,
+						 settings[i].kind == K_FLAG ? no_argument : required_argument,
+						 NULL, OPT_SETTING + (int)i};
+	for (size_t i = 0; i < ARRAY_LEN(cli_only); i++)
+		long_opts[k++] = cli_only[i];
+	long_opts[k] = (struct option){NULL, 0, NULL, 0};
+}
 
 static _Noreturn void usage_error(const char *fmt, const char *arg)
 {
@@ -188,6 +210,19 @@ static double parse_seconds_opt(const char *name, const char *s)
 	if (errno || end == s || *end || !(v > 0) || v > 86400) {
 		fprintf(stderr, "logmash: --%s wants seconds (above 0, at most 86400), not '%s'\n",
 			name, s);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+static double parse_rate_opt(const char *name, const char *s, double max)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > max) {
+		fprintf(stderr, "logmash: --%s wants requests a second (above 0, at most %g), not '%s'\n",
+			name, max, s);
 		exit(EXIT_USAGE);
 	}
 	return v;
@@ -333,6 +368,52 @@ static void cfg_inputs(lua_State *L, struct options *o, const char *file)
 	}
 }
 
+/* Sets one setting from its text; config names the file it came from (for
+ * relative paths), or is NULL on the command line. Exits on a bad value. */
+static void apply(struct options *o, const struct setting *st, const char *val, const char *config)
+{
+	char *field = (char *)o + st->off;
+	switch (st->kind) {
+	case K_FLAG:
+		*(int *)(void *)field = 1;
+		break;
+	case K_STRING:
+		set_str((char **)(void *)field, val);
+		break;
+	case K_PATH: {
+		char *p = config ? config_path(config, val) : xstrdup(val);
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = p;
+		break;
+	}
+	case K_SIZE:
+		*(size_t *)(void *)field = parse_size_opt(st->name, val, (size_t)st->min, (size_t)st->max);
+		break;
+	case K_LONG:
+		*(long *)(void *)field = parse_long_opt(st->name, val, (long)st->min, (long)st->max);
+		break;
+	case K_SECONDS:
+		*(double *)(void *)field = parse_seconds_opt(st->name, val);
+		break;
+	case K_RATE:
+		*(double *)(void *)field = parse_rate_opt(st->name, val, st->max);
+		break;
+	}
+}
+
+/* The setting whose config key (the option's name, '_' for '-') is key. */
+static const struct setting *setting_for_key(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_LEN(settings); i++) {
+		const char *n = settings[i].name, *k = key;
+		while (*n && (*n == *k || (*n == '-' && *k == '_')))
+			n++, k++;
+		if (!*n && !*k)
+			return &settings[i];
+	}
+	return NULL;
+}
+
 static void load_config(struct options *o, const char *file)
 {
 	lua_State *L = luaL_newstate();
@@ -357,9 +438,13 @@ static void load_config(struct options *o, const char *file)
 			lua_pop(L, 1); /* helper functions the file defined for itself */
 			continue;
 		}
-		if (!strcmp(k, "url")) set_str(&o->url, cfg_string(L, file, k));
-		else if (!strcmp(k, "api_version")) set_str(&o->api_version, cfg_string(L, file, k));
-		else if (!strcmp(k, "project_id")) set_str(&o->project_id, cfg_string(L, file, k));
+		const struct setting *st = setting_for_key(k);
+		if (st && st->kind == K_FLAG)
+			*(int *)(void *)((char *)o + st->off) = cfg_bool(L, file, k);
+		else if (st && (st->kind == K_STRING || st->kind == K_PATH))
+			apply(o, st, cfg_string(L, file, k), file);
+		else if (st)
+			apply(o, st, cfg_scalar(L, file, k), file);
 		else if (!strcmp(k, "token_file")) {
 			char *p = config_path(file, cfg_string(L, file, k));
 			free(o->token_file);
@@ -367,62 +452,10 @@ static void load_config(struct options *o, const char *file)
 		} else if (!strcmp(k, "token"))
 			die(EXIT_USAGE, "%s: a token does not belong in the config file; put it in a "
 			    "file of its own (mode 600) and set token_file, or set CODEMASH_TOKEN", file);
-		else if (!strcmp(k, "scripts")) cfg_scripts(L, o, file);
-		else if (!strcmp(k, "inputs")) cfg_inputs(L, o, file);
-		else if (!strcmp(k, "max_line_bytes"))
-			o->max_line_bytes = parse_size_opt("max-line-bytes", cfg_scalar(L, file, k), 1, (size_t)1 << 30);
-		else if (!strcmp(k, "script_memory"))
-			o->script_memory = parse_size_opt("script-memory", cfg_scalar(L, file, k), (size_t)1 << 20, (size_t)1 << 34);
-		else if (!strcmp(k, "max_in_flight"))
-			o->max_in_flight = parse_long_opt("max-in-flight", cfg_scalar(L, file, k), 1, 4096);
-		else if (!strcmp(k, "max_retries"))
-			o->max_retries = parse_long_opt("max-retries", cfg_scalar(L, file, k), -1, 1000000);
-		else if (!strcmp(k, "timeout"))
-			o->timeout = parse_seconds_opt("timeout", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "connect_timeout"))
-			o->connect_timeout = parse_seconds_opt("connect-timeout", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "drain_timeout"))
-			o->drain_timeout = parse_seconds_opt("drain-timeout", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "unsafe_scripts"))
-			o->unsafe_scripts = cfg_bool(L, file, k);
-		else if (!strcmp(k, "follow"))
-			o->follow = cfg_bool(L, file, k);
-		else if (!strcmp(k, "from_start"))
-			o->from_start = cfg_bool(L, file, k);
-		else if (!strcmp(k, "state_dir")) {
-			char *p = config_path(file, cfg_string(L, file, k));
-			free(o->state_dir);
-			o->state_dir = p;
-		} else if (!strcmp(k, "rotate_wait"))
-			o->rotate_wait = parse_seconds_opt("rotate-wait", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "close_inactive"))
-			o->close_inactive = parse_seconds_opt("close-inactive", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "flush_partial"))
-			o->flush_partial = parse_seconds_opt("flush-partial", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "multiline_start"))
-			set_str(&o->multiline_start, cfg_string(L, file, k));
-		else if (!strcmp(k, "multiline_timeout"))
-			o->multiline_timeout = parse_seconds_opt("multiline-timeout", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "multiline_max_lines"))
-			o->multiline_max_lines = parse_long_opt("multiline-max-lines", cfg_scalar(L, file, k), 1, 100000);
-		else if (!strcmp(k, "retry_base"))
-			o->retry_base = parse_seconds_opt("retry-base", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "retry_max"))
-			o->retry_max = parse_seconds_opt("retry-max", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "rate_limit"))
-			o->rate_limit = parse_seconds_opt("rate-limit", cfg_scalar(L, file, k));
-		else if (!strcmp(k, "http2_prior_knowledge"))
-			o->http2_prior_knowledge = cfg_bool(L, file, k);
-		else if (!strcmp(k, "dead_letter")) {
-			char *p = config_path(file, cfg_string(L, file, k));
-			free(o->dead_letter);
-			o->dead_letter = p;
-		} else if (!strcmp(k, "queue_max"))
-			o->queue_max = parse_long_opt("queue-max", cfg_scalar(L, file, k), 1, 10000000);
-		else if (!strcmp(k, "queue_max_bytes"))
-			o->queue_max_bytes = parse_size_opt("queue-max-bytes", cfg_scalar(L, file, k), 1 << 16, (size_t)1 << 34);
-		else if (!strcmp(k, "spool_max_bytes"))
-			o->spool_max_bytes = parse_size_opt("spool-max-bytes", cfg_scalar(L, file, k), 1 << 20, (size_t)1 << 40);
+		else if (!strcmp(k, "scripts"))
+			cfg_scripts(L, o, file);
+		else if (!strcmp(k, "inputs"))
+			cfg_inputs(L, o, file);
 		else
 			die(EXIT_USAGE, "%s: unknown setting '%s' (see 'Config file' in README.md)", file, k);
 		lua_pop(L, 1);
@@ -515,6 +548,8 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->queue_max_bytes = (size_t)32 << 20;
 	o->spool_max_bytes = (size_t)256 << 20;
 
+	build_long_opts();
+
 	/* First pass: --help, --version and --config, which the rest builds on. */
 	opterr = 0;
 	int c;
@@ -545,9 +580,6 @@ void options_parse(struct options *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:f:e:hVF", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': case 'h': case 'V': break;
-		case OPT_URL: set_str(&o->url, optarg); break;
-		case OPT_API_VERSION: set_str(&o->api_version, optarg); break;
-		case OPT_PROJECT_ID: set_str(&o->project_id, optarg); break;
 		case OPT_TOKEN_FILE: set_str(&cli_token_file, optarg); break;
 		case OPT_TOKEN:
 			usage_error("%sthe token is never taken as an argument, where any user could "
@@ -557,58 +589,14 @@ void options_parse(struct options *o, int argc, char **argv)
 				clear_scripts(o); /* the command line's chain replaces the file's */
 			add_script(o, c == 'f' ? SCRIPT_FILTER : SCRIPT_ENRICH, optarg);
 			break;
-		case OPT_SCRIPT_MEMORY:
-			o->script_memory = parse_size_opt("script-memory", optarg, (size_t)1 << 20, (size_t)1 << 34);
-			break;
-		case OPT_UNSAFE: o->unsafe_scripts = 1; break;
-		case OPT_MAX_LINE:
-			o->max_line_bytes = parse_size_opt("max-line-bytes", optarg, 1, (size_t)1 << 30);
-			break;
-		case OPT_MAX_IN_FLIGHT:
-			o->max_in_flight = parse_long_opt("max-in-flight", optarg, 1, 4096);
-			break;
-		case OPT_MAX_RETRIES:
-			o->max_retries = parse_long_opt("max-retries", optarg, -1, 1000000);
-			break;
-		case OPT_TIMEOUT: o->timeout = parse_seconds_opt("timeout", optarg); break;
-		case OPT_CONNECT_TIMEOUT:
-			o->connect_timeout = parse_seconds_opt("connect-timeout", optarg);
-			break;
-		case OPT_DRAIN_TIMEOUT:
-			o->drain_timeout = parse_seconds_opt("drain-timeout", optarg);
-			break;
 		case OPT_DRY_RUN: o->dry_run = 1; break;
-		case 'F': o->follow = 1; break;
-		case OPT_FROM_START: o->from_start = 1; break;
-		case OPT_STATE_DIR: set_str(&o->state_dir, optarg); break;
-		case OPT_ROTATE_WAIT: o->rotate_wait = parse_seconds_opt("rotate-wait", optarg); break;
-		case OPT_CLOSE_INACTIVE:
-			o->close_inactive = parse_seconds_opt("close-inactive", optarg);
-			break;
-		case OPT_FLUSH_PARTIAL:
-			o->flush_partial = parse_seconds_opt("flush-partial", optarg);
-			break;
-		case OPT_ML_START: set_str(&o->multiline_start, optarg); break;
-		case OPT_ML_TIMEOUT:
-			o->multiline_timeout = parse_seconds_opt("multiline-timeout", optarg);
-			break;
-		case OPT_ML_MAX_LINES:
-			o->multiline_max_lines = parse_long_opt("multiline-max-lines", optarg, 1, 100000);
-			break;
-		case OPT_RETRY_BASE: o->retry_base = parse_seconds_opt("retry-base", optarg); break;
-		case OPT_RETRY_MAX: o->retry_max = parse_seconds_opt("retry-max", optarg); break;
-		case OPT_RATE_LIMIT: o->rate_limit = parse_seconds_opt("rate-limit", optarg); break;
-		case OPT_H2PK: o->http2_prior_knowledge = 1; break;
-		case OPT_DEAD_LETTER: set_str(&o->dead_letter, optarg); break;
 		case OPT_REPLAY: set_str(&o->replay, optarg); break;
-		case OPT_QUEUE_MAX: o->queue_max = parse_long_opt("queue-max", optarg, 1, 10000000); break;
-		case OPT_QUEUE_MAX_BYTES:
-			o->queue_max_bytes = parse_size_opt("queue-max-bytes", optarg, 1 << 16, (size_t)1 << 34);
-			break;
-		case OPT_SPOOL_MAX:
-			o->spool_max_bytes = parse_size_opt("spool-max-bytes", optarg, 1 << 20, (size_t)1 << 40);
-			break;
+		case 'F': o->follow = 1; break;
 		default:
+			if (c >= OPT_SETTING && c < OPT_SETTING + (int)ARRAY_LEN(settings)) {
+				apply(o, &settings[c - OPT_SETTING], optarg, NULL);
+				break;
+			}
 			fprintf(stderr, "Try 'logmash --help' for more information.\n");
 			exit(EXIT_USAGE);
 		}

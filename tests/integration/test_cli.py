@@ -7,8 +7,12 @@ from conftest import BIN, PROJECT, ROOT, TOKEN, dry, run
 
 
 def long_options():
+    """Every option the parser takes: the settings table and the command-line-only ones."""
     src = open(os.path.join(ROOT, "src", "options.c")).read()
-    return [n for n in re.findall(r'\{"([a-z-]+)", (?:required|no|optional)_argument', src) if n != "token"]
+    names = re.findall(r'SETTING\("([a-z0-9-]+)"', src)
+    names += re.findall(r'\{"([a-z-]+)", (?:required|no|optional)_argument', src)
+    assert len(names) > 30
+    return [n for n in names if n != "token"]
 
 
 def test_help_documents_every_option():
@@ -71,7 +75,7 @@ def test_token_file_and_project_id_from_environment(api, tmp_path):
 
 def test_bad_numbers_are_usage_errors():
     for args in (["--max-in-flight", "0"], ["--max-line-bytes", "12Q"], ["--timeout", "-1"],
-                 ["--url", "ftp://x"], ["--api-version", "v1/x"]):
+                 ["--url", "ftp://x"], ["--api-version", "v1/x"], ["--rate-limit", "0"]):
         p = run(["--dry-run", *args, "-"], token=None, input="x\n")
         assert p.returncode == 2, args
         assert p.stderr.startswith(b"logmash: "), args
@@ -98,6 +102,12 @@ def test_config_file_sets_everything_and_flags_override(api, tmp_path):
     p = run(["-c", str(cfg), "--api-version", "v1", "-"], token=None, input="from stdin\n")
     assert p.returncode == 0, p.stderr
     assert [(g["message"], g["version"]) for g in api.logs()][1] == ("FROM STDIN", "v1")
+
+
+def test_rate_limit_is_a_rate():
+    p = run(["--dry-run", "--rate-limit", "0", "-"], token=None, input="x\n")
+    assert p.returncode == 2
+    assert b"--rate-limit wants requests a second" in p.stderr
 
 
 def test_config_file_errors(tmp_path):
