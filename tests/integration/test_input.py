@@ -8,7 +8,8 @@ from conftest import SHARED, dry, run
 
 
 def test_invalid_utf8_and_nul_bytes_arrive_as_valid_json(api):
-    p = run(["-"], api=api, input=b"caf\xc3\xa9 \xff\xfe bad\nnul\x00inside\nctl\x01\x1b[31m\n")
+    p = run(["--max-in-flight", "1", "-"], api=api,
+            input=b"caf\xc3\xa9 \xff\xfe bad\nnul\x00inside\nctl\x01\x1b[31m\n")
     assert p.returncode == 0, p.stderr
     got = [g["message"] for g in api.logs()]
     assert got == ["caf\u00e9 \ufffd\ufffd bad", "nul\x00inside", "ctl\x01\x1b[31m"]
@@ -16,7 +17,7 @@ def test_invalid_utf8_and_nul_bytes_arrive_as_valid_json(api):
 
 
 def test_crlf_empty_lines_and_missing_final_newline(api):
-    p = run(["-"], api=api, input=b"a\r\n\r\n\nb\r\nlast")
+    p = run(["--max-in-flight", "1", "-"], api=api, input=b"a\r\n\r\n\nb\r\nlast")
     assert p.returncode == 0, p.stderr
     assert [g["message"] for g in api.logs()] == ["a", "b", "last"]
 

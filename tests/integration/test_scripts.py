@@ -53,7 +53,7 @@ def test_runtime_error_fails_that_script_for_that_log_only(api, tmp_path):
 
 def test_bad_level_is_an_error_for_that_log_never_sent(api, tmp_path):
     s = write(tmp_path, "lvl.lua", "function enrich(log) log.level = log.message end")
-    p = run(["-e", s, "-"], api=api, input="FATAL\nverbose\nloud\nWarning\n")
+    p = run(["--max-in-flight", "1", "-e", s, "-"], api=api, input="FATAL\nverbose\nloud\nWarning\n")
     assert p.returncode == 0, p.stderr
     assert [(g["message"], g["level"]) for g in api.logs()] == [
         ("FATAL", "Error"), ("verbose", "Information"), ("loud", None), ("Warning", "Warning")]

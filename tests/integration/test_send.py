@@ -45,7 +45,8 @@ def test_every_kept_line_arrives_once_with_level_and_items(api, tmp_path):
 
 
 def test_headers_and_body_follow_the_contract(api):
-    p = run(["-e", script("levels.lua")], api=api, input="2026 WARN disk low\nplain line\n")
+    p = run(["--max-in-flight", "1", "-e", script("levels.lua")], api=api,
+            input="2026 WARN disk low\nplain line\n")
     assert p.returncode == 0, p.stderr
     a, b = api.logs()
     for g in (a, b):
