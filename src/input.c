@@ -713,12 +713,12 @@ enum input_status input_next(struct input *in, struct frame *fr, double *time,
 			     struct source **src)
 {
 	int any = 0;
-	/* stdin feeding the spool gives no records itself: keep it flowing
-	 * whatever source's turn it is (the spool's reader waits on it). */
-	if (in->spooling)
-		for (size_t i = 0; i < in->n; i++)
-			if (in->src[i] && in->src[i]->to_spool && in->src[i]->state != SRC_DONE)
-				feed_spool(in, in->src[i]);
+	/* stdin feeding the spool gives no records itself: pull more whatever
+	 * source's turn it is, once the spool's reader has caught up (until
+	 * then the bytes wait in the pipe, still the writer's). */
+	struct source *f = in->feeder;
+	if (f && f->state != SRC_DONE && (!in->reader || in->reader->at_eof))
+		feed_spool(in, f);
 	for (size_t tried = 0; tried <= in->n && in->n; tried++) {
 		if (in->cur >= in->n)
 			in->cur = 0;
@@ -964,6 +964,8 @@ int input_open(struct input *in, const struct input_opts *o, struct stats *st)
 		if (strcmp(o->paths[i], "-") == 0) {
 			struct source *s = add_source(in, "-", STDIN_FILENO, 0, 0);
 			s->to_spool = in->spooling;
+			if (s->to_spool)
+				in->feeder = s;
 		} else {
 			in->files = 1;
 			scan_spec(in, o->paths[i], 1);

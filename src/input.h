@@ -102,6 +102,7 @@ struct input {
 	struct spool sp;
 	int spooling;           /* stdin goes through the spool */
 	struct source *reader;  /* the spool segment being read back, or NULL */
+	struct source *feeder;  /* stdin writing into the spool, or NULL */
 	uint64_t next_seg;      /* the segment to read back after the old ones */
 };
 

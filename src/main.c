@@ -2,8 +2,8 @@
  *
  * One loop drives everything: it reads input while the queue has room,
  * lets the sender start and settle requests, runs the input's timers, and
- * sleeps in one wait on the network, inotify, waiting pipes and a signalfd. Signals are never handled
- * asynchronously: the first SIGINT/SIGTERM stops reading and drains what
+ * sleeps in one wait on the network, inotify, waiting pipes and a signalfd.
+ * Signals are never handled asynchronously: the first SIGINT/SIGTERM stops reading and drains what
  * was read for up to --drain-timeout seconds; a second one exits at once. */
 #include <errno.h>
 #include <poll.h>
@@ -18,7 +18,6 @@
 #include "buf.h"
 #include "deadletter.h"
 #include "errlog.h"
-#include "checkpoint.h"
 #include "input.h"
 #include "options.h"
 #include "pipeline.h"
@@ -226,6 +225,23 @@ static int same_file(const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* The dead-letter file: --dead-letter, else one in the state directory. */
+static void open_dead_letters(struct app *a)
+{
+	struct buf dl = {0};
+	if (a->o.dead_letter)
+		buf_puts(&dl, a->o.dead_letter);
+	else if (a->o.state_dir)
+		buf_printf(&dl, "%s/dead-letters.jsonl", a->o.state_dir);
+	if (a->o.replay && dl.len && same_file(a->o.replay, buf_cstr(&dl)))
+		die(EXIT_USAGE, "--replay %s: that is the dead-letter file logs would go to; "
+		    "move it aside first (mv %s %s.replay) or give another --dead-letter",
+		    a->o.replay, a->o.replay, a->o.replay);
+	if (deadletter_open(&a->dead, dl.len ? buf_cstr(&dl) : NULL) != 0)
+		exit(EXIT_USAGE);
+	buf_free(&dl);
+}
+
 static int exit_code(const struct app *a)
 {
 	if (a->st.auth_failed)
@@ -241,6 +257,7 @@ int main(int argc, char **argv)
 {
 	struct app a;
 	memset(&a, 0, sizeof a);
+	a.dead.fd = -1; /* no dead-letter file until one is opened */
 	options_parse(&a.o, argc, argv);
 	errlog_init(1);
 
@@ -266,20 +283,6 @@ int main(int argc, char **argv)
 		struct buf endpoint = {0};
 		buf_printf(&endpoint, "%s/%s/logs", a.o.url, a.o.api_version);
 		queue_init(&a.q, (size_t)a.o.queue_max, a.o.queue_max_bytes);
-		struct buf dl = {0};
-		if (a.o.dead_letter)
-			buf_puts(&dl, a.o.dead_letter);
-		else if (a.o.state_dir)
-			buf_printf(&dl, "%s/dead-letters.jsonl", a.o.state_dir);
-		if (a.o.replay && dl.len && same_file(a.o.replay, buf_cstr(&dl)))
-			die(EXIT_USAGE, "--replay %s: that is the dead-letter file logs would go to; "
-			    "move it aside first (mv %s %s.replay) or give another --dead-letter",
-			    a.o.replay, a.o.replay, a.o.replay);
-		if (a.o.state_dir && !a.o.dead_letter && checkpoint_dir(a.o.state_dir) != 0)
-			exit(EXIT_USAGE);
-		if (deadletter_open(&a.dead, dl.len ? buf_cstr(&dl) : NULL) != 0)
-			exit(EXIT_USAGE);
-		buf_free(&dl);
 		struct sender_opts so = {
 			.endpoint = buf_cstr(&endpoint),
 			.token = a.o.token,
@@ -321,8 +324,10 @@ int main(int argc, char **argv)
 		.save_state = !a.o.dry_run,
 		.spool_max_bytes = a.o.spool_max_bytes,
 	};
-	if (input_open(&a.in, &io, &a.st) != 0)
+	if (input_open(&a.in, &io, &a.st) != 0) /* creates the state directory */
 		exit(EXIT_USAGE);
+	if (a.snd)
+		open_dead_letters(&a);
 	run(&a);
 
 	if (a.snd) {
