@@ -17,7 +17,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
-LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev \

@@ -55,6 +55,8 @@ static const char usage_text[] =
 "      --max-line-bytes SIZE  cut longer lines (and records) there (default 1M)\n"
 "Sending:\n"
 "      --max-in-flight N      requests under way at once (default 64)\n"
+"      --send-threads N       threads carrying the requests (default 0: one a\n"
+"                             CPU core, at most 2)\n"
 "      --max-retries N        retries of a transient failure before giving up\n"
 "                             (default -1: retry until it succeeds)\n"
 "      --timeout SECS         whole-request timeout (default 30)\n"
@@ -104,6 +106,7 @@ static const struct setting settings[] = {
 	SETTING("unsafe-scripts", K_FLAG, unsafe_scripts, 0, 0),
 	SETTING("max-line-bytes", K_SIZE, max_line_bytes, 1, 1073741824.0),
 	SETTING("max-in-flight", K_LONG, max_in_flight, 1, 4096),
+	SETTING("send-threads", K_LONG, send_threads, 0, 64),
 	SETTING("max-retries", K_LONG, max_retries, -1, 1000000),
 	SETTING("timeout", K_SECONDS, timeout, 0, 86400),
 	SETTING("connect-timeout", K_SECONDS, connect_timeout, 0, 86400),

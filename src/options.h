@@ -25,6 +25,7 @@ struct options {
 
 	size_t max_line_bytes;
 	long max_in_flight;
+	long send_threads;      /* 0: chosen from the CPU count */
 	long max_retries; /* -1: retry transient failures until they succeed */
 	double timeout;
 	double connect_timeout;

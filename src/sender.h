@@ -1,8 +1,9 @@
 /* sender.h - posts queued logs to the Logs API, many at once.
  *
- * One long-lived libcurl multi handle (its connection cache is the
- * keep-alive; HTTP/2 streams are multiplexed where the server offers it)
- * and a fixed pool of max_in_flight transfer slots. A slot holds its log
+ * The requests run on transport threads (transport.h: long-lived libcurl
+ * multi handles, whose connection caches are the keep-alive; HTTP/2 streams
+ * are multiplexed where the server offers it); every decision is made here,
+ * on the event loop's thread, over a fixed pool of max_in_flight slots. A slot holds its log
  * until the API acknowledges it, rejects it for good (it goes to the
  * dead-letter file), or its retries run out (the same); a transient failure
  * keeps the slot while it waits out its backoff, so retries count against
@@ -28,6 +29,7 @@ struct sender_opts {
 	const char *token;
 	const char *project_id;
 	long max_in_flight;
+	long threads;           /* transport threads; slots are spread over them */
 	long max_retries;       /* -1: unlimited */
 	long timeout_ms;
 	long connect_timeout_ms;
@@ -48,12 +50,11 @@ struct sender;
 struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct stats *st);
 void sender_free(struct sender *s);
 
-/* Starts what can start, advances transfers and settles finished ones. */
+/* Settles finished transfers and starts what can start. */
 void sender_step(struct sender *s);
 
-/* Waits up to timeout_ms for network activity or one of extra's fds.
- * Returns 0, or -1 if libcurl failed. */
-int sender_wait(struct sender *s, struct curl_waitfd *extra, unsigned n, int timeout_ms);
+/* Readable when finished transfers wait for sender_step (poll it). */
+int sender_fd(const struct sender *s);
 
 /* How long the caller may sleep before sender_step is due again (ms). */
 long sender_timeout_ms(struct sender *s);

@@ -250,7 +250,7 @@ def test_restart_resumes_exactly_without_follow(api, tmp_path):
         f.write("seq 000002\n")
     assert subprocess.run(base, env=env, capture_output=True, stdin=subprocess.DEVNULL).returncode == 0
     assert subprocess.run(base, env=env, capture_output=True, stdin=subprocess.DEVNULL).returncode == 0
-    assert seqs(api) == [0, 1, 2]
+    assert sorted(seqs(api)) == [0, 1, 2]  # each once; 64 in flight may arrive in any order
 
 
 def test_same_name_new_content_is_a_new_file(api, tmp_path):

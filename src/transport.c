@@ -1,0 +1,304 @@
+/* transport.c - the threads that carry HTTP transfers. */
+#include "transport.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct worker {
+	struct transport *t;
+	pthread_t thread;
+	int started;
+	CURLM *multi;
+	long cap;
+
+	/* Shared with the owner, under mu. */
+	pthread_mutex_t mu;
+	CURL **inbox;
+	long n_in;
+	int sleeping; /* in curl_multi_poll: new work needs a wakeup */
+	int wake;     /* handed work while sleeping, not woken yet */
+	int stop;
+
+	/* The thread's own. */
+	CURL **running;
+	long n_running;
+	CURL **taken;
+	struct transport_done *finished;
+};
+
+struct transport {
+	struct worker *w;
+	unsigned n;
+	_Atomic(const char *) error;
+
+	/* Under mu. efd is readable exactly while done is not empty: both
+	 * change together, under the lock (a syscall only when the list goes
+	 * from empty to not, or back). */
+	pthread_mutex_t mu;
+	int efd;
+	int signaled;
+	struct transport_done *done;
+	size_t n_done, cap_done;
+};
+
+static void lock(pthread_mutex_t *m)
+{
+	int rc = pthread_mutex_lock(m);
+	if (rc != 0)
+		die(EXIT_UNDELIVERED, "pthread_mutex_lock: %s", strerror(rc));
+}
+
+static void unlock(pthread_mutex_t *m)
+{
+	int rc = pthread_mutex_unlock(m);
+	if (rc != 0)
+		die(EXIT_UNDELIVERED, "pthread_mutex_unlock: %s", strerror(rc));
+}
+
+
+static void multi_failed(struct worker *w, CURLMcode mc)
+{
+	atomic_store(&w->t->error, curl_multi_strerror(mc));
+}
+
+/* Hands finished transfers back; wakes the owner if it may be asleep. */
+static void hand_back(struct worker *w, long n)
+{
+	struct transport *t = w->t;
+	lock(&t->mu);
+	/* Cannot overflow: a handle is in one place at a time, and done holds
+	 * room for every handle of every thread. */
+	memcpy(t->done + t->n_done, w->finished, (size_t)n * sizeof *w->finished);
+	t->n_done += (size_t)n;
+	if (!t->signaled) {
+		uint64_t one = 1;
+		if (write(t->efd, &one, sizeof one) < 0)
+			die(EXIT_UNDELIVERED, "cannot wake the event loop (eventfd): %s", strerror(errno));
+		t->signaled = 1;
+	}
+	unlock(&t->mu);
+}
+
+static void forget_running(struct worker *w, CURL *easy)
+{
+	for (long i = 0; i < w->n_running; i++)
+		if (w->running[i] == easy) {
+			w->running[i] = w->running[--w->n_running];
+			return;
+		}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	for (;;) {
+		lock(&w->mu);
+		if (w->stop) {
+			unlock(&w->mu);
+			break;
+		}
+		long n_new = w->n_in;
+		memcpy(w->taken, w->inbox, (size_t)n_new * sizeof *w->inbox);
+		w->n_in = 0;
+		unlock(&w->mu);
+
+		long n_fin = 0;
+		for (long i = 0; i < n_new; i++) {
+			CURLMcode mc = curl_multi_add_handle(w->multi, w->taken[i]);
+			if (mc == CURLM_OK) {
+				w->running[w->n_running++] = w->taken[i];
+			} else {
+				multi_failed(w, mc);
+				w->finished[n_fin++] = (struct transport_done){w->taken[i], CURLE_OUT_OF_MEMORY};
+			}
+		}
+		int still;
+		CURLMcode mc = curl_multi_perform(w->multi, &still);
+		if (mc != CURLM_OK)
+			multi_failed(w, mc);
+		CURLMsg *m;
+		int left;
+		while ((m = curl_multi_info_read(w->multi, &left))) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			CURL *easy = m->easy_handle;
+			CURLcode res = m->data.result; /* m is invalid after the removal */
+			curl_multi_remove_handle(w->multi, easy);
+			forget_running(w, easy);
+			w->finished[n_fin++] = (struct transport_done){easy, res};
+		}
+		if (n_fin)
+			hand_back(w, n_fin);
+
+		lock(&w->mu);
+		int sleep = w->n_in == 0 && !w->stop;
+		w->sleeping = sleep;
+		unlock(&w->mu);
+		if (!sleep)
+			continue;
+		/* Sleeps until a socket is ready, curl's next timer, or a wakeup. */
+		mc = curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
+		if (mc != CURLM_OK)
+			multi_failed(w, mc);
+		lock(&w->mu);
+		w->sleeping = 0;
+		unlock(&w->mu);
+	}
+	for (long i = 0; i < w->n_running; i++)
+		curl_multi_remove_handle(w->multi, w->running[i]);
+	w->n_running = 0;
+	return NULL;
+}
+
+struct transport *transport_new(unsigned threads, long per_thread)
+{
+	struct transport *t = xcalloc(1, sizeof *t);
+	t->efd = -1;
+	atomic_init(&t->error, NULL);
+	int rc = pthread_mutex_init(&t->mu, NULL);
+	if (rc != 0)
+		die(EXIT_UNDELIVERED, "pthread_mutex_init: %s", strerror(rc));
+	t->cap_done = (size_t)threads * (size_t)per_thread;
+	t->done = xcalloc(t->cap_done, sizeof *t->done);
+	t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (t->efd < 0) {
+		warnx_("cannot create an eventfd: %s", strerror(errno));
+		transport_free(t);
+		return NULL;
+	}
+	t->w = xcalloc(threads, sizeof *t->w);
+	for (unsigned i = 0; i < threads; i++) {
+		struct worker *w = &t->w[i];
+		w->t = t;
+		w->cap = per_thread;
+		rc = pthread_mutex_init(&w->mu, NULL);
+		if (rc != 0)
+			die(EXIT_UNDELIVERED, "pthread_mutex_init: %s", strerror(rc));
+		t->n++;
+		w->inbox = xcalloc((size_t)per_thread, sizeof *w->inbox);
+		w->taken = xcalloc((size_t)per_thread, sizeof *w->taken);
+		w->running = xcalloc((size_t)per_thread, sizeof *w->running);
+		w->finished = xcalloc((size_t)per_thread, sizeof *w->finished);
+		w->multi = curl_multi_init();
+		if (!w->multi ||
+		    curl_multi_setopt(w->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK ||
+		    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_thread) != CURLM_OK ||
+		    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, per_thread) != CURLM_OK) {
+			warnx_("cannot set up a libcurl multi handle");
+			transport_free(t);
+			return NULL;
+		}
+		/* Signals belong to the event loop's signalfd: the threads start
+		 * with every signal blocked, or a SIGHUP could kill the process. */
+		sigset_t all, old;
+		sigfillset(&all);
+		rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (rc == 0) {
+			rc = pthread_create(&w->thread, NULL, worker_main, w);
+			int rc2 = pthread_sigmask(SIG_SETMASK, &old, NULL);
+			if (rc2 != 0)
+				die(EXIT_UNDELIVERED, "pthread_sigmask: %s", strerror(rc2));
+		}
+		if (rc != 0) {
+			warnx_("cannot start a sending thread: %s", strerror(rc));
+			transport_free(t);
+			return NULL;
+		}
+		w->started = 1;
+	}
+	return t;
+}
+
+void transport_free(struct transport *t)
+{
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->n; i++) {
+		struct worker *w = &t->w[i];
+		if (w->started) {
+			lock(&w->mu);
+			w->stop = 1;
+			unlock(&w->mu);
+			curl_multi_wakeup(w->multi);
+			int rc = pthread_join(w->thread, NULL);
+			if (rc != 0)
+				die(EXIT_UNDELIVERED, "pthread_join: %s", strerror(rc));
+		}
+		if (w->multi)
+			curl_multi_cleanup(w->multi);
+		pthread_mutex_destroy(&w->mu);
+		free(w->inbox);
+		free(w->taken);
+		free(w->running);
+		free(w->finished);
+	}
+	free(t->w);
+	free(t->done);
+	pthread_mutex_destroy(&t->mu);
+	if (t->efd >= 0)
+		close(t->efd);
+	free(t);
+}
+
+void transport_start(struct transport *t, unsigned thread, CURL *easy)
+{
+	struct worker *w = &t->w[thread];
+	lock(&w->mu);
+	/* Cannot overflow: the owner has at most cap handles for this thread. */
+	w->inbox[w->n_in++] = easy;
+	if (w->sleeping)
+		w->wake = 1;
+	unlock(&w->mu);
+}
+
+void transport_flush(struct transport *t)
+{
+	for (unsigned i = 0; i < t->n; i++) {
+		struct worker *w = &t->w[i];
+		lock(&w->mu);
+		int wake = w->wake;
+		w->wake = 0;
+		unlock(&w->mu);
+		if (wake) {
+			CURLMcode mc = curl_multi_wakeup(w->multi);
+			if (mc != CURLM_OK)
+				multi_failed(w, mc);
+		}
+	}
+}
+
+size_t transport_collect(struct transport *t, struct transport_done *out, size_t max)
+{
+	lock(&t->mu);
+	size_t n = t->n_done < max ? t->n_done : max;
+	memcpy(out, t->done, n * sizeof *out);
+	memmove(t->done, t->done + n, (t->n_done - n) * sizeof *t->done);
+	t->n_done -= n;
+	if (t->n_done == 0 && t->signaled) {
+		uint64_t count;
+		if (read(t->efd, &count, sizeof count) < 0)
+			die(EXIT_UNDELIVERED, "cannot read the event loop's eventfd: %s", strerror(errno));
+		t->signaled = 0;
+	}
+	unlock(&t->mu);
+	return n;
+}
+
+int transport_fd(const struct transport *t)
+{
+	return t->efd;
+}
+
+const char *transport_error(struct transport *t)
+{
+	return atomic_exchange(&t->error, NULL);
+}
