@@ -300,6 +300,7 @@ int main(int argc, char **argv)
 			.retry_cap_ms = (int64_t)(a.o.retry_max * 1000),
 			.rate_limit = a.o.rate_limit,
 			.http2_prior_knowledge = a.o.http2_prior_knowledge,
+			.ca_file = a.o.ca_file,
 			.dead = &a.dead,
 			.on_settled = on_settled,
 			.ctx = &a,

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "util.h"
@@ -69,6 +71,8 @@ static const char usage_text[] =
 "      --retry-base SECS      first retry waits up to this long (default 0.2)\n"
 "      --retry-max SECS       retries wait at most this long (default 30)\n"
 "      --http2-prior-knowledge  speak HTTP/2 to a cleartext (http://) server\n"
+"      --ca-file FILE         trust the certificate authorities in FILE (PEM)\n"
+"                             instead of the system's\n"
 "      --dead-letter FILE     logs the API rejects for good, as JSON lines\n"
 "                             (default: STATE_DIR/dead-letters.jsonl)\n"
 "      --replay FILE          send the logs of a dead-letter file again\n"
@@ -124,6 +128,7 @@ static const struct setting settings[] = {
 	SETTING("retry-max", K_SECONDS, retry_max, 0, 86400),
 	SETTING("rate-limit", K_RATE, rate_limit, 0, 10000000),
 	SETTING("http2-prior-knowledge", K_FLAG, http2_prior_knowledge, 0, 0),
+	SETTING("ca-file", K_PATH, ca_file, 0, 0),
 	SETTING("dead-letter", K_PATH, dead_letter, 0, 0),
 	SETTING("queue-max", K_LONG, queue_max, 1, 10000000),
 	SETTING("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0),
@@ -653,6 +658,12 @@ void options_parse(struct options *o, int argc, char **argv)
 				    "(or --dry-run to try scripts without sending)", "");
 		if (strpbrk(o->token, "\r\n") || strpbrk(o->project_id, "\r\n"))
 			usage_error("%sthe token and project id must be one line each", "");
+		if (o->ca_file && access(o->ca_file, R_OK) != 0) {
+			char why[PATH_MAX + 128];
+			snprintf(why, sizeof why, "cannot read --ca-file %s: %s", o->ca_file,
+				 strerror(errno));
+			usage_error("%s", why);
+		}
 	}
 }
 
@@ -670,6 +681,7 @@ void options_free(struct options *o)
 	free(o->state_dir);
 	free(o->multiline_start);
 	free(o->dead_letter);
+	free(o->ca_file);
 	free(o->replay);
 	clear_scripts(o);
 	clear_inputs(o);

@@ -137,6 +137,8 @@ static int setup_easy(struct sender *s, struct slot *sl, const struct sender_opt
 					 ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
 					 : (long)CURL_HTTP_VERSION_2TLS);
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (o->ca_file)
+		SETOPT(h, CURLOPT_CAINFO, o->ca_file);
 	SETOPT(h, CURLOPT_PROXY, env_proxy(o->endpoint));
 	SETOPT(h, CURLOPT_NOPROXY, env_no_proxy());
 	return 0;
@@ -201,6 +203,18 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	s->rnd = (uint32_t)now_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9E3779B9u;
 	if (!s->rnd)
 		s->rnd = 1;
+	/* curl 7.88.0 and 7.88.1 (Debian 12's) break a reused HTTP/2 cleartext
+	 * connection: every second request on it fails (curl issue 10634, fixed
+	 * in 8.0.0). Refused here rather than retried forever. */
+	unsigned cv = curl_version_info(CURLVERSION_NOW)->version_num;
+	if (o->http2_prior_knowledge && cv >= 0x075800 && cv < 0x080000) {
+		warnx_("--http2-prior-knowledge needs libcurl 8.0.0 or later: this libcurl (%s) "
+		       "fails every reused HTTP/2 cleartext connection (curl issue 10634). Use an "
+		       "https:// URL, where HTTP/2 is negotiated, or leave the option off",
+		       curl_version_info(CURLVERSION_NOW)->version);
+		sender_free(s);
+		return NULL;
+	}
 	s->url = curl_url();
 	if (!s->url) {
 		warnx_("cannot start libcurl (out of memory)");
@@ -462,8 +476,10 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 	s->active--;
 	sl->state = SLOT_FREE; /* until decided below */
 	if (res != CURLE_OK) {
-		snprintf(why, sizeof why, "%s%s%s", curl_easy_strerror(res),
-			 sl->errbuf[0] ? ": " : "", sl->errbuf);
+		snprintf(why, sizeof why, "%s%s%s%s", curl_easy_strerror(res),
+			 sl->errbuf[0] ? ": " : "", sl->errbuf,
+			 res == CURLE_PEER_FAILED_VERIFICATION
+				 ? " (for an API behind a private CA, give --ca-file)" : "");
 		errlog_add(ERR_NETWORK, "%s", why);
 		retry_later(s, sl, 0, why, 0);
 		return;

@@ -8,9 +8,13 @@ faults on demand. It listens on 127.0.0.1 only.
 usage: standin_api.py [--port N] [--token T] [--project-id P] [--record FILE]
                       [--fail-every N --fail-status S] [--fail-first N]
                       [--retry-after S] [--delay-ms MS] [--drop-every N]
-                      [--down-for SECONDS]
+                      [--down-for SECONDS] [--tls-cert PEM --tls-key PEM]
 
 It prints "listening on PORT" once ready (use --port 0 for a free port).
+It speaks HTTP/1.1, and HTTP/2 to clients that choose it: through ALPN with
+--tls-cert, or in cleartext by opening with its preface (prior knowledge).
+Each HTTP/2 stream is answered on a thread of its own, so the requests of one
+connection are answered concurrently.
 
 Control (JSON, on the same port):
   GET  /_standin/logs    what was accepted, in order of arrival
@@ -21,6 +25,9 @@ Control (JSON, on the same port):
 """
 import argparse
 import json
+import select
+import socket
+import ssl
 import sys
 import threading
 import time
@@ -49,6 +56,7 @@ class State:
         self.statuses = {}
         self.faults = {}
         self.connections = 0     # TCP connections used for the API: keep-alive reuses them
+        self.http2_requests = 0  # API requests that came as HTTP/2 streams
         self.concurrent = 0
         self.max_concurrent = 0  # requests being answered at once, at most
 
@@ -112,8 +120,31 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def setup(self):
+        if self.server.tls:  # the handshake, in this connection's thread
+            self.request = self.server.tls.wrap_socket(self.request, server_side=True)
         super().setup()
         self.carried_api = False
+
+    def handle(self):
+        if isinstance(self.request, ssl.SSLSocket):  # ALPN chose the protocol
+            if self.request.selected_alpn_protocol() == "h2":
+                H2Connection(self).serve()
+            else:
+                super().handle()
+            return
+        preface, waits = b"", 0
+        while len(preface) < len(H2_PREFACE) and H2_PREFACE.startswith(preface) and waits < 100:
+            got = self.request.recv(len(H2_PREFACE), socket.MSG_PEEK)
+            if not got:
+                return
+            if len(got) == len(preface):  # the rest of a split preface is on its way
+                waits += 1
+                time.sleep(0.01)
+            preface = got
+        if preface == H2_PREFACE:
+            H2Connection(self).serve()
+        else:
+            super().handle()
 
     def answer(self, status, body=b"", headers=None):
         with self.server.state.lock:
@@ -152,6 +183,7 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.dumps({"requests": st.requests, "accepted": len(st.logs),
                                    "rejected": st.rejected, "statuses": st.statuses,
                                    "connections": st.connections,
+                                   "http2_requests": st.http2_requests,
                                    "max_concurrent": st.max_concurrent,
                                    "faults": st.faults}).encode()
             else:
@@ -203,6 +235,8 @@ class Handler(BaseHTTPRequestHandler):
             if not self.carried_api:  # a connection that carried API requests
                 self.carried_api = True
                 st.connections += 1
+            if self.request_version == "HTTP/2":
+                st.http2_requests += 1
             st.requests += 1
             n = st.requests
             f = dict(st.faults)
@@ -261,9 +295,147 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(status, service_error(code, message), headers)
 
 
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+class H2Headers(dict):
+    """Request headers of a stream: names are lower-case in HTTP/2."""
+    def get(self, name, default=None):
+        return super().get(name.lower(), default)
+
+
+class H2Stream:
+    """One HTTP/2 request, answered by the same code as an HTTP/1.1 one."""
+    request_version = "HTTP/2"
+    do_GET, do_POST, control = Handler.do_GET, Handler.do_POST, Handler.control
+    create_log, reject = Handler.create_log, Handler.reject
+
+    def __init__(self, conn, stream_id, headers, body):
+        self.conn, self.stream_id, self.raw = conn, stream_id, bytes(body)
+        self.server = conn.handler.server
+        self.headers = H2Headers(headers)
+        self.path = self.headers.get(":path", "/")
+        self.command = self.headers.get(":method", "GET")
+
+    @property
+    def carried_api(self):
+        return self.conn.handler.carried_api
+
+    @carried_api.setter
+    def carried_api(self, v):
+        self.conn.handler.carried_api = v
+
+    def read_body(self):
+        return self.raw
+
+    def answer(self, status, body=b"", headers=None):
+        with self.server.state.lock:
+            self.server.state.count(status)
+        hdrs = [(":status", str(status)), ("content-type", "application/json"),
+                ("content-length", str(len(body))), ("server", Handler.server_version)]
+        hdrs += [(k.lower(), str(v)) for k, v in (headers or {}).items()]
+        self.conn.send(lambda c: (c.send_headers(self.stream_id, hdrs),
+                                  c.send_data(self.stream_id, body, end_stream=True)))
+
+    def drop(self):
+        self.conn.close()  # the whole connection, as a network failure would
+
+    def run(self):
+        try:
+            (self.do_POST if self.command == "POST" else self.do_GET)()
+        except Exception:  # a stream reset or a closed connection
+            pass
+
+
+class H2Connection:
+    """One HTTP/2 connection. All its socket I/O happens on the thread that
+    serves it (an SSL socket cannot be read and written from two threads at
+    once); streams answer from their own threads through queued actions."""
+    def __init__(self, handler):
+        import h2.config
+        import h2.connection
+        self.handler, self.sock = handler, handler.request
+        self.lock = threading.Lock()
+        self.actions = []
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=False, header_encoding="utf-8"))
+
+    def send(self, fn):
+        """Runs fn(h2 connection) on the connection's thread, then sends."""
+        with self.lock:
+            self.actions.append(fn)
+        try:
+            self.wake_w.send(b"x")
+        except OSError:  # the connection is gone
+            pass
+
+    def close(self):
+        self.send(None)
+
+    def serve(self):
+        import h2.events
+        try:
+            self.loop(h2.events)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.wake_r.close()
+            self.wake_w.close()
+
+    def loop(self, events_mod):
+        self.h2.initiate_connection()
+        self.sock.sendall(self.h2.data_to_send())
+        streams = {}
+        while True:
+            pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
+            ready = [self.sock] if pending else \
+                select.select([self.sock, self.wake_r], [], [])[0]
+            if self.wake_r in ready:
+                self.wake_r.recv(4096)
+                with self.lock:
+                    actions, self.actions = self.actions, []
+                for fn in actions:
+                    if fn is None:  # a dropped connection
+                        return
+                    fn(self.h2)
+            if self.sock in ready:
+                data = self.sock.recv(65536)
+                if not data:
+                    return
+                for ev in self.h2.receive_data(data):
+                    if isinstance(ev, events_mod.RequestReceived):
+                        streams[ev.stream_id] = (ev.headers, bytearray())
+                    elif isinstance(ev, events_mod.DataReceived):
+                        streams[ev.stream_id][1].extend(ev.data)
+                        self.h2.acknowledge_received_data(ev.flow_controlled_length,
+                                                          ev.stream_id)
+                    elif isinstance(ev, events_mod.StreamEnded):
+                        hdrs, body = streams.pop(ev.stream_id)
+                        threading.Thread(target=H2Stream(self, ev.stream_id, hdrs, body).run,
+                                         daemon=True).start()
+                    elif isinstance(ev, events_mod.StreamReset):
+                        streams.pop(ev.stream_id, None)
+                    elif isinstance(ev, events_mod.ConnectionTerminated):
+                        return
+            out = self.h2.data_to_send()
+            if out:
+                self.sock.sendall(out)
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024  # the listen backlog: logmash opens 64 connections at once
+    tls = None  # an SSLContext: HTTPS, with HTTP/2 offered through ALPN
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            return  # a client that refused the certificate, or went away
+        super().handle_error(request, client_address)
 
 
 def main():
@@ -280,6 +452,8 @@ def main():
     ap.add_argument("--delay-ms", type=float)
     ap.add_argument("--drop-every", type=int)
     ap.add_argument("--down-for", type=float)
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (and --tls-key)")
+    ap.add_argument("--tls-key")
     a = ap.parse_args()
 
     st = State(a.token, a.project_id, set(a.versions.split(",")), a.record)
@@ -291,6 +465,10 @@ def main():
     }.items() if v is not None}
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.state = st
+    if a.tls_cert:
+        srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.tls.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.tls.set_alpn_protocols(["h2", "http/1.1"])
     print("listening on %d" % srv.server_address[1], flush=True)
     try:
         srv.serve_forever()

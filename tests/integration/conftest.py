@@ -18,21 +18,37 @@ TOKEN = "test-token-0123456789"
 PROJECT = "test-project"
 
 
+def make_certificate(folder):
+    """A self-signed certificate for 127.0.0.1: (cert, key) PEM paths."""
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
 class StandIn:
-    def __init__(self, *args):
+    def __init__(self, *args, tls=None):
+        """tls: (cert, key) to serve HTTPS, offering HTTP/2 through ALPN."""
+        self.cert = tls[0] if tls else None
+        extra = ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls else []
         self.proc = subprocess.Popen(
             [sys.executable, STANDIN, "--port", "0", "--token", TOKEN,
-             "--project-id", PROJECT, *args],
+             "--project-id", PROJECT, *extra, *args],
             stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line.startswith("listening on "), line
         self.port = int(line.split()[2])
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
 
     def _call(self, path, body=None):
+        import ssl
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method="POST" if data else "GET")
-        with urllib.request.urlopen(req, timeout=10) as r:
+        ctx = ssl.create_default_context(cafile=self.cert) if self.cert else None
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
             return json.load(r)
 
     def logs(self):
