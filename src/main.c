@@ -275,6 +275,7 @@ int main(int argc, char **argv)
 			.n = a.o.n_scripts,
 			.memory_limit = a.o.script_memory,
 			.unsafe = a.o.unsafe_scripts,
+			.budget = a.o.script_budget,
 			.on_error = on_script_error,
 			.ctx = &a,
 		};

@@ -36,6 +36,9 @@ static const char usage_text[] =
 "  -e, --enrich FILE          Lua script defining enrich(log); edits the log\n"
 "      --script-memory SIZE   memory limit of the Lua state (default 64M)\n"
 "      --unsafe-scripts       lift the sandbox (os.execute, io.popen, C modules)\n"
+"      --script-budget N      Lua instructions a script call may run once it has\n"
+"                             taken a millisecond; then it fails for that log\n"
+"                             (default 100000; 0: no limit)\n"
 "Input:\n"
 "  -F, --follow               follow the inputs as they grow and rotate, like\n"
 "                             tail -F, until stopped\n"
@@ -108,6 +111,7 @@ static const struct setting settings[] = {
 	SETTING("project-id", K_STRING, project_id, 0, 0),
 	SETTING("script-memory", K_SIZE, script_memory, 1 << 20, 17179869184.0),
 	SETTING("unsafe-scripts", K_FLAG, unsafe_scripts, 0, 0),
+	SETTING("script-budget", K_LONG, script_budget, 0, 1000000000000.0),
 	SETTING("max-line-bytes", K_SIZE, max_line_bytes, 1, 1073741824.0),
 	SETTING("max-in-flight", K_LONG, max_in_flight, 1, 4096),
 	SETTING("send-threads", K_LONG, send_threads, 0, 64),
@@ -545,6 +549,7 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->connect_timeout = 10;
 	o->drain_timeout = 10;
 	o->script_memory = (size_t)64 << 20;
+	o->script_budget = 100000;
 	o->rotate_wait = 5;
 	o->close_inactive = 300;
 	o->flush_partial = 5;

@@ -33,6 +33,7 @@ struct options {
 	double drain_timeout;
 	size_t script_memory;
 	int unsafe_scripts;
+	long script_budget;     /* VM instructions a script call may run; 0: no limit */
 	int dry_run;
 
 	/* Following files. */

@@ -9,12 +9,15 @@
  * aliases and item values, so the next script sees the canonical form. */
 #include "script.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "luajson.h"
@@ -44,7 +47,92 @@ struct script_chain {
 	struct item *items;
 	size_t items_cap;
 	struct buf err;
+
+	/* The instruction budget (see watch_calls). */
+	long budget;                   /* 0: none */
+	long counted;                  /* instructions counted in this call */
+	volatile sig_atomic_t in_call; /* a script call is under way */
 };
+
+/* ---- the instruction budget ----
+ *
+ * A count hook makes Lua check every instruction it runs, which would slow
+ * every script down for the sake of the rare runaway one. So the hook is
+ * only installed into a call that a timer catches running: the timer runs
+ * on this thread's CPU clock (it never fires while the thread sleeps) and
+ * ticks every millisecond of CPU, or at the kernel's tick if that is
+ * coarser (4 ms at HZ=250). A tick that finds a script call under way
+ * installs the hook (lua_sethook is safe in a signal handler); from then on
+ * that call is counted, in steps of HOOK_STEP instructions, and fails when
+ * it has run --script-budget of them. A runaway call therefore stops within
+ * one tick and the budget; a call the tick never meets costs two stores. */
+#define HOOK_STEP 1000
+#define TICK_NS 1000000
+
+static struct script_chain *volatile watched; /* the chain whose calls are timed */
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	struct script_chain *c = *(struct script_chain **)lua_getextraspace(L);
+	c->counted += HOOK_STEP;
+	if (c->counted >= c->budget) {
+		lua_sethook(L, NULL, 0, 0);
+		/* Where the call is now: luaL_where(L, 1) would name its caller. */
+		lua_Debug here;
+		if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
+			lua_pushfstring(L, "%s:%d: ", here.short_src, here.currentline);
+		else
+			lua_pushliteral(L, "");
+		lua_pushfstring(L, "%sran over its instruction budget (--script-budget %I): an "
+				"endless loop?", lua_tostring(L, -1), (lua_Integer)c->budget);
+		lua_error(L);
+	}
+}
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	struct script_chain *c = watched;
+	if (c && c->in_call && !lua_gethookmask(c->L))
+		lua_sethook(c->L, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
+}
+
+/* Starts the tick, once for the process; -1 if the system refuses. */
+static int start_ticking(void)
+{
+	static int started;
+	if (started)
+		return 0;
+	int sig = SIGRTMIN;
+	struct sigaction sa = {.sa_handler = on_tick, .sa_flags = SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) != 0)
+		return -1;
+	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = sig};
+	sev._sigev_un._tid = gettid(); /* this thread: the one that runs the scripts */
+	timer_t t;
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t) != 0)
+		return -1;
+	struct itimerspec every = {.it_interval = {0, TICK_NS}, .it_value = {0, TICK_NS}};
+	if (timer_settime(t, 0, &every, NULL) != 0)
+		return -1;
+	started = 1;
+	return 0;
+}
+
+static inline void call_begins(struct script_chain *c)
+{
+	c->counted = 0;
+	c->in_call = 1;
+}
+
+static inline void call_ends(struct script_chain *c)
+{
+	c->in_call = 0;
+	if (lua_gethookmask(c->L))
+		lua_sethook(c->L, NULL, 0, 0);
+}
 
 /* The log's field names live at fixed slots at the bottom of the stack for
  * the state's whole life: lua_getfield with a C string would look each name
@@ -275,15 +363,20 @@ static int setup(lua_State *L)
 			return lua_error(L);
 		lua_pushvalue(L, env);
 		lua_setupvalue(L, -2, 1); /* a main chunk's only upvalue is _ENV */
+		call_begins(c);
 		lua_call(L, 0, 0);
+		call_ends(c);
 		lua_getfield(L, env, kind_name(s->kind));
 		if (!lua_isfunction(L, -1))
 			return luaL_error(L, "%s: defines no function %s(log) (it was given with --%s)",
 					  s->path, kind_name(s->kind), kind_name(s->kind));
 		s->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 		lua_getfield(L, env, "init");
-		if (lua_isfunction(L, -1))
+		if (lua_isfunction(L, -1)) {
+			call_begins(c);
 			lua_call(L, 0, 0);
+			call_ends(c);
+		}
 		lua_settop(L, env - 1);
 	}
 	lua_newtable(L);
@@ -302,6 +395,7 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 	c->on_error = o->on_error;
 	c->ctx = o->ctx;
 	c->unsafe = o->unsafe;
+	c->budget = o->budget;
 	c->n = o->n;
 	c->s = xcalloc(o->n, sizeof *c->s);
 	for (size_t i = 0; i < o->n; i++) {
@@ -315,10 +409,21 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 		return NULL;
 	}
 	lua_atpanic(c->L, l_panic);
+	*(struct script_chain **)lua_getextraspace(c->L) = c;
+	if (c->budget > 0) {
+		if (start_ticking() != 0) {
+			buf_printf(err, "cannot start the timer behind --script-budget: %s",
+				   strerror(errno));
+			script_chain_free(c);
+			return NULL;
+		}
+		watched = c;
+	}
 	lua_pushcfunction(c->L, msgh);
 	lua_pushcfunction(c->L, setup);
 	lua_pushlightuserdata(c->L, c);
 	int status = lua_pcall(c->L, 1, 0, 1);
+	call_ends(c); /* init() may have failed mid-call */
 	if (status != LUA_OK) {
 		const char *m = status == LUA_ERRMEM ? "out of memory (raise --script-memory)"
 						     : lua_tostring(c->L, -1);
@@ -339,6 +444,8 @@ void script_chain_free(struct script_chain *c)
 {
 	if (!c)
 		return;
+	if (watched == c)
+		watched = NULL;
 	if (c->L)
 		lua_close(c->L);
 	buf_free(&c->err);
@@ -561,7 +668,9 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 		snapshot(c, log);
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
 		lua_pushvalue(L, log);
+		call_begins(c);
 		int status = lua_pcall(L, 1, 1, base + SLOT_MSGH);
+		call_ends(c);
 		if (status == LUA_OK) {
 			int drop = s->kind == SCRIPT_FILTER
 					   ? !lua_toboolean(L, -1)

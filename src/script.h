@@ -29,6 +29,7 @@ struct script_opts {
 	size_t n;
 	size_t memory_limit; /* bytes the Lua state may hold */
 	int unsafe;          /* lift the sandbox */
+	long budget;         /* instructions a call may run once past ~1 ms; 0: no limit */
 	/* Called for each failed script call; msg names the script. */
 	void (*on_error)(void *ctx, const char *msg);
 	void *ctx;

@@ -51,6 +51,24 @@ def test_runtime_error_fails_that_script_for_that_log_only(api, tmp_path):
     assert b"script errors 1" in p.stderr
 
 
+def test_an_endless_loop_fails_that_log_only_and_the_rest_flows(api, tmp_path):
+    s = write(tmp_path, "spin.lua",
+              "function enrich(log)\n"
+              "  log.items.seen = 'yes'\n"
+              "  if log.message:find('spin') then while true do end end\n"
+              "end\n")
+    lines = "".join("spin %d\n" % i if i % 10 == 0 else "ok %d\n" % i for i in range(200))
+    p = run(["-e", s, "-"], api=api, input=lines, timeout=30)
+    assert p.returncode == 0, p.stderr
+    got = {g["message"]: g for g in api.logs()}
+    assert len(got) == 200  # every log, the looping ones as they entered the script
+    assert got["spin 10"]["items"] is None and got["ok 11"]["items"] == {"seen": "yes"}
+    err = p.stderr.decode()
+    assert "spin.lua:3: ran over its instruction budget (--script-budget 100000)" in err
+    assert "script errors 20" in err
+    assert err.count("instruction budget") <= 3  # counted, not flooded
+
+
 def test_bad_level_is_an_error_for_that_log_never_sent(api, tmp_path):
     s = write(tmp_path, "lvl.lua", "function enrich(log) log.level = log.message end")
     p = run(["--max-in-flight", "1", "-e", s, "-"], api=api, input="FATAL\nverbose\nloud\nWarning\n")

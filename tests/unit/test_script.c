@@ -38,7 +38,7 @@ static const char *write_script(const char *name, const char *body)
 static struct script_chain *load(const struct script_spec *specs, size_t n, struct buf *err)
 {
 	struct script_opts o = {.specs = specs, .n = n, .memory_limit = 16 << 20,
-				.on_error = on_error};
+				.budget = 100000, .on_error = on_error};
 	errors = 0;
 	last_error[0] = '\0';
 	return script_chain_load(&o, err);
@@ -132,7 +132,7 @@ static void contract_violations_roll_back(void **state)
 		"function enrich(log) log.message = '' end",
 		"function enrich(log) log.message = nil end",
 		"function enrich(log) log.items = 'x' end",
-		"function enrich(log) local t = {} while true do t[#t+1] = ('x'):rep(1024) end end",
+		"function enrich(log) local t = {} while true do t[#t+1] = ('x'):rep(1 << 20) end end",
 	};
 	const char *want[] = {"not a level", "must be a string, number or boolean",
 			      "keys must be strings", "empty", "must be a string",
@@ -156,6 +156,44 @@ static void contract_violations_roll_back(void **state)
 		script_chain_free(c);
 		buf_free(&err);
 	}
+}
+
+static void budget_stops_runaway_calls(void **state)
+{
+	(void)state;
+	alarm(20); /* were the budget not enforced, the test would hang: fail it */
+	struct script_spec specs[] = {{SCRIPT_ENRICH, write_script("spin.lua",
+		"function enrich(log)\n"
+		"  log.message = 'changed'\n"
+		"  if log.line == 7 then while true do end end\n"
+		"  local x = 0\n"
+		"  for i = 1, 20000 do x = x + i end\n" /* honest work: within budget */
+		"  log.items.sum = x\n"
+		"end")}};
+	struct buf err = {0};
+	struct script_chain *c = load(specs, 1, &err);
+	assert_non_null(c);
+	for (int i = 0; i < 3; i++) {
+		struct record r = rec("spin");
+		assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+		assert_memory_equal(r.message, "spin", 4); /* as it entered */
+		assert_int_equal(r.n_items, 0);
+	}
+	assert_int_equal(errors, 3);
+	assert_non_null(strstr(last_error, "spin.lua:3: ran over its instruction budget"));
+	struct record ok = rec("fine");
+	ok.line = 8;
+	assert_int_equal(script_chain_run(c, &ok), SCRIPT_KEEP);
+	assert_int_equal(errors, 3);
+	assert_string_equal(item(&ok, "sum"), "200010000");
+	script_chain_free(c);
+
+	struct script_spec s2[] = {{SCRIPT_ENRICH, write_script("initspin.lua",
+		"function init() while true do end end\nfunction enrich() end")}};
+	assert_null(load(s2, 1, &err));
+	assert_non_null(strstr(buf_cstr(&err), "initspin.lua:1: ran over its instruction budget"));
+	buf_free(&err);
+	alarm(0);
 }
 
 static void load_errors_name_file_and_line(void **state)
@@ -241,6 +279,7 @@ int main(void)
 		cmocka_unit_test(runtime_error_rolls_back),
 		cmocka_unit_test(contract_violations_roll_back),
 		cmocka_unit_test(load_errors_name_file_and_line),
+		cmocka_unit_test(budget_stops_runaway_calls),
 		cmocka_unit_test(sandbox_and_helpers),
 		cmocka_unit_test(deep_json_refused),
 	};
