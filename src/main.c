@@ -78,13 +78,50 @@ static int setup_signals(void)
 	return fd;
 }
 
-/* SIGHUP: new credentials from the token file; logs held after a 401 or
- * 403 are sent again. (Scripts are reloaded by a later version.) */
-static void reload(struct app *a)
+static struct script_chain *load_chain(struct app *a, struct buf *err)
+{
+	struct script_opts so = {
+		.specs = a->o.scripts,
+		.n = a->o.n_scripts,
+		.memory_limit = a->o.script_memory,
+		.unsafe = a->o.unsafe_scripts,
+		.budget = a->o.script_budget,
+		.on_error = on_script_error,
+		.ctx = a,
+	};
+	return script_chain_load(&so, err);
+}
+
+/* SIGHUP, scripts: the files are read again into a fresh Lua state, which
+ * replaces the running chain between two logs (no log is lost or run
+ * twice). If any fails to load, the running chain stays. */
+static void reload_scripts(struct app *a)
+{
+	if (!a->chain)
+		return;
+	struct buf err = {0};
+	struct script_chain *c = load_chain(a, &err);
+	if (c) {
+		script_chain_free(a->chain);
+		a->chain = a->pl.chain = c;
+		a->st.script_reloads++;
+		warnx_("SIGHUP: scripts reloaded (%zu)", a->o.n_scripts);
+	} else {
+		warnx_("SIGHUP: the scripts were not reloaded, the running ones go on: %s",
+		       buf_cstr(&err));
+	}
+	buf_free(&err);
+}
+
+/* SIGHUP, credentials: the token file is read again; logs held after a 401
+ * or 403 are sent again. */
+static void reload_token(struct app *a)
 {
 	char why[600];
 	if (!a->snd)
 		return;
+	if (!a->o.token_file && !a->st.auth_failed)
+		return; /* nothing to reload, nothing waiting for it */
 	if (options_reload_token(&a->o, why, sizeof why) != 0) {
 		errlog_add(ERR_AUTH, "SIGHUP: %s", why);
 		return;
@@ -92,6 +129,12 @@ static void reload(struct app *a)
 	sender_set_credentials(a->snd, a->o.token, a->o.project_id);
 	warnx_("SIGHUP: token reloaded from %s; sending %s", a->o.token_file,
 	       a->st.waiting ? "the logs held back again" : "with it");
+}
+
+static void reload(struct app *a)
+{
+	reload_scripts(a);
+	reload_token(a);
 }
 
 static void read_signals(struct app *a)
@@ -270,17 +313,8 @@ int main(int argc, char **argv)
 	errlog_init(1);
 
 	if (a.o.n_scripts && !a.o.replay) { /* replayed bodies are final */
-		struct script_opts so = {
-			.specs = a.o.scripts,
-			.n = a.o.n_scripts,
-			.memory_limit = a.o.script_memory,
-			.unsafe = a.o.unsafe_scripts,
-			.budget = a.o.script_budget,
-			.on_error = on_script_error,
-			.ctx = &a,
-		};
 		struct buf err = {0};
-		a.chain = script_chain_load(&so, &err);
+		a.chain = load_chain(&a, &err);
 		if (!a.chain)
 			die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
 	}

@@ -410,6 +410,7 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 	}
 	lua_atpanic(c->L, l_panic);
 	*(struct script_chain **)lua_getextraspace(c->L) = c;
+	struct script_chain *running = watched; /* a reload's old chain, if it fails */
 	if (c->budget > 0) {
 		if (start_ticking() != 0) {
 			buf_printf(err, "cannot start the timer behind --script-budget: %s",
@@ -429,6 +430,7 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 						     : lua_tostring(c->L, -1);
 		buf_printf(err, "%s", m ? m : "unknown error");
 		script_chain_free(c);
+		watched = running;
 		return NULL;
 	}
 	lua_settop(c->L, 0);

@@ -2,10 +2,13 @@
 import csv
 import json
 import os
+import signal
+import subprocess
+import time
 
 import pytest
 
-from conftest import SHARED, dry, run, script
+from conftest import BIN, PROJECT, SHARED, TOKEN, dry, run, script, wait_for
 
 
 def write(tmp_path, name, text):
@@ -187,3 +190,40 @@ def test_levels_example_agrees_with_loghub(name, tmp_path):
     wrong = [(r["LineId"], r["Level"], got.get(int(r["LineId"])))
              for r in rows if ALIASES.get(r["Level"].strip().lower()) != got.get(int(r["LineId"]))]
     assert wrong == [], wrong[:5]
+
+
+def test_sighup_reloads_scripts_and_keeps_the_old_chain_when_broken(api, tmp_path):
+    s = write(tmp_path, "v.lua", "function enrich(log) log.items.v = '1' end")
+    log = tmp_path / "app.log"
+    log.touch()
+    env = dict(os.environ, CODEMASH_TOKEN=TOKEN)
+    proc = subprocess.Popen([BIN, "--url", api.url, "--project-id", PROJECT, "--max-in-flight", "1",
+                             "-F", "-e", s, str(log)], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(0.3)
+
+    def write_lines(a, b):
+        with open(log, "a") as f:
+            f.write("".join("seq %d\n" % i for i in range(a, b)))
+        assert wait_for(lambda: len(api.logs()) >= b, 10)
+
+    write_lines(0, 100)
+    with open(s, "w") as f:
+        f.write("function enrich(log) log.items.v = '2' end")
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    write_lines(100, 200)
+    with open(s, "w") as f:
+        f.write("function enrich(log) log.items.v = \n")  # a syntax error
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    write_lines(200, 300)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=20) == 0, err
+    got = [(int(g["message"].split()[1]), g["items"]["v"]) for g in api.logs()]
+    assert sorted(n for n, _ in got) == list(range(300))  # none lost, none twice
+    assert {v for n, v in got if n < 100} == {"1"}
+    assert {v for n, v in got if n >= 100} == {"2"}  # the broken reload kept version 2
+    assert "SIGHUP: scripts reloaded (1)" in err
+    assert "the scripts were not reloaded, the running ones go on" in err and "v.lua:2:" in err
