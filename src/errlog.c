@@ -37,6 +37,7 @@ const char *errkind_name(enum errkind k)
 	case ERR_SCRIPT: return "script";
 	case ERR_INPUT: return "input";
 	case ERR_AUTH: return "auth";
+	case ERR_SCRIPT_LOG: return "script log";
 	}
 	return "error";
 }

@@ -17,7 +17,7 @@
 #define ERRLOG_TEXT 512
 #define ERRLOG_REPEAT_SECONDS 10
 
-enum errkind { ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT, ERR_AUTH };
+enum errkind { ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT, ERR_AUTH, ERR_SCRIPT_LOG };
 
 struct errlog_entry {
 	enum errkind kind;

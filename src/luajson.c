@@ -1,9 +1,13 @@
-/* luajson.c - logmash.json_decode. */
+/* luajson.c - logmash.json_decode and logmash.json_encode. */
 #include "luajson.h"
 
 #include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "encoder.h"
 #include "json.h"
 
 #define MAX_DEPTH 200      /* deeper nesting is refused, not a C stack overflow */
@@ -123,4 +127,189 @@ void luajson_push_decode(lua_State *L)
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
 	lua_pushcclosure(L, l_json_decode, 1);
+}
+
+/* ---- json_encode ---- */
+
+struct encoder {
+	struct buf out;
+	const char *err;
+};
+
+struct key {
+	const char *s;
+	size_t n;
+};
+
+static int cmp_keys(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+	int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+	return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Whether the table at idx is a sequence 1..n with nothing else (n > 0). */
+static int is_array(lua_State *L, int idx, lua_Integer *n)
+{
+	*n = (lua_Integer)lua_rawlen(L, idx);
+	if (*n == 0)
+		return 0;
+	lua_Integer count = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+		    lua_tointeger(L, -1) > *n || ++count > *n) {
+			lua_pop(L, 1);
+			return 0;
+		}
+	}
+	return count == *n;
+}
+
+static int encode_value(lua_State *L, struct encoder *en, int idx, int depth);
+
+static int encode_object(lua_State *L, struct encoder *en, int idx, int depth)
+{
+	/* Keys sorted, so one table always encodes the same way. The array is
+	 * a userdata: a Lua error (the memory limit) cannot leak it. */
+	size_t n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			lua_pop(L, 1);
+			en->err = "object keys must be strings (or the table a sequence 1..n)";
+			return -1;
+		}
+		n++;
+	}
+	struct key *keys = lua_newuserdatauv(L, (n ? n : 1) * sizeof *keys, 0);
+	int keys_at = lua_gettop(L);
+	size_t k = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		/* The key strings stay alive: they are keys of the table. */
+		if (k < n) {
+			keys[k].s = lua_tolstring(L, -1, &keys[k].n);
+			k++;
+		}
+	}
+	lua_settop(L, keys_at);
+	qsort(keys, k, sizeof *keys, cmp_keys);
+	buf_putc(&en->out, '{');
+	for (size_t i = 0; i < k; i++) {
+		if (i)
+			buf_putc(&en->out, ',');
+		encode_string(&en->out, keys[i].s, keys[i].n);
+		buf_putc(&en->out, ':');
+		lua_pushlstring(L, keys[i].s, keys[i].n);
+		lua_rawget(L, idx);
+		int rc = encode_value(L, en, lua_gettop(L), depth + 1);
+		lua_pop(L, 1);
+		if (rc != 0) {
+			lua_settop(L, keys_at - 1);
+			return -1;
+		}
+	}
+	buf_putc(&en->out, '}');
+	lua_settop(L, keys_at - 1);
+	return 0;
+}
+
+static int encode_value(lua_State *L, struct encoder *en, int idx, int depth)
+{
+	if (depth > MAX_DEPTH || !lua_checkstack(L, 6)) {
+		en->err = "nested too deeply (or a table that contains itself)";
+		return -1;
+	}
+	switch (lua_type(L, idx)) {
+	case LUA_TNIL:
+		buf_puts(&en->out, "null");
+		return 0;
+	case LUA_TBOOLEAN:
+		buf_puts(&en->out, lua_toboolean(L, idx) ? "true" : "false");
+		return 0;
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx)) {
+			buf_printf(&en->out, LUA_INTEGER_FMT, lua_tointeger(L, idx));
+		} else {
+			lua_Number v = lua_tonumber(L, idx);
+			if (!isfinite(v)) {
+				en->err = "NaN and infinity have no JSON form";
+				return -1;
+			}
+			/* The shortest form that reads back the same: 0.1, not
+			 * 0.10000000000000001. */
+			char num[32];
+			for (int prec = 15; prec <= 17; prec++) {
+				snprintf(num, sizeof num, "%.*g", prec, (double)v);
+				if (strtod(num, NULL) == (double)v)
+					break;
+			}
+			buf_puts(&en->out, num);
+		}
+		return 0;
+	case LUA_TSTRING: {
+		size_t n;
+		const char *s = lua_tolstring(L, idx, &n);
+		encode_string(&en->out, s, n);
+		return 0;
+	}
+	case LUA_TTABLE: {
+		lua_Integer n;
+		if (!is_array(L, idx, &n))
+			return encode_object(L, en, idx, depth);
+		buf_putc(&en->out, '[');
+		for (lua_Integer i = 1; i <= n; i++) {
+			if (i > 1)
+				buf_putc(&en->out, ',');
+			lua_rawgeti(L, idx, i);
+			int rc = encode_value(L, en, lua_gettop(L), depth + 1);
+			lua_pop(L, 1);
+			if (rc != 0)
+				return -1;
+		}
+		buf_putc(&en->out, ']');
+		return 0;
+	}
+	default:
+		en->err = "only nil, booleans, numbers, strings and tables have a JSON form";
+		return -1;
+	}
+}
+
+static int l_json_encode(lua_State *L)
+{
+	luaL_checkany(L, 1);
+	lua_settop(L, 1);
+	struct encoder *en = lua_touserdata(L, lua_upvalueindex(1));
+	en->out.len = 0;
+	en->err = NULL;
+	if (encode_value(L, en, 1, 0) != 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "json_encode: %s", en->err);
+		return 2;
+	}
+	lua_pushlstring(L, en->out.data, en->out.len);
+	return 1;
+}
+
+static int encoder_gc(lua_State *L)
+{
+	struct encoder *en = lua_touserdata(L, 1);
+	buf_free(&en->out);
+	return 0;
+}
+
+void luajson_push_encode(lua_State *L)
+{
+	struct encoder *en = lua_newuserdatauv(L, sizeof *en, 0);
+	memset(en, 0, sizeof *en);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, encoder_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	lua_pushcclosure(L, l_json_encode, 1);
 }

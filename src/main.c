@@ -60,6 +60,14 @@ static void on_script_error(void *ctx, const char *msg)
 	errlog_add(ERR_SCRIPT, "%s", msg);
 }
 
+/* logmash.log(): the operator reads it where errors go (merged when
+ * repeated, rate limited), but it is not counted as an error. */
+static void on_script_log(void *ctx, const char *script, const char *msg)
+{
+	(void)ctx;
+	errlog_add(ERR_SCRIPT_LOG, "%s: %s", script, msg);
+}
+
 static int setup_signals(void)
 {
 	sigset_t set;
@@ -87,6 +95,7 @@ static struct script_chain *load_chain(struct app *a, struct buf *err)
 		.unsafe = a->o.unsafe_scripts,
 		.budget = a->o.script_budget,
 		.on_error = on_script_error,
+		.on_log = on_script_log,
 		.ctx = a,
 	};
 	return script_chain_load(&so, err);

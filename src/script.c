@@ -35,8 +35,10 @@ struct script_chain {
 	size_t n;
 	size_t mem, mem_limit;
 	void (*on_error)(void *ctx, const char *msg);
+	void (*on_log)(void *ctx, const char *script, const char *msg);
 	void *ctx;
 	int unsafe;
+	const struct script *running; /* the script being called, for logmash.log */
 
 	int snap_ref;  /* the items snapshot table, reused */
 	int snap_n;    /* entries in it */
@@ -321,6 +323,26 @@ static int l_now(lua_State *L)
 	return 1;
 }
 
+/* logmash.log(...): a message to the operator, its arguments joined with
+ * spaces as print() would, from the script that runs. */
+static int l_log(lua_State *L)
+{
+	struct script_chain *c = *(struct script_chain **)lua_getextraspace(L);
+	int n = lua_gettop(L);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, ' ');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	if (c->on_log)
+		c->on_log(c->ctx, c->running ? c->running->path : "init", lua_tostring(L, -1));
+	return 0;
+}
+
 static void open_logmash(lua_State *L)
 {
 	char host[256];
@@ -334,6 +356,10 @@ static void open_logmash(lua_State *L)
 	lua_setfield(L, -2, "version");
 	luajson_push_decode(L);
 	lua_setfield(L, -2, "json_decode");
+	luajson_push_encode(L);
+	lua_setfield(L, -2, "json_encode");
+	lua_pushcfunction(L, l_log);
+	lua_setfield(L, -2, "log");
 	lua_pushcfunction(L, l_now);
 	lua_setfield(L, -2, "now");
 	lua_setglobal(L, "logmash");
@@ -359,6 +385,7 @@ static int setup(lua_State *L)
 		lua_setfield(L, -2, "__index");
 		lua_setmetatable(L, -2);
 		int env = lua_gettop(L);
+		c->running = s;
 		if (luaL_loadfilex(L, s->path, "t") != LUA_OK)
 			return lua_error(L);
 		lua_pushvalue(L, env);
@@ -393,6 +420,7 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 	struct script_chain *c = xcalloc(1, sizeof *c);
 	c->mem_limit = o->memory_limit ? o->memory_limit : (size_t)256 << 20;
 	c->on_error = o->on_error;
+	c->on_log = o->on_log;
 	c->ctx = o->ctx;
 	c->unsafe = o->unsafe;
 	c->budget = o->budget;
@@ -670,6 +698,7 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 		snapshot(c, log);
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
 		lua_pushvalue(L, log);
+		c->running = s;
 		call_begins(c);
 		int status = lua_pcall(L, 1, 1, base + SLOT_MSGH);
 		call_ends(c);

@@ -32,6 +32,8 @@ struct script_opts {
 	long budget;         /* instructions a call may run once past ~1 ms; 0: no limit */
 	/* Called for each failed script call; msg names the script. */
 	void (*on_error)(void *ctx, const char *msg);
+	/* Called for each logmash.log(...) a script makes. */
+	void (*on_log)(void *ctx, const char *script, const char *msg);
 	void *ctx;
 };
 

@@ -254,6 +254,53 @@ static void sandbox_and_helpers(void **state)
 	buf_free(&err);
 }
 
+static int logs;
+static char last_log[256];
+
+static void on_log(void *ctx, const char *script, const char *msg)
+{
+	(void)ctx;
+	logs++;
+	snprintf(last_log, sizeof last_log, "%s|%s", strrchr(script, '/') + 1, msg);
+}
+
+static void json_encode_and_log(void **state)
+{
+	(void)state;
+	struct script_spec specs[] = {{SCRIPT_ENRICH, write_script("enc.lua",
+		"function enrich(log)\n"
+		"  log.items.j = logmash.json_encode({b = 1, a = {1, 0.1, 'x\\0y'}, c = true, e = {}})\n"
+		"  local _, e1 = logmash.json_encode({[1] = 1, x = 2})\n"
+		"  log.items.e1 = e1\n"
+		"  local s = {} s.self = s\n"
+		"  local _, e2 = logmash.json_encode(s)\n"
+		"  log.items.e2 = e2\n"
+		"  local _, e3 = logmash.json_encode(0/0)\n"
+		"  log.items.e3 = e3\n"
+		"  log.items.rt = logmash.json_encode(logmash.json_decode([=[[\"\\u00e9\", {\"k\": null}]]=]))\n"
+		"  logmash.log('line', log.line, nil)\n"
+		"end")}};
+	struct buf err = {0};
+	struct script_opts o = {.specs = specs, .n = 1, .memory_limit = 16 << 20,
+				.on_error = on_error, .on_log = on_log};
+	errors = logs = 0;
+	struct script_chain *c = script_chain_load(&o, &err);
+	if (!c)
+		fail_msg("%s", buf_cstr(&err));
+	struct record r = rec("x");
+	assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+	assert_int_equal(errors, 0);
+	assert_string_equal(item(&r, "j"), "{\"a\":[1,0.1,\"x\\u0000y\"],\"b\":1,\"c\":true,\"e\":{}}");
+	assert_non_null(strstr(item(&r, "e1"), "keys must be strings"));
+	assert_non_null(strstr(item(&r, "e2"), "contains itself"));
+	assert_non_null(strstr(item(&r, "e3"), "NaN"));
+	assert_string_equal(item(&r, "rt"), "[\"\xc3\xa9\",{}]");
+	assert_int_equal(logs, 1);
+	assert_string_equal(last_log, "enc.lua|line 7 nil");
+	script_chain_free(c);
+	buf_free(&err);
+}
+
 static void deep_json_refused(void **state)
 {
 	(void)state;
@@ -282,6 +329,7 @@ int main(void)
 		cmocka_unit_test(budget_stops_runaway_calls),
 		cmocka_unit_test(sandbox_and_helpers),
 		cmocka_unit_test(deep_json_refused),
+		cmocka_unit_test(json_encode_and_log),
 	};
 	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
