@@ -20,8 +20,4 @@ struct answer {
 void answer_parse(long status, const char *body, size_t len, struct answer *a,
 		  struct json_doc *scratch);
 
-/* Writes s[0..n) into out (size outsz) as printable text: control bytes and
- * invalid UTF-8 become '?', and a cut is marked with "...". */
-void printable_excerpt(char *out, size_t outsz, const char *s, size_t n);
-
 #endif

@@ -149,3 +149,33 @@ void encode_body(struct buf *out, const struct record *r)
 	}
 	buf_putc(out, '}');
 }
+
+void printable_excerpt(char *out, size_t outsz, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t o = 0, i = 0;
+	if (outsz < 4) {
+		if (outsz)
+			out[0] = '\0';
+		return;
+	}
+	while (i < n) {
+		size_t skip = 1, len = 1;
+		if (s[i] >= 0x80)
+			len = utf8_sequence(s + i, n - i, &skip);
+		if (o + (len ? len : 1) + 4 > outsz) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (len && (s[i] >= 0x80 || (s[i] >= 0x20 && s[i] != 0x7F))) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		} else {
+			out[o++] = s[i] == '\n' || s[i] == '\t' || s[i] == '\r' ? ' ' : '?';
+			i += len ? len : skip;
+		}
+	}
+	out[o] = '\0';
+}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "check.h"
 #include "deadletter.h"
 #include "errlog.h"
 #include "input.h"
@@ -315,6 +316,8 @@ static int exit_code(const struct app *a)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return check_main(argc - 1, argv + 1);
 	struct app a;
 	memset(&a, 0, sizeof a);
 	a.dead.fd = -1; /* no dead-letter file until one is opened */

@@ -20,12 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encoder.h"
 #include "luajson.h"
 #include "util.h"
 
 struct script {
-	enum script_kind kind;
-	const char *path;
+	struct script_stat st; /* path and kind too */
 	int fn_ref;
 };
 
@@ -39,6 +39,7 @@ struct script_chain {
 	void *ctx;
 	int unsafe;
 	const struct script *running; /* the script being called, for logmash.log */
+	const struct script *dropped_by; /* of the last log, if it was dropped */
 
 	int snap_ref;  /* the items snapshot table, reused */
 	int snap_n;    /* entries in it */
@@ -159,9 +160,9 @@ static inline void set(lua_State *L, int log, int key)
 	lua_rawset(L, log);
 }
 
-static const char *kind_name(enum script_kind k)
+const char *script_kind_name(enum script_kind k)
 {
-	return k == SCRIPT_FILTER ? "filter" : "enrich";
+	return k == SCRIPT_FILTER ? "filter" : k == SCRIPT_ENRICH ? "enrich" : "filter or enrich";
 }
 
 /* The allocator enforces the memory limit: refusing growth makes Lua raise
@@ -339,7 +340,7 @@ static int l_log(lua_State *L)
 	}
 	luaL_pushresult(&b);
 	if (c->on_log)
-		c->on_log(c->ctx, c->running ? c->running->path : "init", lua_tostring(L, -1));
+		c->on_log(c->ctx, c->running ? c->running->st.path : "init", lua_tostring(L, -1));
 	return 0;
 }
 
@@ -386,17 +387,29 @@ static int setup(lua_State *L)
 		lua_setmetatable(L, -2);
 		int env = lua_gettop(L);
 		c->running = s;
-		if (luaL_loadfilex(L, s->path, "t") != LUA_OK)
+		if (luaL_loadfilex(L, s->st.path, "t") != LUA_OK)
 			return lua_error(L);
 		lua_pushvalue(L, env);
 		lua_setupvalue(L, -2, 1); /* a main chunk's only upvalue is _ENV */
 		call_begins(c);
 		lua_call(L, 0, 0);
 		call_ends(c);
-		lua_getfield(L, env, kind_name(s->kind));
+		if (s->st.kind == SCRIPT_AUTO) {
+			int f = lua_getfield(L, env, "filter") == LUA_TFUNCTION;
+			int e = lua_getfield(L, env, "enrich") == LUA_TFUNCTION;
+			lua_pop(L, 2);
+			if (f && e)
+				return luaL_error(L, "%s: defines both filter(log) and enrich(log): give it "
+						  "with -f or -e", s->st.path);
+			if (!f && !e)
+				return luaL_error(L, "%s: defines neither filter(log) nor enrich(log)",
+						  s->st.path);
+			s->st.kind = f ? SCRIPT_FILTER : SCRIPT_ENRICH;
+		}
+		lua_getfield(L, env, script_kind_name(s->st.kind));
 		if (!lua_isfunction(L, -1))
 			return luaL_error(L, "%s: defines no function %s(log) (it was given with --%s)",
-					  s->path, kind_name(s->kind), kind_name(s->kind));
+					  s->st.path, script_kind_name(s->st.kind), script_kind_name(s->st.kind));
 		s->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 		lua_getfield(L, env, "init");
 		if (lua_isfunction(L, -1)) {
@@ -427,8 +440,8 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 	c->n = o->n;
 	c->s = xcalloc(o->n, sizeof *c->s);
 	for (size_t i = 0; i < o->n; i++) {
-		c->s[i].kind = o->specs[i].kind;
-		c->s[i].path = o->specs[i].path;
+		c->s[i].st.kind = o->specs[i].kind;
+		c->s[i].st.path = o->specs[i].path;
 	}
 	c->L = lua_newstate(l_alloc, c);
 	if (!c->L) {
@@ -489,10 +502,33 @@ size_t script_chain_memory(const struct script_chain *c)
 	return c->mem;
 }
 
+size_t script_chain_len(const struct script_chain *c)
+{
+	return c->n;
+}
+
+const struct script_stat *script_chain_stat(const struct script_chain *c, size_t i)
+{
+	return &c->s[i].st;
+}
+
+const char *script_chain_dropped_by(const struct script_chain *c)
+{
+	return c->dropped_by ? c->dropped_by->st.path : NULL;
+}
+
 /* ---- running ---- */
 
-static void report(struct script_chain *c)
+/* A script failed for this log: counted and kept with the log's message
+ * as it entered the script (on the stack at base + SLOT_SAVED_MSG). */
+static void report(struct script_chain *c, struct script *s, int base, uint64_t line)
 {
+	s->st.errors++;
+	snprintf(s->st.last_error, sizeof s->st.last_error, "%s", buf_cstr(&c->err));
+	size_t n;
+	const char *m = lua_tolstring(c->L, base + SLOT_SAVED_MSG, &n);
+	printable_excerpt(s->st.excerpt, sizeof s->st.excerpt, m ? m : "", m ? n : 0);
+	s->st.excerpt_line = line;
 	if (c->on_error)
 		c->on_error(c->ctx, buf_cstr(&c->err));
 }
@@ -564,12 +600,12 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 		lua_pushvalue(L, -1);
 		set(L, log, KEY_MESSAGE);
 	} else if (t != LUA_TSTRING) {
-		buf_printf(&c->err, "%s: log.message must be a string, not %s", s->path,
+		buf_printf(&c->err, "%s: log.message must be a string, not %s", s->st.path,
 			   lua_typename(L, t));
 		goto fail;
 	}
 	if (lua_rawlen(L, -1) == 0) {
-		buf_printf(&c->err, "%s: log.message is empty; drop the log instead", s->path);
+		buf_printf(&c->err, "%s: log.message is empty; drop the log instead", s->st.path);
 		goto fail;
 	}
 	lua_pop(L, 1);
@@ -587,7 +623,7 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 			buf_printf(&c->err,
 				   "%s: log.level \"%s\" is not a level (use Information, Warning, "
 				   "Error, or an alias such as info, warn, err, fatal, debug)",
-				   s->path, ex);
+				   s->st.path, ex);
 			goto fail;
 		}
 		const char *canon = level_name(lv);
@@ -597,7 +633,7 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 		}
 		c->level = lv;
 	} else {
-		buf_printf(&c->err, "%s: log.level must be a string or nil, not %s", s->path,
+		buf_printf(&c->err, "%s: log.level must be a string or nil, not %s", s->st.path,
 			   lua_typename(L, t));
 		goto fail;
 	}
@@ -605,7 +641,7 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 
 	t = get(L, log, KEY_ITEMS);
 	if (t != LUA_TTABLE) {
-		buf_printf(&c->err, "%s: log.items must be a table, not %s", s->path,
+		buf_printf(&c->err, "%s: log.items must be a table, not %s", s->st.path,
 			   lua_typename(L, t));
 		goto fail;
 	}
@@ -613,7 +649,7 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 	lua_pushnil(L);
 	while (lua_next(L, items)) {
 		if (lua_type(L, -2) != LUA_TSTRING) {
-			buf_printf(&c->err, "%s: log.items keys must be strings, not %s", s->path,
+			buf_printf(&c->err, "%s: log.items keys must be strings, not %s", s->st.path,
 				   luaL_typename(L, -2));
 			goto fail;
 		}
@@ -628,7 +664,7 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 			lua_rawset(L, items);
 		} else if (vt != LUA_TSTRING) {
 			buf_printf(&c->err, "%s: log.items.%.40s must be a string, number or boolean, not %s",
-				   s->path, lua_tostring(L, -2), lua_typename(L, vt));
+				   s->st.path, lua_tostring(L, -2), lua_typename(L, vt));
 			goto fail;
 		}
 		lua_pop(L, 1);
@@ -691,9 +727,11 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 	lua_pushnumber(L, r->time);
 	set(L, log, KEY_TIME);
 	c->level = LEVEL_NONE;
+	c->dropped_by = NULL;
 
 	for (size_t i = 0; i < c->n; i++) {
-		const struct script *s = &c->s[i];
+		struct script *s = &c->s[i];
+		s->st.calls++;
 		enum level saved_level = c->level;
 		snapshot(c, log);
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
@@ -703,26 +741,28 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 		int status = lua_pcall(L, 1, 1, base + SLOT_MSGH);
 		call_ends(c);
 		if (status == LUA_OK) {
-			int drop = s->kind == SCRIPT_FILTER
+			int drop = s->st.kind == SCRIPT_FILTER
 					   ? !lua_toboolean(L, -1)
 					   : lua_isboolean(L, -1) && !lua_toboolean(L, -1);
 			if (drop) {
+				s->st.dropped++;
+				c->dropped_by = s;
 				verdict = SCRIPT_DROP;
 				break;
 			}
 			lua_pop(L, 1);
 			if (check_log(c, log, s) != 0) {
-				report(c);
+				report(c, s, base, r->line);
 				restore(c, base, saved_level);
 			}
 		} else {
 			buf_clear(&c->err);
 			if (status == LUA_ERRMEM)
 				buf_printf(&c->err, "%s: out of memory (the Lua state is at its limit: "
-					   "raise --script-memory)", s->path);
+					   "raise --script-memory)", s->st.path);
 			else
 				buf_printf(&c->err, "%s", lua_tostring(L, -1));
-			report(c);
+			report(c, s, base, r->line);
 			restore(c, base, saved_level);
 		}
 		lua_settop(L, base + SLOT_LOG);

@@ -13,11 +13,13 @@
 #define LOGMASH_SCRIPT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "record.h"
 
-enum script_kind { SCRIPT_FILTER, SCRIPT_ENRICH };
+/* SCRIPT_AUTO: whichever of filter() and enrich() the script defines. */
+enum script_kind { SCRIPT_FILTER, SCRIPT_ENRICH, SCRIPT_AUTO };
 
 struct script_spec {
 	enum script_kind kind;
@@ -39,6 +41,17 @@ struct script_opts {
 
 enum script_verdict { SCRIPT_KEEP, SCRIPT_DROP };
 
+/* What one script of the chain did, for the summary, the dashboard and
+ * `logmash check`. */
+struct script_stat {
+	const char *path;
+	enum script_kind kind;  /* as loaded: never SCRIPT_AUTO */
+	uint64_t calls, dropped, errors;
+	char last_error[256];   /* the latest failure: file, line, message */
+	char excerpt[96];       /* the message it failed on, as it entered */
+	uint64_t excerpt_line;  /* and that log's line number */
+};
+
 struct script_chain;
 
 /* Loads and initialises every script (calling init() where defined).
@@ -51,6 +64,15 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 enum script_verdict script_chain_run(struct script_chain *c, struct record *r);
 
 void script_chain_free(struct script_chain *c);
+
+/* How many scripts the chain has, and what the i-th (in order) did. */
+size_t script_chain_len(const struct script_chain *c);
+const struct script_stat *script_chain_stat(const struct script_chain *c, size_t i);
+
+/* After script_chain_run returned SCRIPT_DROP: the script that dropped it. */
+const char *script_chain_dropped_by(const struct script_chain *c);
+
+const char *script_kind_name(enum script_kind k);
 
 /* Bytes the Lua state holds now. */
 size_t script_chain_memory(const struct script_chain *c);

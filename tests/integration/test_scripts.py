@@ -227,3 +227,46 @@ def test_sighup_reloads_scripts_and_keeps_the_old_chain_when_broken(api, tmp_pat
     assert {v for n, v in got if n >= 100} == {"2"}  # the broken reload kept version 2
     assert "SIGHUP: scripts reloaded (1)" in err
     assert "the scripts were not reloaded, the running ones go on" in err and "v.lua:2:" in err
+
+
+def check(args, input=""):
+    return subprocess.run([BIN, "check", *args], input=input.encode(), capture_output=True,
+                          timeout=30)
+
+
+def test_check_shows_each_log_before_and_after_and_what_each_script_did(tmp_path):
+    p = check([script("drop_noise.lua"), script("levels.lua")],
+              "GET /healthz 200\n2026-11-26 10:00:00 WARN [w1] user=7 slow\n")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode()
+    assert 'line 1: "GET /healthz 200"\n  dropped by %s' % script("drop_noise.lua") in out
+    assert 'line 2: "2026-11-26 10:00:00 WARN [w1] user=7 slow"\n  kept: level Warning' in out
+    assert "filter %s: 2 calls, 1 dropped, 0 errors" % script("drop_noise.lua") in out
+    assert "sample: 2 lines, 1 kept, 1 dropped, 0 script errors" in out
+
+
+def test_check_fails_when_a_script_errors_on_the_sample(tmp_path):
+    s = write(tmp_path, "flaky.lua",
+              "function enrich(log)\n"
+              "  if log.message:find('boom') then error('cannot parse ' .. log.message) end\n"
+              "  log.items.ok = true\n"
+              "end\n")
+    p = check(["-e", s], "fine\nboom 2\n")
+    assert p.returncode == 1
+    out = p.stdout.decode()
+    # (Lua shortens a long path in its messages: the file's name is what counts)
+    assert "flaky.lua:2: cannot parse boom 2 (the log went on as it entered that script)" in out
+    assert 'kept: level none, items {ok="true"}' in out
+    assert 'flaky.lua:2: cannot parse boom 2 (line 2: "boom 2")' in out
+
+
+def test_check_reports_load_errors_with_file_and_line(tmp_path):
+    s = write(tmp_path, "syntax.lua", "function filter(log)\n  return (\nend\n")
+    p = check([s])
+    assert p.returncode == 2
+    assert b"script failed to load: " in p.stderr and b"syntax.lua:3:" in p.stderr
+    both = write(tmp_path, "both.lua", "function filter(l) end\nfunction enrich(l) end\n")
+    p = check([both])
+    assert p.returncode == 2 and b"defines both filter(log) and enrich(log)" in p.stderr
+    p = check(["-f", both], "x\n")  # told which: fine
+    assert p.returncode == 0, p.stderr

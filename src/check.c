@@ -1,0 +1,237 @@
+/* check.c - `logmash check`: a script chain tried on a sample, for the
+ * operator at a terminal and in their own CI. It sends nothing. */
+#include "check.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "encoder.h"
+#include "framer.h"
+#include "options.h"
+#include "script.h"
+#include "util.h"
+
+#define MAX_SCRIPTS 64
+#define SHOW 72 /* characters of a message or value shown */
+
+static const char usage_text[] =
+"Usage: logmash check [OPTION]... [SCRIPT]... [< SAMPLE]\n"
+"Load a chain of Lua scripts, report load errors with file and line, and run\n"
+"the chain over the sample on standard input (one log a line), printing each\n"
+"log before and after, then what each script did. Nothing is sent.\n"
+"\n"
+"A SCRIPT is a filter or an enrich script, whichever function it defines;\n"
+"the chain runs in the order given.\n"
+"  -f, --filter FILE          a filter script, in chain order\n"
+"  -e, --enrich FILE          an enrich script, in chain order\n"
+"  -q, --quiet                print only what each script did\n"
+"      --script-memory SIZE   memory limit of the Lua state (default 64M)\n"
+"      --script-budget N      instruction budget of a call (default 100000)\n"
+"      --unsafe-scripts       lift the sandbox\n"
+"  -h, --help                 this text\n"
+"\n"
+"Exit status: 0 if the chain loaded and no script failed on the sample,\n"
+"1 if a script failed on some log, 2 if a script failed to load.\n";
+
+struct check {
+	struct script_spec specs[MAX_SCRIPTS];
+	size_t n;
+	int quiet;
+	/* Errors of the log being run, printed under it. */
+	char errors[4][300];
+	size_t n_errors, more_errors;
+};
+
+static void on_error(void *ctx, const char *msg)
+{
+	struct check *k = ctx;
+	if (k->n_errors < ARRAY_LEN(k->errors))
+		snprintf(k->errors[k->n_errors++], sizeof k->errors[0], "%s", msg);
+	else
+		k->more_errors++;
+}
+
+static void on_log(void *ctx, const char *script, const char *msg)
+{
+	(void)ctx;
+	printf("  log: %s: %s\n", script, msg);
+}
+
+static _Noreturn void usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "logmash check: %s%s\nTry 'logmash check --help'.\n", msg, arg);
+	exit(EXIT_USAGE);
+}
+
+static void add(struct check *k, enum script_kind kind, const char *path)
+{
+	if (k->n == MAX_SCRIPTS)
+		usage_error("too many scripts", "");
+	k->specs[k->n++] = (struct script_spec){kind, path};
+}
+
+/* s as a JSON string (unambiguous, whatever bytes it holds), cut after
+ * SHOW bytes at a character boundary. */
+static void show(const char *label, const char *s, size_t n)
+{
+	static struct buf b;
+	size_t cut = n > SHOW ? utf8_cut(s, n, SHOW) : n;
+	b.len = 0;
+	encode_string(&b, s, cut);
+	printf("%s%.*s%s", label, (int)b.len, b.data, cut < n ? "..." : "");
+}
+
+static void print_result(const struct record *in_msg, const struct record *r)
+{
+	printf("  kept: level %s", r->level == LEVEL_NONE ? "none" : level_name(r->level));
+	printf(", items {");
+	for (size_t i = 0; i < r->n_items; i++) {
+		printf("%s%.*s=", i ? ", " : "", (int)r->items[i].key_len, r->items[i].key);
+		show("", r->items[i].val, r->items[i].val_len);
+	}
+	printf("}");
+	if (r->message_len != in_msg->message_len ||
+	    memcmp(r->message, in_msg->message, r->message_len) != 0)
+		show(", message ", r->message, r->message_len);
+	printf("\n");
+}
+
+/* Runs the chain over standard input; returns the number of lines. */
+static uint64_t run_sample(struct check *k, struct script_chain *c, uint64_t *kept)
+{
+	struct framer f;
+	framer_init(&f, (size_t)1 << 20);
+	static char chunk[65536];
+	uint64_t lines = 0;
+	for (int eof = 0; !eof;) {
+		ssize_t got = read(0, chunk, sizeof chunk);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			die(EXIT_USAGE, "check: cannot read the sample: %s", strerror(errno));
+		if (got == 0) {
+			framer_finish(&f);
+			eof = 1;
+		} else {
+			framer_feed(&f, chunk, (size_t)got);
+		}
+		struct frame fr;
+		while (framer_next(&f, &fr)) {
+			lines++;
+			struct record in = {.message = fr.line, .message_len = fr.len,
+					    .source = "-", .line = fr.number, .time = now_wall()};
+			struct record r = in;
+			k->n_errors = k->more_errors = 0;
+			if (!k->quiet) {
+				printf("line %llu: ", (unsigned long long)fr.number);
+				show("", fr.line, fr.len);
+				printf("\n");
+			}
+			enum script_verdict v = script_chain_run(c, &r);
+			if (v == SCRIPT_KEEP)
+				(*kept)++;
+			if (k->quiet)
+				continue;
+			for (size_t i = 0; i < k->n_errors; i++)
+				printf("  error: %s (the log went on as it entered that script)\n",
+				       k->errors[i]);
+			if (k->more_errors)
+				printf("  (%zu more errors)\n", k->more_errors);
+			if (v == SCRIPT_DROP)
+				printf("  dropped by %s\n", script_chain_dropped_by(c));
+			else
+				print_result(&in, &r);
+		}
+	}
+	framer_free(&f);
+	return lines;
+}
+
+int check_main(int argc, char **argv)
+{
+	enum { OPT_MEMORY = 256, OPT_BUDGET, OPT_UNSAFE };
+	static const struct option longs[] = {
+		{"filter", required_argument, NULL, 'f'},
+		{"enrich", required_argument, NULL, 'e'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"script-memory", required_argument, NULL, OPT_MEMORY},
+		{"script-budget", required_argument, NULL, OPT_BUDGET},
+		{"unsafe-scripts", no_argument, NULL, OPT_UNSAFE},
+		{NULL, 0, NULL, 0},
+	};
+	struct check k = {0};
+	struct script_opts so = {.memory_limit = (size_t)64 << 20, .budget = 100000,
+				 .on_error = on_error, .on_log = on_log, .ctx = &k};
+	int c;
+	optind = 1;
+	/* "-": positional scripts keep their place among -f and -e. */
+	while ((c = getopt_long(argc, argv, "-f:e:qh", longs, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 1: add(&k, SCRIPT_AUTO, optarg); break;
+		case 'f': add(&k, SCRIPT_FILTER, optarg); break;
+		case 'e': add(&k, SCRIPT_ENRICH, optarg); break;
+		case 'q': k.quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case OPT_UNSAFE: so.unsafe = 1; break;
+		case OPT_MEMORY:
+			if (parse_size(optarg, &so.memory_limit) != 0 || so.memory_limit < (1 << 20))
+				usage_error("--script-memory wants a size of 1M or more, not ", optarg);
+			break;
+		case OPT_BUDGET:
+			errno = 0;
+			so.budget = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || so.budget < 0)
+				usage_error("--script-budget wants a number of instructions, not ", optarg);
+			break;
+		default: usage_error("unknown option", ""); /* getopt said which */
+		}
+	}
+	if (k.n == 0)
+		usage_error("name at least one script", "");
+	so.specs = k.specs;
+	so.n = k.n;
+	struct buf err = {0};
+	struct script_chain *chain = script_chain_load(&so, &err);
+	if (!chain) {
+		fprintf(stderr, "logmash check: script failed to load: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return EXIT_USAGE;
+	}
+	buf_free(&err);
+
+	uint64_t lines = 0, kept = 0;
+	if (!isatty(0))
+		lines = run_sample(&k, chain, &kept);
+	if (!k.quiet && lines)
+		printf("\n");
+	printf("scripts:\n");
+	uint64_t errors = 0;
+	for (size_t i = 0; i < script_chain_len(chain); i++) {
+		const struct script_stat *st = script_chain_stat(chain, i);
+		errors += st->errors;
+		printf("  %s %s: %llu calls", script_kind_name(st->kind), st->path,
+		       (unsigned long long)st->calls);
+		if (st->kind == SCRIPT_FILTER || st->dropped)
+			printf(", %llu dropped", (unsigned long long)st->dropped);
+		printf(", %llu errors\n", (unsigned long long)st->errors);
+		if (st->errors)
+			printf("    last error: %s (line %llu: \"%s\")\n", st->last_error,
+			       (unsigned long long)st->excerpt_line, st->excerpt);
+	}
+	if (isatty(0))
+		printf("loaded; no sample (give one on standard input: logmash check ... < sample.log)\n");
+	else
+		printf("sample: %llu lines, %llu kept, %llu dropped, %llu script errors\n",
+		       (unsigned long long)lines, (unsigned long long)kept,
+		       (unsigned long long)(lines - kept), (unsigned long long)errors);
+	script_chain_free(chain);
+	if (fflush(stdout) != 0)
+		die(EXIT_USAGE, "check: cannot write the report: %s", strerror(errno));
+	return errors ? EXIT_UNDELIVERED : 0;
+}
