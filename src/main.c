@@ -69,6 +69,19 @@ static void on_script_log(void *ctx, const char *script, const char *msg)
 	errlog_add(ERR_SCRIPT_LOG, "%s: %s", script, msg);
 }
 
+/* The summary's word on each script that failed: how often, and its last
+ * failure with the log it failed on. */
+static void print_script_errors(const struct script_chain *c)
+{
+	for (size_t i = 0; c && i < script_chain_len(c); i++) {
+		const struct script_stat *st = script_chain_stat(c, i);
+		if (st->errors)
+			fprintf(stderr, "logmash: %s failed %llu of %llu calls; the last: %s (line %llu: \"%s\")\n",
+				st->path, (unsigned long long)st->errors, (unsigned long long)st->calls,
+				st->last_error, (unsigned long long)st->excerpt_line, st->excerpt);
+	}
+}
+
 static int setup_signals(void)
 {
 	sigset_t set;
@@ -393,6 +406,7 @@ int main(int argc, char **argv)
 	}
 	errlog_flush();
 	stats_print_summary(&a.st, stderr, a.o.dry_run);
+	print_script_errors(a.chain);
 	int code = exit_code(&a);
 	if (code == EXIT_AUTH)
 		fprintf(stderr, "logmash: the API refused the credentials: %llu logs were not sent\n",

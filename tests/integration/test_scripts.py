@@ -52,6 +52,8 @@ def test_runtime_error_fails_that_script_for_that_log_only(api, tmp_path):
     assert got["ok 3"]["level"] == "Warning"
     assert b"flaky.lua:3: cannot parse boom 2" in p.stderr
     assert b"script errors 1" in p.stderr
+    assert b'flaky.lua failed 1 of 3 calls; the last: ' in p.stderr
+    assert b'cannot parse boom 2 (line 2: "boom 2")' in p.stderr
 
 
 def test_an_endless_loop_fails_that_log_only_and_the_rest_flows(api, tmp_path):
