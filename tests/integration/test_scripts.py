@@ -149,8 +149,39 @@ def test_json_items_example():
 def test_add_host_example(tmp_path):
     f = write(tmp_path, "a.log", "hello\n")
     bodies, _ = dry(["-e", script("add_host.lua"), f])
-    assert bodies[0]["items"]["host"] == os.uname().nodename
-    assert bodies[0]["items"]["file"] == f
+    assert bodies[0]["items"] == {"host": os.uname().nodename, "file": f}
+    p = run(["--dry-run", "-e", script("add_host.lua"), f], token=None,
+            env={"LOGMASH_ENV": "staging"})
+    assert json.loads(p.stdout)["items"]["env"] == "staging"
+
+
+def test_redact_example():
+    lines = {
+        "login user=bob password=hunter2 ok": "login user=bob password=[REDACTED] ok",
+        "db_password: s3cr3t; retry": "db_password: [REDACTED]; retry",
+        '{"user":"bob","api_key":"AKIA123456","n":1}': '{"user":"bob","api_key":"[REDACTED]","n":1}',
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc-_x": "Authorization: Bearer [REDACTED]",
+        "paid with 4111 1111 1111 1111 at 10:00": "paid with [CARD] at 10:00",
+        "card 4012-8888-8888-1881 refunded": "card [CARD] refunded",
+        # not card numbers (the Luhn check fails), not secrets
+        "order 1234567890123456 shipped": "order 1234567890123456 shipped",
+        "nothing secret here, token count 5": "nothing secret here, token count 5",
+    }
+    bodies, p = dry(["-e", script("json_items.lua"), "-e", script("redact.lua"), "-"],
+                    input="\n".join(lines) + '\n{"msg":"hi","client_secret":"x1","card":"4111111111111111"}\n')
+    assert p.returncode == 0 and b"script errors 0" in p.stderr
+    assert [b["message"] for b in bodies[:len(lines)]] == list(lines.values())
+    assert bodies[-1]["items"] == {"client_secret": "[REDACTED]", "card": "[CARD]"}
+
+
+def test_sample_example():
+    lines = ["GET /api/status 200"] * 250 + ["real work %d" % i for i in range(5)] + ["cache hit k"] * 30
+    bodies, p = dry(["-f", script("sample.lua"), "-"], input="\n".join(lines) + "\n")
+    assert p.returncode == 0
+    status = [b for b in bodies if "status" in b["message"]]
+    assert len(status) == 3 and all(b["items"] == {"sampled": "1/100"} for b in status)
+    assert sum("cache hit" in b["message"] for b in bodies) == 3
+    assert sum("real work" in b["message"] for b in bodies) == 5
 
 
 def test_levels_example_on_common_formats():
