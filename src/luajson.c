@@ -118,15 +118,22 @@ static int decoder_gc(lua_State *L)
 	return 0;
 }
 
-void luajson_push_decode(lua_State *L)
+/* Pushes fn as a closure over a zeroed state of size bytes, which gc
+ * frees when the function is collected: its buffers are reused call after
+ * call. */
+static void push_with_state(lua_State *L, size_t size, lua_CFunction gc, lua_CFunction fn)
 {
-	struct decoder *dc = lua_newuserdatauv(L, sizeof *dc, 0);
-	memset(dc, 0, sizeof *dc);
+	memset(lua_newuserdatauv(L, size, 0), 0, size);
 	lua_createtable(L, 0, 1);
-	lua_pushcfunction(L, decoder_gc);
+	lua_pushcfunction(L, gc);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
-	lua_pushcclosure(L, l_json_decode, 1);
+	lua_pushcclosure(L, fn, 1);
+}
+
+void luajson_push_decode(lua_State *L)
+{
+	push_with_state(L, sizeof(struct decoder), decoder_gc, l_json_decode);
 }
 
 /* ---- json_encode ---- */
@@ -305,11 +312,5 @@ static int encoder_gc(lua_State *L)
 
 void luajson_push_encode(lua_State *L)
 {
-	struct encoder *en = lua_newuserdatauv(L, sizeof *en, 0);
-	memset(en, 0, sizeof *en);
-	lua_createtable(L, 0, 1);
-	lua_pushcfunction(L, encoder_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_setmetatable(L, -2);
-	lua_pushcclosure(L, l_json_encode, 1);
+	push_with_state(L, sizeof(struct encoder), encoder_gc, l_json_encode);
 }
