@@ -258,14 +258,30 @@ static int text_searcher(lua_State *L)
 	return 2;
 }
 
-static void unset(lua_State *L, const char *lib, const char *const *names)
+/* What a script gets in place of a function the sandbox takes away: an
+ * error that says so, rather than "attempt to call a nil value". */
+static int forbidden(lua_State *L)
+{
+	return luaL_error(L, "%s is not allowed in logmash's sandbox (--unsafe-scripts lifts it)",
+			  lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static void forbid(lua_State *L, const char *lib, const char *const *names)
 {
 	lua_getglobal(L, lib);
 	for (; *names; names++) {
-		lua_pushnil(L);
+		lua_pushfstring(L, "%s.%s", lib, *names);
+		lua_pushcclosure(L, forbidden, 1);
 		lua_setfield(L, -2, *names);
 	}
 	lua_pop(L, 1);
+}
+
+/* The debug library: any use of it raises the sandbox's error. */
+static int forbidden_debug(lua_State *L)
+{
+	return luaL_error(L, "the debug library is not allowed in logmash's sandbox "
+			  "(--unsafe-scripts lifts it)");
 }
 
 static void sandbox(lua_State *L)
@@ -274,9 +290,9 @@ static void sandbox(lua_State *L)
 					     "tmpname", "setlocale", NULL};
 	static const char *const io_off[] = {"popen", NULL};
 	static const char *const pkg_off[] = {"loadlib", NULL};
-	unset(L, "os", os_off);
-	unset(L, "io", io_off);
-	unset(L, "package", pkg_off);
+	forbid(L, "os", os_off);
+	forbid(L, "io", io_off);
+	forbid(L, "package", pkg_off);
 
 	lua_getglobal(L, "package");
 	lua_pushliteral(L, "");
@@ -294,7 +310,11 @@ static void sandbox(lua_State *L)
 	lua_setfield(L, -2, "debug");
 	lua_pop(L, 2);
 
-	lua_pushnil(L);
+	lua_newtable(L);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, forbidden_debug);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
 	lua_setglobal(L, "debug");
 	wrap_text_only(L, "load", 3);
 	wrap_text_only(L, "loadfile", 2);

@@ -113,9 +113,27 @@ def test_sandbox_blocks_process_execution(tmp_path):
     bodies, p = dry(["-e", s, "-"], input="x\n")
     assert bodies == [{"message": "x"}]
     assert not (tmp_path / "pwned").exists()
-    assert b"attempt to call a nil value (field 'execute')" in p.stderr
+    assert b"x.lua:1: os.execute is not allowed in logmash's sandbox (--unsafe-scripts lifts it)" in p.stderr
     bodies, p = dry(["--unsafe-scripts", "-e", s, "-"], input="x\n")
     assert (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("call,says", [
+    ("os.execute('true')", "os.execute is not allowed"),
+    ("io.popen('true')", "io.popen is not allowed"),
+    ("os.exit(0)", "os.exit is not allowed"),
+    ("os.remove('/tmp/x')", "os.remove is not allowed"),
+    ("os.rename('/tmp/x', '/tmp/y')", "os.rename is not allowed"),
+    ("package.loadlib('libc.so.6', 'puts')", "package.loadlib is not allowed"),
+    ("debug.sethook()", "the debug library is not allowed"),
+    ("require('socket.core')", "module 'socket.core' not found"),
+    ("assert(load(string.dump(function() end)))", "attempt to load a binary chunk"),
+])
+def test_each_forbidden_call_fails_with_a_clear_message(tmp_path, call, says):
+    s = write(tmp_path, "x.lua", "function enrich(log) %s end" % call)
+    bodies, p = dry(["-e", s, "-"], input="x\n")
+    assert bodies == [{"message": "x"}]  # the log goes on
+    assert says.encode() in p.stderr, p.stderr
 
 
 def test_init_runs_once_and_may_read_files(tmp_path):
