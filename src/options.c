@@ -19,6 +19,7 @@
 
 static const char usage_text[] =
 "Usage: logmash [OPTION]... [INPUT]...\n"
+"  or:  logmash check [SCRIPT]... < SAMPLE   (try scripts: logmash check --help)\n"
 "Ship log lines to the CodeMash Logs API through Lua filter and enrich scripts.\n"
 "\n"
 "INPUT is a file path, a glob such as '/var/log/app/*.log' (quoted), or - for\n"

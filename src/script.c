@@ -51,7 +51,7 @@ struct script_chain {
 	size_t items_cap;
 	struct buf err;
 
-	/* The instruction budget (see watch_calls). */
+	/* The instruction budget (see "the instruction budget" below). */
 	long budget;                   /* 0: none */
 	long counted;                  /* instructions counted in this call */
 	volatile sig_atomic_t in_call; /* a script call is under way */
