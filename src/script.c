@@ -49,6 +49,8 @@ struct script_chain {
 	enum level level;
 	struct item *items;
 	size_t items_cap;
+	size_t n_checked; /* items the last check_log recorded */
+	int checked;      /* ...and they are T's items now */
 	struct buf err;
 
 	/* The instruction budget (see "the instruction budget" below). */
@@ -606,6 +608,16 @@ static void restore(struct script_chain *c, int base, enum level saved_level)
 	c->level = saved_level;
 }
 
+/* The i-th slot of the items handed to the record, grown as needed. */
+static struct item *item_at(struct script_chain *c, size_t i)
+{
+	if (i == c->items_cap) {
+		c->items_cap = c->items_cap ? c->items_cap * 2 : 8;
+		c->items = xrealloc(c->items, c->items_cap * sizeof *c->items);
+	}
+	return &c->items[i];
+}
+
 /* Checks T against the API's contract after a script, converting what has
  * an obvious string form. Returns 0, or -1 with the reason in c->err. */
 static int check_log(struct script_chain *c, int log, const struct script *s)
@@ -666,6 +678,7 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 		goto fail;
 	}
 	int items = lua_gettop(L);
+	size_t n = 0;
 	lua_pushnil(L);
 	while (lua_next(L, items)) {
 		if (lua_type(L, -2) != LUA_TSTRING) {
@@ -682,13 +695,22 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 			else
 				lua_pushstring(L, lua_toboolean(L, -2) ? "true" : "false");
 			lua_rawset(L, items);
+			lua_pushvalue(L, -2);
+			lua_rawget(L, items); /* the string now in the table */
+			lua_replace(L, -2);
 		} else if (vt != LUA_TSTRING) {
 			buf_printf(&c->err, "%s: log.items.%.40s must be a string, number or boolean, not %s",
 				   s->st.path, lua_tostring(L, -2), lua_typename(L, vt));
 			goto fail;
 		}
+		/* Kept for pull(): the table anchors these strings. */
+		struct item *it = item_at(c, n++);
+		it->key = lua_tolstring(L, -2, &it->key_len);
+		it->val = lua_tolstring(L, -1, &it->val_len);
 		lua_pop(L, 1);
 	}
+	c->n_checked = n;
+	c->checked = 1;
 	lua_settop(L, top);
 	return 0;
 fail:
@@ -696,7 +718,9 @@ fail:
 	return -1;
 }
 
-/* Hands T's result to r: pointers into strings that T anchors. */
+/* Hands T's result to r: pointers into strings that T anchors. The items
+ * are those check_log() just recorded, unless a script failed after it (or
+ * no script succeeded): then they are read from T again. */
 static void pull(struct script_chain *c, int log, struct record *r)
 {
 	lua_State *L = c->L;
@@ -704,20 +728,19 @@ static void pull(struct script_chain *c, int log, struct record *r)
 	r->message = lua_tolstring(L, -1, &r->message_len);
 	lua_pop(L, 1);
 	r->level = c->level;
-	get(L, log, KEY_ITEMS);
-	size_t n = 0;
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		if (n == c->items_cap) {
-			c->items_cap = c->items_cap ? c->items_cap * 2 : 8;
-			c->items = xrealloc(c->items, c->items_cap * sizeof *c->items);
+	size_t n = c->n_checked;
+	if (!c->checked) {
+		get(L, log, KEY_ITEMS);
+		n = 0;
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			struct item *it = item_at(c, n++);
+			it->key = lua_tolstring(L, -2, &it->key_len);
+			it->val = lua_tolstring(L, -1, &it->val_len);
+			lua_pop(L, 1);
 		}
-		struct item *it = &c->items[n++];
-		it->key = lua_tolstring(L, -2, &it->key_len);
-		it->val = lua_tolstring(L, -1, &it->val_len);
 		lua_pop(L, 1);
 	}
-	lua_pop(L, 1);
 	r->items = c->items;
 	r->n_items = n;
 }
@@ -757,6 +780,7 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
 		lua_pushvalue(L, log);
 		c->running = s;
+		c->checked = 0; /* the script may change the items */
 		call_begins(c);
 		int status = lua_pcall(L, 1, 1, base + SLOT_MSGH);
 		call_ends(c);
