@@ -100,11 +100,12 @@ static int setup_signals(void)
 	return fd;
 }
 
-static struct script_chain *load_chain(struct app *a, struct buf *err)
+static struct script_chain *load_chain(struct app *a, const struct script_spec *specs, size_t n,
+				       struct buf *err)
 {
 	struct script_opts so = {
-		.specs = a->o.scripts,
-		.n = a->o.n_scripts,
+		.specs = specs,
+		.n = n,
 		.memory_limit = a->o.script_memory,
 		.unsafe = a->o.unsafe_scripts,
 		.budget = a->o.script_budget,
@@ -115,25 +116,49 @@ static struct script_chain *load_chain(struct app *a, struct buf *err)
 	return script_chain_load(&so, err);
 }
 
-/* SIGHUP, scripts: the files are read again into a fresh Lua state, which
- * replaces the running chain between two logs (no log is lost or run
- * twice). If any fails to load, the running chain stays. */
+/* SIGHUP, scripts: the chain the config file names now (or the files given
+ * with -f/-e) is read again into a fresh Lua state, which replaces the
+ * running chain between two logs (no log is lost or run twice). If any
+ * script fails to load, or the config cannot be read, the running chain
+ * stays. */
 static void reload_scripts(struct app *a)
 {
-	if (!a->chain)
+	if (a->o.replay)
+		return; /* replayed bodies are final */
+	char why[600];
+	struct script_spec *specs = NULL;
+	size_t n = 0;
+	int from_config = options_config_scripts(&a->o, &specs, &n, why, sizeof why);
+	if (from_config < 0) {
+		warnx_("SIGHUP: the scripts were not reloaded, the running ones go on: %s", why);
 		return;
-	struct buf err = {0};
-	struct script_chain *c = load_chain(a, &err);
-	if (c) {
-		script_chain_free(a->chain);
-		a->chain = a->pl.chain = c;
-		a->st.script_reloads++;
-		warnx_("SIGHUP: scripts reloaded (%zu)", a->o.n_scripts);
-	} else {
-		warnx_("SIGHUP: the scripts were not reloaded, the running ones go on: %s",
-		       buf_cstr(&err));
 	}
-	buf_free(&err);
+	if (!from_config) {
+		specs = a->o.scripts;
+		n = a->o.n_scripts;
+		if (!n)
+			return; /* no scripts, now or before */
+	}
+	struct script_chain *c = NULL;
+	if (n) {
+		struct buf err = {0};
+		c = load_chain(a, specs, n, &err);
+		if (!c) {
+			warnx_("SIGHUP: the scripts were not reloaded, the running ones go on: %s",
+			       buf_cstr(&err));
+			buf_free(&err);
+			if (from_config)
+				options_free_scripts(specs, n);
+			return;
+		}
+		buf_free(&err);
+	}
+	script_chain_free(a->chain); /* before the paths it points at are freed */
+	a->chain = a->pl.chain = c;
+	if (from_config)
+		options_set_scripts(&a->o, specs, n);
+	a->st.script_reloads++;
+	warnx_("SIGHUP: scripts reloaded (%zu)", n);
 }
 
 /* SIGHUP, credentials: the token file is read again; logs held after a 401
@@ -339,7 +364,7 @@ int main(int argc, char **argv)
 
 	if (a.o.n_scripts && !a.o.replay) { /* replayed bodies are final */
 		struct buf err = {0};
-		a.chain = load_chain(&a, &err);
+		a.chain = load_chain(&a, a.o.scripts, a.o.n_scripts, &err);
 		if (!a.chain)
 			die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
 	}

@@ -330,16 +330,19 @@ static int cfg_bool(lua_State *L, const char *file, const char *key)
 	return lua_toboolean(L, -1);
 }
 
-static void cfg_scripts(lua_State *L, struct options *o, const char *file)
+#define SCRIPTS_WANT "a list like { {filter = \"a.lua\"}, {enrich = \"b.lua\"} }"
+
+/* The chain in the config's scripts value (on top of L's stack), appended to
+ * o; -1 if it has the wrong shape (o then holds part of it). */
+static int scripts_from_table(lua_State *L, struct options *o, const char *file)
 {
-	const char *want = "a list like { {filter = \"a.lua\"}, {enrich = \"b.lua\"} }";
 	if (!lua_istable(L, -1))
-		config_error(file, "scripts", want);
+		return -1;
 	lua_Integer n = luaL_len(L, -1);
 	for (lua_Integer i = 1; i <= n; i++) {
 		lua_geti(L, -1, i);
 		if (!lua_istable(L, -1))
-			config_error(file, "scripts", want);
+			return -1;
 		int found = 0;
 		static const char *kinds[] = {"filter", "enrich"};
 		for (int k = 0; k < 2; k++) {
@@ -350,14 +353,21 @@ static void cfg_scripts(lua_State *L, struct options *o, const char *file)
 				free(p);
 				found++;
 			} else if (!lua_isnil(L, -1)) {
-				config_error(file, "scripts", want);
+				return -1;
 			}
 			lua_pop(L, 1);
 		}
 		if (found != 1)
-			config_error(file, "scripts", want);
+			return -1;
 		lua_pop(L, 1);
 	}
+	return 0;
+}
+
+static void cfg_scripts(lua_State *L, struct options *o, const char *file)
+{
+	if (scripts_from_table(L, o, file) != 0)
+		config_error(file, "scripts", SCRIPTS_WANT);
 }
 
 static void cfg_inputs(lua_State *L, struct options *o, const char *file)
@@ -520,6 +530,68 @@ static char *read_token_file(const char *path)
 	return t;
 }
 
+/* Runs the config file in a fresh state and pushes its scripts value; the
+ * state's stack then has it on top. NULL with the reason in why. */
+static lua_State *config_scripts_value(const char *file, char *why, size_t n)
+{
+	lua_State *L = luaL_newstate();
+	if (!L) {
+		snprintf(why, n, "out of memory reading %s", file);
+		return NULL;
+	}
+	luaL_openlibs(L);
+	lua_newtable(L);
+	int env = lua_gettop(L);
+	if (luaL_loadfilex(L, file, "t") != LUA_OK) {
+		snprintf(why, n, "cannot load config: %s", lua_tostring(L, -1));
+		lua_close(L);
+		return NULL;
+	}
+	lua_pushvalue(L, env);
+	lua_setupvalue(L, -2, 1);
+	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+		snprintf(why, n, "config error: %s", lua_tostring(L, -1));
+		lua_close(L);
+		return NULL;
+	}
+	lua_getfield(L, env, "scripts");
+	return L;
+}
+
+int options_config_scripts(const struct options *o, struct script_spec **out, size_t *n,
+			   char *why, size_t wn)
+{
+	if (!o->config_file || o->scripts_from_cli)
+		return 0;
+	lua_State *L = config_scripts_value(o->config_file, why, wn);
+	if (!L)
+		return -1;
+	struct options tmp = {0};
+	int rc = lua_isnil(L, -1) ? 0 : scripts_from_table(L, &tmp, o->config_file);
+	lua_close(L);
+	if (rc != 0) {
+		snprintf(why, wn, "%s: 'scripts' must be %s", o->config_file, SCRIPTS_WANT);
+		clear_scripts(&tmp);
+		return -1;
+	}
+	*out = tmp.scripts;
+	*n = tmp.n_scripts;
+	return 1;
+}
+
+void options_set_scripts(struct options *o, struct script_spec *s, size_t n)
+{
+	clear_scripts(o);
+	o->scripts = s;
+	o->n_scripts = n;
+}
+
+void options_free_scripts(struct script_spec *s, size_t n)
+{
+	struct options tmp = {.scripts = s, .n_scripts = n};
+	clear_scripts(&tmp);
+}
+
 int options_reload_token(struct options *o, char *why, size_t n)
 {
 	if (!o->token_file) {
@@ -599,6 +671,7 @@ void options_parse(struct options *o, int argc, char **argv)
 			usage_error("%sthe token is never taken as an argument, where any user could "
 				    "read it with ps: set CODEMASH_TOKEN or use --token-file FILE", "");
 		case 'f': case 'e':
+			o->scripts_from_cli = 1;
 			if (!cli_scripts++)
 				clear_scripts(o); /* the command line's chain replaces the file's */
 			add_script(o, c == 'f' ? SCRIPT_FILTER : SCRIPT_ENRICH, optarg);

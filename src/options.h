@@ -20,6 +20,7 @@ struct options {
 
 	struct script_spec *scripts;
 	size_t n_scripts;
+	int scripts_from_cli;   /* -f/-e given: the config's list is not used */
 	char **inputs; /* "-" is stdin */
 	size_t n_inputs;
 
@@ -68,6 +69,16 @@ void options_free(struct options *o);
 /* Reads the token file again (SIGHUP). Returns 0, or -1 with the reason
  * in why (the old token stays). */
 int options_reload_token(struct options *o, char *why, size_t n);
+
+/* A reload's script chain: 1 with the list the config file names now in
+ * *out (the caller owns it: options_set_scripts or options_free_scripts),
+ * 0 when the chain does not come from a config file (keep o->scripts), -1
+ * with the reason in why when the file cannot be read. */
+int options_config_scripts(const struct options *o, struct script_spec **out, size_t *n,
+			   char *why, size_t wn);
+/* Replaces o's chain with s (taking it). */
+void options_set_scripts(struct options *o, struct script_spec *s, size_t n);
+void options_free_scripts(struct script_spec *s, size_t n);
 
 /* Parses "1048576", "64K", "1M", "2G" (also KiB, MiB, GiB). 0 or -1. */
 int parse_size(const char *s, size_t *out);

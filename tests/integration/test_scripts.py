@@ -321,3 +321,38 @@ def test_check_reports_load_errors_with_file_and_line(tmp_path):
     assert p.returncode == 2 and b"defines both filter(log) and enrich(log)" in p.stderr
     p = check(["-f", both], "x\n")  # told which: fine
     assert p.returncode == 0, p.stderr
+
+
+def test_sighup_rereads_the_config_files_chain(tmp_path):
+    write(tmp_path, "tag.lua", "function enrich(log) log.items.v = '1' end")
+    write(tmp_path, "nodrop.lua", "function filter(log) return not log.message:find('drop') end")
+    conf = tmp_path / "conf.lua"
+    conf.write_text('scripts = { {enrich = "tag.lua"} }\n')
+    log = tmp_path / "in.log"
+    log.touch()
+    proc = subprocess.Popen([BIN, "--dry-run", "-F", "--config", str(conf), str(log)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    time.sleep(0.3)
+
+    def step(lines, new_conf):
+        with open(log, "a") as f:
+            f.write(lines)
+        time.sleep(0.3)
+        if new_conf is not None:
+            conf.write_text(new_conf)
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(0.3)
+
+    step("one\n", 'scripts = { {filter = "nodrop.lua"}, {enrich = "tag.lua"} }\n')  # adds a filter
+    step("drop two\nthree\n", 'scripts = { {filter = 3} }\n')                        # broken: kept
+    step("drop four\nfive\n", "scripts = nil\n")                                     # none left
+    step("six\n", None)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    got = [json.loads(l) for l in out.decode().splitlines()]
+    assert got == [{"message": "one", "items": {"v": "1"}}, {"message": "three", "items": {"v": "1"}},
+                   {"message": "five", "items": {"v": "1"}}, {"message": "six"}]
+    assert err.decode().count("SIGHUP: scripts reloaded") == 2
+    assert "'scripts' must be a list" in err.decode()
