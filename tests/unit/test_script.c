@@ -196,6 +196,41 @@ static void budget_stops_runaway_calls(void **state)
 	alarm(0);
 }
 
+/* What a return value means: a filter keeps the log unless it returns false
+ * or nil (Lua's truth, so 0 and "" keep); an enrich script drops it only by
+ * returning false itself, and any other value is ignored. */
+static void return_values(void **state)
+{
+	(void)state;
+	struct {
+		enum script_kind kind;
+		const char *ret;
+		enum script_verdict want;
+	} cases[] = {
+		{SCRIPT_FILTER, "false", SCRIPT_DROP}, {SCRIPT_FILTER, "nil", SCRIPT_DROP},
+		{SCRIPT_FILTER, "", SCRIPT_DROP},      {SCRIPT_FILTER, "0", SCRIPT_KEEP},
+		{SCRIPT_FILTER, "''", SCRIPT_KEEP},    {SCRIPT_FILTER, "{}", SCRIPT_KEEP},
+		{SCRIPT_ENRICH, "false", SCRIPT_DROP}, {SCRIPT_ENRICH, "nil", SCRIPT_KEEP},
+		{SCRIPT_ENRICH, "", SCRIPT_KEEP},      {SCRIPT_ENRICH, "'drop'", SCRIPT_KEEP},
+		{SCRIPT_ENRICH, "0", SCRIPT_KEEP},     {SCRIPT_ENRICH, "true, false", SCRIPT_KEEP},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char body[128];
+		snprintf(body, sizeof body, "function %s(log) return %s end",
+			 cases[i].kind == SCRIPT_FILTER ? "filter" : "enrich", cases[i].ret);
+		struct script_spec specs[] = {{cases[i].kind, write_script("ret.lua", body)}};
+		struct buf err = {0};
+		struct script_chain *c = load(specs, 1, &err);
+		assert_non_null(c);
+		struct record r = rec("m");
+		if (script_chain_run(c, &r) != cases[i].want)
+			fail_msg("case %zu: %s", i, body);
+		assert_int_equal(errors, 0);
+		script_chain_free(c);
+		buf_free(&err);
+	}
+}
+
 static void load_errors_name_file_and_line(void **state)
 {
 	(void)state;
@@ -328,6 +363,7 @@ int main(void)
 		cmocka_unit_test(runtime_error_rolls_back),
 		cmocka_unit_test(contract_violations_roll_back),
 		cmocka_unit_test(load_errors_name_file_and_line),
+		cmocka_unit_test(return_values),
 		cmocka_unit_test(budget_stops_runaway_calls),
 		cmocka_unit_test(sandbox_and_helpers),
 		cmocka_unit_test(deep_json_refused),
