@@ -64,7 +64,6 @@ static void unlock(pthread_mutex_t *m)
 		die(EXIT_UNDELIVERED, "pthread_mutex_unlock: %s", strerror(rc));
 }
 
-
 static void multi_failed(struct worker *w, CURLMcode mc)
 {
 	atomic_store(&w->t->error, curl_multi_strerror(mc));
@@ -75,8 +74,10 @@ static void hand_back(struct worker *w, long n)
 {
 	struct transport *t = w->t;
 	lock(&t->mu);
-	/* Cannot overflow: a handle is in one place at a time, and done holds
-	 * room for every handle of every thread. */
+	/* A handle is in one place at a time, and done holds room for every
+	 * handle of every thread: more would be a bug, not a load. */
+	if (t->n_done + (size_t)n > t->cap_done)
+		die(EXIT_UNDELIVERED, "internal error: more finished transfers than handles");
 	memcpy(t->done + t->n_done, w->finished, (size_t)n * sizeof *w->finished);
 	t->n_done += (size_t)n;
 	if (!t->signaled) {
@@ -253,7 +254,9 @@ void transport_start(struct transport *t, unsigned thread, CURL *easy)
 {
 	struct worker *w = &t->w[thread];
 	lock(&w->mu);
-	/* Cannot overflow: the owner has at most cap handles for this thread. */
+	/* The owner has at most cap handles for this thread. */
+	if (w->n_in == w->cap)
+		die(EXIT_UNDELIVERED, "internal error: more transfers than a thread's slots");
 	w->inbox[w->n_in++] = easy;
 	if (w->sleeping)
 		w->wake = 1;
