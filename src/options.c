@@ -266,11 +266,16 @@ static void add_script(struct options *o, enum script_kind k, const char *path)
 	o->n_scripts++;
 }
 
+void options_free_scripts(struct script_spec *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)s[i].path);
+	free(s);
+}
+
 static void clear_scripts(struct options *o)
 {
-	for (size_t i = 0; i < o->n_scripts; i++)
-		free((char *)o->scripts[i].path);
-	free(o->scripts);
+	options_free_scripts(o->scripts, o->n_scripts);
 	o->scripts = NULL;
 	o->n_scripts = 0;
 }
@@ -437,21 +442,39 @@ static const struct setting *setting_for_key(const char *key)
 	return NULL;
 }
 
-static void load_config(struct options *o, const char *file)
+/* Runs the config file in a fresh Lua state; its assignments land in the
+ * table at stack index 1. NULL with the reason in why. */
+static lua_State *run_config(const char *file, char *why, size_t n)
 {
 	lua_State *L = luaL_newstate();
-	if (!L)
-		die(EXIT_USAGE, "out of memory reading %s", file);
+	if (!L) {
+		snprintf(why, n, "out of memory reading %s", file);
+		return NULL;
+	}
 	luaL_openlibs(L);
-	lua_newtable(L); /* the file's assignments land here */
-	int env = lua_gettop(L);
-	if (luaL_loadfilex(L, file, "t") != LUA_OK)
-		die(EXIT_USAGE, "cannot load config: %s", lua_tostring(L, -1));
-	lua_pushvalue(L, env);
+	lua_newtable(L);
+	if (luaL_loadfilex(L, file, "t") != LUA_OK) {
+		snprintf(why, n, "cannot load config: %s", lua_tostring(L, -1));
+		lua_close(L);
+		return NULL;
+	}
+	lua_pushvalue(L, 1);
 	lua_setupvalue(L, -2, 1);
-	if (lua_pcall(L, 0, 0, 0) != LUA_OK)
-		die(EXIT_USAGE, "config error: %s", lua_tostring(L, -1));
+	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+		snprintf(why, n, "config error: %s", lua_tostring(L, -1));
+		lua_close(L);
+		return NULL;
+	}
+	return L;
+}
 
+static void load_config(struct options *o, const char *file)
+{
+	char why[PATH_MAX + 512];
+	lua_State *L = run_config(file, why, sizeof why);
+	if (!L)
+		die(EXIT_USAGE, "%s", why);
+	const int env = 1; /* run_config's table of the file's assignments */
 	lua_pushnil(L);
 	while (lua_next(L, env)) {
 		if (lua_type(L, -2) != LUA_TSTRING)
@@ -530,42 +553,15 @@ static char *read_token_file(const char *path)
 	return t;
 }
 
-/* Runs the config file in a fresh state and pushes its scripts value; the
- * state's stack then has it on top. NULL with the reason in why. */
-static lua_State *config_scripts_value(const char *file, char *why, size_t n)
-{
-	lua_State *L = luaL_newstate();
-	if (!L) {
-		snprintf(why, n, "out of memory reading %s", file);
-		return NULL;
-	}
-	luaL_openlibs(L);
-	lua_newtable(L);
-	int env = lua_gettop(L);
-	if (luaL_loadfilex(L, file, "t") != LUA_OK) {
-		snprintf(why, n, "cannot load config: %s", lua_tostring(L, -1));
-		lua_close(L);
-		return NULL;
-	}
-	lua_pushvalue(L, env);
-	lua_setupvalue(L, -2, 1);
-	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-		snprintf(why, n, "config error: %s", lua_tostring(L, -1));
-		lua_close(L);
-		return NULL;
-	}
-	lua_getfield(L, env, "scripts");
-	return L;
-}
-
 int options_config_scripts(const struct options *o, struct script_spec **out, size_t *n,
 			   char *why, size_t wn)
 {
 	if (!o->config_file || o->scripts_from_cli)
 		return 0;
-	lua_State *L = config_scripts_value(o->config_file, why, wn);
+	lua_State *L = run_config(o->config_file, why, wn);
 	if (!L)
 		return -1;
+	lua_getfield(L, 1, "scripts");
 	struct options tmp = {0};
 	int rc = lua_isnil(L, -1) ? 0 : scripts_from_table(L, &tmp, o->config_file);
 	lua_close(L);
@@ -584,12 +580,6 @@ void options_set_scripts(struct options *o, struct script_spec *s, size_t n)
 	clear_scripts(o);
 	o->scripts = s;
 	o->n_scripts = n;
-}
-
-void options_free_scripts(struct script_spec *s, size_t n)
-{
-	struct options tmp = {.scripts = s, .n_scripts = n};
-	clear_scripts(&tmp);
 }
 
 int options_reload_token(struct options *o, char *why, size_t n)
