@@ -83,28 +83,27 @@ static size_t on_answer(char *p, size_t size, size_t n, void *ud)
  * (http_proxy is lower-case only; others either case; then all_proxy), or
  * "" for none. Read once here: left to libcurl, it reads the environment
  * again for every request. */
+/* The first of the variables that is set and not empty, else NULL. */
+static const char *env_first(const char *a, const char *b)
+{
+	const char *p = getenv(a);
+	if ((!p || !*p) && b)
+		p = getenv(b);
+	return p && *p ? p : NULL;
+}
+
 static const char *env_proxy(const char *url)
 {
-	const char *p = NULL;
-	if (strncasecmp(url, "https:", 6) == 0) {
-		p = getenv("https_proxy");
-		if (!p || !*p)
-			p = getenv("HTTPS_PROXY");
-	} else {
-		p = getenv("http_proxy");
-	}
-	if (!p || !*p)
-		p = getenv("all_proxy");
-	if (!p || !*p)
-		p = getenv("ALL_PROXY");
+	const char *p = strncasecmp(url, "https:", 6) == 0 ? env_first("https_proxy", "HTTPS_PROXY")
+							    : env_first("http_proxy", NULL);
+	if (!p)
+		p = env_first("all_proxy", "ALL_PROXY");
 	return p ? p : "";
 }
 
 static const char *env_no_proxy(void)
 {
-	const char *p = getenv("no_proxy");
-	if (!p || !*p)
-		p = getenv("NO_PROXY");
+	const char *p = env_first("no_proxy", "NO_PROXY");
 	return p ? p : "";
 }
 
