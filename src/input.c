@@ -726,7 +726,6 @@ enum input_status input_next(struct input *in, struct frame *fr, double *time,
 		if (s && s->to_spool && s->state != SRC_DONE) {
 			any = 1;
 		} else if (s && s->state != SRC_DONE) {
-			any = 1;
 			if (source_next(in, s, fr, time)) {
 				if (in->o.follow && ++in->quota >= QUOTA) {
 					in->quota = 0;
@@ -735,6 +734,10 @@ enum input_status input_next(struct input *in, struct frame *fr, double *time,
 				*src = s;
 				return INPUT_LINE;
 			}
+			/* A source that just ended does not hold the input open:
+			 * without this the loop would sleep a tick before ending. */
+			if (s->state != SRC_DONE)
+				any = 1;
 			/* Read to their end in the order given, unless following. */
 			if (!in->o.follow && s->state != SRC_DONE)
 				return INPUT_WAIT;
