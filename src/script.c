@@ -1,12 +1,14 @@
 /* script.c - the Lua chain: loading, the sandbox, and running one log.
  *
- * Data model: per log, a fresh table T = {message, level, items, source,
- * line, time} is handed to each script in turn. Before each script the
- * fields that it may change (message, level, items) are saved - the strings
- * on the Lua stack, the items in a reused snapshot table - so that a failed
- * script can be undone without copying in the common case. After each
- * script, check_log() enforces what the API accepts and normalises level
- * aliases and item values, so the next script sees the canonical form. */
+ * Data model: one table log = {message, level, items, source, line, time}
+ * is refilled for each log and handed to each script in turn; it and its
+ * items table are reused, so a log allocates only its message string. Before
+ * each script the fields that it may change (message, level, items) are
+ * saved - the strings on the Lua stack, the items in a reused snapshot
+ * table - so that a failed script can be undone without copying in the
+ * common case. After each script, check_log() enforces what the API accepts
+ * and normalises level aliases and item values, so the next script sees the
+ * canonical form. */
 #include "script.h"
 
 #include <errno.h>
@@ -41,16 +43,14 @@ struct script_chain {
 	const struct script *running; /* the script being called, for logmash.log */
 	const struct script *dropped_by; /* of the last log, if it was dropped */
 
-	int snap_ref;  /* the items snapshot table, reused */
-	int snap_n;    /* entries in it */
-	int cur_ref;   /* the last log table: anchors the strings handed out */
-	const char *src_ptr;
-	int src_ref;   /* the source path as a Lua string, cached */
+	int snap_n;    /* entries in SLOT_SNAP */
+	int n_keys;    /* keys in SLOT_ITEMS, saved at SLOT_KEYS; -1: unknown */
+	const char *src_ptr; /* the source SLOT_SOURCE holds */
 	enum level level;
 	struct item *items;
 	size_t items_cap;
-	size_t n_checked; /* items the last check_log recorded */
-	int checked;      /* ...and they are T's items now */
+	size_t n_items;   /* items the last check_log recorded */
+	int checked;      /* ...and they are log.items now */
 	struct buf err;
 
 	/* The instruction budget (see "the instruction budget" below). */
@@ -139,27 +139,56 @@ static inline void call_ends(struct script_chain *c)
 		lua_sethook(c->L, NULL, 0, 0);
 }
 
-/* The log's field names live at fixed slots at the bottom of the stack for
- * the state's whole life: lua_getfield with a C string would look each name
- * up in Lua's string cache (a strcmp) on every access, per log. */
-enum { KEY_MESSAGE = 1, KEY_LEVEL, KEY_ITEMS, KEY_SOURCE, KEY_LINE, KEY_TIME, N_KEYS = KEY_TIME };
+/* Item keys remembered to empty the items table by: clearing by
+ * traversal (lua_next) costs twice as much. */
+#define MAX_KEYS 16
 
-/* Stack slots during script_chain_run, relative to the base. */
-enum { SLOT_MSGH = 1, SLOT_LOG, SLOT_SAVED_MSG, SLOT_SAVED_LEVEL };
+/* What lives at the bottom of the stack for the state's whole life. The
+ * field names: lua_getfield with a C string would look each name up in
+ * Lua's string cache (a strcmp) on every access, per log. The log and
+ * items tables: reused from log to log, so a log allocates nothing but
+ * its message string (and what the scripts make). */
+enum {
+	KEY_MESSAGE = 1, KEY_LEVEL, KEY_ITEMS, KEY_SOURCE, KEY_LINE, KEY_TIME,
+	SLOT_MSGH,   /* the message handler of every call */
+	SLOT_LOG,    /* the log table */
+	SLOT_ITEMS,  /* our items table: log.items at the start of each log */
+	SLOT_SNAP,   /* the items as they entered the running script */
+	SLOT_SOURCE, /* the source path as a Lua string, cached */
+	SLOT_KEYS,   /* the keys in SLOT_ITEMS, when known (c->n_keys) */
+	N_SLOTS = SLOT_KEYS + MAX_KEYS - 1
+};
+
+/* Above them, during script_chain_run: message and level as they entered
+ * the running script (the items are in SLOT_SNAP). */
+enum { SAVED_MSG = N_SLOTS + 1, SAVED_LEVEL, RUN_TOP = SAVED_LEVEL };
 
 /* log[key] onto the stack; returns its type. */
-static inline int get(lua_State *L, int log, int key)
+static inline int get(lua_State *L, int key)
 {
 	lua_pushvalue(L, key);
-	return lua_rawget(L, log);
+	return lua_rawget(L, SLOT_LOG);
 }
 
-/* log[key] = the value on top of the stack (popped). */
-static inline void set(lua_State *L, int log, int key)
+/* log[key] = the value at index v. */
+static inline void set(lua_State *L, int key, int v)
 {
+	v = lua_absindex(L, v);
 	lua_pushvalue(L, key);
-	lua_insert(L, -2);
-	lua_rawset(L, log);
+	lua_pushvalue(L, v);
+	lua_rawset(L, SLOT_LOG);
+}
+
+/* Empties table t (at an absolute index) in place, keeping its size. */
+static void clear_table(lua_State *L, int t)
+{
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, t); /* clearing a field mid-traversal is allowed */
+	}
 }
 
 const char *script_kind_name(enum script_kind k)
@@ -441,12 +470,6 @@ static int setup(lua_State *L)
 		}
 		lua_settop(L, env - 1);
 	}
-	lua_newtable(L);
-	c->snap_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	lua_pushboolean(L, 0);
-	c->cur_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	lua_pushboolean(L, 0);
-	c->src_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	return 0;
 }
 
@@ -497,9 +520,23 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 		return NULL;
 	}
 	lua_settop(c->L, 0);
-	static const char *const keys[N_KEYS] = {"message", "level", "items", "source", "line", "time"};
-	for (int i = 0; i < N_KEYS; i++)
+	/* The slots, and room above them for what the run pushes. */
+	if (!lua_checkstack(c->L, RUN_TOP + LUA_MINSTACK)) {
+		buf_printf(err, "cannot grow the Lua stack (out of memory)");
+		script_chain_free(c);
+		return NULL;
+	}
+	static const char *const keys[] = {"message", "level", "items", "source", "line", "time"};
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		lua_pushstring(c->L, keys[i]);
+	lua_pushcfunction(c->L, msgh);      /* SLOT_MSGH */
+	lua_createtable(c->L, 0, 8);        /* SLOT_LOG: 6 fields, room for 2 more */
+	lua_createtable(c->L, 0, 4);        /* SLOT_ITEMS */
+	lua_newtable(c->L);                 /* SLOT_SNAP */
+	lua_pushboolean(c->L, 0);           /* SLOT_SOURCE */
+	for (int i = 0; i < MAX_KEYS; i++)  /* SLOT_KEYS */
+		lua_pushnil(c->L);
+	set(c->L, KEY_ITEMS, SLOT_ITEMS);
 	/* Most tables live for one log: the generational collector suits that. */
 	lua_gc(c->L, LUA_GCGEN, 0, 0);
 	return c;
@@ -542,69 +579,59 @@ const char *script_chain_dropped_by(const struct script_chain *c)
 /* ---- running ---- */
 
 /* A script failed for this log: counted and kept with the log's message
- * as it entered the script (on the stack at base + SLOT_SAVED_MSG). */
-static void report(struct script_chain *c, struct script *s, int base, uint64_t line)
+ * as it entered the script. */
+static void report(struct script_chain *c, struct script *s, uint64_t line)
 {
 	s->st.errors++;
 	snprintf(s->st.last_error, sizeof s->st.last_error, "%s", buf_cstr(&c->err));
 	size_t n;
-	const char *m = lua_tolstring(c->L, base + SLOT_SAVED_MSG, &n);
+	const char *m = lua_tolstring(c->L, SAVED_MSG, &n);
 	printable_excerpt(s->st.excerpt, sizeof s->st.excerpt, m ? m : "", m ? n : 0);
 	s->st.excerpt_line = line;
 	if (c->on_error)
 		c->on_error(c->ctx, buf_cstr(&c->err));
 }
 
-/* Saves what the next script may change: message and level on the stack
- * (SLOT_SAVED_MSG, SLOT_SAVED_LEVEL), the items in the snapshot table. */
-static void snapshot(struct script_chain *c, int log)
+/* Saves the items the next script may change into SLOT_SNAP (message and
+ * level are already in SAVED_MSG and SAVED_LEVEL). n: how many there are. */
+static void snapshot(struct script_chain *c, size_t n)
 {
 	lua_State *L = c->L;
-	get(L, log, KEY_MESSAGE);
-	get(L, log, KEY_LEVEL);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snap_ref);
-	int snap = lua_gettop(L);
 	if (c->snap_n) {
-		lua_pushnil(L);
-		while (lua_next(L, snap)) {
-			lua_pop(L, 1);
-			lua_pushvalue(L, -1);
-			lua_pushnil(L);
-			lua_rawset(L, snap);
-		}
+		clear_table(L, SLOT_SNAP);
 		c->snap_n = 0;
 	}
-	get(L, log, KEY_ITEMS);
-	lua_pushnil(L);
-	while (lua_next(L, snap + 1)) {
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, snap);
-		c->snap_n++;
-	}
-	lua_settop(L, snap - 1);
-}
-
-static void restore(struct script_chain *c, int base, enum level saved_level)
-{
-	lua_State *L = c->L;
-	int log = base + SLOT_LOG;
-	lua_settop(L, base + SLOT_SAVED_LEVEL);
-	lua_pushvalue(L, base + SLOT_SAVED_MSG);
-	set(L, log, KEY_MESSAGE);
-	lua_pushvalue(L, base + SLOT_SAVED_LEVEL);
-	set(L, log, KEY_LEVEL);
-	/* A fresh copy: the failed script may still hold the old items table. */
-	lua_createtable(L, 0, c->snap_n);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, c->snap_ref);
+	if (n == 0)
+		return;
+	get(L, KEY_ITEMS);
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		lua_pushvalue(L, -2);
 		lua_insert(L, -2);
-		lua_rawset(L, -5);
+		lua_rawset(L, SLOT_SNAP);
+		c->snap_n++;
 	}
 	lua_pop(L, 1);
-	set(L, log, KEY_ITEMS);
+}
+
+/* Puts the log back as it entered the failed script. */
+static void restore(struct script_chain *c, enum level saved_level)
+{
+	lua_State *L = c->L;
+	lua_settop(L, RUN_TOP);
+	set(L, KEY_MESSAGE, SAVED_MSG);
+	set(L, KEY_LEVEL, SAVED_LEVEL);
+	/* Our own table, refilled: the script may have replaced it, or may
+	 * still hold it (it sees the next log's items if it kept it). */
+	clear_table(L, SLOT_ITEMS);
+	lua_pushnil(L);
+	while (lua_next(L, SLOT_SNAP)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, SLOT_ITEMS);
+	}
+	set(L, KEY_ITEMS, SLOT_ITEMS);
+	c->n_keys = -1;
 	c->level = saved_level;
 }
 
@@ -618,37 +645,43 @@ static struct item *item_at(struct script_chain *c, size_t i)
 	return &c->items[i];
 }
 
-/* Checks T against the API's contract after a script, converting what has
- * an obvious string form. Returns 0, or -1 with the reason in c->err. */
-static int check_log(struct script_chain *c, int log, const struct script *s)
+/* Checks the log against the API's contract after a script, converting
+ * what has an obvious string form; on success the result becomes what
+ * the next script saves (SAVED_MSG, SAVED_LEVEL) and its items are
+ * recorded in c->items. Returns 0, or -1 with the reason in c->err. */
+static int check_log(struct script_chain *c, const struct script *s)
 {
 	lua_State *L = c->L;
-	int top = lua_gettop(L);
 	buf_clear(&c->err);
 
-	int t = get(L, log, KEY_MESSAGE);
-	if (t == LUA_TNUMBER) {
-		lua_tolstring(L, -1, NULL);
-		lua_pushvalue(L, -1);
-		set(L, log, KEY_MESSAGE);
-	} else if (t != LUA_TSTRING) {
-		buf_printf(&c->err, "%s: log.message must be a string, not %s", s->st.path,
-			   lua_typename(L, t));
-		goto fail;
+	/* Unchanged fields (the common case) need no check: a long string
+	 * compares by pointer first, a short one (any level) only by pointer. */
+	int t = get(L, KEY_MESSAGE);
+	if (!lua_rawequal(L, -1, SAVED_MSG)) {
+		if (t == LUA_TNUMBER) {
+			lua_tolstring(L, -1, NULL);
+			set(L, KEY_MESSAGE, -1);
+		} else if (t != LUA_TSTRING) {
+			buf_printf(&c->err, "%s: log.message must be a string, not %s", s->st.path,
+				   lua_typename(L, t));
+			goto fail;
+		}
+		if (lua_rawlen(L, -1) == 0) {
+			buf_printf(&c->err, "%s: log.message is empty; drop the log instead",
+				   s->st.path);
+			goto fail;
+		}
 	}
-	if (lua_rawlen(L, -1) == 0) {
-		buf_printf(&c->err, "%s: log.message is empty; drop the log instead", s->st.path);
-		goto fail;
-	}
-	lua_pop(L, 1);
-
-	t = get(L, log, KEY_LEVEL);
-	if (t == LUA_TNIL) {
-		c->level = LEVEL_NONE;
+	enum level lv = c->level;
+	t = get(L, KEY_LEVEL);
+	if (lua_rawequal(L, -1, SAVED_LEVEL)) {
+		/* as it was */
+	} else if (t == LUA_TNIL) {
+		lv = LEVEL_NONE;
 	} else if (t == LUA_TSTRING) {
 		size_t n;
 		const char *v = lua_tolstring(L, -1, &n);
-		enum level lv = level_parse(v, n);
+		lv = level_parse(v, n);
 		if (lv == LEVEL_INVALID) {
 			char ex[64];
 			snprintf(ex, sizeof ex, "%.*s", (int)(n < 40 ? n : 40), v);
@@ -660,24 +693,24 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 		}
 		const char *canon = level_name(lv);
 		if (n != strlen(canon) || memcmp(v, canon, n) != 0) {
+			lua_pop(L, 1);
 			lua_pushstring(L, canon);
-			set(L, log, KEY_LEVEL);
+			set(L, KEY_LEVEL, -1);
 		}
-		c->level = lv;
 	} else {
 		buf_printf(&c->err, "%s: log.level must be a string or nil, not %s", s->st.path,
 			   lua_typename(L, t));
 		goto fail;
 	}
-	lua_pop(L, 1);
 
-	t = get(L, log, KEY_ITEMS);
+	t = get(L, KEY_ITEMS);
 	if (t != LUA_TTABLE) {
 		buf_printf(&c->err, "%s: log.items must be a table, not %s", s->st.path,
 			   lua_typename(L, t));
 		goto fail;
 	}
 	int items = lua_gettop(L);
+	int ours = lua_rawequal(L, items, SLOT_ITEMS);
 	size_t n = 0;
 	lua_pushnil(L);
 	while (lua_next(L, items)) {
@@ -703,34 +736,40 @@ static int check_log(struct script_chain *c, int log, const struct script *s)
 				   s->st.path, lua_tostring(L, -2), lua_typename(L, vt));
 			goto fail;
 		}
+		if (ours && n < MAX_KEYS)
+			lua_copy(L, -2, SLOT_KEYS + (int)n);
 		/* Kept for pull(): the table anchors these strings. */
 		struct item *it = item_at(c, n++);
 		it->key = lua_tolstring(L, -2, &it->key_len);
 		it->val = lua_tolstring(L, -1, &it->val_len);
 		lua_pop(L, 1);
 	}
-	c->n_checked = n;
+	c->n_items = n;
 	c->checked = 1;
-	lua_settop(L, top);
+	/* Not ours: a script may still have written to ours through a kept
+	 * reference, so what is in it is unknown. */
+	c->n_keys = ours && n <= MAX_KEYS ? (int)n : -1;
+	c->level = lv;
+	lua_pop(L, 1);
+	lua_replace(L, SAVED_LEVEL);
+	lua_replace(L, SAVED_MSG);
 	return 0;
 fail:
-	lua_settop(L, top);
+	lua_settop(L, RUN_TOP);
 	return -1;
 }
 
-/* Hands T's result to r: pointers into strings that T anchors. The items
- * are those check_log() just recorded, unless a script failed after it (or
- * no script succeeded): then they are read from T again. */
-static void pull(struct script_chain *c, int log, struct record *r)
+/* Hands the log's result to r: pointers into strings the log table
+ * anchors. The items are those check_log() just recorded, unless a script
+ * failed after it (or none succeeded): then they are read again. */
+static void pull(struct script_chain *c, struct record *r)
 {
 	lua_State *L = c->L;
-	get(L, log, KEY_MESSAGE);
-	r->message = lua_tolstring(L, -1, &r->message_len);
-	lua_pop(L, 1);
+	r->message = lua_tolstring(L, SAVED_MSG, &r->message_len);
 	r->level = c->level;
-	size_t n = c->n_checked;
+	size_t n = c->n_items;
 	if (!c->checked) {
-		get(L, log, KEY_ITEMS);
+		get(L, KEY_ITEMS);
 		n = 0;
 		lua_pushnil(L);
 		while (lua_next(L, -2)) {
@@ -745,59 +784,79 @@ static void pull(struct script_chain *c, int log, struct record *r)
 	r->n_items = n;
 }
 
+/* Makes the log table the record's, as the first script sees it. The
+ * last log's items go; its strings stay anchored until now. */
+static void fill_log(struct script_chain *c, const struct record *r)
+{
+	lua_State *L = c->L;
+	lua_pushlstring(L, r->message, r->message_len);
+	lua_replace(L, SAVED_MSG);
+	set(L, KEY_MESSAGE, SAVED_MSG);
+	lua_pushnil(L);
+	lua_replace(L, SAVED_LEVEL);
+	set(L, KEY_LEVEL, SAVED_LEVEL);
+	if (c->n_keys < 0) {
+		clear_table(L, SLOT_ITEMS);
+	} else {
+		for (int i = 0; i < c->n_keys; i++) {
+			lua_pushvalue(L, SLOT_KEYS + i);
+			lua_pushnil(L);
+			lua_rawset(L, SLOT_ITEMS);
+		}
+	}
+	c->n_keys = 0;
+	set(L, KEY_ITEMS, SLOT_ITEMS);
+	if (r->source != c->src_ptr) {
+		lua_pushstring(L, r->source);
+		lua_replace(L, SLOT_SOURCE);
+		c->src_ptr = r->source;
+	}
+	/* Read only: set again in case a script wrote them. */
+	set(L, KEY_SOURCE, SLOT_SOURCE);
+	lua_pushvalue(L, KEY_LINE);
+	lua_pushinteger(L, (lua_Integer)r->line);
+	lua_rawset(L, SLOT_LOG);
+	lua_pushvalue(L, KEY_TIME);
+	lua_pushnumber(L, r->time);
+	lua_rawset(L, SLOT_LOG);
+	c->level = LEVEL_NONE;
+	c->n_items = 0;
+	c->checked = 1;
+}
+
 enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 {
 	lua_State *L = c->L;
-	int base = lua_gettop(L);
-	int log = base + SLOT_LOG;
-	enum script_verdict verdict = SCRIPT_KEEP;
-
-	lua_pushcfunction(L, msgh);
-	lua_createtable(L, 0, 6);
-	lua_pushlstring(L, r->message, r->message_len);
-	set(L, log, KEY_MESSAGE);
-	lua_createtable(L, 0, 4);
-	set(L, log, KEY_ITEMS);
-	if (r->source != c->src_ptr) {
-		lua_pushstring(L, r->source);
-		lua_rawseti(L, LUA_REGISTRYINDEX, c->src_ref);
-		c->src_ptr = r->source;
-	}
-	lua_rawgeti(L, LUA_REGISTRYINDEX, c->src_ref);
-	set(L, log, KEY_SOURCE);
-	lua_pushinteger(L, (lua_Integer)r->line);
-	set(L, log, KEY_LINE);
-	lua_pushnumber(L, r->time);
-	set(L, log, KEY_TIME);
-	c->level = LEVEL_NONE;
+	lua_settop(L, RUN_TOP);
+	fill_log(c, r);
 	c->dropped_by = NULL;
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct script *s = &c->s[i];
 		s->st.calls++;
 		enum level saved_level = c->level;
-		snapshot(c, log);
+		snapshot(c, c->checked ? c->n_items : 1);
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
-		lua_pushvalue(L, log);
+		lua_pushvalue(L, SLOT_LOG);
 		c->running = s;
 		c->checked = 0; /* the script may change the items */
 		call_begins(c);
-		int status = lua_pcall(L, 1, 1, base + SLOT_MSGH);
+		int status = lua_pcall(L, 1, 1, SLOT_MSGH);
 		call_ends(c);
 		if (status == LUA_OK) {
 			int drop = s->st.kind == SCRIPT_FILTER
 					   ? !lua_toboolean(L, -1)
 					   : lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+			lua_pop(L, 1);
 			if (drop) {
+				c->n_keys = -1; /* the script may have changed them */
 				s->st.dropped++;
 				c->dropped_by = s;
-				verdict = SCRIPT_DROP;
-				break;
+				return SCRIPT_DROP;
 			}
-			lua_pop(L, 1);
-			if (check_log(c, log, s) != 0) {
-				report(c, s, base, r->line);
-				restore(c, base, saved_level);
+			if (check_log(c, s) != 0) {
+				report(c, s, r->line);
+				restore(c, saved_level);
 			}
 		} else {
 			buf_clear(&c->err);
@@ -806,15 +865,11 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 					   "raise --script-memory)", s->st.path);
 			else
 				buf_printf(&c->err, "%s", lua_tostring(L, -1));
-			report(c, s, base, r->line);
-			restore(c, base, saved_level);
+			report(c, s, r->line);
+			restore(c, saved_level);
 		}
-		lua_settop(L, base + SLOT_LOG);
+		lua_settop(L, RUN_TOP);
 	}
-	if (verdict == SCRIPT_KEEP)
-		pull(c, log, r);
-	lua_pushvalue(L, log);
-	lua_rawseti(L, LUA_REGISTRYINDEX, c->cur_ref);
-	lua_settop(L, base);
-	return verdict;
+	pull(c, r);
+	return SCRIPT_KEEP;
 }

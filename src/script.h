@@ -4,7 +4,8 @@
  * environment (reading through to the standard library), so two scripts may
  * both define filter() and keep their own state across logs.
  *
- * Per log, each script in order gets a fresh `log` table. A script that
+ * Per log, each script in order gets the `log` table (the same table,
+ * refilled for every log). A script that
  * raises an error, or leaves the log in a shape the API would reject (a
  * level that is not one, an item that is not a string), fails for that log
  * only: the log goes on exactly as it entered that script, and on_error is

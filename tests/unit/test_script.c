@@ -94,6 +94,63 @@ static void filter_and_enrich(void **state)
 	buf_free(&err);
 }
 
+/* The log and items tables are reused from log to log: nothing a script
+ * set for one log may reach the next, whichever way the call ended. */
+static void nothing_leaks_between_logs(void **state)
+{
+	(void)state;
+	struct script_spec specs[] = {
+		{SCRIPT_FILTER, write_script("drop.lua",
+			"function filter(log)\n"
+			"  if log.message == 'drop' then log.items.dropped = 'yes'; log.level = 'Error'; return false end\n"
+			"  return true\n"
+			"end")},
+		{SCRIPT_ENRICH, write_script("set.lua",
+			"kept = nil\n"
+			"function enrich(log)\n"
+			"  local m = log.message\n"
+			"  if m == 'many' then for i = 1, 40 do log.items['k' .. i] = i end end\n"
+			"  if m == 'one' then log.items.only = 'x'; log.level = 'warn' end\n"
+			"  if m == 'keep' then kept = log.items; log.items.mine = 'm' end\n"
+			"  if m == 'replace' then log.items = {other = 'o'}; if kept then kept.sneaky = 's' end end\n"
+			"  if m == 'fail' then log.items.half = 'h'; error('no') end\n"
+			"end")},
+	};
+	struct buf err = {0};
+	struct script_chain *c = load(specs, 2, &err);
+	assert_non_null(c);
+	static const char *const seq[] = {"one", "plain", "many", "plain", "drop", "plain", "keep",
+					  "replace", "plain", "fail", "plain", "one", "plain"};
+	for (size_t i = 0; i < sizeof seq / sizeof *seq; i++) {
+		struct record r = rec(seq[i]);
+		enum script_verdict v = script_chain_run(c, &r);
+		if (!strcmp(seq[i], "drop")) {
+			assert_int_equal(v, SCRIPT_DROP);
+			continue;
+		}
+		assert_int_equal(v, SCRIPT_KEEP);
+		if (!strcmp(seq[i], "plain")) {
+			assert_int_equal(r.n_items, 0);
+			assert_int_equal(r.level, LEVEL_NONE);
+		} else if (!strcmp(seq[i], "many")) {
+			assert_int_equal(r.n_items, 40);
+			assert_string_equal(item(&r, "k40"), "40");
+		} else if (!strcmp(seq[i], "one")) {
+			assert_int_equal(r.n_items, 1);
+			assert_string_equal(item(&r, "only"), "x");
+			assert_int_equal(r.level, LEVEL_WARNING);
+		} else if (!strcmp(seq[i], "replace")) {
+			assert_int_equal(r.n_items, 1);
+			assert_string_equal(item(&r, "other"), "o");
+		} else if (!strcmp(seq[i], "fail")) {
+			assert_int_equal(r.n_items, 0);
+		}
+	}
+	assert_int_equal(errors, 1);
+	script_chain_free(c);
+	buf_free(&err);
+}
+
 static void runtime_error_rolls_back(void **state)
 {
 	(void)state;
@@ -360,6 +417,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(filter_and_enrich),
+		cmocka_unit_test(nothing_leaks_between_logs),
 		cmocka_unit_test(runtime_error_rolls_back),
 		cmocka_unit_test(contract_violations_roll_back),
 		cmocka_unit_test(load_errors_name_file_and_line),
