@@ -99,6 +99,13 @@ void encode_string(struct buf *out, const char *str, size_t n)
 				break;
 			i += 8;
 		}
+		if (i < n && n - i < 8) {
+			/* The tail, padded with a plain byte: one test, not one a byte. */
+			uint64_t x = 0x0101010101010101ULL * 'a';
+			memcpy(&x, s + i, n - i);
+			if (!special8(x))
+				i = n;
+		}
 		if (i >= n)
 			break;
 		unsigned char c = s[i];
