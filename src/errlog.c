@@ -13,10 +13,16 @@
  * (they stay in the ring and in the summary's counts). */
 #define PRINT_PER_SECOND 20
 
-static struct {
-	struct errlog_entry ring[ERRLOG_KEEP];
+struct ring {
+	struct errlog_entry e[ERRLOG_KEEP];
 	size_t head; /* next slot to fill */
 	size_t n;
+};
+
+static struct {
+	/* Script messages have their own ring: a chatty script must not push
+	 * the errors out of the dashboard's view. */
+	struct ring errors, notes;
 	int to_stderr;
 	double window;     /* the second being rate limited */
 	int printed;       /* reports printed in it */
@@ -29,6 +35,11 @@ void errlog_init(int to_stderr)
 	g.to_stderr = to_stderr;
 }
 
+void errlog_set_stderr(int on)
+{
+	g.to_stderr = on;
+}
+
 const char *errkind_name(enum errkind k)
 {
 	switch (k) {
@@ -38,6 +49,7 @@ const char *errkind_name(enum errkind k)
 	case ERR_INPUT: return "input";
 	case ERR_AUTH: return "auth";
 	case ERR_SCRIPT_LOG: return "script log";
+	case ERR_NOTICE: return "notice";
 	}
 	return "error";
 }
@@ -104,9 +116,10 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	double now = now_wall();
+	struct ring *r = kind == ERR_SCRIPT_LOG ? &g.notes : &g.errors;
 
-	for (size_t i = 0; i < g.n; i++) {
-		struct errlog_entry *e = &g.ring[(g.head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
+	for (size_t i = 0; i < r->n; i++) {
+		struct errlog_entry *e = &r->e[(r->head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
 		if (e->kind == kind && same(kind, e->text, text)) {
 			e->count++;
 			e->last = now;
@@ -116,8 +129,8 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 			return;
 		}
 	}
-	struct errlog_entry *e = &g.ring[g.head];
-	if (g.to_stderr && g.n == ERRLOG_KEEP && e->printed_count &&
+	struct errlog_entry *e = &r->e[r->head];
+	if (g.to_stderr && r->n == ERRLOG_KEEP && e->printed_count &&
 	    e->count > e->printed_count && may_print(now))
 		print_entry(e, now); /* about to forget it: say its count first */
 	memset(e, 0, sizeof *e);
@@ -125,11 +138,38 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 	memcpy(e->text, text, sizeof text);
 	e->count = 1;
 	e->first = e->last = now;
-	g.head = (g.head + 1) % ERRLOG_KEEP;
-	if (g.n < ERRLOG_KEEP)
-		g.n++;
+	r->head = (r->head + 1) % ERRLOG_KEEP;
+	if (r->n < ERRLOG_KEEP)
+		r->n++;
 	if (g.to_stderr && may_print(now))
 		print_entry(e, now);
+}
+
+/* At most this many errors that stderr never heard of (the dashboard was
+ * showing them) are printed at exit, newest last. */
+#define UNSEEN_AT_EXIT 10
+
+static void flush_ring(struct ring *r, double now)
+{
+	size_t unseen = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->e[i].printed_count == 0)
+			unseen++;
+	for (size_t i = 0; i < r->n; i++) {
+		struct errlog_entry *e = &r->e[(r->head + ERRLOG_KEEP - r->n + i) % ERRLOG_KEEP];
+		if (e->printed_count == 0) {
+			if (unseen-- > UNSEEN_AT_EXIT)
+				continue;
+			fprintf(stderr, "logmash: %s: %s", errkind_name(e->kind), e->text);
+			if (e->count > 1)
+				fprintf(stderr, " (%" PRIu64 " times)", e->count);
+			fputc('\n', stderr);
+			e->printed = now;
+			e->printed_count = e->count;
+		} else if (e->count > e->printed_count) {
+			print_entry(e, now); /* repeats of what was printed */
+		}
+	}
 }
 
 void errlog_flush(void)
@@ -141,18 +181,24 @@ void errlog_flush(void)
 		fprintf(stderr, "logmash: %" PRIu64 " more error reports were not printed "
 			"(over %d a second); the summary counts them\n", g.held, PRINT_PER_SECOND);
 	g.held = 0;
-	for (size_t i = 0; i < g.n; i++) {
-		struct errlog_entry *e = &g.ring[(g.head + ERRLOG_KEEP - g.n + i) % ERRLOG_KEEP];
-		/* Repeats of what was printed; reports held back stay counted only. */
-		if (e->printed_count && e->count > e->printed_count)
-			print_entry(e, now);
-	}
+	flush_ring(&g.errors, now);
+	flush_ring(&g.notes, now);
 }
 
-size_t errlog_entries(const struct errlog_entry **out, size_t max)
+static size_t newest_first(const struct ring *r, struct errlog_entry *out, size_t max)
 {
-	size_t n = g.n < max ? g.n : max;
+	size_t n = r->n < max ? r->n : max;
 	for (size_t i = 0; i < n; i++)
-		out[i] = &g.ring[(g.head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
+		out[i] = r->e[(r->head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
 	return n;
+}
+
+size_t errlog_copy_errors(struct errlog_entry *out, size_t max)
+{
+	return newest_first(&g.errors, out, max);
+}
+
+size_t errlog_copy_notes(struct errlog_entry *out, size_t max)
+{
+	return newest_first(&g.notes, out, max);
 }

@@ -6,7 +6,8 @@
  * cost a counter, not a million lines: stderr gets the first occurrence,
  * then a reminder with the count at most every ERRLOG_REPEAT_SECONDS, and
  * stderr hears of at most 20 reports a second whatever happens.
- * The latest distinct errors are kept in a ring for the dashboard. */
+ * The latest distinct errors, and apart from them the scripts' logmash.log
+ * messages, are kept in rings for the dashboard. */
 #ifndef LOGMASH_ERRLOG_H
 #define LOGMASH_ERRLOG_H
 
@@ -17,7 +18,7 @@
 #define ERRLOG_TEXT 512
 #define ERRLOG_REPEAT_SECONDS 10
 
-enum errkind { ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT, ERR_AUTH, ERR_SCRIPT_LOG };
+enum errkind { ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT, ERR_AUTH, ERR_SCRIPT_LOG, ERR_NOTICE };
 
 struct errlog_entry {
 	enum errkind kind;
@@ -34,11 +35,18 @@ void errlog_init(int to_stderr);
 void errlog_add(enum errkind kind, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Prints the repeat counts stderr has not heard yet (at exit). */
+/* Reports go to stderr from now on (on), or only to the rings (off: the
+ * dashboard shows them). */
+void errlog_set_stderr(int on);
+
+/* At exit: prints the repeat counts stderr has not heard yet, and the
+ * latest reports it never heard of (the dashboard had them). */
 void errlog_flush(void);
 
-/* The entries, newest first; returns how many (at most ERRLOG_KEEP). */
-size_t errlog_entries(const struct errlog_entry **out, size_t max);
+/* Copies the latest errors, or logmash.log messages, newest first;
+ * returns how many (at most ERRLOG_KEEP). */
+size_t errlog_copy_errors(struct errlog_entry *out, size_t max);
+size_t errlog_copy_notes(struct errlog_entry *out, size_t max);
 
 const char *errkind_name(enum errkind k);
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "errlog.h"
+#include "snapshot.h"
 #include "util.h"
 
 #define CHUNK (128 * 1024)
@@ -1003,4 +1004,53 @@ void input_close(struct input *in)
 		regfree(&in->re);
 	watch_free(&in->w);
 	memset(in, 0, sizeof *in);
+}
+
+/* ---- the operator's view ---- */
+
+static const char *source_state_name(const struct input *in, const struct source *s)
+{
+	if (s->state == SRC_DONE)
+		return "closed";
+	if (s->state == SRC_ROTATED)
+		return "rotated";
+	if (s->fd < 0)
+		return "waiting";
+	return in->o.follow ? "following" : "reading";
+}
+
+size_t input_view(const struct input *in, struct source_view *out, size_t max, size_t *filled,
+		  uint64_t *spooled)
+{
+	size_t total = 0, k = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct source *s = in->src[i];
+		if (!s || s->segment)
+			continue; /* spool segments are stdin's, shown as its backlog */
+		total++;
+		if (k == max)
+			continue;
+		struct source_view *v = &out[k++];
+		snprintf(v->path, sizeof v->path, "%s", s->path);
+		v->pos = s->read_off;
+		v->lines = s->fr.line_no;
+		v->state = source_state_name(in, s);
+		v->size = 0;
+		struct stat st;
+		/* A file's size now: how far behind the reading is. */
+		if (s->is_file && s->fd >= 0 && fstat(s->fd, &st) == 0)
+			v->size = (uint64_t)st.st_size;
+	}
+	for (size_t i = 0; i < in->n_waiting; i++) {
+		total++;
+		if (k == max)
+			continue;
+		struct source_view *v = &out[k++];
+		snprintf(v->path, sizeof v->path, "%s", in->waiting[i]);
+		v->pos = v->size = v->lines = 0;
+		v->state = "waiting";
+	}
+	*filled = k;
+	*spooled = in->spooling && in->sp.bytes ? in->sp.bytes : 0;
+	return total;
 }

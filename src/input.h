@@ -133,6 +133,14 @@ long input_timeout_ms(const struct input *in);
  * lines, multi-line records, rescans, checkpoint saves. */
 void input_tick(struct input *in);
 
+struct source_view;
+
+/* Describes up to max sources into out (files being read, then paths
+ * waiting to appear), setting *filled, and the bytes of stdin waiting in
+ * the spool into *spooled. Returns how many sources there are in all. */
+size_t input_view(const struct input *in, struct source_view *out, size_t max, size_t *filled,
+		  uint64_t *spooled);
+
 /* A record read from s ending at end_offset enters the pipeline: its ticket. */
 uint64_t input_register(struct source *s, uint64_t end_offset);
 

@@ -12,12 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "check.h"
+#include "dashboard.h"
 #include "deadletter.h"
 #include "errlog.h"
 #include "input.h"
@@ -26,11 +29,14 @@
 #include "queue.h"
 #include "script.h"
 #include "sender.h"
+#include "snapshot.h"
 #include "stats.h"
+#include "status.h"
 #include "util.h"
 
 #define LINES_PER_TURN 512 /* between two looks at the network */
 #define MAX_POLL_INPUTS 64 /* inotify and pipes polled at once */
+#define PUBLISH_MS 250     /* a fresh snapshot for the dashboard this often */
 
 struct app {
 	struct options o;
@@ -46,6 +52,15 @@ struct app {
 	int forced;     /* a second signal came: exit now */
 	int input_done;
 	int64_t drain_deadline;
+
+	/* The operator's console: the dashboard, or the status line. */
+	double started;            /* wall clock */
+	struct dashboard *dash;
+	struct snapshot_box box;
+	int cmd[2];                /* the dashboard's commands: a pipe */
+	struct snapshot *snap;     /* filled here, then published or printed */
+	struct snapshot *last_status; /* what the last status line said */
+	int64_t next_publish_ms, next_status_ms;
 };
 
 static void on_settled(void *ctx, const struct qentry *e)
@@ -185,6 +200,8 @@ static void reload(struct app *a)
 	reload_token(a);
 }
 
+static void begin_stop(struct app *a);
+
 static void read_signals(struct app *a)
 {
 	struct signalfd_siginfo si;
@@ -193,16 +210,171 @@ static void read_signals(struct app *a)
 			reload(a);
 			continue;
 		}
-		if (a->stopping) {
-			a->forced = 1;
-			continue;
-		}
-		a->stopping = 1;
-		a->drain_deadline = now_mono_ms() + (int64_t)(a->o.drain_timeout * 1000);
-		if (!a->o.dry_run)
-			fprintf(stderr, "logmash: stopping: sending what was read (up to %gs; "
-				"signal again to exit now)\n", a->o.drain_timeout);
+		begin_stop(a);
 	}
+}
+
+/* SIGINT, SIGTERM or the dashboard's q: the first stops reading and
+ * drains what was read; the second exits at once. */
+static void begin_stop(struct app *a)
+{
+	if (a->stopping) {
+		a->forced = 1;
+		return;
+	}
+	a->stopping = 1;
+	a->st.paused = 0; /* draining means sending */
+	a->drain_deadline = now_mono_ms() + (int64_t)(a->o.drain_timeout * 1000);
+	if (!a->o.dry_run && !a->dash)
+		fprintf(stderr, "logmash: stopping: sending what was read (up to %gs; "
+			"signal again to exit now)\n", a->o.drain_timeout);
+}
+
+/* The dashboard's keys, as the event loop's own actions. */
+static void read_commands(struct app *a)
+{
+	char c[64];
+	ssize_t n = read(a->cmd[0], c, sizeof c);
+	for (ssize_t i = 0; i < n; i++) {
+		switch (c[i]) {
+		case UI_QUIT:
+			begin_stop(a);
+			break;
+		case UI_PAUSE:
+			if (!a->stopping)
+				a->st.paused = !a->st.paused;
+			break;
+		case UI_RELOAD:
+			reload(a);
+			break;
+		}
+	}
+}
+
+static void fill_snapshot(struct app *a, struct snapshot *s, int with_sources)
+{
+	s->taken = now_wall();
+	s->started = a->started;
+	s->st = a->st;
+	s->stopping = a->stopping;
+	s->dry_run = a->o.dry_run;
+	snprintf(s->endpoint, sizeof s->endpoint, "%s/%s/logs", a->o.url, a->o.api_version);
+	snprintf(s->project, sizeof s->project, "%s", a->o.project_id ? a->o.project_id : "");
+	s->n_scripts = 0;
+	for (size_t i = 0; a->chain && i < script_chain_len(a->chain) && i < SNAP_SCRIPTS; i++) {
+		const struct script_stat *st = script_chain_stat(a->chain, i);
+		struct script_view *v = &s->scripts[s->n_scripts++];
+		snprintf(v->path, sizeof v->path, "%s", st->path);
+		v->kind = script_kind_name(st->kind);
+		v->calls = st->calls;
+		v->dropped = st->dropped;
+		v->errors = st->errors;
+	}
+	s->n_sources = s->sources_total = 0;
+	s->spooled = 0;
+	if (with_sources)
+		s->sources_total = input_view(&a->in, s->sources, SNAP_SOURCES, &s->n_sources,
+					      &s->spooled);
+	s->n_errors = errlog_copy_errors(s->errors, ERRLOG_KEEP);
+	s->n_notes = errlog_copy_notes(s->notes, ERRLOG_KEEP);
+}
+
+/* The dashboard's snapshot, or the status line, when due. */
+static void console_tick(struct app *a)
+{
+	int64_t now = now_mono_ms();
+	if (a->dash && now >= a->next_publish_ms) {
+		fill_snapshot(a, a->snap, 1);
+		snapshot_publish(&a->box, a->snap);
+		a->next_publish_ms = now + PUBLISH_MS;
+	}
+	if (!a->dash && a->o.status_interval > 0 && now >= a->next_status_ms) {
+		if (a->last_status->taken > 0) { /* the first line waits a whole interval */
+			fill_snapshot(a, a->snap, 1);
+			struct buf line = {0};
+			status_line(&line, a->snap, a->last_status, !strcmp(a->o.status_format, "json"));
+			fputs(buf_cstr(&line), stderr);
+			buf_free(&line);
+		} else {
+			fill_snapshot(a, a->snap, 0);
+		}
+		struct snapshot *t = a->last_status;
+		a->last_status = a->snap;
+		a->snap = t;
+		a->next_status_ms = now + (int64_t)(a->o.status_interval * 1000);
+	}
+}
+
+static long console_timeout_ms(const struct app *a)
+{
+	int64_t due = a->dash ? a->next_publish_ms
+			      : a->o.status_interval > 0 ? a->next_status_ms : INT64_MAX;
+	if (due == INT64_MAX)
+		return 1000;
+	int64_t left = due - now_mono_ms();
+	return left < 0 ? 0 : left > 1000 ? 1000 : (long)left;
+}
+
+static void warn_to_errlog(const char *msg)
+{
+	errlog_add(ERR_NOTICE, "%s", msg);
+}
+
+/* The dashboard when stdout is a terminal (and not a --dry-run's bodies)
+ * and --no-tui was not given; else, headless. */
+static void start_console(struct app *a)
+{
+	a->started = now_wall();
+	a->snap = xcalloc(1, sizeof *a->snap);
+	a->last_status = xcalloc(1, sizeof *a->last_status);
+	a->cmd[0] = a->cmd[1] = -1;
+	if (a->o.no_tui || a->o.dry_run || !isatty(STDOUT_FILENO))
+		return;
+	if (snapshot_box_init(&a->box) != 0)
+		die(EXIT_USAGE, "cannot set up the dashboard's snapshot lock");
+	if (pipe2(a->cmd, O_CLOEXEC | O_NONBLOCK) != 0)
+		die(EXIT_USAGE, "cannot create the dashboard's command pipe: %s", strerror(errno));
+	fill_snapshot(a, a->snap, 1);
+	snapshot_publish(&a->box, a->snap);
+	struct buf err = {0};
+	a->dash = dashboard_start(&a->box, a->cmd[1], &err);
+	if (!a->dash) {
+		warnx_("no dashboard: %s; going on without it (--no-tui says so at start)",
+		       buf_cstr(&err));
+		buf_free(&err);
+		return;
+	}
+	buf_free(&err);
+	/* From here stderr would write over the screen. */
+	errlog_set_stderr(0);
+	set_warn_sink(warn_to_errlog, dashboard_emergency_restore);
+	if (atexit(dashboard_emergency_restore) != 0)
+		warnx_("cannot arrange to restore the terminal at exit");
+	/* Resizes go to the dashboard's thread (started before this, so it
+	 * does not inherit the block): ncurses notices them there. */
+	sigset_t winch;
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &winch, NULL);
+}
+
+static void stop_console(struct app *a)
+{
+	if (a->dash) {
+		fill_snapshot(a, a->snap, 1);
+		snapshot_publish(&a->box, a->snap);
+		dashboard_stop(a->dash);
+		a->dash = NULL;
+		snapshot_box_free(&a->box);
+		set_warn_sink(NULL, NULL);
+		errlog_set_stderr(1);
+	}
+	if (a->cmd[0] >= 0) {
+		close(a->cmd[0]);
+		close(a->cmd[1]);
+	}
+	free(a->snap);
+	free(a->last_status);
 }
 
 /* Reads and processes lines until the queue fills, the input waits, or
@@ -294,10 +466,12 @@ static void run(struct app *a)
 		if (finished(a))
 			break;
 
-		struct pollfd fds[2 + MAX_POLL_INPUTS];
+		struct pollfd fds[3 + MAX_POLL_INPUTS];
 		int in_fds[MAX_POLL_INPUTS];
 		nfds_t n = 0;
 		fds[n++] = (struct pollfd){.fd = a->sigfd, .events = POLLIN};
+		if (a->dash)
+			fds[n++] = (struct pollfd){.fd = a->cmd[0], .events = POLLIN};
 		if (a->snd)
 			fds[n++] = (struct pollfd){.fd = sender_fd(a->snd), .events = POLLIN};
 		int can_read = !a->stopping && !a->input_done && !(a->snd && queue_full(&a->q));
@@ -305,11 +479,17 @@ static void run(struct app *a)
 		for (size_t i = 0; i < k; i++)
 			fds[n++] = (struct pollfd){.fd = in_fds[i], .events = POLLIN};
 		long timeout = wait_ms(a, more, can_read);
+		long ct = console_timeout_ms(a);
+		if (ct < timeout)
+			timeout = ct;
 		/* No sleep due: skip the syscall. */
 		if (timeout > 0 && poll(fds, n, (int)timeout) < 0 && errno != EINTR)
 			die(EXIT_UNDELIVERED, "poll failed: %s", strerror(errno));
 		read_signals(a);
+		if (a->dash)
+			read_commands(a);
 		input_tick(&a->in);
+		console_tick(a);
 	}
 	if (a->o.dry_run)
 		pipeline_flush(&a->pl);
@@ -423,7 +603,9 @@ int main(int argc, char **argv)
 		exit(EXIT_USAGE);
 	if (a.snd)
 		open_dead_letters(&a);
+	start_console(&a);
 	run(&a);
+	stop_console(&a);
 
 	if (a.snd) {
 		a.st.queued = a.q.n;

@@ -84,6 +84,12 @@ static const char usage_text[] =
 "      --queue-max-bytes SIZE their bytes, at most (default 32M)\n"
 "      --spool-max-bytes SIZE standard input not yet sent, kept on disk in\n"
 "                             STATE_DIR/spool, at most (default 256M)\n"
+"Console:\n"
+"      --no-tui               no dashboard, even on a terminal (it is on when\n"
+"                             stdout is a terminal and not a --dry-run)\n"
+"      --status-interval SECS without the dashboard, a status line on stderr\n"
+"                             this often (default 10; 0: none)\n"
+"      --status-format FMT    text or json (default text)\n"
 "General:\n"
 "  -c, --config FILE          Lua config file; options given here override it\n"
 "  -h, --help                 show this help and exit\n"
@@ -138,6 +144,9 @@ static const struct setting settings[] = {
 	SETTING("queue-max", K_LONG, queue_max, 1, 10000000),
 	SETTING("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0),
 	SETTING("spool-max-bytes", K_SIZE, spool_max_bytes, 1048576, 1099511627776.0),
+	SETTING("no-tui", K_FLAG, no_tui, 0, 0),
+	SETTING("status-interval", K_SECONDS, status_interval, 0, 86400),
+	SETTING("status-format", K_STRING, status_format, 0, 0),
 };
 
 /* Options of the command line only. */
@@ -623,6 +632,8 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->queue_max = 8192;
 	o->queue_max_bytes = (size_t)32 << 20;
 	o->spool_max_bytes = (size_t)256 << 20;
+	o->status_interval = 10;
+	o->status_format = xstrdup("text");
 
 	build_long_opts();
 
@@ -716,6 +727,8 @@ void options_parse(struct options *o, int argc, char **argv)
 	size_t ul = strlen(o->url);
 	while (ul > 8 && o->url[ul - 1] == '/')
 		o->url[--ul] = '\0';
+	if (strcmp(o->status_format, "text") != 0 && strcmp(o->status_format, "json") != 0)
+		usage_error("--status-format is text or json, not '%s'", o->status_format);
 	if (!*o->api_version || strchr(o->api_version, '/'))
 		usage_error("--api-version is a path segment such as v1 or v2, not '%s'", o->api_version);
 	if (!o->dry_run) {
@@ -744,6 +757,7 @@ void options_free(struct options *o)
 	}
 	free(o->url);
 	free(o->api_version);
+	free(o->status_format);
 	free(o->project_id);
 	free(o->token_file);
 	free(o->config_file);

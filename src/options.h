@@ -36,6 +36,9 @@ struct options {
 	int unsafe_scripts;
 	long script_budget;     /* VM instructions a script call may run; 0: no limit */
 	int dry_run;
+	int no_tui;             /* no dashboard even on a terminal */
+	double status_interval; /* headless status line period; 0: none */
+	char *status_format;    /* "text" or "json" */
 
 	/* Following files. */
 	int follow;

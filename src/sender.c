@@ -485,6 +485,9 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 	}
 	if (curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
 		status = 0;
+	curl_off_t us;
+	if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK && us >= 0)
+		latency_record(&s->st->latency, (uint64_t)us);
 	struct answer a;
 	answer_parse(status, sl->answer.data, sl->answer.len, &a, &s->doc);
 	switch (retry_classify(status)) {
@@ -542,6 +545,12 @@ void sender_step(struct sender *s)
 
 	int64_t now = now_mono_ms();
 	refill(s, now);
+	if (s->st->paused) {
+		/* The operator's pause: what is under way finishes, nothing
+		 * starts; the queue fills and reading waits for it. */
+		transport_flush(s->tr);
+		goto counts;
+	}
 	/* Due retries first: they are older than anything queued. */
 	for (size_t i = 0; i < s->n_slots && s->waiting; i++) {
 		struct slot *sl = &s->slots[i];
@@ -570,6 +579,7 @@ void sender_step(struct sender *s)
 		free_headers(s->stale);
 		s->stale = NULL;
 	}
+counts:
 	s->st->in_flight = s->active;
 	s->st->waiting = s->waiting;
 	s->st->queued = s->q->n;
@@ -585,6 +595,8 @@ long sender_timeout_ms(struct sender *s)
 	long t = 1000; /* transfers have their own timers, on their threads */
 	int64_t now = now_mono_ms();
 	int64_t next = INT64_MAX; /* when something may start */
+	if (s->st->paused)
+		return t;
 	if (s->hold_ms > now)
 		next = s->hold_ms;
 	else if (s->rate > 0 && s->tokens < 1)

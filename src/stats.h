@@ -1,13 +1,15 @@
 /* stats.h - the pipeline's counters.
  *
  * Written only by the pipeline's own modules, on the one loop thread; the
- * summary (and later the dashboard) reads a copy taken by stats_snapshot. */
+ * summary reads them there, the dashboard and the status line a copy in a
+ * snapshot (snapshot.h). */
 #ifndef LOGMASH_STATS_H
 #define LOGMASH_STATS_H
 
 #include <stdint.h>
 #include <stdio.h>
 
+#include "latency.h"
 #include "level.h"
 
 struct stats {
@@ -27,15 +29,12 @@ struct stats {
 	uint64_t input_errors;  /* inputs that could not be read */
 	uint64_t bytes_sent;    /* request body bytes acknowledged */
 	uint64_t by_level[4];   /* sent, by enum level (0 = no level) */
+	struct latency latency; /* of the requests the API answered */
 	int auth_failed;        /* the API refused the credentials */
+	int paused;             /* the operator paused sending */
 	int backing_off;        /* the breaker paused all sending */
 	double backoff_until;   /* ... until then (wall clock) */
 };
-
-static inline void stats_snapshot(const struct stats *live, struct stats *copy)
-{
-	*copy = *live;
-}
 
 /* Writes the exit summary; undelivered counts logs still queued or in flight. */
 void stats_print_summary(const struct stats *s, FILE *out, int dry_run);

@@ -50,15 +50,31 @@ char *xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+/* While the dashboard owns the terminal, warnings go where it shows them. */
+static void (*warn_sink)(const char *msg);
+static void (*die_hook)(void);
+
 static void vreport(const char *fmt, va_list ap)
 {
 	char msg[1024];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	fprintf(stderr, "logmash: %s\n", msg);
+	if (warn_sink)
+		warn_sink(msg);
+	else
+		fprintf(stderr, "logmash: %s\n", msg);
+}
+
+void set_warn_sink(void (*sink)(const char *msg), void (*before_die)(void))
+{
+	warn_sink = sink;
+	die_hook = before_die;
 }
 
 void die(int code, const char *fmt, ...)
 {
+	if (die_hook)
+		die_hook(); /* gives the terminal back before the message */
+	warn_sink = NULL;
 	va_list ap;
 	va_start(ap, fmt);
 	vreport(fmt, ap);

@@ -33,6 +33,9 @@ _Noreturn void die(int code, const char *fmt, ...)
 
 /* Prints "logmash: MESSAGE" to stderr. */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* From now on warnx_ hands its message to sink instead of stderr, and die
+ * calls before_die first (both NULL: back to stderr). */
+void set_warn_sink(void (*sink)(const char *msg), void (*before_die)(void));
 
 /* Seconds since the epoch, with sub-second precision. */
 double now_wall(void);

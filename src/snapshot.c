@@ -1,0 +1,50 @@
+/* snapshot.c - publishing snapshots between threads. */
+#include "snapshot.h"
+
+#include <string.h>
+
+int snapshot_box_init(struct snapshot_box *b)
+{
+	memset(&b->s, 0, sizeof b->s);
+	b->version = 0;
+	return pthread_mutex_init(&b->mu, NULL) == 0 ? 0 : -1;
+}
+
+void snapshot_box_free(struct snapshot_box *b)
+{
+	pthread_mutex_destroy(&b->mu);
+}
+
+void snapshot_publish(struct snapshot_box *b, const struct snapshot *s)
+{
+	pthread_mutex_lock(&b->mu);
+	b->s = *s;
+	b->version++;
+	pthread_mutex_unlock(&b->mu);
+}
+
+uint64_t snapshot_read(struct snapshot_box *b, struct snapshot *out)
+{
+	pthread_mutex_lock(&b->mu);
+	*out = b->s;
+	uint64_t v = b->version;
+	pthread_mutex_unlock(&b->mu);
+	return v;
+}
+
+const char *snapshot_state(const struct snapshot *s)
+{
+	if (s->dry_run)
+		return "dry run";
+	if (s->st.auth_failed)
+		return "auth failed";
+	if (s->stopping)
+		return "draining";
+	if (s->st.paused)
+		return "paused";
+	if (s->st.backing_off)
+		return "backing off";
+	if (s->st.in_flight || s->st.queued || s->st.waiting)
+		return "sending";
+	return "idle";
+}

@@ -1,0 +1,72 @@
+/* snapshot.h - a copy of everything the operator watches, taken on the
+ * loop's thread and handed to the dashboard's thread.
+ *
+ * The pipeline never waits for the dashboard: the loop fills a snapshot a
+ * few times a second and publishes it (a copy under a mutex held for that
+ * copy only); the dashboard takes the latest whenever it draws. Nothing in
+ * a snapshot points back into the pipeline. */
+#ifndef LOGMASH_SNAPSHOT_H
+#define LOGMASH_SNAPSHOT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errlog.h"
+#include "stats.h"
+
+#define SNAP_SOURCES 512 /* sources listed; more are counted */
+#define SNAP_SCRIPTS 16
+#define SNAP_PATH 160
+
+struct source_view {
+	char path[SNAP_PATH];
+	uint64_t pos;    /* bytes read */
+	uint64_t size;   /* the file's size now (0 when not a file) */
+	uint64_t lines;  /* lines read */
+	const char *state; /* "following", "reading", "rotated", "waiting", "closed" */
+};
+
+struct script_view {
+	char path[SNAP_PATH];
+	const char *kind; /* "filter" or "enrich" */
+	uint64_t calls, dropped, errors;
+};
+
+struct snapshot {
+	double taken, started;  /* wall clock */
+	struct stats st;
+	int stopping;           /* draining after q or SIGTERM */
+	int dry_run;
+	char endpoint[256];
+	char project[96];
+	size_t n_scripts;
+	struct script_view scripts[SNAP_SCRIPTS];
+	size_t n_sources, sources_total;
+	struct source_view sources[SNAP_SOURCES];
+	uint64_t spooled;       /* bytes of stdin in the spool, not yet sent */
+	size_t n_errors;        /* newest first */
+	struct errlog_entry errors[ERRLOG_KEEP];
+	size_t n_notes;         /* logmash.log messages, newest first */
+	struct errlog_entry notes[ERRLOG_KEEP];
+};
+
+/* The one place a snapshot passes between threads. */
+struct snapshot_box {
+	pthread_mutex_t mu;
+	struct snapshot s;
+	uint64_t version;       /* bumped by each publish */
+};
+
+int snapshot_box_init(struct snapshot_box *b);
+void snapshot_box_free(struct snapshot_box *b);
+void snapshot_publish(struct snapshot_box *b, const struct snapshot *s);
+/* Copies the latest into out; returns its version (0: none yet). */
+uint64_t snapshot_read(struct snapshot_box *b, struct snapshot *out);
+
+/* The machine's state in a word, for the header and the status line:
+ * "sending", "idle", "backing off", "paused", "auth failed", "draining",
+ * "dry run". */
+const char *snapshot_state(const struct snapshot *s);
+
+#endif

@@ -1,0 +1,58 @@
+/* status.c - one line of status. */
+#include "status.h"
+
+#include <inttypes.h>
+
+#include "humanize.h"
+
+static double per_second(uint64_t now, uint64_t then, double secs)
+{
+	return secs > 0 && now >= then ? (double)(now - then) / secs : 0;
+}
+
+void status_line(struct buf *out, const struct snapshot *now, const struct snapshot *prev,
+		 int json)
+{
+	const struct stats *s = &now->st;
+	double secs = prev ? now->taken - prev->taken : now->taken - now->started;
+	double read_rate = per_second(s->read, prev ? prev->st.read : 0, secs);
+	double sent_rate = per_second(s->sent, prev ? prev->st.sent : 0, secs);
+	const struct latency *then = prev ? &prev->st.latency : NULL;
+	uint64_t p50 = latency_quantile(&s->latency, then, 0.50);
+	uint64_t p99 = latency_quantile(&s->latency, then, 0.99);
+	const char *state = snapshot_state(now);
+	if (json) {
+		buf_printf(out,
+			   "{\"time\":%.3f,\"state\":\"%s\",\"uptime\":%.0f,\"read\":%" PRIu64
+			   ",\"dropped\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"failed\":%" PRIu64
+			   ",\"retried\":%" PRIu64 ",\"dead_lettered\":%" PRIu64
+			   ",\"in_flight\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"waiting\":%" PRIu64
+			   ",\"spooled_bytes\":%" PRIu64 ",\"script_errors\":%" PRIu64
+			   ",\"read_per_s\":%.1f,\"sent_per_s\":%.1f"
+			   ",\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f}\n",
+			   now->taken, state, now->taken - now->started, s->read, s->dropped, s->sent,
+			   s->failed, s->retried, s->dead_lettered, s->in_flight, s->queued,
+			   s->waiting, now->spooled, s->script_errors, read_rate, sent_rate,
+			   (double)p50 / 1000, (double)p99 / 1000);
+		return;
+	}
+	char up[32], rr[16], sr[16], l50[16], l99[16];
+	human_uptime(up, sizeof up, now->taken - now->started);
+	buf_printf(out,
+		   "logmash: status: %s, up %s: read %" PRIu64 " (%s/s), dropped %" PRIu64
+		   ", sent %" PRIu64 " (%s/s), failed %" PRIu64 ", retried %" PRIu64
+		   ", in flight %" PRIu64 ", queued %" PRIu64,
+		   state, up, s->read, human_count(rr, sizeof rr, read_rate), s->dropped, s->sent,
+		   human_count(sr, sizeof sr, sent_rate), s->failed, s->retried, s->in_flight,
+		   s->queued + s->waiting);
+	if (now->spooled) {
+		char sp[24];
+		buf_printf(out, " (+%s spooled)", human_bytes(sp, sizeof sp, now->spooled));
+	}
+	if (p50)
+		buf_printf(out, ", latency p50 %s p99 %s", human_latency(l50, sizeof l50, p50),
+			   human_latency(l99, sizeof l99, p99));
+	if (s->script_errors)
+		buf_printf(out, ", script errors %" PRIu64, s->script_errors);
+	buf_putc(out, '\n');
+}

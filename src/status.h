@@ -1,0 +1,14 @@
+/* status.h - the headless status line: what the dashboard shows, in one
+ * line on stderr every --status-interval seconds, as text or as JSON. */
+#ifndef LOGMASH_STATUS_H
+#define LOGMASH_STATUS_H
+
+#include "buf.h"
+#include "snapshot.h"
+
+/* Appends one line (with its newline) describing now; rates and latency
+ * percentiles are over the time since prev (NULL: since the start). */
+void status_line(struct buf *out, const struct snapshot *now, const struct snapshot *prev,
+		 int json);
+
+#endif

@@ -1,0 +1,548 @@
+/* draw.c - the dashboard's screen, from a view.
+ *
+ * Everything is drawn again into stdscr on each frame; ncurses sends the
+ * terminal only what changed, so nothing flickers. The layout needs 80x24
+ * and uses more when there is more: below 60x12 a few plain lines say
+ * what matters. */
+#include <inttypes.h>
+#include <panel.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "humanize.h"
+#include "view.h"
+
+enum { PAIR_TITLE = 1, PAIR_GOOD, PAIR_WARN, PAIR_BAD, PAIR_HEAD, PAIR_DIM };
+
+#define TOP_ROWS 11 /* the throughput and levels boxes */
+
+static attr_t color(const struct view *v, int pair)
+{
+	return v->colors ? COLOR_PAIR(pair) : A_NORMAL;
+}
+
+/* At most width columns of s at (y, x), control bytes shown as '?' (error
+ * texts carry what the network and the logs gave). Returns columns used. */
+static int put(int y, int x, const char *s, int width)
+{
+	char line[512];
+	int n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p && n < width && n < 511; p++) {
+		line[n++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+	}
+	line[n] = '\0';
+	if (n > 0)
+		mvaddstr(y, x, line);
+	return n;
+}
+
+static int putf(int y, int x, int width, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int putf(int y, int x, int width, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	return put(y, x, line, width);
+}
+
+/* A box with a title; the focused pane's title stands out. */
+static void frame(const struct view *v, int y, int x, int h, int w, const char *title, int focused)
+{
+	if (h < 2 || w < 4)
+		return;
+	mvaddch(y, x, ACS_ULCORNER);
+	mvhline(y, x + 1, ACS_HLINE, w - 2);
+	mvaddch(y, x + w - 1, ACS_URCORNER);
+	mvvline(y + 1, x, ACS_VLINE, h - 2);
+	mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
+	mvaddch(y + h - 1, x, ACS_LLCORNER);
+	mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
+	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
+	attr_t a = focused ? (A_REVERSE | A_BOLD) : (color(v, PAIR_TITLE) | A_BOLD);
+	attron(a);
+	putf(y, x + 2, w - 4, " %s ", title);
+	attroff(a);
+}
+
+static int state_pair(const char *state)
+{
+	if (!strcmp(state, "sending") || !strcmp(state, "idle") || !strcmp(state, "dry run"))
+		return PAIR_GOOD;
+	if (!strcmp(state, "auth failed"))
+		return PAIR_BAD;
+	return PAIR_WARN;
+}
+
+static void header(const struct view *v, int w)
+{
+	const struct snapshot *s = v->snap;
+	const char *state = snapshot_state(s);
+	char up[32], line[512];
+	human_uptime(up, sizeof up, s->taken - s->started);
+	attron(A_REVERSE);
+	mvhline(0, 0, ' ', w);
+	int x = put(0, 0, " logmash ", w);
+	attroff(A_REVERSE);
+	attron(color(v, state_pair(state)) | A_BOLD | A_REVERSE);
+	char st[96];
+	if (!strcmp(state, "backing off") && s->st.backoff_until > s->taken)
+		snprintf(st, sizeof st, " BACKING OFF %.0fs ", s->st.backoff_until - s->taken + 0.5);
+	else {
+		snprintf(st, sizeof st, " %s ", state);
+		for (char *p = st; *p; p++)
+			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	}
+	x += put(0, x, st, w - x);
+	attroff(color(v, state_pair(state)) | A_BOLD | A_REVERSE);
+	attron(A_REVERSE);
+	if (s->dry_run)
+		snprintf(line, sizeof line, " up %s  dry run: bodies to stdout", up);
+	else
+		snprintf(line, sizeof line, " up %s  %s  project %s", up, s->endpoint,
+			 s->project[0] ? s->project : "(none)");
+	if (x < w)
+		put(0, x, line, w - x);
+	attroff(A_REVERSE);
+
+	/* Line 2: the chain, and a moment's answer to a key. */
+	char chain[400];
+	size_t k = 0;
+	chain[0] = '\0';
+	for (size_t i = 0; i < s->n_scripts && k < sizeof chain - 1; i++) {
+		const char *base = strrchr(s->scripts[i].path, '/');
+		int n = snprintf(chain + k, sizeof chain - k, "%s%s (%s)", i ? ", " : "",
+				 base ? base + 1 : s->scripts[i].path, s->scripts[i].kind);
+		if (n < 0 || (size_t)n >= sizeof chain - k)
+			break;
+		k += (size_t)n;
+	}
+	x = putf(1, 1, w - 2, "scripts: %s", s->n_scripts ? chain : "none");
+	if (s->st.script_reloads)
+		x += putf(1, 1 + x, w - 2 - x, "  reloaded %" PRIu64 "x", s->st.script_reloads);
+	if (v->flash[0] && s->taken < v->flash_until) {
+		int len = (int)strlen(v->flash);
+		int fx = w - len - 1 > 2 + x ? w - len - 1 : 2 + x;
+		attron(color(v, PAIR_WARN) | A_BOLD);
+		put(1, fx, v->flash, w - fx);
+		attroff(color(v, PAIR_WARN) | A_BOLD);
+	}
+}
+
+static void counter_row(int y, int x, int w, const char *name, uint64_t total, double rate, attr_t a)
+{
+	char r[16];
+	attron(a);
+	putf(y, x, w, "%-13s %12" PRIu64 " %8s", name, total, human_count(r, sizeof r, rate));
+	attroff(a);
+}
+
+/* Sends a second over the last minutes, scaled to the busiest second shown. */
+static void sparkline(const struct view *v, int y, int x, int w)
+{
+	static const char *const blocks[] = {" ", "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
+					     "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86",
+					     "\xe2\x96\x87", "\xe2\x96\x88"};
+	static const char ascii[] = " ._-=+*#@";
+	char peak[16];
+	uint32_t vals[HISTORY_SECONDS];
+	int label = 16;
+	if (w <= label + 8)
+		return;
+	size_t n = history_sends(&v->hist, vals, (size_t)(w - label));
+	uint32_t max = 0;
+	for (size_t i = 0; i < n; i++)
+		if (vals[i] > max)
+			max = vals[i];
+	putf(y, x, label, "sent/s  max %s", human_count(peak, sizeof peak, max));
+	attron(color(v, PAIR_GOOD));
+	int cx = x + label + (int)((size_t)(w - label) - n); /* the newest at the right */
+	for (size_t i = 0; i < n; i++, cx++) {
+		int lvl = max ? (int)((vals[i] * 8 + max - 1) / max) : 0;
+		if (v->utf8) {
+			mvaddstr(y, cx, blocks[lvl]);
+		} else {
+			mvaddch(y, cx, (chtype)(unsigned char)ascii[lvl]);
+		}
+	}
+	attroff(color(v, PAIR_GOOD));
+}
+
+static void throughput(const struct view *v, int y, int x, int w)
+{
+	const struct snapshot *s = v->snap;
+	const struct history *h = &v->hist;
+	frame(v, y, x, TOP_ROWS, w, "Throughput", 0);
+	int iw = w - 4, ix = x + 2;
+	attron(color(v, PAIR_DIM));
+	putf(y + 1, ix, iw, "%-13s %12s %8s", "", "total", "/s");
+	attroff(color(v, PAIR_DIM));
+	counter_row(y + 2, ix, iw, "read", s->st.read, history_rate(h, C_READ), A_NORMAL);
+	counter_row(y + 3, ix, iw, "dropped", s->st.dropped, history_rate(h, C_DROPPED), A_NORMAL);
+	counter_row(y + 4, ix, iw, s->dry_run ? "written" : "sent",
+		    s->dry_run ? s->st.kept : s->st.sent,
+		    s->dry_run ? history_rate(h, C_READ) : history_rate(h, C_SENT),
+		    color(v, PAIR_GOOD) | A_BOLD);
+	counter_row(y + 5, ix, iw, "failed", s->st.failed, history_rate(h, C_FAILED),
+		    s->st.failed ? color(v, PAIR_BAD) | A_BOLD : A_NORMAL);
+	counter_row(y + 6, ix, iw, "retried", s->st.retried, history_rate(h, C_RETRIED),
+		    s->st.retried ? color(v, PAIR_WARN) : A_NORMAL);
+	counter_row(y + 7, ix, iw, "dead-lettered", s->st.dead_lettered, history_rate(h, C_DEAD),
+		    s->st.dead_lettered ? color(v, PAIR_BAD) : A_NORMAL);
+	char sp[24];
+	int used = putf(y + 8, ix, iw, "in flight %" PRIu64 "  queued %" PRIu64 "  retrying %" PRIu64,
+			s->st.in_flight, s->st.queued, s->st.waiting);
+	if (s->spooled)
+		putf(y + 8, ix + used, iw - used, "  spooled %s", human_bytes(sp, sizeof sp, s->spooled));
+	sparkline(v, y + 9, ix, iw);
+}
+
+static void levels(const struct view *v, int y, int x, int w)
+{
+	const struct snapshot *s = v->snap;
+	frame(v, y, x, TOP_ROWS, w, "Levels sent / latency", 0);
+	int iw = w - 4, ix = x + 2;
+	putf(y + 1, ix, iw, "%-12s %12" PRIu64, "Information", s->st.by_level[LEVEL_INFORMATION]);
+	attron(color(v, PAIR_WARN));
+	putf(y + 2, ix, iw, "%-12s %12" PRIu64, "Warning", s->st.by_level[LEVEL_WARNING]);
+	attroff(color(v, PAIR_WARN));
+	attron(color(v, PAIR_BAD));
+	putf(y + 3, ix, iw, "%-12s %12" PRIu64, "Error", s->st.by_level[LEVEL_ERROR]);
+	attroff(color(v, PAIR_BAD));
+	putf(y + 4, ix, iw, "%-12s %12" PRIu64, "no level", s->st.by_level[LEVEL_NONE]);
+	attron(color(v, PAIR_DIM));
+	putf(y + 5, ix, iw, "latency, last %ds", RATE_WINDOW);
+	attroff(color(v, PAIR_DIM));
+	static const double q[] = {0.50, 0.95, 0.99};
+	static const char *const qn[] = {"p50", "p95", "p99"};
+	for (int i = 0; i < 3; i++) {
+		char l[24];
+		uint64_t us = history_latency(&v->hist, q[i]);
+		putf(y + 6 + i, ix, iw, "  %s %12s", qn[i], us ? human_latency(l, sizeof l, us) : "-");
+	}
+	attron(s->st.script_errors ? color(v, PAIR_BAD) : A_NORMAL);
+	putf(y + 9, ix, iw, "%-13s %11" PRIu64, "script errors", s->st.script_errors);
+	attroff(s->st.script_errors ? color(v, PAIR_BAD) : A_NORMAL);
+}
+
+size_t view_rows(const struct view *v, enum pane p)
+{
+	switch (p) {
+	case PANE_SOURCES: return v->snap->n_sources;
+	case PANE_ERRORS: return v->snap->n_errors;
+	case PANE_NOTES: return v->snap->n_notes;
+	case N_PANES: break;
+	}
+	return 0;
+}
+
+static void clock_of(char *out, size_t n, double t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (localtime_r(&tt, &tm))
+		strftime(out, n, "%H:%M:%S", &tm);
+	else
+		snprintf(out, n, "--:--:--");
+}
+
+static void pane_row(const struct view *v, enum pane p, size_t i, int y, int x, int w)
+{
+	const struct snapshot *s = v->snap;
+	char a[32], when[16];
+	if (p == PANE_SOURCES) {
+		const struct source_view *sv = &s->sources[i];
+		int pathw = w - 46 > 10 ? w - 46 : 10;
+		char behind[24] = "-";
+		if (sv->size >= sv->pos && sv->size)
+			human_bytes(behind, sizeof behind, sv->size - sv->pos);
+		putf(y, x, w, "%-*.*s %10s %10s %10" PRIu64 " %-10s", pathw, pathw, sv->path,
+		     human_bytes(a, sizeof a, sv->pos), behind, sv->lines, sv->state);
+		return;
+	}
+	const struct errlog_entry *e = p == PANE_ERRORS ? &s->errors[i] : &s->notes[i];
+	clock_of(when, sizeof when, e->last);
+	attr_t at = A_NORMAL;
+	if (p == PANE_ERRORS)
+		at = e->kind == ERR_NOTICE ? color(v, PAIR_DIM)
+		   : e->kind == ERR_SCRIPT || e->kind == ERR_INPUT ? color(v, PAIR_WARN)
+		   : color(v, PAIR_BAD);
+	int used = putf(y, x, w, "%s ", when);
+	attron(at);
+	if (p == PANE_ERRORS)
+		used += putf(y, x + used, w - used, "%-8s", errkind_name(e->kind));
+	attroff(at);
+	if (e->count > 1)
+		used += putf(y, x + used, w - used, " x%-5" PRIu64, e->count);
+	else
+		used += putf(y, x + used, w - used, "%7s", "");
+	put(y, x + used + 1, e->text, w - used - 1);
+}
+
+/* One pane's rows in a box, scrolled to keep the selection in view. */
+static void pane(struct view *v, enum pane p, int y, int x, int h, int w, const char *title)
+{
+	if ((unsigned)p >= N_PANES)
+		return;
+	size_t k = (unsigned)p; /* an index gcc can see is in range */
+	int focused = v->focus == p;
+	frame(v, y, x, h, w, title, focused);
+	int rows = h - 2 - (p == PANE_SOURCES);
+	if (rows < 1)
+		return;
+	size_t n = view_rows(v, p);
+	if (v->sel[k] >= n)
+		v->sel[k] = n ? n - 1 : 0;
+	if (v->sel[k] < v->top[k])
+		v->top[k] = v->sel[k];
+	if (v->sel[k] >= v->top[k] + (size_t)rows)
+		v->top[k] = v->sel[k] - (size_t)rows + 1;
+	if (focused)
+		v->page = rows;
+	int ry = y + 1;
+	if (p == PANE_SOURCES) {
+		int pathw = w - 4 - 46 > 10 ? w - 4 - 46 : 10;
+		attron(color(v, PAIR_DIM));
+		putf(ry++, x + 2, w - 4, "%-*s %10s %10s %10s %-10s", pathw, "path", "read", "behind",
+		     "lines", "state");
+		attroff(color(v, PAIR_DIM));
+	}
+	if (n == 0) {
+		attron(color(v, PAIR_DIM));
+		put(ry, x + 2, p == PANE_ERRORS ? "no errors" : p == PANE_NOTES
+			? "no messages (scripts write here with logmash.log)" : "no inputs", w - 4);
+		attroff(color(v, PAIR_DIM));
+		return;
+	}
+	for (int r = 0; r < rows && v->top[k] + (size_t)r < n; r++) {
+		size_t i = v->top[k] + (size_t)r;
+		if (focused && i == v->sel[k]) {
+			attron(A_REVERSE);
+			mvhline(ry + r, x + 1, ' ', w - 2);
+		}
+		pane_row(v, p, i, ry + r, x + 2, w - 4);
+		if (focused && i == v->sel[k])
+			attroff(A_REVERSE);
+	}
+	if (v->top[k] + (size_t)rows < n)
+		putf(y + h - 1, x + w - 14, 12, " %zu more ", n - v->top[k] - (size_t)rows);
+}
+
+static void panes(struct view *v, int y, int h, int w)
+{
+	const struct snapshot *s = v->snap;
+	char title[N_PANES][64];
+	snprintf(title[PANE_SOURCES], sizeof title[0], "Sources %zu%s", s->sources_total,
+		 s->sources_total > s->n_sources ? " (first listed)" : "");
+	snprintf(title[PANE_ERRORS], sizeof title[0], "Errors %zu", s->n_errors);
+	snprintf(title[PANE_NOTES], sizeof title[0], "Script messages %zu", s->n_notes);
+	if (h >= 3 * 6) {
+		/* Room for all three, stacked. */
+		int hs = h / 3, he = h / 3;
+		pane(v, PANE_SOURCES, y, 0, hs, w, title[PANE_SOURCES]);
+		pane(v, PANE_ERRORS, y + hs, 0, he, w, title[PANE_ERRORS]);
+		pane(v, PANE_NOTES, y + hs + he, 0, h - hs - he, w, title[PANE_NOTES]);
+		return;
+	}
+	/* One at a time: the others' names and counts on its top line. */
+	pane(v, v->focus, y, 0, h, w, title[v->focus]);
+	int x = 2 + (int)strlen(title[v->focus]) + 4;
+	for (int p = 0; p < N_PANES; p++) {
+		if (p == (int)v->focus)
+			continue;
+		int alarm = p == PANE_ERRORS && s->n_errors;
+		attron(alarm ? color(v, PAIR_BAD) | A_BOLD : color(v, PAIR_DIM));
+		x += putf(y, x, w - x - 2, " %s (Tab) ", title[p]) + 1;
+		attroff(alarm ? color(v, PAIR_BAD) | A_BOLD : color(v, PAIR_DIM));
+	}
+}
+
+static void footer(const struct view *v, int y, int w)
+{
+	attron(A_REVERSE);
+	mvhline(y, 0, ' ', w);
+	put(y, 0, v->snap->st.paused
+		? " q quit  p RESUME  r reload  Tab pane  Up/Down PgUp/PgDn scroll  Enter open  ? help"
+		: " q quit  p pause  r reload  Tab pane  Up/Down PgUp/PgDn scroll  Enter open  ? help",
+	    w);
+	attroff(A_REVERSE);
+}
+
+/* Below 60x12: the essentials as plain lines. */
+static void compact(const struct view *v, int h, int w)
+{
+	const struct snapshot *s = v->snap;
+	char up[32];
+	human_uptime(up, sizeof up, s->taken - s->started);
+	const char *lines[8];
+	char buf[8][128];
+	int n = 0;
+	snprintf(buf[n], sizeof buf[n], "logmash %s, up %s", snapshot_state(s), up), lines[n] = buf[n], n++;
+	snprintf(buf[n], sizeof buf[n], "read %" PRIu64 " dropped %" PRIu64, s->st.read, s->st.dropped),
+		lines[n] = buf[n], n++;
+	snprintf(buf[n], sizeof buf[n], "sent %" PRIu64 " failed %" PRIu64, s->st.sent, s->st.failed),
+		lines[n] = buf[n], n++;
+	snprintf(buf[n], sizeof buf[n], "in flight %" PRIu64 " queued %" PRIu64, s->st.in_flight,
+		 s->st.queued), lines[n] = buf[n], n++;
+	snprintf(buf[n], sizeof buf[n], "errors %zu", s->n_errors), lines[n] = buf[n], n++;
+	snprintf(buf[n], sizeof buf[n], "(80x24 or more for the dashboard)"), lines[n] = buf[n], n++;
+	for (int i = 0; i < n && i < h; i++)
+		put(i, 0, lines[i], w);
+}
+
+void draw_close_popup(struct view *v)
+{
+	if (v->pop_panel)
+		del_panel(v->pop_panel);
+	if (v->pop)
+		delwin(v->pop);
+	v->pop_panel = NULL;
+	v->pop = NULL;
+}
+
+/* The popup's window, h x w in the middle of the screen, kept from frame
+ * to frame while its size stays: a panel above stdscr. */
+static WINDOW *popup_window(struct view *v, int h, int w, int sh, int sw)
+{
+	if (v->pop) {
+		int oh, ow;
+		getmaxyx(v->pop, oh, ow);
+		if (oh != h || ow != w)
+			draw_close_popup(v);
+	}
+	if (!v->pop) {
+		v->pop = newwin(h, w, (sh - h) / 2, (sw - w) / 2);
+		if (!v->pop)
+			return NULL;
+		v->pop_panel = new_panel(v->pop);
+		if (!v->pop_panel) {
+			draw_close_popup(v);
+			return NULL;
+		}
+	} else {
+		move_panel(v->pop_panel, (sh - h) / 2, (sw - w) / 2);
+	}
+	werase(v->pop);
+	box(v->pop, 0, 0);
+	return v->pop;
+}
+
+static void help_popup(struct view *v, int h, int w)
+{
+	static const char *const text[] = {
+		"q        quit: stop reading, send what was read",
+		"         (as SIGTERM; q again exits at once)",
+		"p        pause sending / resume it",
+		"r        reload the scripts (as SIGHUP)",
+		"Tab      next pane (Shift-Tab: previous)",
+		"Up/Down  move in the pane; PgUp/PgDn a page",
+		"Home/End first / last row",
+		"Enter    show the selected error or message whole",
+		"Esc      close this window",
+		"",
+		"Rates and latency cover the last 5 seconds.",
+	};
+	int n = (int)(sizeof text / sizeof *text);
+	int ph = n + 4 < h ? n + 4 : h, pw = 56 < w ? 56 : w;
+	WINDOW *win = popup_window(v, ph, pw, h, w);
+	if (!win)
+		return;
+	wattron(win, A_BOLD | color(v, PAIR_TITLE));
+	mvwaddstr(win, 0, 2, " Keys ");
+	wattroff(win, A_BOLD | color(v, PAIR_TITLE));
+	for (int i = 0; i < n && i + 2 < ph - 1; i++)
+		mvwaddnstr(win, i + 2, 2, text[i], pw - 4);
+}
+
+/* The selected entry whole, its text wrapped. */
+static void entry_popup(struct view *v, int h, int w)
+{
+	const struct snapshot *s = v->snap;
+	enum pane p = v->focus;
+	size_t i = v->sel[p];
+	if (i >= view_rows(v, p))
+		return;
+	char lines[40][256];
+	int n = 0;
+	char a[32], b[32];
+	if (p == PANE_SOURCES) {
+		const struct source_view *sv = &s->sources[i];
+		snprintf(lines[n++], 256, "path:   %s", sv->path);
+		snprintf(lines[n++], 256, "state:  %s", sv->state);
+		snprintf(lines[n++], 256, "read:   %s of %s", human_bytes(a, sizeof a, sv->pos),
+			 sv->size ? human_bytes(b, sizeof b, sv->size) : "-");
+		snprintf(lines[n++], 256, "lines:  %" PRIu64, sv->lines);
+	} else {
+		const struct errlog_entry *e = p == PANE_ERRORS ? &s->errors[i] : &s->notes[i];
+		clock_of(a, sizeof a, e->first);
+		clock_of(b, sizeof b, e->last);
+		snprintf(lines[n++], 256, "kind:   %s", errkind_name(e->kind));
+		snprintf(lines[n++], 256, "count:  %" PRIu64 " (first %s, last %s)", e->count, a, b);
+		lines[n++][0] = '\0';
+		int pw = (w - 4 < 100 ? w - 4 : 100) - 4;
+		const char *t = e->text;
+		while (*t && n < 40 && pw > 10) {
+			size_t len = strlen(t);
+			size_t take = len < (size_t)pw ? len : (size_t)pw;
+			if (take < len) { /* break at a space when there is one */
+				size_t sp = take;
+				while (sp > (size_t)pw / 2 && t[sp] != ' ')
+					sp--;
+				if (t[sp] == ' ')
+					take = sp + 1;
+			}
+			snprintf(lines[n++], 256, "%.*s", (int)take, t);
+			t += take;
+		}
+	}
+	int pw = w - 4 < 104 ? w - 4 : 104;
+	int ph = n + 4 < h - 2 ? n + 4 : h - 2;
+	if (pw < 20 || ph < 5)
+		return;
+	WINDOW *win = popup_window(v, ph, pw, h, w);
+	if (!win)
+		return;
+	wattron(win, A_BOLD | color(v, PAIR_TITLE));
+	mvwprintw(win, 0, 2, " %s (Esc closes) ", p == PANE_SOURCES ? "Source" : p == PANE_ERRORS
+								 ? "Error" : "Script message");
+	wattroff(win, A_BOLD | color(v, PAIR_TITLE));
+	for (int k = 0; k < n && k + 2 < ph - 1; k++) {
+		char *l = lines[k];
+		for (char *c = l; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		mvwaddnstr(win, k + 2, 2, l, pw - 4);
+	}
+}
+
+void draw_screen(struct view *v)
+{
+	int h = LINES, w = COLS;
+	erase();
+	if (w < 60 || h < 12) {
+		draw_close_popup(v);
+		compact(v, h, w);
+		wnoutrefresh(stdscr);
+		return;
+	}
+	header(v, w);
+	int rw = w / 3 > 34 ? w / 3 : 34;
+	throughput(v, 2, 0, w - rw);
+	levels(v, 2, w - rw, rw);
+	int py = 2 + TOP_ROWS;
+	panes(v, py, h - py - 1, w);
+	footer(v, h - 1, w);
+	wnoutrefresh(stdscr);
+	if (v->popup == POPUP_HELP)
+		help_popup(v, h, w);
+	else if (v->popup == POPUP_ENTRY)
+		entry_popup(v, h, w);
+	else if (v->pop)
+		draw_close_popup(v);
+	if (v->pop)
+		update_panels();
+}
