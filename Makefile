@@ -40,7 +40,7 @@ logmash: $(OBJ)
 	$(CC) $(ALL_CFLAGS) -Isrc -Iui -c -o $@ $<
 
 tests/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -Isrc -Iui -o $@ $< $(LIB_OBJ) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 deps:
 	@sh tests/install-deps.sh $(DEB_PACKAGES)
@@ -62,11 +62,12 @@ demo: deps
 
 bench: deps
 	$(MAKE) all
-	$(PYTHON) tests/bench.py
+	$(PYTHON) tests/bench.py $(BENCH_ARGS)
 
 # The same binary with AddressSanitizer (leaks included) and UBSan, through
 # the same tests. A sanitizer report exits 86, which no test expects.
-SAN_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=exitcode=86 \
+SAN_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1:abort_on_error=0 \
+          LSAN_OPTIONS=exitcode=86:suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 asan:
 	$(MAKE) clean

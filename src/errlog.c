@@ -138,6 +138,7 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 	memcpy(e->text, text, sizeof text);
 	e->count = 1;
 	e->first = e->last = now;
+	e->unheard = !g.to_stderr;
 	r->head = (r->head + 1) % ERRLOG_KEEP;
 	if (r->n < ERRLOG_KEEP)
 		r->n++;
@@ -153,11 +154,11 @@ static void flush_ring(struct ring *r, double now)
 {
 	size_t unseen = 0;
 	for (size_t i = 0; i < r->n; i++)
-		if (r->e[i].printed_count == 0)
+		if (r->e[i].printed_count == 0 && r->e[i].unheard)
 			unseen++;
 	for (size_t i = 0; i < r->n; i++) {
 		struct errlog_entry *e = &r->e[(r->head + ERRLOG_KEEP - r->n + i) % ERRLOG_KEEP];
-		if (e->printed_count == 0) {
+		if (e->printed_count == 0 && e->unheard) {
 			if (unseen-- > UNSEEN_AT_EXIT)
 				continue;
 			fprintf(stderr, "logmash: %s: %s", errkind_name(e->kind), e->text);
@@ -166,7 +167,7 @@ static void flush_ring(struct ring *r, double now)
 			fputc('\n', stderr);
 			e->printed = now;
 			e->printed_count = e->count;
-		} else if (e->count > e->printed_count) {
+		} else if (e->printed_count && e->count > e->printed_count) {
 			print_entry(e, now); /* repeats of what was printed */
 		}
 	}
@@ -185,11 +186,25 @@ void errlog_flush(void)
 	flush_ring(&g.notes, now);
 }
 
+/* The entries by their latest occurrence, newest first: an error that
+ * keeps coming stays on top. */
 static size_t newest_first(const struct ring *r, struct errlog_entry *out, size_t max)
 {
-	size_t n = r->n < max ? r->n : max;
-	for (size_t i = 0; i < n; i++)
-		out[i] = r->e[(r->head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct errlog_entry *e = &r->e[(r->head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
+		size_t at = n < max ? n : max - 1; /* insertion sort: 64 at most */
+		if (n == max && e->last <= out[max - 1].last)
+			continue;
+		while (at > 0 && out[at - 1].last < e->last) {
+			if (at < max)
+				out[at] = out[at - 1];
+			at--;
+		}
+		out[at] = *e;
+		if (n < max)
+			n++;
+	}
 	return n;
 }
 

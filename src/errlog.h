@@ -27,6 +27,7 @@ struct errlog_entry {
 	double first, last; /* wall clock */
 	double printed;     /* when stderr last heard of it */
 	uint64_t printed_count;
+	int unheard;        /* came while stderr was off (the dashboard had it) */
 };
 
 /* to_stderr: print reports as they come (headless). */

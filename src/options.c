@@ -88,7 +88,7 @@ static const char usage_text[] =
 "      --no-tui               no dashboard, even on a terminal (it is on when\n"
 "                             stdout is a terminal and not a --dry-run)\n"
 "      --status-interval SECS without the dashboard, a status line on stderr\n"
-"                             this often (default 10; 0: none)\n"
+"                             this often (default 60; 0: none)\n"
 "      --status-format FMT    text or json (default text)\n"
 "General:\n"
 "  -c, --config FILE          Lua config file; options given here override it\n"
@@ -632,7 +632,7 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->queue_max = 8192;
 	o->queue_max_bytes = (size_t)32 << 20;
 	o->spool_max_bytes = (size_t)256 << 20;
-	o->status_interval = 10;
+	o->status_interval = 60;
 	o->status_format = xstrdup("text");
 
 	build_long_opts();

@@ -10,11 +10,14 @@ so that a noisy shared machine slows both alike.
   Sending: W1 end to end to nginx (Debian's, one worker, answering 200 with a log
              id), against wrk posting a W1 body to the same nginx over as many
              connections (64).
+  Dashboard: W1 end to end with the dashboard drawing under tmux, against the
+             same run headless.
   Follow latency: with -F, from a line's write to its arrival at the stand-in API.
 
 usage: bench.py [--runs N] [--lines N]
 """
 import argparse
+import contextlib
 import os
 import re
 import resource
@@ -121,13 +124,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def sending(log, filt, enr, runs, connections=64):
-    """W1 end to end to nginx, against wrk posting a W1 body to it."""
-    import json
+@contextlib.contextmanager
+def nginx_server():
+    """Debian's nginx on a free port of 127.0.0.1, answering as the API
+    does: yields (url, its folder), or None without nginx."""
     import tempfile
-    nginx, wrk = "/usr/sbin/nginx", "/usr/bin/wrk"
-    if not (os.path.exists(nginx) and os.path.exists(wrk)):
-        print("sending: skipped (needs Debian's nginx-light and wrk: make deps)")
+    nginx = "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        yield None
         return
     tmp = tempfile.mkdtemp(prefix="logmash-send-")
     port = free_port()
@@ -135,39 +139,56 @@ def sending(log, filt, enr, runs, connections=64):
         f.write(NGINX_CONF % {"dir": tmp, "port": port})
     srv = subprocess.Popen([nginx, "-c", os.path.join(tmp, "nginx.conf"), "-p", tmp],
                            stderr=subprocess.DEVNULL)
-    url = "http://127.0.0.1:%d" % port
-    # A typical W1 body, as logmash sends it.
-    body = subprocess.run([os.path.join(ROOT, "logmash"), "--dry-run", "-f", filt, "-e", enr, "-"],
-                          input=open(log, "rb").read(4096), capture_output=True).stdout.splitlines()[0]
-    with open(os.path.join(tmp, "post.lua"), "w") as f:
-        f.write(WRK_SCRIPT % {"body": json.dumps(body.decode())})
     try:
         time.sleep(0.5)
+        yield "http://127.0.0.1:%d" % port, tmp
+    finally:
+        srv.terminate()
+        srv.wait()
+        subprocess.run(["rm", "-rf", tmp])
+
+
+def send_w1(url, filt, enr, log, connections, extra=()):
+    """logmash sending W1 to url, headless: (logs/s, CPU s, peak RSS KiB)."""
+    env = dict(os.environ, CODEMASH_TOKEN="bench-token")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    p = subprocess.run([os.path.join(ROOT, "logmash"), "--url", url, "--project-id", "bench",
+                        "--max-in-flight", str(connections), "-f", filt, "-e", enr, *extra, log],
+                       capture_output=True, env=env)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        sys.exit("bench: logmash failed sending W1: %s" % p.stderr.decode()[-400:])
+    sent = int(re.search(rb"sent (\d+)", p.stderr).group(1))
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return sent / wall, cpu, after.ru_maxrss
+
+
+def sending(log, filt, enr, runs, connections=64):
+    """W1 end to end to nginx, against wrk posting a W1 body to it."""
+    import json
+    wrk = "/usr/bin/wrk"
+    with nginx_server() as srv:
+        if not srv or not os.path.exists(wrk):
+            print("sending: skipped (needs Debian's nginx-light and wrk: make deps)")
+            return
+        url, tmp = srv
+        # A typical W1 body, as logmash sends it.
+        body = subprocess.run([os.path.join(ROOT, "logmash"), "--dry-run", "-f", filt, "-e", enr,
+                               "-"], input=open(log, "rb").read(4096),
+                              capture_output=True).stdout.splitlines()[0]
+        with open(os.path.join(tmp, "post.lua"), "w") as f:
+            f.write(WRK_SCRIPT % {"body": json.dumps(body.decode())})
         wrk_rates, ours = [], []
-        env = dict(os.environ, CODEMASH_TOKEN="bench-token")
         for i in range(runs):
             out = subprocess.run([wrk, "-t1", "-c%d" % connections, "-d10s", "-s",
                                   os.path.join(tmp, "post.lua"), url + "/v1/logs"],
                                  capture_output=True, text=True).stdout
             wrk_rates.append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t = time.perf_counter()
-            p = subprocess.run([os.path.join(ROOT, "logmash"), "--url", url, "--project-id", "bench",
-                                "--max-in-flight", str(connections), "-f", filt, "-e", enr, log],
-                               capture_output=True, env=env)
-            wall = time.perf_counter() - t
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if p.returncode != 0:
-                sys.exit("bench: logmash failed sending W1: %s" % p.stderr.decode()[-400:])
-            sent = int(re.search(rb"sent (\d+)", p.stderr).group(1))
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            ours.append((sent / wall, cpu, after.ru_maxrss))
+            ours.append(send_w1(url, filt, enr, log, connections))
             print("  run %d: wrk %.0f req/s, logmash %.0f logs/s" % (i + 1, wrk_rates[-1], ours[-1][0]),
                   flush=True)
-    finally:
-        srv.terminate()
-        srv.wait()
-        subprocess.run(["rm", "-rf", tmp])
     w = statistics.median(wrk_rates)
     o = statistics.median(x[0] for x in ours)
     cpu = statistics.median(x[1] for x in ours)
@@ -182,12 +203,64 @@ def sending(log, filt, enr, runs, connections=64):
     print(" runs the scripts and encodes each log)")
 
 
+def dashboard_cost(log, filt, enr, runs, connections=64):
+    """W1 end to end with the dashboard drawing in a terminal (tmux) against
+    the same run headless (--no-tui), alternating."""
+    import shlex
+    import tempfile
+    if not os.path.exists("/usr/bin/tmux"):
+        print("dashboard: skipped (needs Debian's tmux: make deps)")
+        return
+    with nginx_server() as srv:
+        if not srv:
+            print("dashboard: skipped (needs Debian's nginx-light: make deps)")
+            return
+        url, _ = srv
+        tmp = tempfile.mkdtemp(prefix="logmash-tui-")
+        sock = "logmash-bench-%d" % os.getpid()
+        headless, drawn = [], []
+        try:
+            for i in range(runs):
+                headless.append(send_w1(url, filt, enr, log, connections, ["--no-tui"])[0])
+                done = os.path.join(tmp, "done%d" % i)
+                cmd = " ".join(shlex.quote(x) for x in [
+                    os.path.join(ROOT, "logmash"), "--url", url, "--project-id", "bench",
+                    "--max-in-flight", str(connections), "-f", filt, "-e", enr, log])
+                # The time is taken inside the terminal: from the start of
+                # logmash to its exit, as headless.
+                shell = ("s=$(date +%%s.%%N); CODEMASH_TOKEN=bench-token %s 2> %s.err; "
+                         "e=$(date +%%s.%%N); echo $? $s $e > %s.tmp; mv %s.tmp %s") % (
+                             cmd, done, done, done, done)
+                subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "120", "-y", "40",
+                                "sh", "-c", shell + "; sleep 5"], check=True)
+                end = time.time() + 600
+                while not os.path.exists(done) and time.time() < end:
+                    time.sleep(0.05)
+                code, start, stop = open(done).read().split()
+                if code != "0":
+                    sys.exit("bench: logmash under the dashboard failed: %s"
+                             % open(done + ".err").read()[-400:])
+                sent = int(re.search(r"sent (\d+)", open(done + ".err").read()).group(1))
+                drawn.append(sent / (float(stop) - float(start)))
+                subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+                print("  run %d: headless %.0f logs/s, dashboard %.0f logs/s"
+                      % (i + 1, headless[-1], drawn[-1]), flush=True)
+        finally:
+            subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+            subprocess.run(["rm", "-rf", tmp])
+    ratio = statistics.median(d / h for d, h in zip(drawn, headless))
+    print("%-34s %14s %14s %7.2f" % ("dashboard drawing (tmux 120x40)",
+                                     "%.0f logs/s" % statistics.median(drawn),
+                                     "%.0f logs/s" % statistics.median(headless), ratio))
+    print("(baseline: the same W1 run headless, --no-tui; 1.00 means the dashboard costs nothing)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--lines", type=int, default=1000000)
     ap.add_argument("--send-runs", type=int, default=3)
-    ap.add_argument("--stages", default="lua,send,follow",
+    ap.add_argument("--stages", default="lua,send,follow,dashboard",
                     help="which stages to run, comma-separated (default: all)")
     a = ap.parse_args()
     stages = set(a.stages.split(","))
@@ -209,6 +282,9 @@ def main():
     if "send" in stages:
         print()
         sending(log, filt, enr, a.send_runs)
+    if "dashboard" in stages:
+        print()
+        dashboard_cost(log, filt, enr, a.send_runs)
     if "follow" in stages:
         p50, p99 = follow_latency()
         print()

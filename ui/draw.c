@@ -260,7 +260,15 @@ static void pane_row(const struct view *v, enum pane p, size_t i, int y, int x, 
 		char behind[24] = "-";
 		if (sv->size >= sv->pos && sv->size)
 			human_bytes(behind, sizeof behind, sv->size - sv->pos);
-		putf(y, x, w, "%-*.*s %10s %10s %10" PRIu64 " %-10s", pathw, pathw, sv->path,
+		/* A long path loses its start: the file's name is what tells. */
+		const char *path = sv->path;
+		size_t len = strlen(path);
+		char cut[SNAP_PATH + 4];
+		if (len > (size_t)pathw && pathw > 3) {
+			snprintf(cut, sizeof cut, "...%s", path + len - (size_t)(pathw - 3));
+			path = cut;
+		}
+		putf(y, x, w, "%-*.*s %10s %10s %10" PRIu64 " %-10s", pathw, pathw, path,
 		     human_bytes(a, sizeof a, sv->pos), behind, sv->lines, sv->state);
 		return;
 	}

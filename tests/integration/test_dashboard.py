@@ -1,0 +1,298 @@
+"""The operator console: the dashboard in a real terminal (tmux), and the
+headless status line."""
+import json
+import os
+import re
+import shlex
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import BIN, PROJECT, TOKEN, StandIn, run, script, wait_for
+
+
+class Tmux:
+    """logmash in a detached tmux session of its own (its own server)."""
+
+    def __init__(self, tmp_path, cmd, width=100, height=30, env=None):
+        self.sock = "logmash-test-" + uuid.uuid4().hex[:8]
+        self.done = tmp_path / "done"
+        self.stty = tmp_path / "stty"
+        e = {"CODEMASH_TOKEN": TOKEN, "TERM": "screen", "LANG": "C.UTF-8"}
+        e.update(env or {})
+        exports = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
+        # The shell records the terminal's modes before and after, and the
+        # exit code, then stays so that the screen can still be read.
+        shell = ("stty -g > {s}.before; env {env} {cmd}; echo $? > {d}; "
+                 "stty -g > {s}.after; echo EXITED; sleep 600").format(
+                     s=self.stty, env=exports, cmd=cmd, d=self.done)
+        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), "sh", "-c", shell)
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.sock, *args], check=True,
+                              capture_output=True, text=True).stdout
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p")
+
+    def lines(self):
+        return self.screen().split("\n")
+
+    def keys(self, *keys):
+        self.tmux("send-keys", *keys)
+
+    def wait_screen(self, pattern, timeout=15):
+        found = wait_for(lambda: re.search(pattern, self.screen()), timeout)
+        assert found, "not on screen: %r\n%s" % (pattern, self.screen())
+
+    def resize(self, w, h):
+        self.tmux("resize-window", "-x", str(w), "-y", str(h))
+
+    def exit_code(self, timeout=20):
+        assert wait_for(lambda: self.done.exists() and self.done.read_text().strip(), timeout), \
+            self.screen()
+        return int(self.done.read_text())
+
+    def kill(self):
+        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def term(tmp_path):
+    made = []
+
+    def start(args, api, **kw):
+        cmd = " ".join(shlex.quote(a) for a in
+                       [BIN, "--url", api.url, "--project-id", PROJECT, *args])
+        t = Tmux(tmp_path, cmd, **kw)
+        made.append(t)
+        return t
+    yield start
+    for t in made:
+        t.kill()
+
+
+def append(path, lines):
+    with open(path, "a") as f:
+        for l in lines:
+            f.write(l + "\n")
+
+
+def counter(screen, name):
+    m = re.search(r"│ %s\s+(\d+)" % re.escape(name), screen)
+    return int(m.group(1)) if m else None
+
+
+def test_counters_on_screen_match_what_arrived(api, term, tmp_path):
+    log = tmp_path / "app.log"
+    append(log, ["line %d ERROR boom" % i if i % 4 == 0 else "line %d" % i for i in range(300)])
+    t = term(["-F", "--from-start", "-e", script("levels.lua"), str(log)], api)
+    t.wait_screen(r"SENDING|IDLE")
+    assert wait_for(lambda: len(api.logs()) == 300)
+    # The next frames catch up: read, sent, the levels, and the header.
+    assert wait_for(lambda: counter(t.screen(), "sent") == 300, 5), t.screen()
+    s = t.screen()
+    assert counter(s, "read") == 300
+    assert counter(s, "failed") == 0
+    arrived = api.logs()
+    errors = sum(1 for l in arrived if l.get("level") == "Error")
+    assert re.search(r"Error\s+%d\b" % errors, s), s
+    assert "project test-project" in s and api.url in s
+    assert TOKEN not in s
+    assert re.search(r"app\.log\s+\S+ \S+\s+\S+( \S+)?\s+300 following", s), s
+    t.keys("q")
+    assert t.exit_code() == 0
+
+
+def test_503_shows_in_the_errors_panel_with_its_status(term, tmp_path):
+    api = StandIn("--fail-every", "3", "--fail-status", "503")
+    try:
+        log = tmp_path / "app.log"
+        append(log, ["hello %d" % i for i in range(30)])
+        t = term(["-F", "--from-start", str(log)], api)
+        t.wait_screen(r"Errors 1")
+        t.keys("Tab")  # 100x30: one pane at a time; Tab brings the errors
+        t.wait_screen(r"http\s+x?\d*\s+HTTP 503")
+        # Enter opens it whole.
+        t.keys("Enter")
+        t.wait_screen(r"Error \(Esc closes\)")
+        t.wait_screen(r"kind:\s+http")
+        t.keys("Escape")
+        assert wait_for(lambda: "Esc closes" not in t.screen(), 5)
+        assert wait_for(lambda: len(api.logs()) == 30)
+        t.keys("q")
+        assert t.exit_code() == 0
+    finally:
+        api.stop()
+
+
+def test_a_broken_scripts_error_shows_with_file_and_line(api, term, tmp_path):
+    broken = tmp_path / "broken.lua"
+    broken.write_text("function enrich(log)\n  if log.message:find('bad') then error('no good') end\nend\n")
+    log = tmp_path / "app.log"
+    append(log, ["fine", "bad one", "fine again"])
+    t = term(["-F", "--from-start", "-e", str(broken), str(log)], api, width=200, height=60)
+    # 200x60: the three panes are stacked, errors visible without Tab.
+    t.wait_screen(r"Sources 1.*\n(.*\n)*.*Errors 1")
+    t.wait_screen(r"script\s+\S*broken\.lua:2: no good")
+    t.wait_screen(r"script errors\s+1")
+    assert wait_for(lambda: len(api.logs()) == 3)  # the log went on as it was
+    t.keys("q")
+    assert t.exit_code() == 0
+
+
+def test_p_pauses_sending_and_resumes_it(api, term, tmp_path):
+    log = tmp_path / "app.log"
+    append(log, ["before %d" % i for i in range(10)])
+    t = term(["-F", "--from-start", str(log)], api)
+    assert wait_for(lambda: len(api.logs()) == 10)
+    t.keys("p")
+    t.wait_screen(r"PAUSED")
+    append(log, ["during %d" % i for i in range(20)])
+    time.sleep(1.5)
+    assert len(api.logs()) == 10, "sent while paused"
+    t.wait_screen(r"queued (20|1\d)|retrying")  # read and waiting
+    t.keys("p")
+    assert wait_for(lambda: len(api.logs()) == 30)
+    t.wait_screen(r"SENDING|IDLE")
+    t.keys("q")
+    assert t.exit_code() == 0
+
+
+def test_r_reloads_the_scripts(api, term, tmp_path):
+    enrich = tmp_path / "tag.lua"
+    enrich.write_text("function enrich(log) log.items.v = 'one' end\n")
+    log = tmp_path / "app.log"
+    append(log, ["a"])
+    t = term(["-F", "--from-start", "-e", str(enrich), str(log)], api)
+    assert wait_for(lambda: len(api.logs()) == 1)
+    enrich.write_text("function enrich(log) log.items.v = 'two' end\n")
+    t.keys("r")
+    t.wait_screen(r"reloaded 1x")
+    append(log, ["b"])
+    assert wait_for(lambda: len(api.logs()) == 2)
+    assert [l["items"]["v"] for l in api.logs()] == ["one", "two"]
+    # A broken script is refused, and the error is shown; the old one goes on.
+    enrich.write_text("function enrich(log) oops(\n")
+    t.keys("r")
+    t.keys("Tab")
+    t.wait_screen(r"not reloaded")
+    append(log, ["c"])
+    assert wait_for(lambda: len(api.logs()) == 3)
+    assert api.logs()[2]["items"]["v"] == "two"
+    t.keys("q")
+    assert t.exit_code() == 0
+
+
+def frame_is_clean(lines, w, h):
+    """The screen is exactly the dashboard at w x h: header on top, keys at
+    the bottom, each box's corners where the layout puts them."""
+    assert len(lines) >= h
+    assert lines[0].startswith(" logmash "), lines[0]
+    assert lines[h - 1].startswith(" q quit"), lines[h - 1]
+    rw = max(w // 3, 34)
+    assert lines[2][0] == "┌" and lines[2][w - rw - 1] == "┐" and lines[2][w - rw] == "┌", lines[2]
+    assert lines[2][w - 1] == "┐", lines[2]
+    assert lines[12][0] == "└" and lines[12][w - 1] == "┘", lines[12]
+    bottom = [i for i, l in enumerate(lines[:h]) if l.startswith("└")]
+    assert bottom[-1] == h - 2, bottom  # the last pane ends just above the keys
+    for l in lines[:h]:
+        assert len(l) <= w
+
+
+def test_resize_redraws_without_garbage(api, term, tmp_path):
+    log = tmp_path / "app.log"
+    append(log, ["x %d" % i for i in range(5)])
+    t = term(["-F", "--from-start", str(log)], api, width=120, height=40)
+    assert wait_for(lambda: len(api.logs()) == 5)
+    for w, h in ((80, 24), (200, 60), (80, 24)):
+        t.resize(w, h)
+        assert wait_for(lambda: len(t.lines()[0]) <= w and t.lines()[h - 1].startswith(" q quit"), 5), \
+            t.screen()
+        time.sleep(0.5)  # a frame or two after the resize
+        frame_is_clean(t.lines(), w, h)
+    # At 200x60 the panes stack: all three titles at once.
+    t.resize(200, 60)
+    t.wait_screen(r"Sources 1[^\n]*\n(.*\n)*.*Errors 0(.*\n)*.*Script messages 0")
+    # Below 80x24 it degrades to the essentials.
+    t.resize(50, 10)
+    t.wait_screen(r"logmash (sending|idle), up")
+    t.wait_screen(r"80x24 or more")
+    t.resize(80, 24)
+    t.wait_screen(r" q quit")
+    t.keys("q")
+    assert t.exit_code() == 0
+
+
+def test_q_exits_and_restores_the_terminal(api, term, tmp_path):
+    log = tmp_path / "app.log"
+    append(log, ["one", "two"])
+    t = term(["-F", "--from-start", str(log)], api)
+    assert wait_for(lambda: len(api.logs()) == 2)
+    assert t.tmux("display", "-p", "#{alternate_on}").strip() == "1"
+    t.keys("q")
+    assert t.exit_code() == 0
+    t.wait_screen("EXITED")
+    assert t.tmux("display", "-p", "#{alternate_on}").strip() == "0"
+    assert t.tmux("display", "-p", "#{cursor_flag}").strip() == "1"
+    before = (tmp_path / "stty.before").read_text()
+    assert wait_for(lambda: (tmp_path / "stty.after").exists())
+    assert (tmp_path / "stty.after").read_text() == before  # modes as they were
+    s = t.screen()
+    assert "logmash: read 2, dropped 0, sent 2" in s
+
+
+def test_a_crash_still_restores_the_terminal(api, term, tmp_path):
+    log = tmp_path / "app.log"
+    append(log, ["one"])
+    t = term(["-F", "--from-start", str(log)], api)
+    assert wait_for(lambda: len(api.logs()) == 1)
+    pid = subprocess.run(["pgrep", "-n", "-f", "logmash --url %s" % api.url],
+                         capture_output=True, text=True).stdout.split()
+    assert pid
+    os.kill(int(pid[0]), 11)  # SIGSEGV, as a bug would
+    t.wait_screen("EXITED")
+    assert t.tmux("display", "-p", "#{alternate_on}").strip() == "0"
+    assert (tmp_path / "stty.after").read_text() == (tmp_path / "stty.before").read_text()
+
+
+def test_no_color_draws_without_colour(api, term, tmp_path):
+    log = tmp_path / "app.log"
+    append(log, ["one"])
+    coloured = term(["-F", "--from-start", str(log)], api)
+    coloured.wait_screen("SENDING|IDLE")
+    assert re.search(r"\x1b\[3[0-7]m|\x1b\[[0-9;]*3[1-6][;m]",
+                     coloured.tmux("capture-pane", "-p", "-e"))
+    coloured.keys("q")
+    plain = term(["-F", "--from-start", str(log)], api, env={"NO_COLOR": "1"})
+    plain.wait_screen("SENDING|IDLE")
+    assert not re.search(r"\x1b\[[0-9;]*3[1-7][;m]", plain.tmux("capture-pane", "-p", "-e"))
+    plain.keys("q")
+
+
+def test_headless_status_line_and_json(api, tmp_path):
+    lines = "".join("line %d\n" % i for i in range(200))
+    # Slow answers keep it running long enough for a few lines.
+    api.faults(delay_ms=20)
+    p = run(["--status-interval", "0.3", "--max-in-flight", "4"], api=api, input=lines)
+    err = p.stderr.decode()
+    status = [l for l in err.splitlines() if l.startswith("logmash: status: ")]
+    assert status, err
+    assert re.match(r"logmash: status: (sending|idle), up \d+:\d\d: read \d+ \(\S+/s\), dropped 0, "
+                    r"sent \d+ \(\S+/s\)", status[0]), status[0]
+    assert "\x1b" not in err  # no dashboard when stdout is not a terminal
+    p = run(["--status-interval", "0.3", "--status-format", "json", "--max-in-flight", "4"],
+            api=api, input=lines)
+    docs = [json.loads(l) for l in p.stderr.decode().splitlines() if l.startswith("{")]
+    assert docs
+    assert {"state", "read", "sent", "failed", "queued", "latency_p99_ms"} <= set(docs[-1])
+    assert docs[-1]["read"] <= 200 and docs[-1]["sent"] <= docs[-1]["read"]
+    assert TOKEN not in p.stderr.decode()
+
+
+def test_status_format_is_checked(api):
+    p = run(["--status-format", "yaml"], api=api, input="x\n")
+    assert p.returncode == 2
+    assert b"--status-format is text or json" in p.stderr
