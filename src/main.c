@@ -247,6 +247,12 @@ static void read_commands(struct app *a)
 		case UI_RELOAD:
 			reload(a);
 			break;
+		case UI_HANGUP:
+			/* The operator's terminal is gone: nobody watches, so stop
+			 * as SIGTERM would; the checkpoints keep what is unsent. */
+			if (!a->stopping)
+				begin_stop(a);
+			break;
 		}
 	}
 }

@@ -12,6 +12,7 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <panel.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -174,20 +175,32 @@ static int on_key(struct dashboard *d, int ch)
 	return 0;
 }
 
+/* The terminal is gone (the operator's session ended): stop drawing and
+ * ask the loop to stop as q would, since no one is watching any more. */
+static void hung_up(struct dashboard *d)
+{
+	command(d, UI_HANGUP);
+}
+
 static void *run(void *arg)
 {
 	struct dashboard *d = arg;
 	int dirty = 1;
 	double drawn_at = 0;
 	while (!atomic_load(&d->stop)) {
-		int ch = getch(); /* waits up to REFRESH_MS */
-		if (ch != ERR) {
-			timeout(0); /* take what else was typed, without waiting */
-			do
-				dirty |= on_key(d, ch);
-			while ((ch = getch()) != ERR);
-			timeout(REFRESH_MS);
+		/* The wait is ours, not getch's: getch cannot tell a quiet
+		 * terminal from one that is gone (both give ERR at once when
+		 * the terminal hangs up, and the loop would spin). */
+		struct pollfd pfd = {.fd = fileno(d->tty), .events = POLLIN};
+		int ready = poll(&pfd, 1, REFRESH_MS);
+		if ((ready < 0 && errno != EINTR) ||
+		    (ready > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))) {
+			hung_up(d);
+			return NULL;
 		}
+		int ch;
+		while ((ch = getch()) != ERR) /* all that was typed, without waiting */
+			dirty |= on_key(d, ch);
 		uint64_t ver = snapshot_read(d->box, d->v.snap);
 		if (ver != d->seen) {
 			d->seen = ver;
@@ -262,7 +275,7 @@ struct dashboard *dashboard_start(struct snapshot_box *box, int cmd_fd, struct b
 	nonl();
 	keypad(stdscr, TRUE);
 	curs_set(0);
-	timeout(REFRESH_MS);
+	nodelay(stdscr, TRUE); /* run() polls the terminal itself */
 	set_escdelay(25);
 	init_colors(&d->v);
 	int rc = pthread_create(&d->thread, NULL, run, d);
@@ -291,7 +304,7 @@ void dashboard_stop(struct dashboard *d)
 	if (rc != 0)
 		warnx_("cannot stop the dashboard's thread: %s", strerror(rc));
 	draw_close_popup(&d->v);
-	endwin();
+	endwin(); /* on a terminal that hung up this writes nothing: no matter */
 	rescue.active = 0;
 	delscreen(d->scr);
 	fclose(d->tty);

@@ -11,7 +11,7 @@
 #include "snapshot.h"
 
 /* What the keys ask of the event loop. */
-enum ui_command { UI_QUIT = 'q', UI_PAUSE = 'p', UI_RELOAD = 'r' };
+enum ui_command { UI_QUIT = 'q', UI_PAUSE = 'p', UI_RELOAD = 'r', UI_HANGUP = 'H' };
 
 struct dashboard;
 

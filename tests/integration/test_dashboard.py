@@ -59,6 +59,13 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
 
 
+def pids_of(marker):
+    """logmash processes whose command line holds marker (a test's folder)."""
+    out = subprocess.run(["pgrep", "-f", "logmash.*" + re.escape(str(marker))],
+                         capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
 @pytest.fixture
 def term(tmp_path):
     made = []
@@ -72,6 +79,9 @@ def term(tmp_path):
     yield start
     for t in made:
         t.kill()
+    # A closed terminal stops logmash (see the hang-up test); a leftover
+    # would spin on, unseen, and slow every test after it.
+    assert wait_for(lambda: not pids_of(tmp_path), 15), "logmash outlived its terminal"
 
 
 def append(path, lines):
@@ -296,3 +306,18 @@ def test_status_format_is_checked(api):
     p = run(["--status-format", "yaml"], api=api, input="x\n")
     assert p.returncode == 2
     assert b"--status-format is text or json" in p.stderr
+
+
+def test_a_closed_terminal_stops_logmash(api, term, tmp_path):
+    log = tmp_path / "app.log"
+    append(log, ["one"])
+    t = term(["-F", "--from-start", "--state-dir", str(tmp_path / "state"), str(log)], api)
+    assert wait_for(lambda: len(api.logs()) == 1)
+    assert pids_of(tmp_path)
+    t.kill()  # the operator's session ends: the terminal hangs up
+    assert wait_for(lambda: not pids_of(tmp_path), 15)
+    # It stopped as on SIGTERM: what arrived is checkpointed, nothing lost.
+    append(log, ["two"])
+    p = run(["--state-dir", str(tmp_path / "state"), str(log)], api=api)
+    assert p.returncode == 0
+    assert [l["message"] for l in api.logs()] == ["one", "two"]
