@@ -221,38 +221,51 @@ def dashboard_cost(log, filt, enr, runs, connections=64):
         headless, drawn = [], []
         try:
             for i in range(runs):
-                headless.append(send_w1(url, filt, enr, log, connections, ["--no-tui"])[0])
+                headless.append(send_w1(url, filt, enr, log, connections, ["--no-tui"])[:2])
                 done = os.path.join(tmp, "done%d" % i)
                 cmd = " ".join(shlex.quote(x) for x in [
                     os.path.join(ROOT, "logmash"), "--url", url, "--project-id", "bench",
                     "--max-in-flight", str(connections), "-f", filt, "-e", enr, log])
                 # The time is taken inside the terminal: from the start of
                 # logmash to its exit, as headless.
-                shell = ("s=$(date +%%s.%%N); CODEMASH_TOKEN=bench-token %s 2> %s.err; "
-                         "e=$(date +%%s.%%N); echo $? $s $e > %s.tmp; mv %s.tmp %s") % (
-                             cmd, done, done, done, done)
+                # bash's times: the CPU of its children, i.e. logmash's.
+                shell = ("s=$(date +%%s.%%N); CODEMASH_TOKEN=bench-token %s 2> %s.err; c=$?; "
+                         "e=$(date +%%s.%%N); times > %s.times; "
+                         "echo $c $s $e $(tail -1 %s.times) > %s.tmp; mv %s.tmp %s") % (
+                             cmd, done, done, done, done, done, done)
                 subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "120", "-y", "40",
-                                "sh", "-c", shell + "; sleep 5"], check=True)
+                                "bash", "-c", shell + "; sleep 5"], check=True)
                 end = time.time() + 600
                 while not os.path.exists(done) and time.time() < end:
                     time.sleep(0.05)
-                code, start, stop = open(done).read().split()
+                code, start, stop, user, system = open(done).read().split()
                 if code != "0":
                     sys.exit("bench: logmash under the dashboard failed: %s"
                              % open(done + ".err").read()[-400:])
                 sent = int(re.search(r"sent (\d+)", open(done + ".err").read()).group(1))
-                drawn.append(sent / (float(stop) - float(start)))
+                drawn.append((sent / (float(stop) - float(start)), seconds(user) + seconds(system)))
                 subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
-                print("  run %d: headless %.0f logs/s, dashboard %.0f logs/s"
-                      % (i + 1, headless[-1], drawn[-1]), flush=True)
+                print("  run %d: headless %.0f logs/s (%.1f s CPU), dashboard %.0f logs/s (%.1f s CPU)"
+                      % (i + 1, headless[-1][0], headless[-1][1], drawn[-1][0], drawn[-1][1]),
+                      flush=True)
         finally:
             subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
             subprocess.run(["rm", "-rf", tmp])
-    ratio = statistics.median(d / h for d, h in zip(drawn, headless))
+    ratio = statistics.median(d[0] / h[0] for d, h in zip(drawn, headless))
+    cpu = statistics.median(h[1] / d[1] for d, h in zip(drawn, headless))
     print("%-34s %14s %14s %7.2f" % ("dashboard drawing (tmux 120x40)",
-                                     "%.0f logs/s" % statistics.median(drawn),
-                                     "%.0f logs/s" % statistics.median(headless), ratio))
+                                     "%.0f logs/s" % statistics.median(d[0] for d in drawn),
+                                     "%.0f logs/s" % statistics.median(h[0] for h in headless), ratio))
+    print("%-34s %14s %14s %7.2f" % ("  its CPU for W1",
+                                     "%.1f s" % statistics.median(d[1] for d in drawn),
+                                     "%.1f s" % statistics.median(h[1] for h in headless), cpu))
     print("(baseline: the same W1 run headless, --no-tui; 1.00 means the dashboard costs nothing)")
+
+
+def seconds(t):
+    """bash's times: 1m2.500s -> 62.5"""
+    m = re.match(r"(\d+)m([\d.]+)s", t)
+    return int(m.group(1)) * 60 + float(m.group(2))
 
 
 def main():
