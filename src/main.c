@@ -467,6 +467,10 @@ static void run(struct app *a)
 		int more = 0;
 		if (!a->stopping && !a->input_done)
 			more = pump_input(a);
+		/* --dry-run writes in large blocks, but what was read is out
+		 * before the loop waits for more (-F would hold it otherwise). */
+		if (a->o.dry_run && !more)
+			pipeline_flush(&a->pl);
 		if (a->snd)
 			sender_step(a->snd);
 		if (finished(a))

@@ -426,3 +426,27 @@ def test_symlink_swaps_under_a_busy_writer(api, tmp_path):
     code, err = lm.stop()
     assert sorted(seqs(api)) == list(range(5000)), err
     assert code == 0, err
+
+
+def test_dry_run_follow_writes_each_line_as_it_comes(tmp_path):
+    """-F --dry-run is a preview: a line written is on stdout at once, not
+    when 64 KiB of bodies have piled up."""
+    log = tmp_path / "app.log"
+    log.write_text("first\n")
+    p = subprocess.Popen([BIN, "-F", "--from-start", "--dry-run", str(log)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        import select
+        lines = []
+
+        def read_line():
+            ready, _, _ = select.select([p.stdout], [], [], 5)
+            return p.stdout.readline().decode() if ready else ""
+        lines.append(read_line())
+        with open(log, "a") as f:
+            f.write("second\n")
+        lines.append(read_line())
+        assert lines == ['{"message":"first"}\n', '{"message":"second"}\n']
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
