@@ -20,6 +20,7 @@
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "acks.h"
 #include "checkpoint.h"
@@ -71,6 +72,8 @@ struct source {
 	char *chunk;         /* the chunk the framer works through, or NULL */
 	double read_time;
 	int64_t last_growth_ms, last_check_ms, rotated_ms;
+	struct timespec seen_mtime; /* at the last identity check that hashed */
+	uint64_t seen_size;
 	int readable;        /* worth a read() now */
 	int check;           /* an event says: is the path still this file? */
 	int at_eof;

@@ -450,3 +450,21 @@ def test_dry_run_follow_writes_each_line_as_it_comes(tmp_path):
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=10)
+
+
+def test_a_file_rewritten_past_where_it_was_read_starts_over(api, tmp_path):
+    """Truncated and written again beyond the read position before logmash
+    looked: the size alone cannot tell; the changed head does."""
+    log = tmp_path / "app.log"
+    log.write_text("".join("old line %d\n" % i for i in range(3)))
+    lm = Logmash(api, ["--from-start", str(log)])
+    try:
+        assert wait_for(lambda: len(api.logs()) == 3)
+        time.sleep(1.2)  # an identity check passes on the idle file meanwhile
+        with open(log, "w") as f:  # same inode, longer than before
+            f.write("".join("new line %02d, longer than the old ones\n" % i for i in range(10)))
+        want = {"new line %02d, longer than the old ones" % i for i in range(10)}
+        assert wait_for(lambda: want <= {g["message"] for g in api.logs()}, 10), api.logs()
+    finally:
+        code, err = lm.stop()
+    assert "first bytes changed" in err or "truncated" in err, err
