@@ -2,86 +2,118 @@
 """make bench: logmash measured against a baseline in the same run.
 
 Workload W1 (../shared/bench): gen_applog.py 1000000 42, filter.lua, enrich.lua.
-Each row alternates logmash and its baseline RUNS times and compares medians,
-so that a noisy shared machine slows both alike.
+Each row alternates logmash and its baseline several times and compares the
+median of the ratios of neighbouring runs, so that a noisy shared machine
+slows both sides of one ratio alike. At the end one table is printed and kept,
+with the machine and the date, in tests/bench/RESULTS.md.
 
-  Lua stage: logmash --dry-run (read, frame, scripts, encode, write) against
-             lua5.4 lua_limit.lua (the stock interpreter running only the scripts).
-  Sending: W1 end to end to nginx (Debian's, one worker, answering 200 with a log
-             id), against wrk posting a W1 body to the same nginx over as many
-             connections (64).
-  Dashboard: W1 end to end with the dashboard drawing under tmux, against the
-             same run headless.
-  Follow latency: with -F, from a line's write to its arrival at the stand-in API.
+  lua        W1 through --dry-run (read, frame, scripts, encode, write) against
+             lua5.4 lua_limit.lua (the stock interpreter running only the scripts)
+  send       W1 end to end to nginx (Debian's, one worker, answering 200 with a
+             log id) over HTTP/1.1, against wrk with as many connections (64)
+  h2         the same over HTTP/2 (TLS, ALPN), against h2load with as many
+             connections and streams
+  latency    -F on a file written 1,000 lines a second: write to arrival at the
+             stand-in API
+  memory     peak RSS for W1 end to end; RSS through a 60 s outage with W1 waiting
+  growth     CPU per log with 1 to 5,000 followed files, per byte with 100 B to
+             64 KiB lines, and CPU seconds per million logs end to end
+  dashboard  W1 end to end with the dashboard drawing under tmux against the
+             same run headless
 
-usage: bench.py [--runs N] [--lines N]
+usage: bench.py [--stages lua,send,...] [--runs N] [--send-runs N] [--lines N]
+                [--outage SECS] [--no-results]
 """
 import argparse
 import contextlib
+import datetime
+import json
 import os
+import platform
 import re
 import resource
+import shlex
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
 BENCH = os.path.join(SHARED, "bench")
 OUT = os.path.join(ROOT, "bench-out")
+RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
+LOGMASH = os.path.join(ROOT, "logmash")
+STAGES = ["lua", "send", "h2", "latency", "memory", "growth", "dashboard"]
+
+ROWS = []  # (stage, logmash, baseline, ratio or None, target)
 
 
-def timed(cmd, stdin_path):
+def row(stage, ours, base="", ratio=None, target=""):
+    ROWS.append((stage, ours, base, ratio, target))
+    r = "" if ratio is None else "%.2f" % ratio
+    print("  => %-38s %16s %16s %6s  %s" % (stage, ours, base, r, target), flush=True)
+
+
+def cpu_children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd, stdin_path, env=None):
     """Runs cmd with stdin from a file; returns (wall s, cpu s, stderr)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = cpu_children()
     with open(stdin_path, "rb") as fin:
         t = time.perf_counter()
-        p = subprocess.run(cmd, stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        p = subprocess.run(cmd, stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           env=env)
         wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         sys.exit("bench: %s failed: %s" % (cmd[0], p.stderr.decode()[-500:]))
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, p.stderr.decode()
+    return wall, cpu_children() - before, p.stderr.decode()
 
 
-def follow_latency(lines=300, interval=0.01):
-    """Time from a line's write to its arrival at the stand-in API, with -F."""
-    import json
-    import signal
-    import tempfile
-    import urllib.request
-    tmp = tempfile.mkdtemp(prefix="logmash-bench-")
-    log = os.path.join(tmp, "app.log")
-    open(log, "w").close()
-    api = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "standin_api.py"), "--port", "0",
-                            "--token", "bench", "--project-id", "bench"], stdout=subprocess.PIPE, text=True)
-    port = int(api.stdout.readline().split()[2])
-    env = dict(os.environ, CODEMASH_TOKEN="bench")
-    lm = subprocess.Popen([os.path.join(ROOT, "logmash"), "-F", "--url", "http://127.0.0.1:%d" % port,
-                           "--project-id", "bench", log], stderr=subprocess.DEVNULL, env=env)
-    try:
-        time.sleep(0.5)
-        with open(log, "a") as f:
-            for i in range(lines):
-                f.write("lat %.6f\n" % time.time())
-                f.flush()
-                time.sleep(interval)
-        time.sleep(1.0)
-        with urllib.request.urlopen("http://127.0.0.1:%d/_standin/logs" % port) as r:
-            got = json.load(r)
-    finally:
-        lm.send_signal(signal.SIGTERM)
-        lm.wait()
-        api.terminate()
-        api.wait()
-        subprocess.run(["rm", "-rf", tmp])
-    lat = sorted((g["received_at"] - float(g["message"].split()[1])) * 1000 for g in got)
-    if len(lat) != lines:
-        sys.exit("bench: follow latency: %d of %d lines arrived" % (len(lat), lines))
-    return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
+
+def pair_ratio(ours, base):
+    """The median over pairs of neighbouring runs of ours/base."""
+    return statistics.median(o / b for o, b in zip(ours, base))
+
+
+# ---- the Lua stage ----
+
+def lua_stage(log, filt, enr, runs, n):
+    base_cmd = ["lua5.4", os.path.join(BENCH, "lua_limit.lua"), filt, enr]
+    ours_cmd = [LOGMASH, "--dry-run", "-f", filt, "-e", enr, "-"]
+    base, ours = [], []
+    for i in range(runs):
+        b = timed(base_cmd, log)
+        o = timed(ours_cmd, log)
+        kept_b = re.search(r"(\d+) kept", b[2])
+        kept_o = re.search(r"written (\d+)", o[2])
+        if not kept_b or not kept_o or kept_b.group(1) != kept_o.group(1):
+            sys.exit("bench: kept counts differ: %s / %s" % (b[2].strip(), o[2].strip()))
+        base.append(b)
+        ours.append(o)
+        print("  run %d: lua5.4 %.2fs, logmash %.2fs" % (i + 1, b[0], o[0]), flush=True)
+    row("Lua stage, W1 (--dry-run vs lua_limit)",
+        "%.0f lines/s" % (n / statistics.median(x[0] for x in ours)),
+        "%.0f lines/s" % (n / statistics.median(x[0] for x in base)),
+        pair_ratio([x[0] for x in base], [x[0] for x in ours]), ">= 1.2")
+    row("  CPU per line", "%.2f us" % (statistics.median(x[1] for x in ours) / n * 1e6),
+        "%.2f us" % (statistics.median(x[1] for x in base) / n * 1e6),
+        pair_ratio([x[1] for x in base], [x[1] for x in ours]))
+
+
+# ---- sending ----
 
 NGINX_CONF = """
 worker_processes 1;
@@ -100,6 +132,9 @@ http {
     keepalive_timeout 300s;
     server {
         listen 127.0.0.1:%(port)d;
+        listen 127.0.0.1:%(tls_port)d ssl http2;
+        ssl_certificate %(dir)s/cert.pem;
+        ssl_certificate_key %(dir)s/key.pem;
         location / {
             default_type application/json;
             return 200 '{"result":"5f0c2c5e-0000-4000-8000-000000000000"}';
@@ -117,31 +152,30 @@ wrk.headers["x-cm-projectid"] = "bench"
 """
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def nginx_server():
-    """Debian's nginx on a free port of 127.0.0.1, answering as the API
-    does: yields (url, its folder), or None without nginx."""
-    import tempfile
+    """Debian's nginx on free ports of 127.0.0.1, answering as the API does,
+    in cleartext HTTP/1.1 and over TLS with HTTP/2. Yields a dict (url,
+    tls_url, cert, dir), or None without nginx."""
     nginx = "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         yield None
         return
     tmp = tempfile.mkdtemp(prefix="logmash-send-")
-    port = free_port()
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    port, tls_port = free_port(), free_port()
     with open(os.path.join(tmp, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF % {"dir": tmp, "port": port})
+        f.write(NGINX_CONF % {"dir": tmp, "port": port, "tls_port": tls_port})
     srv = subprocess.Popen([nginx, "-c", os.path.join(tmp, "nginx.conf"), "-p", tmp],
                            stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
-        yield "http://127.0.0.1:%d" % port, tmp
+        yield {"url": "http://127.0.0.1:%d" % port, "tls_url": "https://127.0.0.1:%d" % tls_port,
+               "cert": cert, "dir": tmp}
     finally:
         srv.terminate()
         srv.wait()
@@ -149,134 +183,314 @@ def nginx_server():
 
 
 def send_w1(url, filt, enr, log, connections, extra=()):
-    """logmash sending W1 to url, headless: (logs/s, CPU s, peak RSS KiB)."""
+    """logmash sending W1 to url, headless: (logs/s, CPU s, peak RSS KiB, logs sent)."""
     env = dict(os.environ, CODEMASH_TOKEN="bench-token")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = cpu_children()
     t = time.perf_counter()
-    p = subprocess.run([os.path.join(ROOT, "logmash"), "--url", url, "--project-id", "bench",
+    p = subprocess.run([LOGMASH, "--url", url, "--project-id", "bench",
                         "--max-in-flight", str(connections), "-f", filt, "-e", enr, *extra, log],
                        capture_output=True, env=env)
     wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         sys.exit("bench: logmash failed sending W1: %s" % p.stderr.decode()[-400:])
     sent = int(re.search(rb"sent (\d+)", p.stderr).group(1))
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return sent / wall, cpu, after.ru_maxrss
+    return (sent / wall, cpu_children() - before,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, sent)
 
 
-def sending(log, filt, enr, runs, connections=64):
-    """W1 end to end to nginx, against wrk posting a W1 body to it."""
-    import json
+def w1_body(log, filt, enr):
+    """A typical W1 body, as logmash sends it."""
+    return subprocess.run([LOGMASH, "--dry-run", "-f", filt, "-e", enr, "-"],
+                          input=open(log, "rb").read(4096), capture_output=True).stdout.splitlines()[0]
+
+
+def sending(srv, log, filt, enr, runs, connections=64):
+    """W1 end to end to nginx over HTTP/1.1, against wrk posting a W1 body."""
     wrk = "/usr/bin/wrk"
-    with nginx_server() as srv:
-        if not srv or not os.path.exists(wrk):
-            print("sending: skipped (needs Debian's nginx-light and wrk: make deps)")
-            return
-        url, tmp = srv
-        # A typical W1 body, as logmash sends it.
-        body = subprocess.run([os.path.join(ROOT, "logmash"), "--dry-run", "-f", filt, "-e", enr,
-                               "-"], input=open(log, "rb").read(4096),
-                              capture_output=True).stdout.splitlines()[0]
-        with open(os.path.join(tmp, "post.lua"), "w") as f:
-            f.write(WRK_SCRIPT % {"body": json.dumps(body.decode())})
-        wrk_rates, ours = [], []
-        for i in range(runs):
-            out = subprocess.run([wrk, "-t1", "-c%d" % connections, "-d10s", "-s",
-                                  os.path.join(tmp, "post.lua"), url + "/v1/logs"],
-                                 capture_output=True, text=True).stdout
-            wrk_rates.append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))
-            ours.append(send_w1(url, filt, enr, log, connections))
-            print("  run %d: wrk %.0f req/s, logmash %.0f logs/s" % (i + 1, wrk_rates[-1], ours[-1][0]),
-                  flush=True)
-    w = statistics.median(wrk_rates)
-    o = statistics.median(x[0] for x in ours)
-    cpu = statistics.median(x[1] for x in ours)
-    # The ratio of each pair of neighbouring runs: a shared machine's slow
-    # spells then weigh on both sides of one ratio.
-    ratio = statistics.median(x[0] / r for x, r in zip(ours, wrk_rates))
-    print("%-34s %14s %14s %7.2f" % ("sending, HTTP/1.1, %d connections" % connections,
-                                     "%.0f logs/s" % o, "%.0f req/s" % w, ratio))
-    print("%-34s %14s" % ("  logmash CPU for W1", "%.1f s" % cpu))
-    print("%-34s %14s" % ("  peak memory (largest child)", "%.1f MB" % (max(x[2] for x in ours) / 1024)))
-    print("(baseline: wrk posting the same 1 body to the same nginx; logmash also reads,")
-    print(" runs the scripts and encodes each log)")
+    if not os.path.exists(wrk):
+        print("send: skipped (needs Debian's wrk: make deps)")
+        return None
+    script = os.path.join(srv["dir"], "post.lua")
+    with open(script, "w") as f:
+        f.write(WRK_SCRIPT % {"body": json.dumps(w1_body(log, filt, enr).decode())})
+    base, ours = [], []
+    for i in range(runs):
+        out = subprocess.run([wrk, "-t1", "-c%d" % connections, "-d10s", "-s", script,
+                              srv["url"] + "/v1/logs"], capture_output=True, text=True).stdout
+        base.append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))
+        ours.append(send_w1(srv["url"], filt, enr, log, connections))
+        print("  run %d: wrk %.0f req/s, logmash %.0f logs/s (%.1f s CPU)"
+              % (i + 1, base[-1], ours[-1][0], ours[-1][1]), flush=True)
+    row("sending HTTP/1.1, %d connections" % connections,
+        "%.0f logs/s" % statistics.median(x[0] for x in ours),
+        "%.0f req/s" % statistics.median(base), pair_ratio([x[0] for x in ours], base), ">= 0.6")
+    return ours
 
 
-def dashboard_cost(log, filt, enr, runs, connections=64):
-    """W1 end to end with the dashboard drawing in a terminal (tmux) against
-    the same run headless (--no-tui), alternating."""
-    import shlex
-    import tempfile
-    if not os.path.exists("/usr/bin/tmux"):
-        print("dashboard: skipped (needs Debian's tmux: make deps)")
+def sending_h2(srv, log, filt, enr, runs, connections=64):
+    """W1 end to end over HTTP/2 (TLS), against h2load with as many
+    connections (one a send thread) and streams (--max-in-flight in all)."""
+    h2load = "/usr/bin/h2load"
+    if not os.path.exists(h2load):
+        print("h2: skipped (needs Debian's nghttp2-client: make deps)")
         return
-    with nginx_server() as srv:
-        if not srv:
-            print("dashboard: skipped (needs Debian's nginx-light: make deps)")
-            return
-        url, _ = srv
-        tmp = tempfile.mkdtemp(prefix="logmash-tui-")
-        sock = "logmash-bench-%d" % os.getpid()
-        headless, drawn = [], []
-        try:
-            for i in range(runs):
-                headless.append(send_w1(url, filt, enr, log, connections, ["--no-tui"])[:2])
-                done = os.path.join(tmp, "done%d" % i)
-                cmd = " ".join(shlex.quote(x) for x in [
-                    os.path.join(ROOT, "logmash"), "--url", url, "--project-id", "bench",
-                    "--max-in-flight", str(connections), "-f", filt, "-e", enr, log])
-                # The time is taken inside the terminal: from the start of
-                # logmash to its exit, as headless.
-                # bash's times: the CPU of its children, i.e. logmash's.
-                shell = ("s=$(date +%%s.%%N); CODEMASH_TOKEN=bench-token %s 2> %s.err; c=$?; "
-                         "e=$(date +%%s.%%N); times > %s.times; "
-                         "echo $c $s $e $(tail -1 %s.times) > %s.tmp; mv %s.tmp %s") % (
-                             cmd, done, done, done, done, done, done)
-                subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "120", "-y", "40",
-                                "bash", "-c", shell + "; sleep 5"], check=True)
-                end = time.time() + 600
-                while not os.path.exists(done) and time.time() < end:
-                    time.sleep(0.05)
-                code, start, stop, user, system = open(done).read().split()
-                if code != "0":
-                    sys.exit("bench: logmash under the dashboard failed: %s"
-                             % open(done + ".err").read()[-400:])
-                sent = int(re.search(r"sent (\d+)", open(done + ".err").read()).group(1))
-                drawn.append((sent / (float(stop) - float(start)), seconds(user) + seconds(system)))
-                subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
-                print("  run %d: headless %.0f logs/s (%.1f s CPU), dashboard %.0f logs/s (%.1f s CPU)"
-                      % (i + 1, headless[-1][0], headless[-1][1], drawn[-1][0], drawn[-1][1]),
-                      flush=True)
-        finally:
-            subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
-            subprocess.run(["rm", "-rf", tmp])
-    ratio = statistics.median(d[0] / h[0] for d, h in zip(drawn, headless))
-    cpu = statistics.median(h[1] / d[1] for d, h in zip(drawn, headless))
-    print("%-34s %14s %14s %7.2f" % ("dashboard drawing (tmux 120x40)",
-                                     "%.0f logs/s" % statistics.median(d[0] for d in drawn),
-                                     "%.0f logs/s" % statistics.median(h[0] for h in headless), ratio))
-    print("%-34s %14s %14s %7.2f" % ("  its CPU for W1",
-                                     "%.1f s" % statistics.median(d[1] for d in drawn),
-                                     "%.1f s" % statistics.median(h[1] for h in headless), cpu))
-    print("(baseline: the same W1 run headless, --no-tui; 1.00 means the dashboard costs nothing)")
+    body = os.path.join(srv["dir"], "body.json")
+    with open(body, "wb") as f:
+        f.write(w1_body(log, filt, enr))
+    threads = 2 if len(os.sched_getaffinity(0)) >= 2 else 1
+    streams = connections // threads
+    base, ours = [], []
+    for i in range(runs):
+        out = subprocess.run([h2load, "-c%d" % threads, "-m%d" % streams, "-t1", "-D10",
+                              "-d", body, "-H", "content-type: application/json",
+                              "-H", "authorization: Bearer bench-token",
+                              "-H", "x-cm-projectid: bench", srv["tls_url"] + "/v1/logs"],
+                             capture_output=True, text=True).stdout
+        m = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
+        if not m or "succeeded, 0 failed" not in out.replace("  ", " ") and " 0 failed" not in out:
+            sys.exit("bench: h2load failed: %s" % out[-600:])
+        base.append(float(m.group(1)))
+        ours.append(send_w1(srv["tls_url"], filt, enr, log, connections,
+                            ["--ca-file", srv["cert"], "--send-threads", str(threads)]))
+        print("  run %d: h2load %.0f req/s, logmash %.0f logs/s" % (i + 1, base[-1], ours[-1][0]),
+              flush=True)
+    row("sending HTTP/2 (TLS), %d conn x %d streams" % (threads, streams),
+        "%.0f logs/s" % statistics.median(x[0] for x in ours),
+        "%.0f req/s" % statistics.median(base), pair_ratio([x[0] for x in ours], base), ">= 0.6")
 
 
-def seconds(t):
+# ---- latency ----
+
+def follow_latency(rate=1000, seconds=5):
+    """-F on a file written `rate` lines a second: from each line's write to
+    its arrival at the stand-in API (its own time included)."""
+    tmp = tempfile.mkdtemp(prefix="logmash-bench-")
+    log = os.path.join(tmp, "app.log")
+    open(log, "w").close()
+    api = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "standin_api.py"),
+                            "--port", "0", "--token", "bench", "--project-id", "bench"],
+                           stdout=subprocess.PIPE, text=True)
+    port = int(api.stdout.readline().split()[2])
+    env = dict(os.environ, CODEMASH_TOKEN="bench")
+    lm = subprocess.Popen([LOGMASH, "-F", "--url", "http://127.0.0.1:%d" % port,
+                           "--project-id", "bench", log], stderr=subprocess.DEVNULL, env=env)
+    lines = rate * seconds
+    try:
+        time.sleep(0.5)
+        with open(log, "a") as f:
+            start = time.perf_counter()
+            for i in range(lines):
+                # Paced against the clock, not by sleeping a fixed step.
+                due = start + i / rate
+                now = time.perf_counter()
+                if due > now:
+                    time.sleep(due - now)
+                f.write("lat %.6f\n" % time.time())
+                f.flush()
+        time.sleep(1.0)
+        with urllib.request.urlopen("http://127.0.0.1:%d/_standin/logs" % port) as r:
+            got = json.load(r)
+    finally:
+        lm.send_signal(signal.SIGTERM)
+        lm.wait()
+        api.terminate()
+        api.wait()
+        subprocess.run(["rm", "-rf", tmp])
+    lat = sorted((g["received_at"] - float(g["message"].split()[1])) * 1000 for g in got)
+    if len(lat) != lines:
+        sys.exit("bench: follow latency: %d of %d lines arrived" % (len(lat), lines))
+    p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]
+    row("follow latency p50 (%d lines/s)" % rate, "%.1f ms" % p50, "", None, "<= 2 ms")
+    row("follow latency p99 (%d lines/s)" % rate, "%.1f ms" % p99, "", None, "<= 10 ms")
+
+
+# ---- memory ----
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def outage_memory(log, filt, enr, seconds):
+    """W1 waiting to be sent while the API is down: RSS must not grow with
+    the backlog (the queue is bounded; the rest waits in the file)."""
+    port = free_port()  # nothing listens there: every request is refused
+    env = dict(os.environ, CODEMASH_TOKEN="bench")
+    tmp = tempfile.mkdtemp(prefix="logmash-outage-")
+    lm = subprocess.Popen([LOGMASH, "-F", "--from-start", "--state-dir", tmp, "--url",
+                           "http://127.0.0.1:%d" % port, "--project-id", "bench", "--no-tui",
+                           "-f", filt, "-e", enr, log], stderr=subprocess.DEVNULL, env=env)
+    samples = []
+    try:
+        for _ in range(int(seconds)):
+            time.sleep(1)
+            samples.append(rss_kib(lm.pid))
+    finally:
+        lm.send_signal(signal.SIGKILL)
+        lm.wait()
+        subprocess.run(["rm", "-rf", tmp])
+    settled = samples[min(5, len(samples) - 1):]  # after start-up and the queue filling
+    growth = (max(settled) - settled[0]) / 1024
+    row("RSS through a %ds outage, W1 waiting" % seconds,
+        "%.1f -> %.1f MB" % (settled[0] / 1024, samples[-1] / 1024),
+        "", None, "flat (grew %.2f MB)" % growth)
+
+
+# ---- cost growth ----
+
+def follow_until(paths, expect, extra=()):
+    """logmash -F --dry-run over paths until it has written `expect` bodies;
+    returns its CPU seconds (all threads, to the microsecond: wait4)."""
+    lm = subprocess.Popen([LOGMASH, "-F", "--from-start", "--dry-run", *extra, *paths],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    got = 0
+    try:
+        for _ in lm.stdout:
+            got += 1
+            if got == expect:
+                break
+    finally:
+        lm.send_signal(signal.SIGKILL)
+        _, _, ru = os.wait4(lm.pid, 0)
+        lm.returncode = -9  # reaped here: Popen must not wait again
+        lm.stdout.close()
+    if got != expect:
+        sys.exit("bench: growth: %d of %d logs came out" % (got, expect))
+    return ru.ru_utime + ru.ru_stime
+
+
+def growth(total=1000000):
+    tmp = tempfile.mkdtemp(prefix="logmash-growth-")
+    try:
+        line = "2026-11-26T00:00:00.000Z INFO  [worker-1] user=4711 GET /api/cart/17/items 200 12ms"
+        per_log = {}
+        for files in (1, 100, 1000, 5000):
+            d = os.path.join(tmp, "f%d" % files)
+            os.makedirs(d)
+            each = total // files
+            for k in range(files):
+                with open(os.path.join(d, "%05d.log" % k), "w") as f:
+                    f.write((line + " %d\n" % k) * each)
+            cpu = follow_until([os.path.join(d, "*.log")], each * files)
+            per_log[files] = cpu / (each * files) * 1e6
+            print("  %d followed files: %.2f us CPU a log" % (files, per_log[files]), flush=True)
+        for files in (100, 1000, 5000):
+            row("CPU a log, %d followed files" % files, "%.2f us" % per_log[files],
+                "%.2f us (1 file)" % per_log[1], per_log[1] / per_log[files], "~1 (flat)")
+        per_byte = {}
+        volume = 128 << 20
+        for size in (100, 4096, 65536):
+            path = os.path.join(tmp, "lines%d.log" % size)
+            n = volume // size
+            with open(path, "w") as f:
+                f.write(("x" * (size - 1) + "\n") * n)
+            cpu = follow_until([path], n)
+            per_byte[size] = cpu / volume * 1e9
+            print("  %d-byte lines: %.2f ns CPU a byte" % (size, per_byte[size]), flush=True)
+        for size in (4096, 65536):
+            row("CPU a byte, %s lines" % ("4 KiB" if size == 4096 else "64 KiB"),
+                "%.2f ns" % per_byte[size], "%.2f ns (100 B)" % per_byte[100],
+                per_byte[100] / per_byte[size], "within 1.5x")
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+
+
+# ---- the dashboard ----
+
+def seconds_of(t):
     """bash's times: 1m2.500s -> 62.5"""
     m = re.match(r"(\d+)m([\d.]+)s", t)
     return int(m.group(1)) * 60 + float(m.group(2))
 
 
+def dashboard_cost(srv, log, filt, enr, runs, connections=64):
+    """W1 end to end with the dashboard drawing in a terminal (tmux) against
+    the same run headless (--no-tui), alternating."""
+    if not os.path.exists("/usr/bin/tmux"):
+        print("dashboard: skipped (needs Debian's tmux: make deps)")
+        return
+    tmp = tempfile.mkdtemp(prefix="logmash-tui-")
+    sock = "logmash-bench-%d" % os.getpid()
+    headless, drawn = [], []
+    try:
+        for i in range(runs):
+            headless.append(send_w1(srv["url"], filt, enr, log, connections, ["--no-tui"])[:2])
+            done = os.path.join(tmp, "done%d" % i)
+            cmd = " ".join(shlex.quote(x) for x in [
+                LOGMASH, "--url", srv["url"], "--project-id", "bench",
+                "--max-in-flight", str(connections), "-f", filt, "-e", enr, log])
+            # Timed inside the terminal, from logmash's start to its exit;
+            # bash's times gives the CPU of its children: logmash's.
+            shell = ("s=$(date +%%s.%%N); CODEMASH_TOKEN=bench-token %s 2> %s.err; c=$?; "
+                     "e=$(date +%%s.%%N); times > %s.times; "
+                     "echo $c $s $e $(tail -1 %s.times) > %s.tmp; mv %s.tmp %s") % (
+                         cmd, done, done, done, done, done, done)
+            subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "120", "-y", "40",
+                            "bash", "-c", shell + "; sleep 5"], check=True)
+            end = time.time() + 600
+            while not os.path.exists(done) and time.time() < end:
+                time.sleep(0.05)
+            code, start, stop, user, system = open(done).read().split()
+            if code != "0":
+                sys.exit("bench: logmash under the dashboard failed: %s"
+                         % open(done + ".err").read()[-400:])
+            sent = int(re.search(r"sent (\d+)", open(done + ".err").read()).group(1))
+            drawn.append((sent / (float(stop) - float(start)), seconds_of(user) + seconds_of(system)))
+            subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+            print("  run %d: headless %.0f logs/s (%.1f s CPU), dashboard %.0f logs/s (%.1f s CPU)"
+                  % (i + 1, headless[-1][0], headless[-1][1], drawn[-1][0], drawn[-1][1]),
+                  flush=True)
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+        subprocess.run(["rm", "-rf", tmp])
+    row("W1 with the dashboard (tmux 120x40)", "%.0f logs/s" % statistics.median(d[0] for d in drawn),
+        "%.0f logs/s" % statistics.median(h[0] for h in headless),
+        pair_ratio([d[0] for d in drawn], [h[0] for h in headless]), ">= 0.95")
+    row("  its CPU for W1", "%.1f s" % statistics.median(d[1] for d in drawn),
+        "%.1f s" % statistics.median(h[1] for h in headless),
+        pair_ratio([h[1] for h in headless], [d[1] for d in drawn]), ">= 0.95")
+
+
+# ---- the table ----
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    curl = subprocess.run(["curl-config", "--version"], capture_output=True, text=True).stdout.strip()
+    version = subprocess.run([LOGMASH, "--version"], capture_output=True, text=True).stdout.strip()
+    return "%s; %s, %d cores usable; Linux %s; %s" % (
+        version, cpu, len(os.sched_getaffinity(0)), platform.release(), curl or "libcurl")
+
+
+def table():
+    lines = ["| stage | logmash | baseline | ratio | target |", "| --- | --- | --- | --- | --- |"]
+    for stage, ours, base, ratio, target in ROWS:
+        lines.append("| %s | %s | %s | %s | %s |" % (stage.strip(), ours, base,
+                                                     "" if ratio is None else "%.2f" % ratio, target))
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=5, help="alternating runs of the Lua stage")
+    ap.add_argument("--send-runs", type=int, default=3, help="alternating runs of the send rows")
     ap.add_argument("--lines", type=int, default=1000000)
-    ap.add_argument("--send-runs", type=int, default=3)
-    ap.add_argument("--stages", default="lua,send,follow,dashboard",
+    ap.add_argument("--outage", type=int, default=60, help="seconds of the outage (memory)")
+    ap.add_argument("--stages", default=",".join(STAGES),
                     help="which stages to run, comma-separated (default: all)")
+    ap.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
     a = ap.parse_args()
-    stages = set(a.stages.split(","))
+    stages = a.stages.split(",")
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        sys.exit("bench: unknown stages %s (known: %s)" % (", ".join(unknown), ", ".join(STAGES)))
     if not os.path.isdir(BENCH):
         sys.exit("bench: %s not found: the shared benchmark workload lives beside the repository "
                  "(set SHARED=/path/to/shared)" % BENCH)
@@ -288,52 +502,61 @@ def main():
             subprocess.run([sys.executable, os.path.join(BENCH, "gen_applog.py"), str(a.lines), "42"],
                            stdout=f, check=True)
         os.rename(log + ".tmp", log)
-
     filt, enr = os.path.join(BENCH, "filter.lua"), os.path.join(BENCH, "enrich.lua")
+    started = time.time()
+
     if "lua" in stages:
+        print("== lua", flush=True)
         lua_stage(log, filt, enr, a.runs, a.lines)
-    if "send" in stages:
-        print()
-        sending(log, filt, enr, a.send_runs)
-    if "dashboard" in stages:
-        print()
-        dashboard_cost(log, filt, enr, a.send_runs)
-    if "follow" in stages:
-        p50, p99 = follow_latency()
-        print()
-        print("%-34s %14s %14s" % ("follow latency (write to API)", "p50 %.1f ms" % p50,
-                                   "p99 %.1f ms" % p99))
-        print("(-F on a file written 100 times a second; the API is the Python stand-in, its own")
-        print(" time included)")
+    if {"send", "h2", "memory", "growth", "dashboard"} & set(stages):
+        with nginx_server() as srv:
+            if not srv:
+                print("send, h2, dashboard: skipped (needs Debian's nginx-light: make deps)")
+            sent = None
+            if srv and "send" in stages:
+                print("== send", flush=True)
+                sent = sending(srv, log, filt, enr, a.send_runs)
+            if srv and "h2" in stages:
+                print("== h2", flush=True)
+                sending_h2(srv, log, filt, enr, a.send_runs)
+            if "memory" in stages:
+                print("== memory", flush=True)
+                if srv and not sent:
+                    sent = [send_w1(srv["url"], filt, enr, log, 64)]
+                if sent:
+                    row("peak RSS, W1 end to end", "%.1f MB" % (max(x[2] for x in sent) / 1024),
+                        "", None, "<= 16 MB")
+                outage_memory(log, filt, enr, a.outage)
+            if "growth" in stages:
+                print("== growth", flush=True)
+                growth()
+                if sent:
+                    per_million = statistics.median(x[1] / x[3] * 1e6 for x in sent)
+                    row("CPU s per million logs, end to end", "%.1f s" % per_million, "", None,
+                        "<= 8")
+            if srv and "dashboard" in stages:
+                print("== dashboard", flush=True)
+                dashboard_cost(srv, log, filt, enr, a.send_runs)
+    if "latency" in stages:
+        print("== latency", flush=True)
+        follow_latency()
 
-
-def lua_stage(log, filt, enr, runs, n):
-    base_cmd = ["lua5.4", os.path.join(BENCH, "lua_limit.lua"), filt, enr]
-    ours_cmd = [os.path.join(ROOT, "logmash"), "--dry-run", "-f", filt, "-e", enr, "-"]
-    base, ours = [], []
-    for i in range(runs):
-        b = timed(base_cmd, log)
-        o = timed(ours_cmd, log)
-        kept_b = re.search(r"(\d+) kept", b[2])
-        kept_o = re.search(r"written (\d+)", o[2])
-        if not kept_b or not kept_o or kept_b.group(1) != kept_o.group(1):
-            sys.exit("bench: kept counts differ: %s / %s" % (b[2].strip(), o[2].strip()))
-        base.append(b)
-        ours.append(o)
-        print("  run %d: lua5.4 %.2fs, logmash %.2fs" % (i + 1, b[0], o[0]), flush=True)
-
-    bw = statistics.median(x[0] for x in base)
-    ow = statistics.median(x[0] for x in ours)
-    bc = statistics.median(x[1] for x in base)
-    oc = statistics.median(x[1] for x in ours)
+    took = time.time() - started
+    when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     print()
-    print("W1: %d lines, %s logs kept; median of %d alternating runs" % (n, kept_o.group(1), runs))
-    print("%-34s %14s %14s %7s" % ("stage", "logmash", "baseline", "ratio"))
-    print("%-34s %14s %14s %7.2f" % ("Lua stage (--dry-run vs lua_limit)",
-                                     "%.0f lines/s" % (n / ow), "%.0f lines/s" % (n / bw), bw / ow))
-    print("%-34s %14s %14s %7.2f" % ("  CPU per line", "%.2f us" % (oc / n * 1e6),
-                                     "%.2f us" % (bc / n * 1e6), bc / oc))
-    print("(ratio > 1: logmash is faster than the stock interpreter running the scripts alone)")
+    print("W1: %d lines; %s; %s; %.0f s" % (a.lines, when, machine(), took))
+    print(table())
+    print("(ratio > 1 is better for logmash; each is the median over alternating pairs of runs)")
+    if not a.no_results and set(stages) == set(STAGES):
+        os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+        with open(RESULTS, "w") as f:
+            f.write("# make bench: the last full run\n\n")
+            f.write("Written by `make bench` (tests/bench.py); see README.md, Development, for what\n"
+                    "each row measures. Ratios > 1 are better for logmash.\n\n")
+            f.write("- when: %s (%.0f s)\n- machine: %s\n- workload: W1, %d lines (../shared/bench)\n\n"
+                    % (when, took, machine(), a.lines))
+            f.write(table() + "\n")
+        print("kept in %s" % os.path.relpath(RESULTS, ROOT))
 
 
 if __name__ == "__main__":
