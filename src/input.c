@@ -60,6 +60,41 @@ static struct source *map_get(const struct input *in, const char *key)
 	return NULL;
 }
 
+/* ---- (device, inode) -> file being read ----
+ *
+ * Whether a file is already read under another name (a symlink, a rename)
+ * is asked for every path a scan finds: a walk over all sources made
+ * starting with thousands of files quadratic. */
+
+static size_t ino_bucket(uint64_t dev, uint64_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ULL ^ dev) % BUCKETS);
+}
+
+/* s is a file read from now on, its id set. */
+static void ino_put(struct input *in, struct source *s)
+{
+	size_t b = ino_bucket(s->id.dev, s->id.ino);
+	s->next_by_ino = in->by_ino[b];
+	in->by_ino[b] = s;
+	s->in_ino_map = 1;
+}
+
+static void ino_del(struct input *in, struct source *s)
+{
+	if (!s->in_ino_map)
+		return;
+	for (struct source **p = &in->by_ino[ino_bucket(s->id.dev, s->id.ino)]; *p;
+	     p = &(*p)->next_by_ino) {
+		if (*p == s) {
+			*p = s->next_by_ino;
+			break;
+		}
+	}
+	s->next_by_ino = NULL;
+	s->in_ino_map = 0;
+}
+
 /* ---- chunks: at most a few exist, whatever the number of files ---- */
 
 static char *chunk_get(struct input *in)
@@ -121,9 +156,12 @@ static struct source *add_source(struct input *in, const char *path, int fd, int
 	s->fr.offset = offset;
 	joiner_init(&s->jn, in->has_re ? &in->re : NULL, in->o.multiline_max_lines, in->o.max_line);
 	acks_init(&s->acks, offset);
-	size_t i = 0;
+	/* Slots below free_hint are taken: starting thousands of files must
+	 * not scan them all for each. */
+	size_t i = in->free_hint;
 	while (i < in->n && in->src[i])
 		i++;
+	in->free_hint = i + 1;
 	if (i == in->n) {
 		if (in->n == in->cap) {
 			in->cap = in->cap ? in->cap * 2 : 16;
@@ -175,6 +213,7 @@ static void set_done(struct input *in, struct source *s)
 		map_del(in, s);
 	s->state = SRC_DONE;
 	s->readable = 0;
+	ino_del(in, s);
 	close_fd(s);
 	/* A spool segment read to its end: the next one is read at once (this
 	 * one is deleted later, when its logs have settled). Until then there
@@ -210,6 +249,7 @@ static int path_names(const char *path, const struct fileid *id)
 
 static void free_source(struct input *in, struct source *s)
 {
+	ino_del(in, s);
 	close_fd(s);
 	chunk_put(in, s);
 	framer_free(&s->fr);
@@ -238,6 +278,8 @@ static void release(struct input *in, size_t i)
 	}
 	free_source(in, s);
 	in->src[i] = NULL;
+	if (i < in->free_hint)
+		in->free_hint = i;
 }
 
 /* ---- discovery ---- */
@@ -250,11 +292,9 @@ static int has_glob(const char *p)
 /* Whether a source reads this file already (under any name). */
 static int followed(const struct input *in, uint64_t dev, uint64_t ino)
 {
-	for (size_t i = 0; i < in->n; i++) {
-		const struct source *s = in->src[i];
-		if (s && s->is_file && s->state != SRC_DONE && s->id.dev == dev && s->id.ino == ino)
+	for (const struct source *s = in->by_ino[ino_bucket(dev, ino)]; s; s = s->next_by_ino)
+		if (s->is_file && s->state != SRC_DONE && s->id.dev == dev && s->id.ino == ino)
 			return 1;
-	}
 	return 0;
 }
 
@@ -337,6 +377,7 @@ static void next_reader(struct input *in)
 		s->segment = 1;
 		s->seq = seq;
 		s->id = id;
+		ino_put(in, s);
 		s->name = "-";
 		in->reader = s;
 		in->cp_dirty = 1;
@@ -441,6 +482,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	}
 	struct source *s = add_source(in, path, fd, 1, offset);
 	s->id = id;
+	ino_put(in, s);
 	in->cp_dirty = 1;
 }
 
@@ -472,6 +514,7 @@ static void recover_rotated(struct input *in)
 			    lseek(fd, (off_t)e->offset, SEEK_SET) >= 0) {
 				s = add_source(in, e->path, fd, 1, e->offset);
 				s->id = e->id;
+				ino_put(in, s);
 				rotated(in, s);
 			} else if (fd >= 0) {
 				close(fd);
@@ -949,6 +992,7 @@ int input_open(struct input *in, const struct input_opts *o, struct stats *st)
 	in->st = st;
 	in->w.fd = -1;
 	in->buckets = xcalloc(BUCKETS, sizeof *in->buckets);
+	in->by_ino = xcalloc(BUCKETS, sizeof *in->by_ino);
 	if (o->multiline_start) {
 		int rc = regcomp(&in->re, o->multiline_start, REG_EXTENDED | REG_NOSUB);
 		if (rc != 0) {
@@ -1011,6 +1055,7 @@ void input_close(struct input *in)
 	free(in->src);
 	free(in->spare);
 	free(in->buckets);
+	free(in->by_ino);
 	for (size_t i = 0; i < in->n_waiting; i++)
 		free(in->waiting[i]);
 	free(in->waiting);

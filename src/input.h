@@ -80,6 +80,8 @@ struct source {
 	int flush_joiner;
 	int finishing;       /* no more bytes will come: drain, then DONE */
 	struct source *next_in_bucket;
+	struct source *next_by_ino;
+	int in_ino_map;
 };
 
 struct input {
@@ -99,6 +101,8 @@ struct input {
 	size_t n_special;       /* sources read under another name: rotated, symlinked */
 	int64_t next_tick_ms, next_scan_ms, next_save_ms;
 	struct source **buckets; /* path -> active source */
+	struct source **by_ino;  /* (dev, inode) -> file being read */
+	size_t free_hint;        /* no free slot in src below this */
 	char *spare;            /* one free read chunk */
 	char **waiting;         /* plain paths reported missing once */
 	size_t n_waiting;
