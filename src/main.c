@@ -12,14 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "check.h"
+#include "console.h"
 #include "dashboard.h"
 #include "deadletter.h"
 #include "errlog.h"
@@ -31,12 +30,10 @@
 #include "sender.h"
 #include "snapshot.h"
 #include "stats.h"
-#include "status.h"
 #include "util.h"
 
 #define LINES_PER_TURN 512 /* between two looks at the network */
 #define MAX_POLL_INPUTS 64 /* inotify and pipes polled at once */
-#define PUBLISH_MS 250     /* a fresh snapshot for the dashboard this often */
 
 struct app {
 	struct options o;
@@ -53,14 +50,8 @@ struct app {
 	int input_done;
 	int64_t drain_deadline;
 
-	/* The operator's console: the dashboard, or the status line. */
-	double started;            /* wall clock */
-	struct dashboard *dash;
-	struct snapshot_box box;
-	int cmd[2];                /* the dashboard's commands: a pipe */
-	struct snapshot *snap;     /* filled here, then published or printed */
-	struct snapshot *last_status; /* what the last status line said */
-	int64_t next_publish_ms, next_status_ms;
+	double started;       /* wall clock */
+	struct console *con;  /* the dashboard, or the status line */
 };
 
 static void on_settled(void *ctx, const struct qentry *e)
@@ -225,7 +216,7 @@ static void begin_stop(struct app *a)
 	a->stopping = 1;
 	a->st.paused = 0; /* draining means sending */
 	a->drain_deadline = now_mono_ms() + (int64_t)(a->o.drain_timeout * 1000);
-	if (!a->o.dry_run && !a->dash)
+	if (!a->o.dry_run && !(a->con && console_has_dashboard(a->con)))
 		fprintf(stderr, "logmash: stopping: sending what was read (up to %gs; "
 			"signal again to exit now)\n", a->o.drain_timeout);
 }
@@ -233,10 +224,8 @@ static void begin_stop(struct app *a)
 /* The dashboard's keys, as the event loop's own actions. */
 static void read_commands(struct app *a)
 {
-	char c[64];
-	ssize_t n = read(a->cmd[0], c, sizeof c);
-	for (ssize_t i = 0; i < n; i++) {
-		switch (c[i]) {
+	for (int cmd; (cmd = console_command(a->con));) {
+		switch (cmd) {
 		case UI_QUIT:
 			begin_stop(a);
 			break;
@@ -257,8 +246,11 @@ static void read_commands(struct app *a)
 	}
 }
 
-static void fill_snapshot(struct app *a, struct snapshot *s, int with_sources)
+/* The console's view of everything: a copy, so that it never reaches
+ * into the pipeline. */
+static void fill_snapshot(void *ctx, struct snapshot *s, int with_sources)
 {
+	struct app *a = ctx;
 	s->taken = now_wall();
 	s->started = a->started;
 	s->st = a->st;
@@ -283,104 +275,6 @@ static void fill_snapshot(struct app *a, struct snapshot *s, int with_sources)
 					      &s->spooled);
 	s->n_errors = errlog_copy_errors(s->errors, ERRLOG_KEEP);
 	s->n_notes = errlog_copy_notes(s->notes, ERRLOG_KEEP);
-}
-
-/* The dashboard's snapshot, or the status line, when due. */
-static void console_tick(struct app *a)
-{
-	int64_t now = now_mono_ms();
-	if (a->dash && now >= a->next_publish_ms) {
-		fill_snapshot(a, a->snap, 1);
-		snapshot_publish(&a->box, a->snap);
-		a->next_publish_ms = now + PUBLISH_MS;
-	}
-	if (!a->dash && a->o.status_interval > 0 && now >= a->next_status_ms) {
-		if (a->last_status->taken > 0) { /* the first line waits a whole interval */
-			fill_snapshot(a, a->snap, 1);
-			struct buf line = {0};
-			status_line(&line, a->snap, a->last_status, !strcmp(a->o.status_format, "json"));
-			fputs(buf_cstr(&line), stderr);
-			buf_free(&line);
-		} else {
-			fill_snapshot(a, a->snap, 0);
-		}
-		struct snapshot *t = a->last_status;
-		a->last_status = a->snap;
-		a->snap = t;
-		a->next_status_ms = now + (int64_t)(a->o.status_interval * 1000);
-	}
-}
-
-static long console_timeout_ms(const struct app *a)
-{
-	int64_t due = a->dash ? a->next_publish_ms
-			      : a->o.status_interval > 0 ? a->next_status_ms : INT64_MAX;
-	if (due == INT64_MAX)
-		return 1000;
-	int64_t left = due - now_mono_ms();
-	return left < 0 ? 0 : left > 1000 ? 1000 : (long)left;
-}
-
-static void warn_to_errlog(const char *msg)
-{
-	errlog_add(ERR_NOTICE, "%s", msg);
-}
-
-/* The dashboard when stdout is a terminal (and not a --dry-run's bodies)
- * and --no-tui was not given; else, headless. */
-static void start_console(struct app *a)
-{
-	a->started = now_wall();
-	a->snap = xcalloc(1, sizeof *a->snap);
-	a->last_status = xcalloc(1, sizeof *a->last_status);
-	a->cmd[0] = a->cmd[1] = -1;
-	if (a->o.no_tui || a->o.dry_run || !isatty(STDOUT_FILENO))
-		return;
-	if (snapshot_box_init(&a->box) != 0)
-		die(EXIT_USAGE, "cannot set up the dashboard's snapshot lock");
-	if (pipe2(a->cmd, O_CLOEXEC | O_NONBLOCK) != 0)
-		die(EXIT_USAGE, "cannot create the dashboard's command pipe: %s", strerror(errno));
-	fill_snapshot(a, a->snap, 1);
-	snapshot_publish(&a->box, a->snap);
-	struct buf err = {0};
-	a->dash = dashboard_start(&a->box, a->cmd[1], &err);
-	if (!a->dash) {
-		warnx_("no dashboard: %s; going on without it (--no-tui says so at start)",
-		       buf_cstr(&err));
-		buf_free(&err);
-		return;
-	}
-	buf_free(&err);
-	/* From here stderr would write over the screen. */
-	errlog_set_stderr(0);
-	set_warn_sink(warn_to_errlog, dashboard_emergency_restore);
-	if (atexit(dashboard_emergency_restore) != 0)
-		warnx_("cannot arrange to restore the terminal at exit");
-	/* Resizes go to the dashboard's thread (started before this, so it
-	 * does not inherit the block): ncurses notices them there. */
-	sigset_t winch;
-	sigemptyset(&winch);
-	sigaddset(&winch, SIGWINCH);
-	pthread_sigmask(SIG_BLOCK, &winch, NULL);
-}
-
-static void stop_console(struct app *a)
-{
-	if (a->dash) {
-		fill_snapshot(a, a->snap, 1);
-		snapshot_publish(&a->box, a->snap);
-		dashboard_stop(a->dash);
-		a->dash = NULL;
-		snapshot_box_free(&a->box);
-		set_warn_sink(NULL, NULL);
-		errlog_set_stderr(1);
-	}
-	if (a->cmd[0] >= 0) {
-		close(a->cmd[0]);
-		close(a->cmd[1]);
-	}
-	free(a->snap);
-	free(a->last_status);
 }
 
 /* Reads and processes lines until the queue fills, the input waits, or
@@ -480,8 +374,8 @@ static void run(struct app *a)
 		int in_fds[MAX_POLL_INPUTS];
 		nfds_t n = 0;
 		fds[n++] = (struct pollfd){.fd = a->sigfd, .events = POLLIN};
-		if (a->dash)
-			fds[n++] = (struct pollfd){.fd = a->cmd[0], .events = POLLIN};
+		if (console_fd(a->con) >= 0)
+			fds[n++] = (struct pollfd){.fd = console_fd(a->con), .events = POLLIN};
 		if (a->snd)
 			fds[n++] = (struct pollfd){.fd = sender_fd(a->snd), .events = POLLIN};
 		int can_read = !a->stopping && !a->input_done && !(a->snd && queue_full(&a->q));
@@ -489,17 +383,16 @@ static void run(struct app *a)
 		for (size_t i = 0; i < k; i++)
 			fds[n++] = (struct pollfd){.fd = in_fds[i], .events = POLLIN};
 		long timeout = wait_ms(a, more, can_read);
-		long ct = console_timeout_ms(a);
+		long ct = console_timeout_ms(a->con);
 		if (ct < timeout)
 			timeout = ct;
 		/* No sleep due: skip the syscall. */
 		if (timeout > 0 && poll(fds, n, (int)timeout) < 0 && errno != EINTR)
 			die(EXIT_UNDELIVERED, "poll failed: %s", strerror(errno));
 		read_signals(a);
-		if (a->dash)
-			read_commands(a);
+		read_commands(a);
 		input_tick(&a->in);
-		console_tick(a);
+		console_tick(a->con);
 	}
 	if (a->o.dry_run)
 		pipeline_flush(&a->pl);
@@ -613,9 +506,18 @@ int main(int argc, char **argv)
 		exit(EXIT_USAGE);
 	if (a.snd)
 		open_dead_letters(&a);
-	start_console(&a);
+	a.started = now_wall();
+	struct console_opts co = {
+		.no_tui = a.o.no_tui,
+		.dry_run = a.o.dry_run,
+		.status_interval = a.o.status_interval,
+		.status_json = strcmp(a.o.status_format, "json") == 0,
+		.fill = fill_snapshot,
+		.ctx = &a,
+	};
+	a.con = console_start(&co);
 	run(&a);
-	stop_console(&a);
+	console_stop(a.con);
 
 	if (a.snd) {
 		a.st.queued = a.q.n;
