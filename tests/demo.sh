@@ -34,11 +34,12 @@ echo "== A sample application log: $(wc -l <"$work/app.log") lines, for example:
 sed -n '1,4p' "$work/app.log" | cut -c1-110
 echo
 echo "== logmash ships it to the stand-in Logs API at $url"
-echo "   CODEMASH_TOKEN=demo-token ./logmash --url $url --project-id demo-project \\"
+echo "   CODEMASH_TOKEN=demo-token ./logmash --no-tui --url $url --project-id demo-project \\"
 echo "     --filter scripts/drop_noise.lua --enrich scripts/json_items.lua \\"
 echo "     --enrich scripts/levels.lua --enrich scripts/add_host.lua app.log"
 status=0
-CODEMASH_TOKEN=demo-token ./logmash --url "$url" --project-id demo-project \
+# --no-tui: a 500-line run is over before a dashboard could show anything.
+CODEMASH_TOKEN=demo-token ./logmash --no-tui --url "$url" --project-id demo-project \
 	--filter scripts/drop_noise.lua --enrich scripts/json_items.lua \
 	--enrich scripts/levels.lua --enrich scripts/add_host.lua "$work/app.log" || status=$?
 echo
