@@ -20,7 +20,7 @@
 #include "util.h"
 
 #define CHUNK (128 * 1024)
-#define QUOTA 64              /* records a source gives before the next one's turn */
+#define QUOTA 64              /* records a source gives (and the rest of its chunk) before the next one's turn */
 #define TICK_MS 250           /* timers; polling where inotify cannot serve */
 #define CHECK_MS 1000         /* a followed path's identity, at the least this often */
 #define SCAN_MS 10000         /* globs again, even when inotify is quiet */
@@ -738,8 +738,10 @@ static int fill(struct input *in, struct source *s)
 	return 0;
 }
 
-/* The next record of s: 1 with *fr and *time set, or 0. */
-static int source_next(struct input *in, struct source *s, struct frame *out, double *time)
+/* The next record of s: 1 with *fr and *time set, or 0. With may_fill 0
+ * it only finishes the chunk it holds: its turn is over. */
+static int source_next(struct input *in, struct source *s, struct frame *out, double *time,
+		       int may_fill)
 {
 	for (;;) {
 		if (s->flush_joiner) {
@@ -765,7 +767,7 @@ static int source_next(struct input *in, struct source *s, struct frame *out, do
 			set_done(in, s);
 			return 0;
 		}
-		if (!fill(in, s) && !s->finishing)
+		if (!may_fill || (!fill(in, s) && !s->finishing))
 			return 0;
 	}
 }
@@ -787,11 +789,12 @@ enum input_status input_next(struct input *in, struct frame *fr, double *time,
 		if (s && s->to_spool && s->state != SRC_DONE) {
 			any = 1;
 		} else if (s && s->state != SRC_DONE) {
-			if (source_next(in, s, fr, time)) {
-				if (in->o.follow && ++in->quota >= QUOTA) {
-					in->quota = 0;
-					in->cur++;
-				}
+			/* Following, a source's turn is QUOTA records, rounded up to
+			 * the end of the chunk it holds: turns change between chunks,
+			 * so one chunk is held at a time, not one a file (1,000
+			 * files with a backlog held 128 MiB). */
+			if (source_next(in, s, fr, time, !in->o.follow || in->quota < QUOTA)) {
+				in->quota++;
 				*src = s;
 				return INPUT_LINE;
 			}
