@@ -179,6 +179,21 @@ static inline void set(lua_State *L, int key, int v)
 	lua_rawset(L, SLOT_LOG);
 }
 
+/* Copies every field of table from into table to (absolute indices);
+ * returns how many. */
+static int copy_fields(lua_State *L, int from, int to)
+{
+	int n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, from)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, to);
+		n++;
+	}
+	return n;
+}
+
 /* Empties table t (at an absolute index) in place, keeping its size. */
 static void clear_table(lua_State *L, int t)
 {
@@ -593,24 +608,19 @@ static void report(struct script_chain *c, struct script *s, uint64_t line)
 }
 
 /* Saves the items the next script may change into SLOT_SNAP (message and
- * level are already in SAVED_MSG and SAVED_LEVEL). n: how many there are. */
-static void snapshot(struct script_chain *c, size_t n)
+ * level are already in SAVED_MSG and SAVED_LEVEL); none to save when
+ * log.items is known to be empty. */
+static void snapshot(struct script_chain *c, int known_empty)
 {
 	lua_State *L = c->L;
 	if (c->snap_n) {
 		clear_table(L, SLOT_SNAP);
 		c->snap_n = 0;
 	}
-	if (n == 0)
+	if (known_empty)
 		return;
 	get(L, KEY_ITEMS);
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, SLOT_SNAP);
-		c->snap_n++;
-	}
+	c->snap_n = copy_fields(L, lua_gettop(L), SLOT_SNAP);
 	lua_pop(L, 1);
 }
 
@@ -624,12 +634,7 @@ static void restore(struct script_chain *c, enum level saved_level)
 	/* Our own table, refilled: the script may have replaced it, or may
 	 * still hold it (it sees the next log's items if it kept it). */
 	clear_table(L, SLOT_ITEMS);
-	lua_pushnil(L);
-	while (lua_next(L, SLOT_SNAP)) {
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, SLOT_ITEMS);
-	}
+	copy_fields(L, SLOT_SNAP, SLOT_ITEMS);
 	set(L, KEY_ITEMS, SLOT_ITEMS);
 	c->n_keys = -1;
 	c->level = saved_level;
@@ -835,7 +840,7 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 		struct script *s = &c->s[i];
 		s->st.calls++;
 		enum level saved_level = c->level;
-		snapshot(c, c->checked ? c->n_items : 1);
+		snapshot(c, c->checked && c->n_items == 0);
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->fn_ref);
 		lua_pushvalue(L, SLOT_LOG);
 		c->running = s;
