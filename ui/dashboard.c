@@ -175,13 +175,6 @@ static int on_key(struct dashboard *d, int ch)
 	return 0;
 }
 
-/* The terminal is gone (the operator's session ended): stop drawing and
- * ask the loop to stop as q would, since no one is watching any more. */
-static void hung_up(struct dashboard *d)
-{
-	command(d, UI_HANGUP);
-}
-
 static void *run(void *arg)
 {
 	struct dashboard *d = arg;
@@ -195,7 +188,9 @@ static void *run(void *arg)
 		int ready = poll(&pfd, 1, REFRESH_MS);
 		if ((ready < 0 && errno != EINTR) ||
 		    (ready > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))) {
-			hung_up(d);
+			/* The terminal is gone (the operator's session ended):
+			 * stop drawing; nobody watches, so the loop stops too. */
+			command(d, UI_HANGUP);
 			return NULL;
 		}
 		int ch;

@@ -23,9 +23,10 @@ static attr_t color(const struct view *v, int pair)
 	return v->colors ? COLOR_PAIR(pair) : A_NORMAL;
 }
 
-/* At most width columns of s at (y, x), control bytes shown as '?' (error
- * texts carry what the network and the logs gave). Returns columns used. */
-static int put(int y, int x, const char *s, int width)
+/* At most width columns of s at (y, x) of win, control bytes shown as '?'
+ * (error texts carry what the network and the logs gave). Returns columns
+ * used. A row off the window is not drawn (ncurses refuses the move). */
+static int wput(WINDOW *win, int y, int x, const char *s, int width)
 {
 	char line[512];
 	int n = 0;
@@ -34,8 +35,13 @@ static int put(int y, int x, const char *s, int width)
 	}
 	line[n] = '\0';
 	if (n > 0)
-		mvaddstr(y, x, line);
+		mvwaddstr(win, y, x, line);
 	return n;
+}
+
+static int put(int y, int x, const char *s, int width)
+{
+	return wput(stdscr, y, x, s, width);
 }
 
 static int putf(int y, int x, int width, const char *fmt, ...)
@@ -240,6 +246,13 @@ size_t view_rows(const struct view *v, enum pane p)
 	return 0;
 }
 
+/* The width of the sources pane's path column, in a pane w wide inside
+ * its box: the other columns take 46. */
+static int path_width(int w)
+{
+	return w - 46 > 10 ? w - 46 : 10;
+}
+
 static void clock_of(char *out, size_t n, double t)
 {
 	time_t tt = (time_t)t;
@@ -256,7 +269,7 @@ static void pane_row(const struct view *v, enum pane p, size_t i, int y, int x, 
 	char a[32], when[16];
 	if (p == PANE_SOURCES) {
 		const struct source_view *sv = &s->sources[i];
-		int pathw = w - 46 > 10 ? w - 46 : 10;
+		int pathw = path_width(w);
 		char behind[24] = "-";
 		if (sv->size >= sv->pos && sv->size)
 			human_bytes(behind, sizeof behind, sv->size - sv->pos);
@@ -313,7 +326,7 @@ static void pane(struct view *v, enum pane p, int y, int x, int h, int w, const 
 		v->page = rows;
 	int ry = y + 1;
 	if (p == PANE_SOURCES) {
-		int pathw = w - 4 - 46 > 10 ? w - 4 - 46 : 10;
+		int pathw = path_width(w - 4);
 		attron(color(v, PAIR_DIM));
 		putf(ry++, x + 2, w - 4, "%-*s %10s %10s %10s %-10s", pathw, "path", "read", "behind",
 		     "lines", "state");
@@ -381,25 +394,17 @@ static void footer(const struct view *v, int y, int w)
 }
 
 /* Below 60x12: the essentials as plain lines. */
-static void compact(const struct view *v, int h, int w)
+static void compact(const struct view *v, int w)
 {
 	const struct snapshot *s = v->snap;
 	char up[32];
 	human_uptime(up, sizeof up, s->taken - s->started);
-	const char *lines[8];
-	char buf[8][128];
-	int n = 0;
-	snprintf(buf[n], sizeof buf[n], "logmash %s, up %s", snapshot_state(s), up), lines[n] = buf[n], n++;
-	snprintf(buf[n], sizeof buf[n], "read %" PRIu64 " dropped %" PRIu64, s->st.read, s->st.dropped),
-		lines[n] = buf[n], n++;
-	snprintf(buf[n], sizeof buf[n], "sent %" PRIu64 " failed %" PRIu64, s->st.sent, s->st.failed),
-		lines[n] = buf[n], n++;
-	snprintf(buf[n], sizeof buf[n], "in flight %" PRIu64 " queued %" PRIu64, s->st.in_flight,
-		 s->st.queued), lines[n] = buf[n], n++;
-	snprintf(buf[n], sizeof buf[n], "errors %zu", s->n_errors), lines[n] = buf[n], n++;
-	snprintf(buf[n], sizeof buf[n], "(80x24 or more for the dashboard)"), lines[n] = buf[n], n++;
-	for (int i = 0; i < n && i < h; i++)
-		put(i, 0, lines[i], w);
+	putf(0, 0, w, "logmash %s, up %s", snapshot_state(s), up);
+	putf(1, 0, w, "read %" PRIu64 " dropped %" PRIu64, s->st.read, s->st.dropped);
+	putf(2, 0, w, "sent %" PRIu64 " failed %" PRIu64, s->st.sent, s->st.failed);
+	putf(3, 0, w, "in flight %" PRIu64 " queued %" PRIu64, s->st.in_flight, s->st.queued);
+	putf(4, 0, w, "errors %zu", s->n_errors);
+	putf(5, 0, w, "(80x24 or more for the dashboard)");
 }
 
 void draw_close_popup(struct view *v)
@@ -518,13 +523,8 @@ static void entry_popup(struct view *v, int h, int w)
 	mvwprintw(win, 0, 2, " %s (Esc closes) ", p == PANE_SOURCES ? "Source" : p == PANE_ERRORS
 								 ? "Error" : "Script message");
 	wattroff(win, A_BOLD | color(v, PAIR_TITLE));
-	for (int k = 0; k < n && k + 2 < ph - 1; k++) {
-		char *l = lines[k];
-		for (char *c = l; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = '?';
-		mvwaddnstr(win, k + 2, 2, l, pw - 4);
-	}
+	for (int k = 0; k < n && k + 2 < ph - 1; k++)
+		wput(win, k + 2, 2, lines[k], pw - 4);
 }
 
 void draw_screen(struct view *v)
@@ -533,7 +533,7 @@ void draw_screen(struct view *v)
 	erase();
 	if (w < 60 || h < 12) {
 		draw_close_popup(v);
-		compact(v, h, w);
+		compact(v, w);
 		wnoutrefresh(stdscr);
 		return;
 	}
