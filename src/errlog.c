@@ -197,8 +197,7 @@ static size_t newest_first(const struct ring *r, struct errlog_entry *out, size_
 		if (n == max && e->last <= out[max - 1].last)
 			continue;
 		while (at > 0 && out[at - 1].last < e->last) {
-			if (at < max)
-				out[at] = out[at - 1];
+			out[at] = out[at - 1];
 			at--;
 		}
 		out[at] = *e;
