@@ -63,13 +63,12 @@ def cpu_children():
     return r.ru_utime + r.ru_stime
 
 
-def timed(cmd, stdin_path, env=None):
+def timed(cmd, stdin_path):
     """Runs cmd with stdin from a file; returns (wall s, cpu s, stderr)."""
     before = cpu_children()
     with open(stdin_path, "rb") as fin:
         t = time.perf_counter()
-        p = subprocess.run(cmd, stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                           env=env)
+        p = subprocess.run(cmd, stdin=fin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wall = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit("bench: %s failed: %s" % (cmd[0], p.stderr.decode()[-500:]))
