@@ -3,6 +3,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* 1 for the ASCII bytes that cannot be copied as they are. */
 static const uint8_t needs_escape[128] = {
@@ -84,52 +87,127 @@ static inline uint64_t special8(uint64_t x)
 	return ((lt20 | isq | isb) & high) | (x & high);
 }
 
+static inline uint64_t load8(const unsigned char *s)
+{
+	uint64_t x;
+	memcpy(&x, s, 8);
+	return x;
+}
+
+static inline uint64_t load4(const unsigned char *s)
+{
+	uint32_t x;
+	memcpy(&x, s, 4);
+	return x;
+}
+
+#ifdef __SSE2__
+/* A bit per byte of s[0..16) that is below 0x20, a '"', a '\\' or at least
+ * 0x80: the signed compare takes 0x80..0xFF, being negative, as below 0x20. */
+static inline unsigned special16(const unsigned char *s)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+					      _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+				 _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+static inline int is_special(unsigned char c)
+{
+	return c >= 0x80 || needs_escape[c];
+}
+
+/* The length of the longest prefix of s[0..n) that is copied as it is.
+ * Most log text needs no escaping, so this is the hot loop: it tests 16 (or
+ * 8) bytes at a time, and the last, partial block through an overlapping
+ * load instead of byte by byte. Short strings (item keys and values) take
+ * one or two overlapping loads and no call. */
+static size_t plain_prefix(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	if (n >= 16) {
+		for (; i + 16 <= n; i += 16) {
+			unsigned bits = special16(s + i);
+			if (bits)
+				return i + (size_t)__builtin_ctz(bits);
+		}
+		if (i == n)
+			return n;
+		/* s[n-16..n) overlaps what was tested: drop those bits. */
+		unsigned bits = special16(s + n - 16) >> (16 - (n - i));
+		return bits ? i + (size_t)__builtin_ctz(bits) : n;
+	}
+#endif
+	for (; i + 8 <= n; i += 8)
+		if (special8(load8(s + i)))
+			goto exact;
+	if (i == n)
+		return n;
+	if (n >= 8) {
+		if (!special8(load8(s + n - 8)))
+			return n;
+	} else if (n - i >= 4) {
+		if (!special8(load4(s + i) | load4(s + n - 4) << 32))
+			return n;
+	}
+exact:
+	while (i < n && !is_special(s[i]))
+		i++;
+	return i;
+}
+
+/* Copies n < 16 bytes with two overlapping fixed-size moves, not a call:
+ * item keys and values are this short. */
+static inline void copy_short(char *d, const unsigned char *s, size_t n)
+{
+	if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = (char)s[i];
+	}
+}
+
 void encode_string(struct buf *out, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
+	size_t i = 0;
 	buf_reserve(out, n + 2);
 	out->data[out->len++] = '"';
-	while (i < n) {
-		/* Skip 8 plain bytes at a time: most log text needs no escaping. */
-		while (i + 8 <= n) {
-			uint64_t x;
-			memcpy(&x, s + i, 8);
-			if (special8(x))
-				break;
-			i += 8;
-		}
-		if (i < n && n - i < 8) {
-			/* The tail, padded with a plain byte: one test, not one a byte. */
-			uint64_t x = 0x0101010101010101ULL * 'a';
-			memcpy(&x, s + i, n - i);
-			if (!special8(x))
-				i = n;
-		}
-		if (i >= n)
+	if (n < 16 && plain_prefix(s, n) == n) {
+		copy_short(out->data + out->len, s, n);
+		out->len += n;
+		out->data[out->len++] = '"';
+		return;
+	}
+	for (;;) {
+		size_t run = plain_prefix(s + i, n - i);
+		buf_append(out, s + i, run);
+		i += run;
+		if (i == n)
 			break;
 		unsigned char c = s[i];
-		if (c < 0x80 && !needs_escape[c]) {
-			i++;
-			continue;
-		}
-		buf_append(out, s + run, i - run);
 		if (c < 0x80) {
 			escape_ascii(out, c);
 			i++;
-		} else {
-			size_t skip, len = utf8_sequence(s + i, n - i, &skip);
-			if (len) {
-				buf_append(out, s + i, len);
-				i += len;
-			} else {
-				buf_append(out, "\xEF\xBF\xBD", 3); /* U+FFFD */
-				i += skip;
-			}
+			continue;
 		}
-		run = i;
+		size_t skip, len = utf8_sequence(s + i, n - i, &skip);
+		if (len) {
+			buf_append(out, s + i, len);
+			i += len;
+		} else {
+			buf_append(out, "\xEF\xBF\xBD", 3); /* U+FFFD */
+			i += skip;
+		}
 	}
-	buf_append(out, s + run, i - run);
 	buf_putc(out, '"');
 }
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "encoder.h"
@@ -61,6 +62,83 @@ static void invalid_utf8_replaced(void **state)
 	check_string("\xf4\x90\x80\x80", 4, expect);
 }
 
+/* The encoder byte by byte, as the JSON and UTF-8 rules say: what the
+ * block-at-a-time scan must agree with. */
+static void reference_string(struct buf *out, const unsigned char *s, size_t n)
+{
+	buf_putc(out, '"');
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			buf_putc(out, '\\');
+			buf_putc(out, (char)c);
+			i++;
+		} else if (c < 0x20) {
+			switch (c) {
+			case '\b': buf_append(out, "\\b", 2); break;
+			case '\f': buf_append(out, "\\f", 2); break;
+			case '\n': buf_append(out, "\\n", 2); break;
+			case '\r': buf_append(out, "\\r", 2); break;
+			case '\t': buf_append(out, "\\t", 2); break;
+			default: buf_printf(out, "\\u%04x", c);
+			}
+			i++;
+		} else if (c < 0x80) {
+			buf_putc(out, (char)c);
+			i++;
+		} else {
+			size_t skip, len = utf8_sequence(s + i, n - i, &skip);
+			if (len)
+				buf_append(out, s + i, len);
+			else
+				buf_append(out, "\xEF\xBF\xBD", 3);
+			i += len ? len : skip;
+		}
+	}
+	buf_putc(out, '"');
+}
+
+/* Every length from 0 to 70, with plain text and with one or two special
+ * bytes at every position: the 16- and 8-byte blocks, the overlapping tail
+ * loads and the short-string loads all see a special byte in every place. */
+static void block_scan_agrees_with_reference(void **state)
+{
+	(void)state;
+	static const unsigned char special[] = {'"', '\\', '\n', 0x00, 0x1f, 0x7f, 0x80, 0xff,
+						0xc3, 0xe2, 0xf0};
+	unsigned char s[80];
+	struct buf got = {0}, want = {0};
+	uint32_t seed = 12345;
+	for (size_t n = 0; n <= 70; n++) {
+		for (size_t at = 0; at <= n; at++) {
+			for (size_t k = 0; k < sizeof special; k++) {
+				for (size_t i = 0; i < n; i++)
+					s[i] = (unsigned char)('a' + i % 26);
+				if (at < n)
+					s[at] = special[k];
+				seed = seed * 1103515245u + 12345u;
+				if (n && seed % 3 == 0) /* sometimes a second one */
+					s[(seed >> 8) % n] = special[(seed >> 16) % sizeof special];
+				buf_clear(&got);
+				buf_clear(&want);
+				/* exactly n bytes on the heap: under ASan a load past the
+				 * end is an error */
+				unsigned char *exact = malloc(n ? n : 1);
+				assert_non_null(exact);
+				memcpy(exact, s, n);
+				encode_string(&got, (const char *)exact, n);
+				free(exact);
+				reference_string(&want, s, n);
+				if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
+					fail_msg("length %zu, special 0x%02x at %zu: got %s, want %s", n,
+						 special[k], at, buf_cstr(&got), buf_cstr(&want));
+			}
+		}
+	}
+	buf_free(&got);
+	buf_free(&want);
+}
+
 static void body_shape(void **state)
 {
 	(void)state;
@@ -85,6 +163,7 @@ int main(void)
 		cmocka_unit_test(plain_and_escapes),
 		cmocka_unit_test(valid_utf8_kept),
 		cmocka_unit_test(invalid_utf8_replaced),
+		cmocka_unit_test(block_scan_agrees_with_reference),
 		cmocka_unit_test(body_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
