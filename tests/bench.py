@@ -10,7 +10,9 @@ with the machine and the date, in tests/bench/RESULTS.md.
   lua        W1 through --dry-run (read, frame, scripts, encode, write) against
              lua5.4 lua_limit.lua (the stock interpreter running only the scripts)
   send       W1 end to end to nginx (Debian's, one worker, answering 200 with a
-             log id) over HTTP/1.1, against wrk with as many connections (64)
+             log id) over HTTP/1.1, against wrk with as many connections (64);
+             and tests/bench/plain_curl.c, the plainest libcurl multi loop
+             posting the same body, against the same wrk: libcurl's own floor
   h2         the same over HTTP/2 (TLS, ALPN), against h2load with as many
              connections and streams
   latency    -F on a file written 1,000 lines a second: write to arrival at the
@@ -227,27 +229,65 @@ def w1_body(log, filt, enr):
                           input=open(log, "rb").read(4096), capture_output=True).stdout.splitlines()[0]
 
 
+def build_plain_curl():
+    """tests/bench/plain_curl.c built into bench-out."""
+    exe = os.path.join(OUT, "plain_curl")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    subprocess.run(["cc", "-std=c11", "-O2", "-o", exe,
+                    os.path.join(ROOT, "tests", "bench", "plain_curl.c"), *flags], check=True)
+    return exe
+
+
+def run_plain_curl(exe, url, body, count, connections):
+    """(requests/s, CPU s) of the plain libcurl loop posting body count times."""
+    t = time.perf_counter()
+    p = subprocess.Popen([exe, url, body, str(count), str(connections)],
+                         stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("bench: plain_curl failed: %s" % err[-400:])
+    return count / wall, ru.ru_utime + ru.ru_stime
+
+
 def sending(srv, log, filt, enr, runs, connections=64):
-    """W1 end to end to nginx over HTTP/1.1, against wrk posting a W1 body."""
+    """W1 end to end to nginx over HTTP/1.1, against wrk posting a W1 body;
+    the plain libcurl loop against the same wrk. Returns (logmash runs,
+    the plain loop's CPU s a request)."""
     wrk = "/usr/bin/wrk"
     if not os.path.exists(wrk):
         print("send: skipped (needs Debian's wrk: make deps)")
-        return None
+        return None, None
+    body = w1_body(log, filt, enr)
     script = os.path.join(srv["dir"], "post.lua")
     with open(script, "w") as f:
-        f.write(WRK_SCRIPT % {"body": json.dumps(w1_body(log, filt, enr).decode())})
-    base, ours = [], []
+        f.write(WRK_SCRIPT % {"body": json.dumps(body.decode())})
+    body_file = os.path.join(srv["dir"], "body.json")
+    with open(body_file, "wb") as f:
+        f.write(body)
+    plain = build_plain_curl()
+    base, ours, floor = [], [], []
     for i in range(runs):
         out = subprocess.run([wrk, "-t1", "-c%d" % connections, "-d10s", "-s", script,
                               srv["url"] + "/v1/logs"], capture_output=True, text=True).stdout
         base.append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))
         ours.append(send_w1(srv["url"], filt, enr, log, connections))
-        print("  run %d: wrk %.0f req/s, logmash %.0f logs/s (%.1f s CPU)"
-              % (i + 1, base[-1], ours[-1][0], ours[-1][1]), flush=True)
+        floor.append(run_plain_curl(plain, srv["url"] + "/v1/logs", body_file, 300000,
+                                    connections))
+        print("  run %d: wrk %.0f req/s, logmash %.0f logs/s (%.1f s CPU), "
+              "plain libcurl loop %.0f req/s (%.1f us CPU a request)"
+              % (i + 1, base[-1], ours[-1][0], ours[-1][1], floor[-1][0],
+                 floor[-1][1] / 300000 * 1e6), flush=True)
     row("sending HTTP/1.1, %d connections" % connections,
         "%.0f logs/s" % statistics.median(x[0] for x in ours),
         "%.0f req/s" % statistics.median(base), pair_ratio([x[0] for x in ours], base), ">= 0.6")
-    return ours
+    row("  the plain libcurl loop, same body", "%.0f req/s" % statistics.median(x[0] for x in floor),
+        "%.0f req/s" % statistics.median(base), pair_ratio([x[0] for x in floor], base),
+        "(libcurl's floor)")
+    return ours, statistics.median(x[1] for x in floor) / 300000
 
 
 def sending_h2(srv, log, filt, enr, runs, connections=64):
@@ -535,10 +575,10 @@ def main():
         with nginx_server() as srv:
             if not srv:
                 print("send, h2, dashboard: skipped (needs Debian's nginx-light: make deps)")
-            sent = None
+            sent, plain_cpu = None, None
             if srv and "send" in stages:
                 print("== send", flush=True)
-                sent = sending(srv, log, filt, enr, a.send_runs)
+                sent, plain_cpu = sending(srv, log, filt, enr, a.send_runs)
             if srv and "h2" in stages:
                 print("== h2", flush=True)
                 sending_h2(srv, log, filt, enr, a.send_runs)
@@ -555,8 +595,13 @@ def main():
                 growth()
                 if sent:
                     per_million = statistics.median(x[1] / x[3] * 1e6 for x in sent)
-                    row("CPU s per million logs, end to end", "%.1f s" % per_million, "", None,
-                        "<= 8")
+                    if plain_cpu:
+                        row("CPU s per million logs, end to end", "%.1f s" % per_million,
+                            "%.1f s (plain libcurl loop)" % (plain_cpu * 1e6),
+                            plain_cpu * 1e6 / per_million, "<= 8")
+                    else:
+                        row("CPU s per million logs, end to end", "%.1f s" % per_million, "",
+                            None, "<= 8")
             if srv and "dashboard" in stages:
                 print("== dashboard", flush=True)
                 dashboard_cost(srv, log, filt, enr, a.send_runs)
