@@ -4,10 +4,55 @@
 
 #include "json.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
+
+/* Whether the tokens are one value whose objects all hold key-value pairs
+ * with string keys. jsmn, even strict, takes {"a"}, {"a":1,"b"} and
+ * {1:2} as objects; a walk by sizes would then read past the tokens. Each
+ * open container is kept as (children still expected) * 2 + is_object; an
+ * object expects 2 a member, and a key when that count is even. */
+static int well_formed(struct json_doc *d)
+{
+	int depth = 0;
+	for (int i = 0; i < d->ntok; i++) {
+		const jsmntok_t *t = &d->tok[i];
+		if (depth == 0 && i > 0)
+			return 0; /* a second value */
+		if (depth > 0) {
+			int *top = &d->open[depth - 1];
+			int is_obj = *top & 1, left = *top >> 1;
+			if (is_obj && left % 2 == 0 && t->type != JSMN_STRING)
+				return 0; /* a key that is not a string */
+			*top = (left - 1) << 1 | is_obj;
+			if (is_obj && left % 2 == 0)
+				goto next; /* a key: its value comes next */
+		}
+		if ((t->type == JSMN_OBJECT || t->type == JSMN_ARRAY) && t->size > 0) {
+			if (t->size > d->ntok)
+				return 0;
+			if (depth == d->open_cap) {
+				d->open_cap = d->open_cap ? d->open_cap * 2 : 64;
+				d->open = xrealloc(d->open, sizeof *d->open * (size_t)d->open_cap);
+			}
+			int children = t->type == JSMN_OBJECT ? 2 * t->size : t->size;
+			d->open[depth++] = children << 1 | (t->type == JSMN_OBJECT);
+			continue;
+		}
+	next:
+		while (depth > 0 && d->open[depth - 1] >> 1 == 0)
+			depth--;
+	}
+	return depth == 0;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 int json_parse(struct json_doc *d, const char *js, size_t len, int max_tokens)
 {
@@ -17,6 +62,25 @@ int json_parse(struct json_doc *d, const char *js, size_t len, int max_tokens)
 	if (!d->cap) {
 		d->cap = 64;
 		d->tok = xmalloc(sizeof *d->tok * (size_t)d->cap);
+	}
+	/* Strict jsmn wants a delimiter after a primitive, so a bare 3 or true
+	 * ending the text would be "partial": a lone primitive is taken here.
+	 * Its spelling is checked where it is read, as jsmn's tokens are. */
+	size_t a = 0, b = len;
+	while (a < b && is_space(js[a]))
+		a++;
+	while (b > a && is_space(js[b - 1]))
+		b--;
+	if (a < b && b <= INT_MAX && js[a] != '{' && js[a] != '[' && js[a] != '"') {
+		for (size_t i = a; i < b; i++)
+			if (!js[i] || is_space(js[i]) || strchr(",:[]{}\"\\", js[i]))
+				return -1;
+		memset(&d->tok[0], 0, sizeof d->tok[0]);
+		d->tok[0].type = JSMN_PRIMITIVE;
+		d->tok[0].start = (int)a;
+		d->tok[0].end = (int)b;
+		d->ntok = 1;
+		return 0;
 	}
 	for (;;) {
 		jsmn_parser p;
@@ -32,11 +96,14 @@ int json_parse(struct json_doc *d, const char *js, size_t len, int max_tokens)
 		d->ntok = r;
 		break;
 	}
-	/* jsmn accepts several values in a row; we want exactly one. */
-	if (json_skip(d, 0) != d->ntok)
+	/* jsmn accepts several values in a row, and objects of keys without
+	 * values; we want exactly one well-formed value. */
+	if (!well_formed(d))
 		return -1;
-	for (size_t i = (size_t)d->tok[0].end; i < len; i++) {
-		if (!strchr(" \t\r\n", js[i]))
+	/* (jsmn stops at a NUL: what follows must be checked here. A string's
+	 * token ends before its closing quote.) */
+	for (size_t i = (size_t)d->tok[0].end + (d->tok[0].type == JSMN_STRING); i < len; i++) {
+		if (!is_space(js[i]))
 			return -1;
 	}
 	return 0;
@@ -45,6 +112,7 @@ int json_parse(struct json_doc *d, const char *js, size_t len, int max_tokens)
 void json_doc_free(struct json_doc *d)
 {
 	free(d->tok);
+	free(d->open);
 	memset(d, 0, sizeof *d);
 }
 

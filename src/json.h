@@ -18,10 +18,14 @@ struct json_doc {
 	jsmntok_t *tok;
 	int ntok;
 	int cap;
+	int *open;       /* json_parse's stack of open containers, reused */
+	int open_cap;
 };
 
 /* Parses js[0..len) into d, reusing d's token array. Returns 0, or -1 when
- * the text is not exactly one JSON value (or has over max_tokens tokens). */
+ * the text is not exactly one JSON value (or has over max_tokens tokens).
+ * After 0, every object's members are a string key and a value, so the
+ * tokens can be walked by their sizes without going past ntok. */
 int json_parse(struct json_doc *d, const char *js, size_t len, int max_tokens);
 void json_doc_free(struct json_doc *d);
 
