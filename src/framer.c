@@ -43,18 +43,21 @@ void framer_restart(struct framer *f, uint64_t offset)
 	f->offset = offset;
 }
 
+/* Where to cut s so that it keeps at most max bytes, given next, the first
+ * byte dropped (s[max], or the first byte of what follows s). */
+static size_t cut_before(const char *s, size_t max, unsigned char next)
+{
+	size_t cut = max;
+	/* Back off while the first byte dropped continues a sequence, at most
+	 * 3 bytes (the longest sequence is 4). */
+	for (int i = 0; i < 3 && cut > 0 && (next & 0xC0) == 0x80; i++)
+		next = (unsigned char)s[--cut];
+	return (next & 0xC0) == 0x80 ? max : cut; /* not UTF-8 anyway: cut where asked */
+}
+
 size_t utf8_cut(const char *s, size_t n, size_t max)
 {
-	if (n <= max)
-		return n;
-	size_t cut = max;
-	/* s[cut] is the first byte dropped: back off while it continues a
-	 * sequence, at most 3 bytes (the longest sequence is 4). */
-	for (int i = 0; i < 3 && cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80; i++)
-		cut--;
-	if (((unsigned char)s[cut] & 0xC0) == 0x80)
-		cut = max; /* not UTF-8 anyway: cut where asked */
-	return cut;
+	return n <= max ? n : cut_before(s, max, (unsigned char)s[max]);
 }
 
 /* Adds seg to the pending partial line, keeping at most max_line bytes. */
@@ -65,9 +68,12 @@ static void partial_add(struct framer *f, const char *seg, size_t n)
 		return;
 	size_t room = f->max_line - f->partial.len;
 	if (n > room) {
-		/* Cut at a character boundary of this segment when it has one. */
-		n = room ? utf8_cut(seg, n, room) : 0;
+		/* Cut at a character boundary, which may lie in what the
+		 * partial line holds already (a character split across reads). */
+		buf_append(&f->partial, seg, room);
+		f->partial.len = cut_before(f->partial.data, f->partial.len, (unsigned char)seg[room]);
 		f->discarding = 1;
+		return;
 	}
 	buf_append(&f->partial, seg, n);
 }

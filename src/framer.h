@@ -6,11 +6,12 @@
  *     framer_feed(f, chunk, n);             // chunk must stay valid...
  *     while (framer_next(f, &fr)) use(fr);  // ...until framer_next returns 0
  *
- * Lines end at LF; a CR before the LF is removed. Empty lines are skipped
- * (they still count as line numbers). A line longer than max_line bytes is
- * cut there, at a UTF-8 character boundary, and the rest of it up to the next
- * LF is dropped; the frame says so. At end of input framer_finish() turns a
- * last line without a newline into a line. */
+ * Lines end at LF; a CR before the LF (or ending the input) is removed.
+ * Empty lines are skipped (they still count as line numbers). A line
+ * longer than max_line bytes (counting a CR before its LF) is cut there, at
+ * a UTF-8 character boundary, and the rest of it up to the next LF is
+ * dropped; the frame says so. At end of input framer_finish() turns a last
+ * line without a newline into a line. */
 #ifndef LOGMASH_FRAMER_H
 #define LOGMASH_FRAMER_H
 

@@ -17,13 +17,18 @@ void joiner_free(struct joiner *j)
 {
 	buf_free(&j->rec);
 	buf_free(&j->out);
+	buf_free(&j->line);
 }
 
-int joiner_is_start(const struct joiner *j, const char *line, size_t len)
+int joiner_is_start(struct joiner *j, const char *line, size_t len)
 {
+	/* REG_STARTEND, as lines may hold NULs. glibc then reads no further
+	 * than len, but the sanitizers' regexec wrappers still measure the
+	 * string with strlen: a terminated copy keeps them within bounds. */
+	buf_clear(&j->line);
+	buf_append(&j->line, line, len);
 	regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
-	/* REG_STARTEND: lines are not NUL-terminated and may hold NULs. */
-	return regexec(j->start, line, 1, &m, REG_STARTEND) == 0;
+	return regexec(j->start, buf_cstr(&j->line), 1, &m, REG_STARTEND) == 0;
 }
 
 /* Appends s[0..n) to the record, keeping it within max_bytes. */

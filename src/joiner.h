@@ -18,6 +18,7 @@ struct joiner {
 	const regex_t *start;
 	size_t max_lines, max_bytes;
 	struct buf rec, out;  /* the record being built; the one handed out */
+	struct buf line;      /* the line being matched, NUL-terminated */
 	struct frame cur;     /* rec's frame: first line's number, last line's end */
 	double cur_time, out_time;
 	size_t lines;
@@ -41,6 +42,6 @@ static inline int joiner_pending(const struct joiner *j)
 }
 
 /* Whether line matches the start pattern (exposed for tests). */
-int joiner_is_start(const struct joiner *j, const char *line, size_t len);
+int joiner_is_start(struct joiner *j, const char *line, size_t len);
 
 #endif
