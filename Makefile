@@ -21,7 +21,8 @@ LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev \
-               libncurses-dev libjsmn-dev libcmocka-dev python3 python3-pytest python3-h2 openssl tmux ca-certificates logrotate nginx-light wrk nghttp2-client
+               libncurses-dev libjsmn-dev libcmocka-dev python3 python3-pytest python3-h2 openssl tmux ca-certificates logrotate nginx-light wrk nghttp2-client \
+               clang libclang-rt-14-dev
 
 SRC = $(wildcard src/*.c) $(wildcard ui/*.c)
 OBJ = $(SRC:.c=.o)
@@ -29,7 +30,7 @@ LIB_OBJ = $(filter-out src/main.o,$(OBJ))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
-.PHONY: all deps test unit integration demo bench install uninstall clean asan
+.PHONY: all deps test unit integration demo bench install uninstall clean asan fuzz fuzz-short
 
 all: logmash
 
@@ -54,6 +55,7 @@ integration: logmash
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz-short
 	$(MAKE) integration
 
 demo: deps
@@ -75,6 +77,32 @@ asan:
 	$(SAN_ENV) $(MAKE) integration
 	$(MAKE) clean
 
+# libFuzzer targets (tests/fuzz, see its README) with ASan and UBSan, built
+# apart in build/fuzz. `make fuzz` runs each for FUZZ_SECONDS; `make test`
+# runs each briefly, which first replays every kept input, past crashes too.
+FUZZ_CC = clang
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
+              -fsanitize=address,undefined -fno-sanitize-recover=all \
+              $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Isrc -Iui
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ = $(patsubst %.c,build/fuzz/%.o,$(filter-out src/main.c,$(SRC)))
+FUZZ_BIN = $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
+
+build/fuzz/%.o: %.c $(wildcard src/*.h) $(wildcard ui/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+
+fuzz: deps
+	$(MAKE) $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-short: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh 10 $(FUZZ_TARGETS)
+
 install: logmash
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/scripts \
 		$(DESTDIR)$(SYSTEMDDIR)
@@ -92,4 +120,5 @@ uninstall:
 
 clean:
 	rm -f logmash src/*.o ui/*.o $(UNIT_BIN)
+	rm -rf build
 	rm -rf tests/integration/__pycache__ .pytest_cache tests/.pytest_cache
