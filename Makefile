@@ -16,7 +16,11 @@ PYTHON ?= /usr/bin/python3
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Isrc -Iui
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+HEADERS = $(wildcard src/*.h) $(wildcard ui/*.h)
+# AddressSanitizer (leaks included) and UBSan, for make asan and the fuzzers.
+SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 
 # Debian packages the build, the tests and the demo need.
@@ -37,11 +41,11 @@ all: logmash
 logmash: $(OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
-%.o: %.c $(wildcard src/*.h) $(wildcard ui/*.h)
-	$(CC) $(ALL_CFLAGS) -Isrc -Iui -c -o $@ $<
+%.o: %.c $(HEADERS)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 tests/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -Isrc -Iui -o $@ $< $(LIB_OBJ) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 deps:
 	@sh tests/install-deps.sh $(DEB_PACKAGES)
@@ -73,7 +77,7 @@ SAN_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1:abort_on_error=0 \
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 asan:
 	$(MAKE) clean
-	$(SAN_ENV) $(MAKE) all unit CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	$(SAN_ENV) $(MAKE) all unit CFLAGS="$(SAN_CFLAGS)"
 	$(SAN_ENV) $(MAKE) integration
 	$(MAKE) clean
 
@@ -81,15 +85,13 @@ asan:
 # apart in build/fuzz. `make fuzz` runs each for FUZZ_SECONDS; `make test`
 # runs each briefly, which first replays every kept input, past crashes too.
 FUZZ_CC = clang
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
-              -fsanitize=address,undefined -fno-sanitize-recover=all \
-              $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Isrc -Iui
+FUZZ_CFLAGS = $(BASE_CFLAGS) $(SAN_CFLAGS)
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJ = $(patsubst %.c,build/fuzz/%.o,$(filter-out src/main.c,$(SRC)))
 FUZZ_BIN = $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
 
-build/fuzz/%.o: %.c $(wildcard src/*.h) $(wildcard ui/*.h)
+build/fuzz/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
