@@ -17,14 +17,27 @@
 #include "joiner.h"
 
 static regex_t start_re;
-static int compiled;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (regcomp(&start_re, "^[0-9]", REG_EXTENDED | REG_NOSUB) != 0)
+		abort();
+	return 0;
+}
+
+/* A line of the stream as the reference splits it. */
+struct ref_line {
+	size_t at, len; /* its bytes, without LF or a CR ending it */
+	size_t raw;     /* its length with that CR: what the limit counts */
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
 		return 0;
-	if (!compiled++ && regcomp(&start_re, "^[0-9]", REG_EXTENDED | REG_NOSUB) != 0)
-		abort();
 	size_t max_line = data[0] < 128 ? (size_t)data[0] + 1 : (size_t)1 << 20;
 	size_t chunk = (size_t)data[1] % 64 + 1;
 	const char *s = (const char *)data + 2;
@@ -32,21 +45,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The reference: the stream split at LF, a CR ending a line dropped,
 	 * empty lines skipped. */
-	size_t cap = n / 2 + 2, nref = 0;
-	size_t *ref_at = malloc(cap * sizeof *ref_at), *ref_len = malloc(cap * sizeof *ref_len);
-	unsigned char *ref_cr = malloc(cap);
-	if (!ref_at || !ref_len || !ref_cr)
+	size_t nref = 0;
+	struct ref_line *ref = malloc((n / 2 + 1) * sizeof *ref);
+	if (!ref)
 		abort();
 	for (size_t i = 0; i < n;) {
 		const char *nl = memchr(s + i, '\n', n - i);
 		size_t end = nl ? (size_t)(nl - s) : n, len = end - i;
 		if (len && s[end - 1] == '\r')
 			len--;
-		if (len) {
-			ref_at[nref] = i;
-			ref_cr[nref] = len < end - i;
-			ref_len[nref++] = len;
-		}
+		if (len)
+			ref[nref++] = (struct ref_line){i, len, end - i};
 		i = end + 1;
 	}
 
@@ -61,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct frame fr;
 		while (framer_next(&f, &fr)) {
 			PROMISE(k < nref, "no more lines than the stream has");
-			const char *r = s + ref_at[k];
-			size_t rlen = ref_len[k], raw = rlen + ref_cr[k++];
+			const char *r = s + ref[k].at;
+			size_t rlen = ref[k].len, raw = ref[k++].raw;
 			PROMISE(fr.number > last_no, "line numbers grow");
 			PROMISE(fr.end_offset >= last_end && fr.end_offset <= n,
 				"end offsets grow, within the stream");
@@ -107,9 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	PROMISE(joined.len == lines.len && (!lines.len || !memcmp(joined.data, lines.data, lines.len)),
 		"the joiner's records hold every line in order");
-	free(ref_at);
-	free(ref_len);
-	free(ref_cr);
+	free(ref);
 	buf_free(&lines);
 	buf_free(&joined);
 	joiner_free(&j);

@@ -14,12 +14,9 @@ for t in "$@"; do
 	work=build/fuzz/corpus-$t
 	log=build/fuzz/$t.log
 	mkdir -p "$work" "$seeds"
-	# One worker, bounded memory and time a input; the dictionary, if any,
-	# steers the mutations towards the format's tokens.
-	dict=""
-	[ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
+	# One worker, bounded memory and time an input.
 	if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -max_len=65536 \
-		-print_final_stats=1 -artifact_prefix="build/fuzz/crash-$t-" $dict \
+		-print_final_stats=1 -artifact_prefix="build/fuzz/crash-$t-" \
 		"$work" "$seeds" >"$log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 		cov=$(sed -n 's/^.*cov: \([0-9]*\).*$/\1/p' "$log" | tail -n 1)
