@@ -25,11 +25,12 @@ static int well_formed(struct json_doc *d)
 		if (depth > 0) {
 			int *top = &d->open[depth - 1];
 			int is_obj = *top & 1, left = *top >> 1;
-			if (is_obj && left % 2 == 0 && t->type != JSMN_STRING)
-				return 0; /* a key that is not a string */
 			*top = (left - 1) << 1 | is_obj;
-			if (is_obj && left % 2 == 0)
-				goto next; /* a key: its value comes next */
+			if (is_obj && left % 2 == 0) {
+				if (t->type != JSMN_STRING)
+					return 0; /* a key that is not a string */
+				continue; /* a key: its value comes next */
+			}
 		}
 		if ((t->type == JSMN_OBJECT || t->type == JSMN_ARRAY) && t->size > 0) {
 			if (t->size > d->ntok)
@@ -42,7 +43,6 @@ static int well_formed(struct json_doc *d)
 			d->open[depth++] = children << 1 | (t->type == JSMN_OBJECT);
 			continue;
 		}
-	next:
 		while (depth > 0 && d->open[depth - 1] >> 1 == 0)
 			depth--;
 	}
