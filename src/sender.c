@@ -79,10 +79,6 @@ static size_t on_answer(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-/* The proxy the environment names for url, as libcurl 7.88 picks it
- * (http_proxy is lower-case only; others either case; then all_proxy), or
- * "" for none. Read once here: left to libcurl, it reads the environment
- * again for every request. */
 /* The first of the variables that is set and not empty, else NULL. */
 static const char *env_first(const char *a, const char *b)
 {
@@ -92,6 +88,10 @@ static const char *env_first(const char *a, const char *b)
 	return p && *p ? p : NULL;
 }
 
+/* The proxy the environment names for url, as libcurl 7.88 picks it
+ * (http_proxy is lower-case only; others either case; then all_proxy), or
+ * "" for none. Read once here: left to libcurl, it reads the environment
+ * again for every request. */
 static const char *env_proxy(const char *url)
 {
 	const char *p = strncasecmp(url, "https:", 6) == 0 ? env_first("https_proxy", "HTTPS_PROXY")
