@@ -662,7 +662,6 @@ void options_parse(struct options *o, int argc, char **argv)
 	/* Second pass: everything, over the config file. */
 	opterr = 1;
 	optind = 0;
-	int cli_scripts = 0;
 	char *cli_token_file = NULL;
 	while ((c = getopt_long(argc, argv, "c:f:e:hVF", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -672,9 +671,10 @@ void options_parse(struct options *o, int argc, char **argv)
 			usage_error("%sthe token is never taken as an argument, where any user could "
 				    "read it with ps: set CODEMASH_TOKEN or use --token-file FILE", "");
 		case 'f': case 'e':
-			o->scripts_from_cli = 1;
-			if (!cli_scripts++)
+			if (!o->scripts_from_cli) {
 				clear_scripts(o); /* the command line's chain replaces the file's */
+				o->scripts_from_cli = 1;
+			}
 			add_script(o, c == 'f' ? SCRIPT_FILTER : SCRIPT_ENRICH, optarg);
 			break;
 		case OPT_DRY_RUN: o->dry_run = 1; break;
