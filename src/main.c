@@ -256,6 +256,7 @@ static void fill_snapshot(void *ctx, struct snapshot *s, int with_sources)
 	s->st = a->st;
 	s->stopping = a->stopping;
 	s->dry_run = a->o.dry_run;
+	s->insecure = a->o.insecure && !a->o.dry_run;
 	snprintf(s->endpoint, sizeof s->endpoint, "%s/%s/logs", a->o.url, a->o.api_version);
 	snprintf(s->project, sizeof s->project, "%s", a->o.project_id ? a->o.project_id : "");
 	s->n_scripts = 0;
@@ -473,6 +474,7 @@ int main(int argc, char **argv)
 			.rate_limit = a.o.rate_limit,
 			.http2_prior_knowledge = a.o.http2_prior_knowledge,
 			.ca_file = a.o.ca_file,
+			.insecure = a.o.insecure,
 			.dead = &a.dead,
 			.on_settled = on_settled,
 			.ctx = &a,

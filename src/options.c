@@ -76,6 +76,7 @@ static const char usage_text[] =
 "      --retry-max SECS       retries wait at most this long (default 30)\n"
 "      --http2-prior-knowledge  speak HTTP/2 to a cleartext (http://) server\n"
 "      --ca-file FILE         trust the certificate authorities in FILE (PEM)\n"
+"      --insecure             do not verify the API's TLS certificate (unsafe)\n"
 "                             instead of the system's\n"
 "      --dead-letter FILE     logs the API rejects for good, as JSON lines\n"
 "                             (default: STATE_DIR/dead-letters.jsonl)\n"
@@ -140,6 +141,7 @@ static const struct setting settings[] = {
 	SETTING("rate-limit", K_RATE, rate_limit, 0, 10000000),
 	SETTING("http2-prior-knowledge", K_FLAG, http2_prior_knowledge, 0, 0),
 	SETTING("ca-file", K_PATH, ca_file, 0, 0),
+	SETTING("insecure", K_FLAG, insecure, 0, 0),
 	SETTING("dead-letter", K_PATH, dead_letter, 0, 0),
 	SETTING("queue-max", K_LONG, queue_max, 1, 10000000),
 	SETTING("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0),
@@ -740,6 +742,10 @@ void options_parse(struct options *o, int argc, char **argv)
 				    "(or --dry-run to try scripts without sending)", "");
 		if (strpbrk(o->token, "\r\n") || strpbrk(o->project_id, "\r\n"))
 			usage_error("%sthe token and project id must be one line each", "");
+		if (o->insecure)
+			warnx_("warning: --insecure: the API's TLS certificate is not verified, so "
+			       "whoever can reach the network path can read the token and the logs; "
+			       "for a private CA give --ca-file FILE instead");
 		if (o->ca_file && access(o->ca_file, R_OK) != 0) {
 			char why[PATH_MAX + 128];
 			snprintf(why, sizeof why, "cannot read --ca-file %s: %s", o->ca_file,

@@ -27,6 +27,7 @@ struct options {
 	size_t max_line_bytes;
 	long max_in_flight;
 	char *ca_file;          /* PEM bundle to trust instead of the system's */
+	int insecure;           /* no TLS verification: warned of at start and on screen */
 	long send_threads;      /* 0: chosen from the CPU count */
 	long max_retries; /* -1: retry transient failures until they succeed */
 	double timeout;

@@ -138,6 +138,10 @@ static int setup_easy(struct sender *s, struct slot *sl, const struct sender_opt
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (o->ca_file)
 		SETOPT(h, CURLOPT_CAINFO, o->ca_file);
+	if (o->insecure) {
+		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	SETOPT(h, CURLOPT_PROXY, env_proxy(o->endpoint));
 	SETOPT(h, CURLOPT_NOPROXY, env_no_proxy());
 	return 0;

@@ -37,6 +37,7 @@ struct sender_opts {
 	int64_t retry_cap_ms;   /* largest backoff */
 	double rate_limit;      /* requests a second at most; 0: no limit */
 	int http2_prior_knowledge;
+	int insecure;           /* verify neither the certificate nor the host name */
 	const char *ca_file;    /* NULL: the system's certificate authorities */
 	struct deadletter *dead; /* where rejected logs go (fd -1: counted only) */
 	/* Called once a log's fate is final: acknowledged, or dead-lettered

@@ -38,6 +38,7 @@ struct snapshot {
 	struct stats st;
 	int stopping;           /* draining after q or SIGTERM */
 	int dry_run;
+	int insecure;           /* TLS is not verified: said in the header */
 	char endpoint[256];
 	char project[96];
 	size_t n_scripts;

@@ -105,6 +105,11 @@ static void header(const struct view *v, int w)
 	}
 	x += put(0, x, st, w - x);
 	attroff(color(v, state_pair(state)) | A_BOLD | A_REVERSE);
+	if (s->insecure && x < w) {
+		attron(color(v, PAIR_BAD) | A_BOLD | A_REVERSE);
+		x += put(0, x, " TLS NOT VERIFIED (--insecure) ", w - x);
+		attroff(color(v, PAIR_BAD) | A_BOLD | A_REVERSE);
+	}
 	attron(A_REVERSE);
 	if (s->dry_run)
 		snprintf(line, sizeof line, " up %s  dry run: bodies to stdout", up);

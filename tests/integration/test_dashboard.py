@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import BIN, PROJECT, TOKEN, StandIn, run, script, wait_for
+from conftest import BIN, PROJECT, TOKEN, StandIn, make_certificate, run, script, wait_for
 
 
 class Tmux:
@@ -252,6 +252,21 @@ def test_q_exits_and_restores_the_terminal(api, term, tmp_path):
     assert (tmp_path / "stty.after").read_text() == before  # modes as they were
     s = t.screen()
     assert "logmash: read 2, dropped 0, sent 2" in s
+
+
+def test_insecure_is_in_the_header(term, tmp_path):
+    api = StandIn(tls=make_certificate(str(tmp_path)))
+    try:
+        log = tmp_path / "app.log"
+        append(log, ["one"])
+        t = term(["--insecure", "-F", "--from-start", str(log)], api)
+        t.wait_screen(r"TLS NOT VERIFIED \(--insecure\)")
+        assert wait_for(lambda: len(api.logs()) == 1)
+        assert "TLS NOT VERIFIED" in t.screen().splitlines()[0]
+        t.keys("q")
+        assert t.exit_code() == 0
+    finally:
+        api.stop()
 
 
 def test_a_crash_still_restores_the_terminal(api, term, tmp_path):

@@ -239,6 +239,14 @@ def test_an_untrusted_certificate_is_named(tls_api):
     assert tls_api.stats()["requests"] == 0
 
 
+def test_insecure_takes_a_self_signed_certificate_and_warns(tls_api):
+    p = run(["--insecure", "--max-retries", "0", "-"], api=tls_api, input=lines(0, 3))
+    assert p.returncode == 0, p.stderr
+    assert sorted(seqs(tls_api)) == [0, 1, 2]
+    err = p.stderr.decode()
+    assert "warning: --insecure" in err and "not verified" in err, err
+
+
 def curl_version():
     out = subprocess.run(["curl-config", "--vernum"], capture_output=True, text=True).stdout
     return int(out.strip(), 16)
