@@ -95,6 +95,23 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 	}
 }
 
+/* A call that ran over its budget must end, however the script catches
+ * errors: pcall, xpcall and coroutine.resume pass the budget's error on
+ * (spent_rethrow), and a coroutine is counted from its creation on (the
+ * tick only hooks the main thread, and cannot tell which thread runs). */
+static int spent(lua_State *L)
+{
+	const struct script_chain *c = *(struct script_chain **)lua_getextraspace(L);
+	return c->in_call && c->budget && c->counted >= c->budget;
+}
+
+static void hook_coroutine(lua_State *co)
+{
+	const struct script_chain *c = *(struct script_chain **)lua_getextraspace(co);
+	if (c->budget)
+		lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
+}
+
 static void on_tick(int sig)
 {
 	(void)sig;
@@ -304,6 +321,80 @@ static int text_searcher(lua_State *L)
 	return 2;
 }
 
+/* pcall, xpcall, coroutine.resume (upvalue 1), except that a false first
+ * result from a call that has spent its budget is raised again. The
+ * continuation keeps them yieldable, as the originals are. */
+static int after_protected(lua_State *L, int status, lua_KContext ctx)
+{
+	(void)status;
+	(void)ctx;
+	if (spent(L) && lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
+		lua_settop(L, 2);
+		return lua_error(L);
+	}
+	return lua_gettop(L);
+}
+
+static int spent_rethrow(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, after_protected);
+	return after_protected(L, LUA_OK, 0);
+}
+
+/* coroutine.create and coroutine.wrap (upvalue 1) with the count hook. */
+static int counted_create(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	if (lua_isthread(L, -1))
+		hook_coroutine(lua_tothread(L, -1));
+	return 1;
+}
+
+static int counted_wrap(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	if (lua_getupvalue(L, -1, 1) && lua_isthread(L, -1)) /* the wrapped thread */
+		hook_coroutine(lua_tothread(L, -1));
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* setmetatable without __gc: the collector runs finalizers with hooks off,
+ * where no budget could stop an endless one. */
+static int no_gc_setmetatable(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "a __gc metamethod is not allowed in logmash's sandbox "
+					  "(the instruction budget cannot stop one)");
+		lua_pop(L, 1);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
+/* Replaces lib.name (lib NULL: the global) with fn over the original. */
+static void wrap_with(lua_State *L, const char *lib, const char *name, lua_CFunction fn)
+{
+	if (lib)
+		lua_getglobal(L, lib);
+	else
+		lua_pushglobaltable(L);
+	lua_getfield(L, -1, name);
+	lua_pushcclosure(L, fn, 1);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 1);
+}
+
 /* What a script gets in place of a function the sandbox takes away: an
  * error that says so, rather than "attempt to call a nil value". */
 static int forbidden(lua_State *L)
@@ -364,8 +455,121 @@ static void sandbox(lua_State *L)
 	lua_setglobal(L, "debug");
 	wrap_text_only(L, "load", 3);
 	wrap_text_only(L, "loadfile", 2);
+	wrap_with(L, NULL, "pcall", spent_rethrow);
+	wrap_with(L, NULL, "xpcall", spent_rethrow);
+	wrap_with(L, "coroutine", "resume", spent_rethrow);
+	wrap_with(L, "coroutine", "create", counted_create);
+	wrap_with(L, "coroutine", "wrap", counted_wrap);
+	wrap_with(L, NULL, "setmetatable", no_gc_setmetatable);
 	lua_pushcfunction(L, safe_dofile);
 	lua_setglobal(L, "dofile");
+}
+
+/* ---- one script cannot change what another sees ---- */
+
+/* The scripts of a chain share one Lua state. Each has globals of its own,
+ * but the libraries (string, table, logmash...) and the global table behind
+ * them are shared: a filter that replaced string.gsub, or the strings'
+ * metatable, would change what the next script's redaction does. So the
+ * sandbox shows each shared table through a read-only view. */
+static int read_only(lua_State *L)
+{
+	return luaL_error(L, "%s is shared by every script and cannot be changed in logmash's "
+			  "sandbox (keep your own values in local variables or the script's globals)",
+			  lua_tostring(L, lua_upvalueindex(1)));
+}
+
+/* __pairs of a view: the real table's pairs. Upvalues: next, the table. */
+static int view_pairs(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushvalue(L, lua_upvalueindex(2));
+	lua_pushnil(L);
+	return 3;
+}
+
+/* Replaces the table on top of the stack with a read-only view of it. */
+static void push_view(lua_State *L, const char *what)
+{
+	int t = lua_gettop(L);
+	lua_newtable(L);
+	lua_createtable(L, 0, 4);
+	lua_pushvalue(L, t);
+	lua_setfield(L, -2, "__index");
+	lua_pushstring(L, what);
+	lua_pushcclosure(L, read_only, 1);
+	lua_setfield(L, -2, "__newindex");
+	lua_getglobal(L, "next");
+	lua_pushvalue(L, t);
+	lua_pushcclosure(L, view_pairs, 2);
+	lua_setfield(L, -2, "__pairs");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable"); /* getmetatable(view) is false */
+	lua_setmetatable(L, -2);
+	lua_replace(L, t);
+}
+
+static void isolate(lua_State *L)
+{
+	static const char *const libs[] = {"string", "table", "math", "utf8", "coroutine", "os",
+					   "io", "package", "logmash", NULL};
+	/* The strings' metatable: getmetatable("") gives false, not string. */
+	lua_pushliteral(L, "");
+	lua_getmetatable(L, -1);
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 2);
+
+	/* The libraries, as globals and as require() returns them; require
+	 * itself still writes to the real package.loaded. */
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_getglobal(L, "package");
+	lua_pushvalue(L, -2);
+	push_view(L, "package.loaded");
+	lua_setfield(L, -2, "loaded");
+	lua_pop(L, 1);
+	for (const char *const *n = libs; *n; n++) {
+		char what[64];
+		snprintf(what, sizeof what, "the %s library", *n);
+		lua_getglobal(L, *n);
+		push_view(L, what);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, *n);
+		lua_setglobal(L, *n);
+	}
+
+	/* The global table itself: chunks that load() or require() runs see it
+	 * as theirs. Its names move to a base behind it, so that assigning to
+	 * any of them, even an existing one, reaches __newindex. */
+	lua_pushglobaltable(L);
+	int g = lua_gettop(L);
+	lua_newtable(L);
+	int base = g + 1;
+	lua_pushnil(L);
+	while (lua_next(L, g)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, base);
+	}
+	lua_pushnil(L);
+	while (lua_next(L, base)) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, g);
+	}
+	lua_createtable(L, 0, 3);
+	lua_pushvalue(L, base);
+	lua_setfield(L, -2, "__index");
+	lua_pushliteral(L, "the shared global environment (a chunk from load() or require())");
+	lua_pushcclosure(L, read_only, 1);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, g);
+	lua_pushvalue(L, g);
+	lua_setfield(L, -4, "_G"); /* LOADED._G */
+	lua_pop(L, 3);
 }
 
 /* print() goes to stderr: in --dry-run, stdout carries the request bodies. */
@@ -443,6 +647,8 @@ static int setup(lua_State *L)
 	lua_pushcfunction(L, l_print);
 	lua_setglobal(L, "print");
 	open_logmash(L);
+	if (!c->unsafe)
+		isolate(L);
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct script *s = &c->s[i];
@@ -452,6 +658,8 @@ static int setup(lua_State *L)
 		lua_setfield(L, -2, "__index");
 		lua_setmetatable(L, -2);
 		int env = lua_gettop(L);
+		lua_pushvalue(L, env);
+		lua_setfield(L, env, "_G"); /* _G.x = 1 sets the script's own x */
 		c->running = s;
 		if (luaL_loadfilex(L, s->st.path, "t") != LUA_OK)
 			return lua_error(L);

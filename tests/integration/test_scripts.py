@@ -136,6 +136,113 @@ def test_each_forbidden_call_fails_with_a_clear_message(tmp_path, call, says):
     assert says.encode() in p.stderr, p.stderr
 
 
+@pytest.mark.parametrize("loop,says", [
+    ("while true do pcall(function() while true do end end) end", "instruction budget"),
+    ("while true do xpcall(function() while true do end end, function(e) return e end) end",
+     "instruction budget"),
+    ("while true do pcall(error) end", "instruction budget"),
+    ("coroutine.wrap(function() while true do end end)()", "instruction budget"),
+    ("local co = coroutine.create(function() while true do end end)\n"
+     "while true do coroutine.resume(co) end", "instruction budget"),
+    # The collector runs finalizers where no budget reaches.
+    ("setmetatable({}, {__gc = function() while true do end end}) collectgarbage()",
+     "a __gc metamethod is not allowed"),
+])
+def test_a_runaway_call_cannot_catch_its_way_past_the_budget(tmp_path, loop, says):
+    s = write(tmp_path, "x.lua", "function enrich(log)\n%s\nend\n" % loop)
+    p = run(["--dry-run", "--script-budget", "1000000", "-e", s, "-"], input="a\nb\n",
+            token=None, timeout=30)
+    assert [json.loads(l) for l in p.stdout.decode().splitlines()] == \
+        [{"message": "a"}, {"message": "b"}]
+    assert says.encode() in p.stderr, p.stderr
+    assert b"script errors 2" in p.stderr
+
+
+def test_coroutines_and_pcall_still_work_within_the_budget(tmp_path):
+    s = write(tmp_path, "x.lua",
+              "function enrich(log)\n"
+              "  local co = coroutine.wrap(function() for i = 1, 3 do pcall(coroutine.yield, i) end end)\n"
+              "  local ok = pcall(error, 'caught')\n"
+              "  log.items.sum = co() + co() + co()\n"
+              "  log.items.ok = tostring(ok)\n"
+              "end\n")
+    bodies, p = dry(["-e", s, "-"], input="x\n")
+    assert bodies == [{"message": "x", "items": {"sum": "6", "ok": "false"}}], p.stderr
+
+
+def test_one_script_cannot_change_what_the_next_one_sees(tmp_path):
+    """The chain shares one Lua state: a filter must not be able to turn the
+    redaction after it off by replacing string functions or metatables."""
+    attempts = [
+        "string.gsub = function(s) return s, 0 end",
+        "getmetatable('').__index = {gsub = function(s) return s, 0 end}",
+        "require('string').gsub = function(s) return s, 0 end",
+        "package.loaded.string = {}",
+        "load('string = {}')()",
+        "logmash.json_decode = nil",
+    ]
+    body = "".join("  logmash.log(select(2, pcall(function() %s end)))\n" % a for a in attempts)
+    evil = write(tmp_path, "evil.lua", "function filter(log)\n%s  _G.string = {}\n"
+                 "  x = 1\n  return true\nend\n" % body)
+    bodies, p = dry(["-f", evil, "-e", script("redact.lua"), "-"],
+                    input="login password=hunter2 ok\n")
+    assert "hunter2" not in bodies[0]["message"], bodies
+    err = p.stderr.decode()
+    for lib in ["the string library", "package.loaded", "the logmash library",
+                "the shared global environment (a chunk from load() or require())"]:
+        assert "%s is shared by every script and cannot be changed" % lib in err, err
+    assert "attempt to index a boolean value" in err  # getmetatable("") is false
+    assert "script errors 0" in err  # what it does to its own globals is its own
+
+
+def test_collectgarbage_cannot_take_memory_past_the_limit(tmp_path):
+    s = write(tmp_path, "x.lua",
+              "function enrich(log)\n"
+              "  collectgarbage('stop')\n"
+              "  collectgarbage('incremental', 0, 0, 0)\n"
+              "  collectgarbage('setpause', -1)\n"
+              "  local t = {}\n"
+              "  for i = 1, 1000 do t[i] = string.rep('x', 1000) .. i end\n"
+              "  log.items.kb = string.format('%d', math.floor(collectgarbage('count')))\n"
+              "end\n")
+    lines = "".join("line %d\n" % i for i in range(200))  # 200 MB allocated in all
+    proc = subprocess.Popen([BIN, "--dry-run", "--script-memory", "16M", "-e", s, "-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(lines.encode(), timeout=60)
+    bodies = [json.loads(l) for l in out.decode().splitlines()]
+    assert len(bodies) == 200, err
+    assert max(int(b["items"]["kb"]) for b in bodies) <= 16 * 1024
+    assert b"script errors 0" in err
+
+
+@pytest.mark.parametrize("call,says", [
+    ("local function f(n) return f(n + 1) + 1 end f(1)", "instruction budget"),
+    ("local t = setmetatable({}, {__index = function(t, k) return t[k] end}) local _ = t.x",
+     "stack overflow"),
+    ("local function g(s) return (s:gsub('.', g)) end g('ab')", "stack overflow"),
+    ("tostring(setmetatable({}, {__tostring = function(t) return tostring(t) end}))",
+     "stack overflow"),
+    ("coroutine.wrap(function() local function f() return f() + 1 end f() end)()",
+     "instruction budget"),
+    ("local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1e6) .. i end",
+     "out of memory (the Lua state is at its limit: raise --script-memory)"),
+    ("error(select(2, logmash.json_decode(string.rep('[', 100000) .. string.rep(']', 100000))))",
+     "json_decode: nested too deeply"),
+    ("error(select(2, logmash.json_decode(string.rep('{\"a\":', 100000) .. '1' .. string.rep('}', 100000))))",
+     "json_decode: nested too deeply"),
+    ("local t = {} t.a = t error(select(2, logmash.json_encode(t)))",
+     "json_encode: nested too deeply (or a table that contains itself)"),
+])
+def test_deep_recursion_fails_that_log_without_a_crash(tmp_path, call, says):
+    s = write(tmp_path, "x.lua", "function enrich(log) %s end" % call)
+    p = run(["--dry-run", "--script-memory", "64M", "-e", s, "-"], input="x\ny\n",
+            token=None, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert [json.loads(l) for l in p.stdout.decode().splitlines()] == \
+        [{"message": "x"}, {"message": "y"}]
+    assert says.encode() in p.stderr, p.stderr
+
+
 def test_init_runs_once_and_may_read_files(tmp_path):
     table = write(tmp_path, "users.txt", "7 alice\n9 bob\n")
     s = write(tmp_path, "lookup.lua",
