@@ -7,6 +7,7 @@
 #define LOGMASH_JSON_H
 
 #define JSMN_HEADER
+#define JSMN_PARENT_LINKS /* as json.c compiles jsmn: part of the token's layout */
 #include <jsmn.h>
 #include <stddef.h>
 
@@ -22,10 +23,18 @@ struct json_doc {
 	int open_cap;
 };
 
-/* Parses js[0..len) into d, reusing d's token array. Returns 0, or -1 when
- * the text is not exactly one JSON value (or has over max_tokens tokens).
- * After 0, every object's members are a string key and a value, so the
- * tokens can be walked by their sizes without going past ntok. */
+/* Containers nested deeper are refused before jsmn sees them: jsmn walks
+ * up from the last token at every closing bracket, so its time grows with
+ * the square of the depth (100,000 levels: 47 s). */
+#define JSON_MAX_DEPTH 200
+
+enum { JSON_INVALID = -1, JSON_TOO_DEEP = -2 };
+
+/* Parses js[0..len) into d, reusing d's token array. Returns 0;
+ * JSON_INVALID when the text is not exactly one JSON value (or has over
+ * max_tokens tokens); JSON_TOO_DEEP past JSON_MAX_DEPTH. After 0, every
+ * object's members are a string key and a value, so the tokens can be
+ * walked by their sizes without going past ntok. */
 int json_parse(struct json_doc *d, const char *js, size_t len, int max_tokens);
 void json_doc_free(struct json_doc *d);
 

@@ -96,9 +96,11 @@ static int l_json_decode(lua_State *L)
 	struct decoder *dc = lua_touserdata(L, lua_upvalueindex(1));
 	int top = lua_gettop(L);
 	dc->err = NULL;
-	if (json_parse(&dc->doc, s, len, MAX_TOKENS) != 0) {
+	int r = json_parse(&dc->doc, s, len, MAX_TOKENS);
+	if (r != 0) {
 		lua_pushnil(L);
-		lua_pushliteral(L, "json_decode: not a single valid JSON value");
+		lua_pushstring(L, r == JSON_TOO_DEEP ? "json_decode: nested too deeply"
+						     : "json_decode: not a single valid JSON value");
 		return 2;
 	}
 	if (push_value(L, dc, 0, 0) < 0) {

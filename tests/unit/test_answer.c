@@ -113,6 +113,27 @@ static void sizes(void **state)
 	assert_int_equal(parse_size("1Mx", &v), -1);
 }
 
+/* Nesting past JSON_MAX_DEPTH is refused as such; brackets in strings
+ * are not nesting. */
+static void depth_limit(void **state)
+{
+	(void)state;
+	char js[2 * (JSON_MAX_DEPTH + 1) + 16];
+	for (int depth = JSON_MAX_DEPTH; depth <= JSON_MAX_DEPTH + 1; depth++) {
+		memset(js, '[', (size_t)depth);
+		memset(js + depth, ']', (size_t)depth);
+		assert_int_equal(json_parse(&doc, js, 2 * (size_t)depth, 1 << 20),
+				 depth == JSON_MAX_DEPTH ? 0 : JSON_TOO_DEEP);
+	}
+	static const char str[] = "\"[[\\\"{\""; /* "[[\"{" */
+	size_t n = sizeof str - 1;
+	memset(js, '[', JSON_MAX_DEPTH);
+	memcpy(js + JSON_MAX_DEPTH, str, n);
+	memset(js + JSON_MAX_DEPTH + n, ']', JSON_MAX_DEPTH);
+	assert_int_equal(json_parse(&doc, js, 2 * JSON_MAX_DEPTH + n, 1 << 20), 0);
+	assert_int_equal(json_parse(&doc, "[[1]", 4, 16), JSON_INVALID);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -129,6 +150,7 @@ int main(void)
 		cmocka_unit_test(unescape),
 		cmocka_unit_test(retry_policy),
 		cmocka_unit_test(sizes),
+		cmocka_unit_test(depth_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
