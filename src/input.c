@@ -191,8 +191,10 @@ static struct source *add_source(struct input *in, const char *path, int fd, int
 
 static void close_fd(struct source *s)
 {
-	if (s->fd > STDIN_FILENO)
+	if (s->fd > STDIN_FILENO) {
 		close(s->fd);
+		s->in->fds_freed = 1;
+	}
 	s->fd = -1;
 }
 
@@ -395,14 +397,14 @@ static void feed_spool(struct input *in, struct source *s)
 	do
 		r = read(s->fd, s->chunk, CHUNK);
 	while (r < 0 && errno == EINTR);
+	/* A write that fails keeps its bytes and is retried (spool_retry):
+	 * only bytes still unwritten at exit are an input error. */
 	if (r > 0) {
-		if (spool_write(&in->sp, s->chunk, (size_t)r) != 0)
-			in->st->input_errors++;
+		spool_write(&in->sp, s->chunk, (size_t)r);
 	} else if (r == 0 || errno != EAGAIN) {
 		if (r < 0)
 			input_error(in, "cannot read %s: %s", s->path, errno);
-		if (spool_end(&in->sp) != 0)
-			in->st->input_errors++;
+		spool_end(&in->sp);
 		set_done(in, s);
 	}
 	chunk_put(in, s);
@@ -417,6 +419,71 @@ static void input_error(struct input *in, const char *fmt, const char *path, int
 	in->st->input_errors++;
 }
 
+/* ---- files waiting for a descriptor ---- */
+
+/* Where path is in the sorted deferred list, or would go; *found set. */
+static size_t deferred_at(const struct input *in, const char *path, int *found)
+{
+	size_t lo = 0, hi = in->n_deferred;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(in->deferred[mid].path, path);
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = 0;
+	return lo;
+}
+
+static void defer(struct input *in, const char *path, int at_start, int named)
+{
+	int found;
+	size_t at = deferred_at(in, path, &found);
+	if (found)
+		return;
+	if (!in->told_fd_limit) {
+		struct rlimit rl;
+		long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : -1;
+		errlog_add(ERR_INPUT, "no file descriptor free (the limit is %ld, ulimit -n; "
+			   "LimitNOFILE= in a systemd unit): files past it are read as others "
+			   "reach their end and close; raise the limit to follow them all at once",
+			   lim);
+		in->told_fd_limit = 1;
+	}
+	in->deferred = xrealloc(in->deferred, (in->n_deferred + 1) * sizeof *in->deferred);
+	memmove(in->deferred + at + 1, in->deferred + at, (in->n_deferred - at) * sizeof *in->deferred);
+	in->deferred[at] = (struct deferred){xstrdup(path), at_start, named};
+	in->n_deferred++;
+}
+
+static void consider(struct input *in, const char *path, int at_start, int named);
+
+/* Opens the deferred files while descriptors last, in path order. */
+static void open_deferred(struct input *in)
+{
+	in->fds_freed = 0;
+	size_t n = in->n_deferred, k = 0;
+	struct deferred *d = in->deferred;
+	in->deferred = NULL;
+	in->n_deferred = 0;
+	for (; k < n && !in->n_deferred; k++) {
+		consider(in, d[k].path, d[k].at_start, d[k].named);
+		free(d[k].path);
+	}
+	/* The first one deferred again: no descriptor now; keep the rest. */
+	for (; k < n; k++) {
+		defer(in, d[k].path, d[k].at_start, d[k].named);
+		free(d[k].path);
+	}
+	free(d);
+}
+
 /* A path a spec named: follow the file there unless it is followed already.
  * at_start: found before reading began (--follow starts such files at
  * their end unless --from-start); later files start at their first byte. */
@@ -426,6 +493,9 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	char *key = key_of(path);
 	struct source *cur = map_get(in, key);
 	free(key);
+	int deferred;
+	if (in->n_deferred && (deferred_at(in, path, &deferred), deferred))
+		return; /* it waits for a descriptor, found as it was */
 	if (stat(path, &st) != 0) {
 		if (cur)
 			cur->check = 1;
@@ -448,6 +518,10 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	if (S_ISREG(st.st_mode) && followed(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino))
 		return;
 	int fd = open_file(in, path);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		defer(in, path, at_start, named);
+		return;
+	}
 	if (fd < 0) {
 		input_error(in, "cannot open %s: %s", path, errno);
 		return;
@@ -776,6 +850,8 @@ enum input_status input_next(struct input *in, struct frame *fr, double *time,
 			     struct source **src)
 {
 	int any = 0;
+	if (in->n_deferred && in->fds_freed)
+		open_deferred(in);
 	/* stdin feeding the spool gives no records itself: pull more whatever
 	 * source's turn it is, once the spool's reader has caught up (until
 	 * then the bytes wait in the pipe, still the writer's). */
@@ -809,7 +885,7 @@ enum input_status input_next(struct input *in, struct frame *fr, double *time,
 		in->quota = 0;
 		in->cur++;
 	}
-	if (!any && (!in->o.follow || !in->files))
+	if (!any && !in->n_deferred && (!in->o.follow || !in->files))
 		return INPUT_END;
 	return INPUT_WAIT;
 }
@@ -920,6 +996,15 @@ void input_tick(struct input *in)
 	}
 	if (now >= in->next_tick_ms) {
 		housekeeping(in, now);
+		/* Followed files stay open at their end: opening a deferred one
+		 * closes the idlest of those (make_room). */
+		if (in->n_deferred)
+			open_deferred(in);
+		if (in->spooling && in->sp.unwritten.len && spool_retry(&in->sp) == 0) {
+			next_reader(in);
+			if (in->reader)
+				in->reader->readable = 1;
+		}
 		in->next_tick_ms = now + TICK_MS;
 	}
 	if (in->spooling) {
@@ -1062,9 +1147,15 @@ void input_close(struct input *in)
 	for (size_t i = 0; i < in->n_waiting; i++)
 		free(in->waiting[i]);
 	free(in->waiting);
+	for (size_t i = 0; i < in->n_deferred; i++)
+		free(in->deferred[i].path);
+	free(in->deferred);
 	cp_table_free(&in->cp);
-	if (in->spooling)
+	if (in->spooling) {
+		if (in->sp.unwritten.len)
+			in->st->input_errors++;
 		spool_close(&in->sp);
+	}
 	if (in->has_re)
 		regfree(&in->re);
 	watch_free(&in->w);

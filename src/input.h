@@ -106,6 +106,15 @@ struct input {
 	char *spare;            /* one free read chunk */
 	char **waiting;         /* plain paths reported missing once */
 	size_t n_waiting;
+	/* Files found while no descriptor was free, sorted by path: opened as
+	 * descriptors come free (a file read to its end, an idle one closed). */
+	struct deferred {
+		char *path;
+		int at_start, named;
+	} *deferred;
+	size_t n_deferred;
+	int fds_freed;          /* a source let go of its descriptor */
+	int told_fd_limit;
 	struct spool sp;
 	int spooling;           /* stdin goes through the spool */
 	struct source *reader;  /* the spool segment being read back, or NULL */
