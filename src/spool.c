@@ -76,6 +76,11 @@ void spool_close(struct spool *sp)
 	spool_sync(sp, 1);
 	if (sp->wfd >= 0)
 		close(sp->wfd);
+	if (sp->unwritten.len)
+		errlog_add(ERR_INPUT, "%zu bytes of standard input never reached the spool %s "
+			   "(stopped while it could not be written): they are lost", sp->unwritten.len,
+			   sp->dir);
+	buf_free(&sp->unwritten);
 	buf_free(&sp->tail);
 	free(sp->old);
 	free(sp->dir);
@@ -85,7 +90,7 @@ void spool_close(struct spool *sp)
 
 int spool_full(const struct spool *sp)
 {
-	return sp->bytes >= sp->max_bytes;
+	return sp->bytes >= sp->max_bytes || sp->unwritten.len;
 }
 
 static int append(struct spool *sp, const char *p, size_t n)
@@ -104,9 +109,10 @@ static int append(struct spool *sp, const char *p, size_t n)
 		spool_path(sp, sp->wseq, &path);
 		sp->wfd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 		if (sp->wfd < 0) {
-			errlog_add(ERR_INPUT, "cannot create spool segment %s: %s", path.data,
-				   strerror(errno));
+			errlog_add(ERR_INPUT, "cannot create spool segment %s: %s (standard input "
+				   "waits)", path.data, strerror(errno));
 			buf_free(&path);
+			buf_append(&sp->unwritten, p, n);
 			return -1;
 		}
 		buf_free(&path);
@@ -119,6 +125,7 @@ static int append(struct spool *sp, const char *p, size_t n)
 		if (w < 0) {
 			errlog_add(ERR_INPUT, "cannot write to the spool %s: %s (standard input waits)",
 				   sp->dir, strerror(errno));
+			buf_append(&sp->unwritten, p, n);
 			return -1;
 		}
 		p += w;
@@ -151,7 +158,9 @@ int spool_write(struct spool *sp, const char *data, size_t n)
 	}
 	if (rc == 0)
 		rc = append(sp, data, upto);
-	if (rc == 0 && upto < n)
+	else
+		buf_append(&sp->unwritten, data, upto); /* after the tail that failed */
+	if (upto < n)
 		buf_append(&sp->tail, data + upto, n - upto);
 	spool_sync(sp, 0);
 	return rc;
@@ -164,11 +173,32 @@ int spool_end(struct spool *sp)
 		rc = append(sp, sp->tail.data, sp->tail.len);
 		if (rc == 0)
 			rc = append(sp, "\n", 1);
+		else
+			buf_append(&sp->unwritten, "\n", 1);
 		buf_clear(&sp->tail);
 	}
+	sp->ending = 1;
+	if (sp->unwritten.len)
+		return -1;
 	spool_sync(sp, 1);
 	sp->eof = 1;
 	return rc;
+}
+
+int spool_retry(struct spool *sp)
+{
+	if (!sp->unwritten.len)
+		return 0;
+	struct buf b = sp->unwritten; /* append() keeps what fails again */
+	memset(&sp->unwritten, 0, sizeof sp->unwritten);
+	int rc = append(sp, b.data, b.len);
+	buf_free(&b);
+	if (rc != 0)
+		return -1;
+	spool_sync(sp, sp->ending);
+	if (sp->ending)
+		sp->eof = 1;
+	return 0;
 }
 
 void spool_sync(struct spool *sp, int force)

@@ -32,6 +32,10 @@ struct spool {
 	uint64_t *old;    /* segments found at start, oldest first */
 	size_t n_old;
 	int eof;          /* stdin ended: everything written and sealed */
+	/* Read from stdin but not written (a full disk): written again each
+	 * tick by spool_retry, and until then stdin is not read. */
+	struct buf unwritten;
+	int ending;       /* stdin ended: eof once unwritten is written */
 };
 
 /* Opens STATE_DIR/spool, finding segments an earlier run left. Returns 0,
@@ -39,7 +43,8 @@ struct spool {
 int spool_open(struct spool *sp, const char *state_dir, uint64_t max_bytes, size_t max_line);
 void spool_close(struct spool *sp);
 
-/* Whether stdin must wait: the segments hold max_bytes. */
+/* Whether stdin must wait: the segments hold max_bytes, or bytes read
+ * before could not be written yet. */
 int spool_full(const struct spool *sp);
 
 /* Appends what stdin gave (complete lines; the rest waits for its newline).
@@ -48,6 +53,10 @@ int spool_write(struct spool *sp, const char *data, size_t n);
 
 /* stdin ended: the last line is written even without its newline. */
 int spool_end(struct spool *sp);
+
+/* Writes what could not be written before. Returns 0 when nothing is left
+ * unwritten, -1 (reported) when the write failed again. */
+int spool_retry(struct spool *sp);
 
 /* Syncs what was written, at most every few ms unless force. */
 void spool_sync(struct spool *sp, int force);
