@@ -103,7 +103,8 @@ static const char usage_text[] =
 /* Settings that both the command line (--rate-limit) and the config file
  * (rate_limit) take: one row each, so that their parsing and bounds cannot
  * drift apart. The config key is the option's name with '_' for '-'. */
-enum kind { K_FLAG, K_STRING, K_PATH, K_SIZE, K_LONG, K_SECONDS, K_RATE };
+/* K_SECONDS_OFF: seconds, or 0 for "never". */
+enum kind { K_FLAG, K_STRING, K_PATH, K_SIZE, K_LONG, K_SECONDS, K_SECONDS_OFF, K_RATE };
 
 struct setting {
 	const char *name;
@@ -147,7 +148,7 @@ static const struct setting settings[] = {
 	SETTING("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0),
 	SETTING("spool-max-bytes", K_SIZE, spool_max_bytes, 1048576, 1099511627776.0),
 	SETTING("no-tui", K_FLAG, no_tui, 0, 0),
-	SETTING("status-interval", K_SECONDS, status_interval, 0, 86400),
+	SETTING("status-interval", K_SECONDS_OFF, status_interval, 0, 86400),
 	SETTING("status-format", K_STRING, status_format, 0, 0),
 };
 
@@ -226,14 +227,14 @@ static long parse_long_opt(const char *name, const char *s, long min, long max)
 	return v;
 }
 
-static double parse_seconds_opt(const char *name, const char *s)
+static double parse_seconds_opt(const char *name, const char *s, int zero_ok)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 86400) {
-		fprintf(stderr, "logmash: --%s wants seconds (above 0, at most 86400), not '%s'\n",
-			name, s);
+	if (errno || end == s || *end || !(v > 0 || (zero_ok && v == 0)) || v > 86400) {
+		fprintf(stderr, "logmash: --%s wants seconds (%s, at most 86400), not '%s'\n",
+			name, zero_ok ? "0 for none, or above 0" : "above 0", s);
 		exit(EXIT_USAGE);
 	}
 	return v;
@@ -432,7 +433,8 @@ static void apply(struct options *o, const struct setting *st, const char *val, 
 		*(long *)(void *)field = parse_long_opt(st->name, val, (long)st->min, (long)st->max);
 		break;
 	case K_SECONDS:
-		*(double *)(void *)field = parse_seconds_opt(st->name, val);
+	case K_SECONDS_OFF:
+		*(double *)(void *)field = parse_seconds_opt(st->name, val, st->kind == K_SECONDS_OFF);
 		break;
 	case K_RATE:
 		*(double *)(void *)field = parse_rate_opt(st->name, val, st->max);

@@ -317,6 +317,15 @@ def test_headless_status_line_and_json(api, tmp_path):
     assert TOKEN not in p.stderr.decode()
 
 
+def test_status_interval_0_turns_the_status_line_off(api):
+    api.faults(delay_ms=20)
+    p = run(["--status-interval", "0", "--max-in-flight", "2"], api=api,
+            input="".join("line %d\n" % i for i in range(100)))
+    assert p.returncode == 0, p.stderr
+    assert b"logmash: status:" not in p.stderr
+    assert len(api.logs()) == 100
+
+
 def test_status_format_is_checked(api):
     p = run(["--status-format", "yaml"], api=api, input="x\n")
     assert p.returncode == 2
