@@ -26,7 +26,7 @@ LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev \
                libncurses-dev libjsmn-dev libcmocka-dev python3 python3-pytest python3-h2 openssl tmux ca-certificates logrotate nginx-light wrk nghttp2-client \
-               clang libclang-rt-14-dev
+               clang libclang-rt-14-dev valgrind
 
 SRC = $(wildcard src/*.c) $(wildcard ui/*.c)
 OBJ = $(SRC:.c=.o)
@@ -34,7 +34,8 @@ LIB_OBJ = $(filter-out src/main.o,$(OBJ))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
-.PHONY: all deps test unit integration demo bench install uninstall clean asan fuzz fuzz-short
+.PHONY: all deps test unit integration demo bench install uninstall clean asan fuzz fuzz-short \
+	soak soak-short valgrind
 
 all: logmash
 
@@ -61,6 +62,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) fuzz-short
 	$(MAKE) integration
+	$(MAKE) soak-short
 
 demo: deps
 	$(MAKE) all
@@ -69,6 +71,26 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	$(PYTHON) tests/bench.py $(BENCH_ARGS)
+
+# The chaos soak (tests/soak.py): SOAK_SECONDS of random rotations, API
+# faults and SIGKILLs, then every line must have arrived.
+SOAK_SECONDS ?= 600
+soak: deps
+	$(MAKE) all
+	$(PYTHON) tests/soak.py --seconds $(SOAK_SECONDS)
+
+soak-short: logmash
+	$(PYTHON) tests/soak.py --seconds 60
+
+# The integration tests with logmash under valgrind's memcheck, once by hand
+# (20 to 50 times slower: tests bound by time may fail, and say nothing
+# about memory). The verdict is memcheck's: any error or leak in any run.
+VALGRIND_LOGS = build/valgrind
+valgrind: deps logmash
+	rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
+	-LOGMASH_VALGRIND_LOGS=$(CURDIR)/$(VALGRIND_LOGS) LOGMASH_BIN=$(CURDIR)/tests/valgrind/logmash \
+		$(PYTHON) -m pytest -q tests/integration
+	sh tests/valgrind/check.sh $(VALGRIND_LOGS)
 
 # The same binary with AddressSanitizer (leaks included) and UBSan, through
 # the same tests. A sanitizer report exits 86, which no test expects.
