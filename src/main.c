@@ -19,6 +19,8 @@
 #include "buf.h"
 #include "check.h"
 #include "console.h"
+#include "crash.h"
+#include "curlmem.h"
 #include "dashboard.h"
 #include "deadletter.h"
 #include "errlog.h"
@@ -440,6 +442,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	crash_init();
 	struct app a;
 	memset(&a, 0, sizeof a);
 	a.dead.fd = -1; /* no dead-letter file until one is opened */
@@ -454,7 +457,7 @@ int main(int argc, char **argv)
 	}
 
 	if (!a.o.dry_run) {
-		CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+		CURLcode rc = curlmem_global_init();
 		if (rc != CURLE_OK)
 			die(EXIT_USAGE, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
 		struct buf endpoint = {0};
@@ -545,5 +548,6 @@ int main(int argc, char **argv)
 	script_chain_free(a.chain);
 	close(a.sigfd);
 	options_free(&a.o);
+	wipe_stack();
 	return code;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "crash.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -532,6 +533,12 @@ static char *load_token(const char *path, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot read token file %s: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* Unbuffered: stdio's buffer would keep a copy in freed memory. */
+	if (setvbuf(f, NULL, _IONBF, 0) != 0) {
+		snprintf(why, whylen, "cannot read token file %s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
 	struct stat st;
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
 		warnx_("warning: token file %s is readable by every user; run: chmod 600 %s",
@@ -606,10 +613,12 @@ int options_reload_token(struct options *o, char *why, size_t n)
 	if (!t)
 		return -1;
 	if (o->token) {
+		crash_forget(o->token);
 		wipe(o->token, strlen(o->token));
 		free(o->token);
 	}
 	o->token = t;
+	crash_secret(t, strlen(t));
 	return 0;
 }
 
@@ -713,7 +722,7 @@ void options_parse(struct options *o, int argc, char **argv)
 
 	/* The token: --token-file, else CODEMASH_TOKEN, else the config's file. */
 	/* A dry run sends nothing: it needs no token. */
-	const char *env_tok = getenv("CODEMASH_TOKEN");
+	char *env_tok = getenv("CODEMASH_TOKEN");
 	if (cli_token_file)
 		set_str(&o->token_file, cli_token_file);
 	if (o->dry_run)
@@ -725,6 +734,12 @@ void options_parse(struct options *o, int argc, char **argv)
 	else if (o->token_file)
 		o->token = read_token_file(o->token_file);
 	free(cli_token_file);
+	if (o->token)
+		crash_secret(o->token, strlen(o->token));
+	/* Copied or not needed: /proc/PID/environ (and a core dump) show the
+	 * environment as it is in memory now. */
+	if (env_tok)
+		wipe(env_tok, strlen(env_tok));
 
 	if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
 		usage_error("--url must start with http:// or https://, not '%s'", o->url);
@@ -760,6 +775,7 @@ void options_parse(struct options *o, int argc, char **argv)
 void options_free(struct options *o)
 {
 	if (o->token) {
+		crash_forget(o->token);
 		wipe(o->token, strlen(o->token));
 		free(o->token);
 	}

@@ -12,6 +12,7 @@
 
 #include "answer.h"
 #include "buf.h"
+#include "crash.h"
 #include "errlog.h"
 #include "retry.h"
 #include "transport.h"
@@ -159,8 +160,10 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *h)
 
 static void free_headers(struct curl_slist *l)
 {
-	for (struct curl_slist *p = l; p; p = p->next)
+	for (struct curl_slist *p = l; p; p = p->next) {
+		crash_forget(p->data);
 		wipe(p->data, strlen(p->data));
+	}
 	curl_slist_free_all(l);
 }
 
@@ -170,6 +173,8 @@ static struct curl_slist *make_headers(const char *token, const char *project_id
 	struct buf h = {0};
 	buf_printf(&h, "Authorization: Bearer %s", token);
 	struct curl_slist *l = add_header(NULL, buf_cstr(&h));
+	if (l)
+		crash_secret(l->data, strlen(l->data));
 	wipe(h.data, h.len);
 	buf_clear(&h);
 	buf_printf(&h, "x-cm-projectid: %s", project_id);

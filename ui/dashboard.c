@@ -23,6 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "util.h"
 #include "view.h"
 
@@ -59,13 +60,6 @@ void dashboard_emergency_restore(void)
 	(void)w; /* nothing more can be done about a terminal that refuses */
 }
 
-static void on_crash(int sig)
-{
-	dashboard_emergency_restore();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 static void add_leave(const char *cap)
 {
 	char *s = tigetstr(cap);
@@ -84,12 +78,7 @@ static void arm_rescue(void)
 	add_leave("sgr0");
 	add_leave("cnorm");
 	add_leave("rmcup");
-	static const int crash[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-	struct sigaction sa = {.sa_handler = on_crash, .sa_flags = SA_RESETHAND};
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof crash / sizeof *crash; i++)
-		if (sigaction(crash[i], &sa, NULL) != 0)
-			warnx_("cannot watch for crashes to restore the terminal: %s", strerror(errno));
+	crash_on(dashboard_emergency_restore);
 	rescue.active = 1;
 }
 
