@@ -157,6 +157,7 @@ static void *worker_main(void *arg)
 	for (long i = 0; i < w->n_running; i++)
 		curl_multi_remove_handle(w->multi, w->running[i]);
 	w->n_running = 0;
+	wipe_stack(); /* joined threads' stacks stay mapped, cached for reuse */
 	return NULL;
 }
 

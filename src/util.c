@@ -113,3 +113,9 @@ void wipe(void *p, size_t n)
 	while (n--)
 		*v++ = 0;
 }
+
+__attribute__((noinline)) void wipe_stack(void)
+{
+	unsigned char below[65536];
+	wipe(below, sizeof below);
+}

@@ -46,4 +46,8 @@ int64_t now_mono_ms(void);
 /* Overwrites n bytes at p in a way the compiler may not elide (secrets). */
 void wipe(void *p, size_t n);
 
+/* Overwrites the 64 KiB of stack below the caller: what library calls
+ * (printf, memcpy's spills) left of a secret in their frames. */
+void wipe_stack(void);
+
 #endif
