@@ -26,7 +26,7 @@ LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev \
                libncurses-dev libjsmn-dev libcmocka-dev python3 python3-pytest python3-h2 openssl tmux ca-certificates logrotate nginx-light wrk nghttp2-client \
-               clang libclang-rt-14-dev valgrind gdb
+               clang libclang-rt-14-dev valgrind gdb cppcheck clang-tidy
 
 SRC = $(wildcard src/*.c) $(wildcard ui/*.c)
 OBJ = $(SRC:.c=.o)
@@ -35,7 +35,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: all deps test unit integration demo bench install uninstall clean asan fuzz fuzz-short \
-	soak soak-short valgrind
+	soak soak-short valgrind lint
 
 all: logmash
 
@@ -59,6 +59,7 @@ integration: logmash
 
 test: deps
 	$(MAKE) all
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) fuzz-short
 	$(MAKE) integration
@@ -71,6 +72,18 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	$(PYTHON) tests/bench.py $(BENCH_ARGS)
+
+# Static analysis of src/ and ui/, each tool clean: gcc -fanalyzer,
+# cppcheck (inline suppressions, each with its reason), clang-tidy (checks
+# and the reasons for those turned off in .clang-tidy).
+LINT_SRC = $(SRC)
+lint:
+	@set -e; for f in $(LINT_SRC); do \
+		gcc $(BASE_CFLAGS) -O1 -fanalyzer -c -o /dev/null $$f; done
+	cppcheck --enable=style,warning,performance,portability --std=c11 -D_GNU_SOURCE \
+		-Isrc -Iui --inline-suppr --quiet --error-exitcode=1 src ui
+	clang-tidy --quiet $(LINT_SRC) -- $(BASE_CFLAGS) 2>/dev/null
+	@echo "lint: gcc -fanalyzer, cppcheck and clang-tidy found nothing"
 
 # The chaos soak (tests/soak.py): SOAK_SECONDS of random rotations, API
 # faults and SIGKILLs, then every line must have arrived.

@@ -49,8 +49,8 @@ void answer_parse(long status, const char *body, size_t len, struct answer *a,
 	if (code[0] || msg[0]) {
 		snprintf(a->detail, sizeof a->detail, "%s%s%s%s%s", code,
 			 code[0] && msg[0] ? ": " : "", msg,
-			 field[0] && strcmp(field, msg) ? " - " : "",
-			 field[0] && strcmp(field, msg) ? field : "");
+			 field[0] && strcmp(field, msg) != 0 ? " - " : "",
+			 field[0] && strcmp(field, msg) != 0 ? field : "");
 	} else if (len == 0) {
 		snprintf(a->detail, sizeof a->detail, "no error details in the answer");
 	} else {

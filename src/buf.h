@@ -22,9 +22,11 @@ char *buf_cstr(struct buf *b);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* (The !data test is implied by cap == 0, but says so to gcc -fanalyzer,
+ * which cannot see into buf_grow.) */
 static inline void buf_reserve(struct buf *b, size_t extra)
 {
-	if (b->cap - b->len < extra)
+	if (b->cap - b->len < extra || !b->data)
 		buf_grow(b, extra);
 }
 

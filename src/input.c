@@ -19,7 +19,7 @@
 #include "snapshot.h"
 #include "util.h"
 
-#define CHUNK (128 * 1024)
+#define CHUNK ((size_t)128 * 1024)
 #define QUOTA 64              /* records a source gives (and the rest of its chunk) before the next one's turn */
 #define TICK_MS 250           /* timers; polling where inotify cannot serve */
 #define CHECK_MS 1000         /* a followed path's identity, at the least this often */

@@ -72,10 +72,9 @@ int joiner_flush(struct joiner *j, struct frame *out, double *out_time)
 int joiner_push(struct joiner *j, const struct frame *fr, double read_time, int64_t now_ms,
 		struct frame *out, double *out_time)
 {
-	int done = 0;
 	j->last_ms = now_ms;
 	if (!j->lines || joiner_is_start(j, fr->line, fr->len)) {
-		done = joiner_flush(j, out, out_time);
+		int done = joiner_flush(j, out, out_time);
 		begin(j, fr, read_time);
 		return done;
 	}

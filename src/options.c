@@ -727,11 +727,9 @@ void options_parse(struct options *o, int argc, char **argv)
 		set_str(&o->token_file, cli_token_file);
 	if (o->dry_run)
 		; /* nothing to read */
-	else if (cli_token_file)
-		o->token = read_token_file(o->token_file);
-	else if (env_tok && *env_tok)
+	else if (!cli_token_file && env_tok && *env_tok)
 		o->token = xstrdup(env_tok);
-	else if (o->token_file)
+	else if (o->token_file) /* --token-file's, or the config file's */
 		o->token = read_token_file(o->token_file);
 	free(cli_token_file);
 	if (o->token)

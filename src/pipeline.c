@@ -9,7 +9,7 @@
 #include "errlog.h"
 #include "util.h"
 
-#define OUT_FLUSH (64 * 1024)
+#define OUT_FLUSH ((size_t)64 * 1024)
 
 void pipeline_init(struct pipeline *p, struct script_chain *chain, struct stats *st,
 		   struct queue *q)

@@ -18,7 +18,7 @@
 #include "transport.h"
 #include "util.h"
 
-#define MAX_ANSWER (64 * 1024) /* more of an answer than this is not read */
+#define MAX_ANSWER ((size_t)64 * 1024) /* more of an answer than this is not read */
 #define RETRY_AFTER_MAX_S 300  /* a typo'd day-long Retry-After would stall everything */
 #define BREAKER_STREAK 8       /* failures in a row that stop the sender as a whole */
 #define DEADLETTER_RETRY_MS 1000

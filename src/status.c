@@ -36,7 +36,7 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 			   (double)p50 / 1000, (double)p99 / 1000);
 		return;
 	}
-	char up[32], rr[16], sr[16], l50[16], l99[16];
+	char up[32], rr[16], sr[16];
 	human_uptime(up, sizeof up, now->taken - now->started);
 	buf_printf(out,
 		   "logmash: status: %s, up %s: read %" PRIu64 " (%s/s), dropped %" PRIu64
@@ -49,9 +49,11 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 		char sp[24];
 		buf_printf(out, " (+%s spooled)", human_bytes(sp, sizeof sp, now->spooled));
 	}
-	if (p50)
+	if (p50) {
+		char l50[16], l99[16];
 		buf_printf(out, ", latency p50 %s p99 %s", human_latency(l50, sizeof l50, p50),
 			   human_latency(l99, sizeof l99, p99));
+	}
 	if (s->script_errors)
 		buf_printf(out, ", script errors %" PRIu64, s->script_errors);
 	buf_putc(out, '\n');

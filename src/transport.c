@@ -89,7 +89,7 @@ static void hand_back(struct worker *w, long n)
 	unlock(&t->mu);
 }
 
-static void forget_running(struct worker *w, CURL *easy)
+static void forget_running(struct worker *w, const CURL *easy)
 {
 	for (long i = 0; i < w->n_running; i++)
 		if (w->running[i] == easy) {
