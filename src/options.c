@@ -215,54 +215,65 @@ int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-static long parse_long_opt(const char *name, const char *s, long min, long max)
+/* The parsers of option values: 0 with *out set, or -1 with the reason in
+ * why (the command line prints it and exits; a config file's loader adds
+ * the file's name). */
+static int parse_long_opt(const char *name, const char *s, long min, long max, long *out,
+			  char *why, size_t n)
 {
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "logmash: --%s wants a whole number from %ld to %ld, not '%s'\n",
-			name, min, max, s);
-		exit(EXIT_USAGE);
+		snprintf(why, n, "--%s wants a whole number from %ld to %ld, not '%s'", name, min,
+			 max, s);
+		return -1;
 	}
-	return v;
+	*out = v;
+	return 0;
 }
 
-static double parse_seconds_opt(const char *name, const char *s, int zero_ok)
+static int parse_seconds_opt(const char *name, const char *s, int zero_ok, double *out,
+			     char *why, size_t n)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
 	if (errno || end == s || *end || !(v > 0 || (zero_ok && v == 0)) || v > 86400) {
-		fprintf(stderr, "logmash: --%s wants seconds (%s, at most 86400), not '%s'\n",
-			name, zero_ok ? "0 for none, or above 0" : "above 0", s);
-		exit(EXIT_USAGE);
+		snprintf(why, n, "--%s wants seconds (%s, at most 86400), not '%s'", name,
+			 zero_ok ? "0 for none, or above 0" : "above 0", s);
+		return -1;
 	}
-	return v;
+	*out = v;
+	return 0;
 }
 
-static double parse_rate_opt(const char *name, const char *s, double max)
+static int parse_rate_opt(const char *name, const char *s, double max, double *out, char *why,
+			  size_t n)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
 	if (errno || end == s || *end || !(v > 0) || v > max) {
-		fprintf(stderr, "logmash: --%s wants requests a second (above 0, at most %g), not '%s'\n",
-			name, max, s);
-		exit(EXIT_USAGE);
+		snprintf(why, n, "--%s wants requests a second (above 0, at most %g), not '%s'",
+			 name, max, s);
+		return -1;
 	}
-	return v;
+	*out = v;
+	return 0;
 }
 
-static size_t parse_size_opt(const char *name, const char *s, size_t min, size_t max)
+static int parse_size_opt(const char *name, const char *s, size_t min, size_t max, size_t *out,
+			  char *why, size_t n)
 {
 	size_t v;
 	if (parse_size(s, &v) != 0 || v < min || v > max) {
-		fprintf(stderr, "logmash: --%s wants a size from %zu to %zu bytes (K, M, G "
-			"suffixes allowed), not '%s'\n", name, min, max, s);
-		exit(EXIT_USAGE);
+		snprintf(why, n, "--%s wants a size from %zu to %zu bytes (K, M, G suffixes "
+			 "allowed), not '%s'", name, min, max, s);
+		return -1;
 	}
-	return v;
+	*out = v;
+	return 0;
 }
 
 static void set_str(char **dst, const char *v)
@@ -321,30 +332,33 @@ static char *config_path(const char *config, const char *p)
 	return buf_cstr(&b);
 }
 
-static _Noreturn void config_error(const char *file, const char *key, const char *want)
+/* The config's values are checked under lua_pcall (apply_config): a wrong
+ * one raises a Lua error that options_load_config returns. */
+static _Noreturn void config_error(lua_State *L, const char *file, const char *key,
+				   const char *want)
 {
-	fprintf(stderr, "logmash: %s: '%s' must be %s\n", file, key, want);
-	exit(EXIT_USAGE);
+	luaL_error(L, "%s: '%s' must be %s", file, key, want);
+	abort(); /* luaL_error does not return */
 }
 
 static const char *cfg_string(lua_State *L, const char *file, const char *key)
 {
 	if (lua_type(L, -1) != LUA_TSTRING)
-		config_error(file, key, "a string");
+		config_error(L, file, key, "a string");
 	return lua_tostring(L, -1);
 }
 
 static const char *cfg_scalar(lua_State *L, const char *file, const char *key)
 {
 	if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-		config_error(file, key, "a number or a string");
+		config_error(L, file, key, "a number or a string");
 	return lua_tostring(L, -1);
 }
 
 static int cfg_bool(lua_State *L, const char *file, const char *key)
 {
 	if (!lua_isboolean(L, -1))
-		config_error(file, key, "true or false");
+		config_error(L, file, key, "true or false");
 	return lua_toboolean(L, -1);
 }
 
@@ -385,7 +399,7 @@ static int scripts_from_table(lua_State *L, struct options *o, const char *file)
 static void cfg_scripts(lua_State *L, struct options *o, const char *file)
 {
 	if (scripts_from_table(L, o, file) != 0)
-		config_error(file, "scripts", SCRIPTS_WANT);
+		config_error(L, file, "scripts", SCRIPTS_WANT);
 }
 
 static void cfg_inputs(lua_State *L, struct options *o, const char *file)
@@ -397,11 +411,11 @@ static void cfg_inputs(lua_State *L, struct options *o, const char *file)
 		return;
 	}
 	if (!lua_istable(L, -1))
-		config_error(file, "inputs", "a path or a list of paths");
+		config_error(L, file, "inputs", "a path or a list of paths");
 	lua_Integer n = luaL_len(L, -1);
 	for (lua_Integer i = 1; i <= n; i++) {
 		if (lua_geti(L, -1, i) != LUA_TSTRING)
-			config_error(file, "inputs", "a path or a list of paths");
+			config_error(L, file, "inputs", "a path or a list of paths");
 		char *p = config_path(file, lua_tostring(L, -1));
 		add_input(o, p);
 		free(p);
@@ -410,37 +424,39 @@ static void cfg_inputs(lua_State *L, struct options *o, const char *file)
 }
 
 /* Sets one setting from its text; config names the file it came from (for
- * relative paths), or is NULL on the command line. Exits on a bad value. */
-static void apply(struct options *o, const struct setting *st, const char *val, const char *config)
+ * relative paths), or is NULL on the command line. 0, or -1 with the
+ * reason in why for a bad value. */
+static int apply(struct options *o, const struct setting *st, const char *val, const char *config,
+		 char *why, size_t n)
 {
 	char *field = (char *)o + st->off;
 	switch (st->kind) {
 	case K_FLAG:
 		*(int *)(void *)field = 1;
-		break;
+		return 0;
 	case K_STRING:
 		set_str((char **)(void *)field, val);
-		break;
+		return 0;
 	case K_PATH: {
 		char *p = config ? config_path(config, val) : xstrdup(val);
 		free(*(char **)(void *)field);
 		*(char **)(void *)field = p;
-		break;
+		return 0;
 	}
 	case K_SIZE:
-		*(size_t *)(void *)field = parse_size_opt(st->name, val, (size_t)st->min, (size_t)st->max);
-		break;
+		return parse_size_opt(st->name, val, (size_t)st->min, (size_t)st->max,
+				      (size_t *)(void *)field, why, n);
 	case K_LONG:
-		*(long *)(void *)field = parse_long_opt(st->name, val, (long)st->min, (long)st->max);
-		break;
+		return parse_long_opt(st->name, val, (long)st->min, (long)st->max,
+				      (long *)(void *)field, why, n);
 	case K_SECONDS:
 	case K_SECONDS_OFF:
-		*(double *)(void *)field = parse_seconds_opt(st->name, val, st->kind == K_SECONDS_OFF);
-		break;
+		return parse_seconds_opt(st->name, val, st->kind == K_SECONDS_OFF,
+					 (double *)(void *)field, why, n);
 	case K_RATE:
-		*(double *)(void *)field = parse_rate_opt(st->name, val, st->max);
-		break;
+		return parse_rate_opt(st->name, val, st->max, (double *)(void *)field, why, n);
 	}
+	return 0;
 }
 
 /* The setting whose config key (the option's name, '_' for '-') is key. */
@@ -456,16 +472,60 @@ static const struct setting *setting_for_key(const char *key)
 	return NULL;
 }
 
+/* A config file is settings written in Lua. Its chunk sees only the table
+ * its assignments land in, so no library is within its reach (string
+ * methods work, through the strings' metatable); it runs within
+ * CONFIG_MEMORY bytes and CONFIG_BUDGET instructions, so that a mistaken
+ * one fails at start rather than hanging. */
+#define CONFIG_MEMORY ((size_t)64 << 20)
+#define CONFIG_BUDGET 10000000
+#define CONFIG_HOOK_STEP 10000
+
+struct config_run {
+	size_t mem;
+	long counted;
+};
+
+static void *config_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct config_run *r = ud;
+	size_t old = ptr ? osize : 0;
+	if (nsize == 0) {
+		free(ptr);
+		r->mem -= old;
+		return NULL;
+	}
+	if (nsize > old && r->mem + (nsize - old) > CONFIG_MEMORY)
+		return NULL;
+	void *p = realloc(ptr, nsize);
+	if (p)
+		r->mem = r->mem - old + nsize;
+	return p;
+}
+
+static void config_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	struct config_run *r = *(struct config_run **)lua_getextraspace(L);
+	r->counted += CONFIG_HOOK_STEP;
+	if (r->counted >= CONFIG_BUDGET)
+		luaL_error(L, "it runs too long (over %d Lua instructions): a config file only "
+			   "sets values", CONFIG_BUDGET);
+}
+
 /* Runs the config file in a fresh Lua state; its assignments land in the
  * table at stack index 1. NULL with the reason in why. */
-static lua_State *run_config(const char *file, char *why, size_t n)
+static lua_State *run_config(const char *file, struct config_run *r, char *why, size_t n)
 {
-	lua_State *L = luaL_newstate();
+	lua_State *L = lua_newstate(config_alloc, r);
 	if (!L) {
 		snprintf(why, n, "out of memory reading %s", file);
 		return NULL;
 	}
-	luaL_openlibs(L);
+	*(struct config_run **)lua_getextraspace(L) = r;
+	lua_sethook(L, config_hook, LUA_MASKCOUNT, CONFIG_HOOK_STEP);
+	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
+	lua_pop(L, 1);
 	lua_newtable(L);
 	if (luaL_loadfilex(L, file, "t") != LUA_OK) {
 		snprintf(why, n, "cannot load config: %s", lua_tostring(L, -1));
@@ -475,52 +535,84 @@ static lua_State *run_config(const char *file, char *why, size_t n)
 	lua_pushvalue(L, 1);
 	lua_setupvalue(L, -2, 1);
 	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-		snprintf(why, n, "config error: %s", lua_tostring(L, -1));
+		snprintf(why, n, "config error: %s", luaL_tolstring(L, -1, NULL));
 		lua_close(L);
 		return NULL;
 	}
 	return L;
 }
 
-static void load_config(struct options *o, const char *file)
+/* Under lua_pcall: applies the settings in the table at index 2 to the
+ * options at index 1 (light userdata), the file's name at 3. */
+static int apply_config(lua_State *L)
 {
-	char why[PATH_MAX + 512];
-	lua_State *L = run_config(file, why, sizeof why);
-	if (!L)
-		die(EXIT_USAGE, "%s", why);
-	const int env = 1; /* run_config's table of the file's assignments */
+	struct options *o = lua_touserdata(L, 1);
+	const char *file = lua_tostring(L, 3);
+	const int env = 2;
+	char why[512];
 	lua_pushnil(L);
 	while (lua_next(L, env)) {
 		if (lua_type(L, -2) != LUA_TSTRING)
-			die(EXIT_USAGE, "%s: settings are names, not %s", file, luaL_typename(L, -2));
+			return luaL_error(L, "%s: settings are names, not %s", file,
+					  luaL_typename(L, -2));
 		const char *k = lua_tostring(L, -2);
 		if (lua_isfunction(L, -1)) {
 			lua_pop(L, 1); /* helper functions the file defined for itself */
 			continue;
 		}
 		const struct setting *st = setting_for_key(k);
+		int bad = 0;
 		if (st && st->kind == K_FLAG)
 			*(int *)(void *)((char *)o + st->off) = cfg_bool(L, file, k);
 		else if (st && (st->kind == K_STRING || st->kind == K_PATH))
-			apply(o, st, cfg_string(L, file, k), file);
+			bad = apply(o, st, cfg_string(L, file, k), file, why, sizeof why);
 		else if (st)
-			apply(o, st, cfg_scalar(L, file, k), file);
+			bad = apply(o, st, cfg_scalar(L, file, k), file, why, sizeof why);
 		else if (!strcmp(k, "token_file")) {
 			char *p = config_path(file, cfg_string(L, file, k));
 			free(o->token_file);
 			o->token_file = p;
 		} else if (!strcmp(k, "token"))
-			die(EXIT_USAGE, "%s: a token does not belong in the config file; put it in a "
-			    "file of its own (mode 600) and set token_file, or set CODEMASH_TOKEN", file);
+			return luaL_error(L, "%s: a token does not belong in the config file; put it "
+					  "in a file of its own (mode 600) and set token_file, or set "
+					  "CODEMASH_TOKEN", file);
 		else if (!strcmp(k, "scripts"))
 			cfg_scripts(L, o, file);
 		else if (!strcmp(k, "inputs"))
 			cfg_inputs(L, o, file);
 		else
-			die(EXIT_USAGE, "%s: unknown setting '%s' (see 'Config file' in README.md)", file, k);
+			return luaL_error(L, "%s: unknown setting '%s' (see 'Config file' in "
+					  "README.md)", file, k);
+		if (bad)
+			return luaL_error(L, "%s: %s", file, why);
 		lua_pop(L, 1);
 	}
+	return 0;
+}
+
+int options_load_config(struct options *o, const char *file, char *why, size_t n)
+{
+	struct config_run r = {0};
+	lua_State *L = run_config(file, &r, why, n);
+	if (!L)
+		return -1;
+	lua_sethook(L, NULL, 0, 0); /* the file has run: what follows is ours */
+	lua_pushcfunction(L, apply_config);
+	lua_pushlightuserdata(L, o);
+	lua_pushvalue(L, 1);
+	lua_pushstring(L, file);
+	int rc = lua_pcall(L, 3, 0, 0);
+	if (rc != LUA_OK)
+		snprintf(why, n, "%s", lua_tostring(L, -1));
 	lua_close(L);
+	return rc == LUA_OK ? 0 : -1;
+}
+
+static void load_config(struct options *o, const char *file)
+{
+	char why[PATH_MAX + 512];
+	if (options_load_config(o, file, why, sizeof why) != 0)
+		die(EXIT_USAGE, "%s", why);
 }
 
 /* ---- the token ---- */
@@ -578,9 +670,11 @@ int options_config_scripts(const struct options *o, struct script_spec **out, si
 {
 	if (!o->config_file || o->scripts_from_cli)
 		return 0;
-	lua_State *L = run_config(o->config_file, why, wn);
+	struct config_run r = {0};
+	lua_State *L = run_config(o->config_file, &r, why, wn);
 	if (!L)
 		return -1;
+	lua_sethook(L, NULL, 0, 0);
 	lua_getfield(L, 1, "scripts");
 	struct options tmp = {0};
 	int rc = lua_isnil(L, -1) ? 0 : scripts_from_table(L, &tmp, o->config_file);
@@ -676,6 +770,7 @@ void options_parse(struct options *o, int argc, char **argv)
 	opterr = 1;
 	optind = 0;
 	char *cli_token_file = NULL;
+	char why[PATH_MAX + 128];
 	while ((c = getopt_long(argc, argv, "c:f:e:hVF", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': case 'h': case 'V': break;
@@ -695,7 +790,9 @@ void options_parse(struct options *o, int argc, char **argv)
 		case 'F': o->follow = 1; break;
 		default:
 			if (c >= OPT_SETTING && c < OPT_SETTING + (int)ARRAY_LEN(settings)) {
-				apply(o, &settings[c - OPT_SETTING], optarg, NULL);
+				if (apply(o, &settings[c - OPT_SETTING], optarg, NULL, why,
+					  sizeof why) != 0)
+					die(EXIT_USAGE, "%s", why);
 				break;
 			}
 			fprintf(stderr, "Try 'logmash --help' for more information.\n");
@@ -762,7 +859,6 @@ void options_parse(struct options *o, int argc, char **argv)
 			       "whoever can reach the network path can read the token and the logs; "
 			       "for a private CA give --ca-file FILE instead");
 		if (o->ca_file && access(o->ca_file, R_OK) != 0) {
-			char why[PATH_MAX + 128];
 			snprintf(why, sizeof why, "cannot read --ca-file %s: %s", o->ca_file,
 				 strerror(errno));
 			usage_error("%s", why);

@@ -68,6 +68,10 @@ struct options {
  * --version and exits 0 for those; exits EXIT_USAGE with a message that says
  * what to do on any error. */
 void options_parse(struct options *o, int argc, char **argv);
+
+/* Reads the Lua config file into o (options_parse does, for --config).
+ * 0, or -1 with the reason in why; o may then hold some of its settings. */
+int options_load_config(struct options *o, const char *file, char *why, size_t n);
 void options_free(struct options *o);
 
 /* Reads the token file again (SIGHUP). Returns 0, or -1 with the reason

@@ -3,6 +3,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from conftest import BIN, PROJECT, ROOT, TOKEN, dry, run
 
 
@@ -135,3 +137,18 @@ def test_config_after_an_input_is_still_read(api, tmp_path):
     p = run(["--url", api.url, "-", "--config", str(cfg)], token=TOKEN, input="late config\n")
     assert p.returncode == 0, p.stderr
     assert [g["message"] for g in api.logs()] == ["LATE CONFIG"]
+
+
+@pytest.mark.parametrize("text,says", [
+    ("while true do end", "it runs too long (over 10000000 Lua instructions)"),
+    ("local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(1000) .. i end", "not enough memory"),
+    ("os.execute('touch pwned')", "attempt to index a nil value (global 'os')"),
+    ("timeout = 'soon'", "--timeout wants seconds"),
+])
+def test_a_config_file_is_settings_not_a_program(tmp_path, text, says):
+    cfg = tmp_path / "logmash.lua"
+    cfg.write_text(text + "\n")
+    p = run(["--dry-run", "--config", str(cfg), "-"], token=None, input="x\n")
+    assert p.returncode == 2
+    assert says.encode() in p.stderr, p.stderr
+    assert not (tmp_path / "pwned").exists()

@@ -1,0 +1,3 @@
+timeout = "x"
+follow = 3
+token = "no"
