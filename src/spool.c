@@ -23,6 +23,24 @@ void spool_path(const struct spool *sp, uint64_t seq, struct buf *out)
 	buf_cstr(out);
 }
 
+int spool_segment_seq(const char *name, uint64_t *seq)
+{
+	if (strlen(name) != 20 || strcmp(name + 16, ".seg") != 0)
+		return -1;
+	uint64_t v = 0;
+	for (int i = 0; i < 16; i++) {
+		char c = name[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (v == UINT64_MAX)
+		return -1; /* the next segment's number would wrap to 0 */
+	*seq = v;
+	return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -50,10 +68,8 @@ int spool_open(struct spool *sp, const char *state_dir, uint64_t max_bytes, size
 	struct dirent *de;
 	while ((de = readdir(dh))) {
 		uint64_t seq;
-		char extra;
-		if (sscanf(de->d_name, "%16" SCNx64 ".seg%c", &seq, &extra) != 1 ||
-		    strlen(de->d_name) != 20)
-			continue;
+		if (spool_segment_seq(de->d_name, &seq) != 0)
+			continue; /* not a segment of ours */
 		struct buf p = {0};
 		spool_path(sp, seq, &p);
 		struct stat st;

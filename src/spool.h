@@ -61,6 +61,10 @@ int spool_retry(struct spool *sp);
 /* Syncs what was written, at most every few ms unless force. */
 void spool_sync(struct spool *sp, int force);
 
+/* The number of the segment file called name (as spool_path names them):
+ * 0, or -1 when name is not one. */
+int spool_segment_seq(const char *name, uint64_t *seq);
+
 /* The path of segment seq (into out). */
 void spool_path(const struct spool *sp, uint64_t seq, struct buf *out);
 
