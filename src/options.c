@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "crash.h"
+#include "luamem.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -482,26 +483,9 @@ static const struct setting *setting_for_key(const char *key)
 #define CONFIG_HOOK_STEP 10000
 
 struct config_run {
-	size_t mem;
+	struct luamem mem;
 	long counted;
 };
-
-static void *config_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct config_run *r = ud;
-	size_t old = ptr ? osize : 0;
-	if (nsize == 0) {
-		free(ptr);
-		r->mem -= old;
-		return NULL;
-	}
-	if (nsize > old && r->mem + (nsize - old) > CONFIG_MEMORY)
-		return NULL;
-	void *p = realloc(ptr, nsize);
-	if (p)
-		r->mem = r->mem - old + nsize;
-	return p;
-}
 
 static void config_hook(lua_State *L, lua_Debug *ar)
 {
@@ -517,7 +501,8 @@ static void config_hook(lua_State *L, lua_Debug *ar)
  * table at stack index 1. NULL with the reason in why. */
 static lua_State *run_config(const char *file, struct config_run *r, char *why, size_t n)
 {
-	lua_State *L = lua_newstate(config_alloc, r);
+	r->mem.limit = CONFIG_MEMORY;
+	lua_State *L = lua_newstate(luamem_alloc, &r->mem);
 	if (!L) {
 		snprintf(why, n, "out of memory reading %s", file);
 		return NULL;

@@ -24,6 +24,7 @@
 
 #include "encoder.h"
 #include "luajson.h"
+#include "luamem.h"
 #include "util.h"
 
 struct script {
@@ -35,7 +36,7 @@ struct script_chain {
 	lua_State *L;
 	struct script *s;
 	size_t n;
-	size_t mem, mem_limit;
+	struct luamem mem;      /* the Lua state within --script-memory */
 	void (*on_error)(void *ctx, const char *msg);
 	void (*on_log)(void *ctx, const char *script, const char *msg);
 	void *ctx;
@@ -226,26 +227,6 @@ static void clear_table(lua_State *L, int t)
 const char *script_kind_name(enum script_kind k)
 {
 	return k == SCRIPT_FILTER ? "filter" : k == SCRIPT_ENRICH ? "enrich" : "filter or enrich";
-}
-
-/* The allocator enforces the memory limit: refusing growth makes Lua raise
- * a memory error in the script that asked, which fails that call only. */
-static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct script_chain *c = ud;
-	size_t old = ptr ? osize : 0;
-	if (nsize == 0) {
-		free(ptr);
-		c->mem -= old;
-		return NULL;
-	}
-	if (nsize > old && c->mem + (nsize - old) > c->mem_limit)
-		return NULL;
-	void *p = realloc(ptr, nsize);
-	if (!p)
-		return NULL;
-	c->mem = c->mem - old + nsize;
-	return p;
 }
 
 static int l_panic(lua_State *L)
@@ -699,7 +680,7 @@ static int setup(lua_State *L)
 struct script_chain *script_chain_load(const struct script_opts *o, struct buf *err)
 {
 	struct script_chain *c = xcalloc(1, sizeof *c);
-	c->mem_limit = o->memory_limit ? o->memory_limit : (size_t)256 << 20;
+	c->mem.limit = o->memory_limit ? o->memory_limit : (size_t)256 << 20;
 	c->on_error = o->on_error;
 	c->on_log = o->on_log;
 	c->ctx = o->ctx;
@@ -711,7 +692,7 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 		c->s[i].st.kind = o->specs[i].kind;
 		c->s[i].st.path = o->specs[i].path;
 	}
-	c->L = lua_newstate(l_alloc, c);
+	c->L = lua_newstate(luamem_alloc, &c->mem);
 	if (!c->L) {
 		buf_printf(err, "cannot create a Lua state (out of memory)");
 		script_chain_free(c);
@@ -781,7 +762,7 @@ void script_chain_free(struct script_chain *c)
 
 size_t script_chain_memory(const struct script_chain *c)
 {
-	return c->mem;
+	return c->mem.used;
 }
 
 size_t script_chain_len(const struct script_chain *c)
