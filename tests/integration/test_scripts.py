@@ -136,6 +136,17 @@ def test_each_forbidden_call_fails_with_a_clear_message(tmp_path, call, says):
     assert says.encode() in p.stderr, p.stderr
 
 
+def both_logs_pass_an_enrich_of(tmp_path, body, *flags):
+    """Runs an enrich(log) of body over two logs, which must come out as
+    they went in, whatever the script does; returns the process."""
+    s = write(tmp_path, "x.lua", "function enrich(log)\n%s\nend\n" % body)
+    p = run(["--dry-run", *flags, "-e", s, "-"], input="a\nb\n", token=None, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert [json.loads(l) for l in p.stdout.decode().splitlines()] == \
+        [{"message": "a"}, {"message": "b"}]
+    return p
+
+
 @pytest.mark.parametrize("loop,says", [
     ("while true do pcall(function() while true do end end) end", "instruction budget"),
     ("while true do xpcall(function() while true do end end, function(e) return e end) end",
@@ -149,11 +160,7 @@ def test_each_forbidden_call_fails_with_a_clear_message(tmp_path, call, says):
      "a __gc metamethod is not allowed"),
 ])
 def test_a_runaway_call_cannot_catch_its_way_past_the_budget(tmp_path, loop, says):
-    s = write(tmp_path, "x.lua", "function enrich(log)\n%s\nend\n" % loop)
-    p = run(["--dry-run", "--script-budget", "1000000", "-e", s, "-"], input="a\nb\n",
-            token=None, timeout=30)
-    assert [json.loads(l) for l in p.stdout.decode().splitlines()] == \
-        [{"message": "a"}, {"message": "b"}]
+    p = both_logs_pass_an_enrich_of(tmp_path, loop, "--script-budget", "1000000")
     assert says.encode() in p.stderr, p.stderr
     assert b"script errors 2" in p.stderr
 
@@ -234,12 +241,7 @@ def test_collectgarbage_cannot_take_memory_past_the_limit(tmp_path):
      "json_encode: nested too deeply (or a table that contains itself)"),
 ])
 def test_deep_recursion_fails_that_log_without_a_crash(tmp_path, call, says):
-    s = write(tmp_path, "x.lua", "function enrich(log) %s end" % call)
-    p = run(["--dry-run", "--script-memory", "64M", "-e", s, "-"], input="x\ny\n",
-            token=None, timeout=30)
-    assert p.returncode == 0, p.stderr
-    assert [json.loads(l) for l in p.stdout.decode().splitlines()] == \
-        [{"message": "x"}, {"message": "y"}]
+    p = both_logs_pass_an_enrich_of(tmp_path, call, "--script-memory", "64M")
     assert says.encode() in p.stderr, p.stderr
 
 

@@ -74,14 +74,20 @@ def test_the_token_is_gone_from_memory_at_exit(tmp_path, tls, source):
         assert tok[i:i + 8] not in data, "%r is still in memory" % tok[i:i + 8]
 
 
-def test_the_environment_no_longer_shows_it(api, tmp_path):
+def following_one_log(api, tmp_path):
+    """logmash following a file, once its one log arrived."""
     log = tmp_path / "app.log"
     log.write_text("one\n")
     p = subprocess.Popen([BIN, "-F", "--from-start", "--url", api.url, "--project-id", PROJECT,
                           str(log)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
+    assert wait_for(lambda: len(api.logs()) == 1)
+    return p
+
+
+def test_the_environment_no_longer_shows_it(api, tmp_path):
+    p = following_one_log(api, tmp_path)
     try:
-        assert wait_for(lambda: len(api.logs()) == 1)
         with open("/proc/%d/environ" % p.pid, "rb") as f:
             environ = f.read()
         assert b"CODEMASH_TOKEN=" in environ and TOKEN.encode() not in environ
@@ -131,12 +137,7 @@ def test_the_token_as_an_argument_is_refused_without_echo():
 
 
 def test_a_crash_report_names_the_signal_and_not_the_token(api, tmp_path):
-    log = tmp_path / "app.log"
-    log.write_text("one\n")
-    p = subprocess.Popen([BIN, "-F", "--from-start", "--url", api.url, "--project-id", PROJECT,
-                          str(log)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
-    assert wait_for(lambda: len(api.logs()) == 1)
+    p = following_one_log(api, tmp_path)
     p.send_signal(signal.SIGSEGV)  # as a bug would
     err = p.communicate(timeout=30)[1].decode()
     assert p.returncode == -signal.SIGSEGV
