@@ -493,8 +493,10 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	char *key = key_of(path);
 	struct source *cur = map_get(in, key);
 	free(key);
-	int deferred;
-	if (in->n_deferred && (deferred_at(in, path, &deferred), deferred))
+	int waits = 0;
+	if (in->n_deferred)
+		deferred_at(in, path, &waits);
+	if (waits)
 		return; /* it waits for a descriptor, found as it was */
 	if (stat(path, &st) != 0) {
 		if (cur)
@@ -1205,6 +1207,15 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		snprintf(v->path, sizeof v->path, "%s", in->waiting[i]);
 		v->pos = v->size = v->lines = 0;
 		v->state = "waiting";
+	}
+	for (size_t i = 0; i < in->n_deferred; i++) {
+		total++;
+		if (k == max)
+			continue;
+		struct source_view *v = &out[k++];
+		snprintf(v->path, sizeof v->path, "%s", in->deferred[i].path);
+		v->pos = v->size = v->lines = 0;
+		v->state = "no fd yet";
 	}
 	*filled = k;
 	*spooled = in->spooling && in->sp.bytes ? in->sp.bytes : 0;
