@@ -460,6 +460,35 @@ static int read_only(lua_State *L)
 			  lua_tostring(L, lua_upvalueindex(1)));
 }
 
+/* The views and the global table, as keys of a weak table in the registry:
+ * rawset, which goes past __newindex, refuses them. */
+#define LOCKED "logmash.locked"
+
+static void lock_table(lua_State *L, int t)
+{
+	t = lua_absindex(L, t);
+	lua_getfield(L, LUA_REGISTRYINDEX, LOCKED);
+	lua_pushvalue(L, t);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+}
+
+static int guarded_rawset(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, LOCKED);
+	lua_pushvalue(L, 1);
+	int locked = lua_rawget(L, -2) != LUA_TNIL;
+	lua_pop(L, 2);
+	if (locked)
+		return luaL_error(L, "rawset: a library or the shared global environment is shared "
+				  "by every script and cannot be changed in logmash's sandbox");
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
 /* __pairs of a view: the real table's pairs. Upvalues: next, the table. */
 static int view_pairs(lua_State *L)
 {
@@ -487,6 +516,7 @@ static void push_view(lua_State *L, const char *what)
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable"); /* getmetatable(view) is false */
 	lua_setmetatable(L, -2);
+	lock_table(L, -1);
 	lua_replace(L, t);
 }
 
@@ -494,6 +524,14 @@ static void isolate(lua_State *L)
 {
 	static const char *const libs[] = {"string", "table", "math", "utf8", "coroutine", "os",
 					   "io", "package", "logmash", NULL};
+	lua_newtable(L); /* LOCKED, weak-keyed */
+	lua_createtable(L, 0, 1);
+	lua_pushliteral(L, "k");
+	lua_setfield(L, -2, "__mode");
+	lua_setmetatable(L, -2);
+	lua_setfield(L, LUA_REGISTRYINDEX, LOCKED);
+	wrap_with(L, NULL, "rawset", guarded_rawset);
+
 	/* The strings' metatable: getmetatable("") gives false, not string. */
 	lua_pushliteral(L, "");
 	lua_getmetatable(L, -1);
@@ -548,6 +586,7 @@ static void isolate(lua_State *L)
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, g);
+	lock_table(L, g);
 	lua_pushvalue(L, g);
 	lua_setfield(L, -4, "_G"); /* LOADED._G */
 	lua_pop(L, 3);

@@ -187,6 +187,8 @@ def test_one_script_cannot_change_what_the_next_one_sees(tmp_path):
         "package.loaded.string = {}",
         "load('string = {}')()",
         "logmash.json_decode = nil",
+        "rawset(string, 'gsub', function(s) return s, 0 end)",
+        "rawset(load('return _G')(), 'string', {})",
     ]
     body = "".join("  logmash.log(select(2, pcall(function() %s end)))\n" % a for a in attempts)
     evil = write(tmp_path, "evil.lua", "function filter(log)\n%s  _G.string = {}\n"
@@ -199,6 +201,7 @@ def test_one_script_cannot_change_what_the_next_one_sees(tmp_path):
                 "the shared global environment (a chunk from load() or require())"]:
         assert "%s is shared by every script and cannot be changed" % lib in err, err
     assert "attempt to index a boolean value" in err  # getmetatable("") is false
+    assert err.count("rawset: a library or the shared global environment is shared") == 2
     assert "script errors 0" in err  # what it does to its own globals is its own
 
 
