@@ -581,7 +581,10 @@ int options_load_config(struct options *o, const char *file, char *why, size_t n
 	lua_State *L = run_config(file, &r, why, n);
 	if (!L)
 		return -1;
-	lua_sethook(L, NULL, 0, 0); /* the file has run: what follows is ours */
+	/* The file has run: what follows is ours, and must not meet its bounds
+	 * outside lua_pcall. */
+	lua_sethook(L, NULL, 0, 0);
+	r.mem.limit = SIZE_MAX;
 	lua_pushcfunction(L, apply_config);
 	lua_pushlightuserdata(L, o);
 	lua_pushvalue(L, 1);
@@ -660,6 +663,7 @@ int options_config_scripts(const struct options *o, struct script_spec **out, si
 	if (!L)
 		return -1;
 	lua_sethook(L, NULL, 0, 0);
+	r.mem.limit = SIZE_MAX;
 	lua_getfield(L, 1, "scripts");
 	struct options tmp = {0};
 	int rc = lua_isnil(L, -1) ? 0 : scripts_from_table(L, &tmp, o->config_file);
