@@ -15,6 +15,11 @@ STANDIN = os.path.join(ROOT, "tests", "standin_api.py")
 SCRIPTS = os.path.join(ROOT, "scripts")
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 TOKEN = "test-token-0123456789"
+# make valgrind: a deliberate SIGSEGV makes valgrind 3.19 itself assert
+# (syswrap-main.c: a syscall from the handler of a signal that interrupted
+# poll), which would read as a memcheck failure; those tests are skipped.
+NOT_UNDER_VALGRIND = pytest.mark.skipif("LOGMASH_VALGRIND_LOGS" in os.environ,
+                                        reason="valgrind asserts on the crash handler")
 PROJECT = "test-project"
 
 

@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from conftest import BIN, PROJECT, TOKEN, StandIn, make_certificate, run, script, wait_for
+from conftest import (BIN, NOT_UNDER_VALGRIND, PROJECT, TOKEN, StandIn, make_certificate, run,
+                      script, wait_for)
 
 
 class Tmux:
@@ -269,6 +270,7 @@ def test_insecure_is_in_the_header(term, tmp_path):
         api.stop()
 
 
+@NOT_UNDER_VALGRIND
 def test_a_crash_still_restores_the_terminal(api, term, tmp_path):
     log = tmp_path / "app.log"
     append(log, ["one"])

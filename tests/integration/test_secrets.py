@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from conftest import BIN, PROJECT, TOKEN, StandIn, make_certificate, run, wait_for
+from conftest import (BIN, NOT_UNDER_VALGRIND, PROJECT, TOKEN, StandIn, make_certificate, run,
+                      wait_for)
 from test_dashboard import Tmux
 
 UNDER_ASAN = "ASAN_OPTIONS" in os.environ
@@ -136,6 +137,7 @@ def test_the_token_as_an_argument_is_refused_without_echo():
     assert b"arg-secret-5555" not in p.stderr
 
 
+@NOT_UNDER_VALGRIND
 def test_a_crash_report_names_the_signal_and_not_the_token(api, tmp_path):
     p = following_one_log(api, tmp_path)
     p.send_signal(signal.SIGSEGV)  # as a bug would
