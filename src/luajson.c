@@ -258,6 +258,10 @@ static int encode_value(lua_State *L, struct encoder *en, int idx, int depth)
 					break;
 			}
 			buf_puts(&en->out, num);
+			/* A float stays one, as in Lua's tostring (3.0, -0.0): "-0"
+			 * would read back as the integer 0. */
+			if (!strpbrk(num, ".e"))
+				buf_puts(&en->out, ".0");
 		}
 		return 0;
 	case LUA_TSTRING: {
