@@ -101,7 +101,7 @@ soak-short: logmash
 VALGRIND_LOGS = build/valgrind
 valgrind: deps logmash
 	rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
-	-LOGMASH_VALGRIND_LOGS=$(CURDIR)/$(VALGRIND_LOGS) LOGMASH_BIN=$(CURDIR)/tests/valgrind/logmash \
+	-LOGMASH_VALGRIND_LOGS=$(CURDIR)/$(VALGRIND_LOGS) LOGMASH_BIN=$(CURDIR)/tests/valgrind/memcheck.sh \
 		$(PYTHON) -m pytest -q tests/integration
 	sh tests/valgrind/check.sh $(VALGRIND_LOGS)
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fails, printing them, if any memcheck log of `make valgrind` holds an error
-# or a leak (tests/valgrind/logmash runs memcheck with -q: clean runs log
+# or a leak (tests/valgrind/memcheck.sh runs memcheck with -q: clean runs log
 # nothing).
 set -eu
 logs=$1
