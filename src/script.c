@@ -249,19 +249,25 @@ static int msgh(lua_State *L)
 
 /* ---- the sandbox ---- */
 
+/* Calls the function this closure wraps (its upvalue 1) with the closure's
+ * arguments, leaving nres results. */
+static void call_wrapped(lua_State *L, int nres)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, nres);
+}
+
 /* load() and loadfile() that refuse binary chunks: the mode argument, at
  * the index in upvalue 2, is forced to "t". */
 static int text_only(lua_State *L)
 {
 	int mode_at = (int)lua_tointeger(L, lua_upvalueindex(2));
-	int n = lua_gettop(L);
-	if (n < mode_at)
-		lua_settop(L, n = mode_at);
+	if (lua_gettop(L) < mode_at)
+		lua_settop(L, mode_at);
 	lua_pushliteral(L, "t");
 	lua_replace(L, mode_at);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, n, LUA_MULTRET);
+	call_wrapped(L, LUA_MULTRET);
 	return lua_gettop(L);
 }
 
@@ -327,9 +333,7 @@ static int spent_rethrow(lua_State *L)
 /* coroutine.create and coroutine.wrap (upvalue 1) with the count hook. */
 static int counted_create(lua_State *L)
 {
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
+	call_wrapped(L, 1);
 	if (lua_isthread(L, -1))
 		hook_coroutine(lua_tothread(L, -1));
 	return 1;
@@ -337,9 +341,7 @@ static int counted_create(lua_State *L)
 
 static int counted_wrap(lua_State *L)
 {
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
+	call_wrapped(L, 1);
 	if (lua_getupvalue(L, -1, 1) && lua_isthread(L, -1)) /* the wrapped thread */
 		hook_coroutine(lua_tothread(L, -1));
 	lua_settop(L, 1);
@@ -357,9 +359,7 @@ static int no_gc_setmetatable(lua_State *L)
 					  "(the instruction budget cannot stop one)");
 		lua_pop(L, 1);
 	}
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
+	call_wrapped(L, 1);
 	return 1;
 }
 
@@ -483,9 +483,7 @@ static int guarded_rawset(lua_State *L)
 	if (locked)
 		return luaL_error(L, "rawset: a library or the shared global environment is shared "
 				  "by every script and cannot be changed in logmash's sandbox");
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
+	call_wrapped(L, 1);
 	return 1;
 }
 
