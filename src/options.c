@@ -497,8 +497,9 @@ static void config_hook(lua_State *L, lua_Debug *ar)
 			   "sets values", CONFIG_BUDGET);
 }
 
-/* Runs the config file in a fresh Lua state; its assignments land in the
- * table at stack index 1. NULL with the reason in why. */
+/* Runs the config file in a fresh Lua state, within the bounds above; its
+ * assignments land in the table at stack index 1. NULL with the reason in
+ * why. */
 static lua_State *run_config(const char *file, struct config_run *r, char *why, size_t n)
 {
 	r->mem.limit = CONFIG_MEMORY;
@@ -524,6 +525,10 @@ static lua_State *run_config(const char *file, struct config_run *r, char *why, 
 		lua_close(L);
 		return NULL;
 	}
+	/* The file has run: what its callers do next is logmash's, and must
+	 * not meet the file's bounds outside lua_pcall. */
+	lua_sethook(L, NULL, 0, 0);
+	r->mem.limit = SIZE_MAX;
 	return L;
 }
 
@@ -581,10 +586,6 @@ int options_load_config(struct options *o, const char *file, char *why, size_t n
 	lua_State *L = run_config(file, &r, why, n);
 	if (!L)
 		return -1;
-	/* The file has run: what follows is ours, and must not meet its bounds
-	 * outside lua_pcall. */
-	lua_sethook(L, NULL, 0, 0);
-	r.mem.limit = SIZE_MAX;
 	lua_pushcfunction(L, apply_config);
 	lua_pushlightuserdata(L, o);
 	lua_pushvalue(L, 1);
@@ -662,8 +663,6 @@ int options_config_scripts(const struct options *o, struct script_spec **out, si
 	lua_State *L = run_config(o->config_file, &r, why, wn);
 	if (!L)
 		return -1;
-	lua_sethook(L, NULL, 0, 0);
-	r.mem.limit = SIZE_MAX;
 	lua_getfield(L, 1, "scripts");
 	struct options tmp = {0};
 	int rc = lua_isnil(L, -1) ? 0 : scripts_from_table(L, &tmp, o->config_file);
