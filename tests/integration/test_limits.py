@@ -9,9 +9,7 @@ import threading
 
 import pytest
 
-from conftest import BIN, run, wait_for
-
-UNDER_ASAN = "ASAN_OPTIONS" in os.environ
+from conftest import BIN, PROJECT, TOKEN, UNDER_ASAN, run, wait_for
 
 
 def open_fds(pid):
@@ -72,10 +70,10 @@ def test_a_100_mib_line_is_cut_and_memory_stays_small(api, tmp_path):
     # Followed, so that it is still there to be measured: VmHWM is the peak
     # since exec (a child's ru_maxrss would count the forked test runner).
     p = subprocess.Popen([BIN, "-F", "--from-start", "--url", api.url, "--project-id",
-                          "test-project", str(f)],
+                          PROJECT, str(f)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL,
-                         env=dict(os.environ, CODEMASH_TOKEN="test-token-0123456789"))
+                         env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
     try:
         assert wait_for(lambda: len(api.logs()) == 3, 30)
         status = open("/proc/%d/status" % p.pid).read()
@@ -94,7 +92,7 @@ def test_a_100_mib_line_is_cut_and_memory_stays_small(api, tmp_path):
 def test_a_file_of_nul_bytes(tmp_path):
     f = tmp_path / "nul.log"
     f.write_bytes(b"\0" * 3000 + b"\n" + b"\0" * (3 << 20))
-    bodies, p = [], run(["--dry-run", "--max-line-bytes", "64K", str(f)], token=None)
+    p = run(["--dry-run", "--max-line-bytes", "64K", str(f)], token=None)
     bodies = [json.loads(l) for l in p.stdout.decode().splitlines()]
     assert p.returncode == 0, p.stderr
     assert [b["message"] for b in bodies] == ["\0" * 3000, "\0" * 65536]
@@ -204,10 +202,10 @@ def test_stdin_waits_for_room_in_a_full_spool_disk(api, tmp_path, tiny_disk):
     state = tiny_disk / "state"
     state.mkdir()
     fill(tiny_disk)
-    p = subprocess.Popen([BIN, "--url", api.url, "--project-id", "test-project",
+    p = subprocess.Popen([BIN, "--url", api.url, "--project-id", PROJECT,
                           "--state-dir", str(state), "-"],
                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         env=dict(os.environ, CODEMASH_TOKEN="test-token-0123456789"))
+                         env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
     p.stdin.write("".join("stdin %d\n" % i for i in range(50)).encode())
     p.stdin.close()
     assert not wait_for(lambda: p.poll() is not None, 2)  # it waits, it does not end

@@ -8,11 +8,9 @@ import uuid
 
 import pytest
 
-from conftest import (BIN, NOT_UNDER_VALGRIND, PROJECT, TOKEN, StandIn, make_certificate, run,
-                      wait_for)
+from conftest import (BIN, NOT_UNDER_VALGRIND, PROJECT, TOKEN, UNDER_ASAN, StandIn,
+                      make_certificate, run, wait_for)
 from test_dashboard import Tmux
-
-UNDER_ASAN = "ASAN_OPTIONS" in os.environ
 
 
 def is_elf(path):
