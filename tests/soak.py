@@ -11,7 +11,6 @@ must stay within the bound the README gives, and memory must have stayed
 bounded. Prints the figures; exits 1 when a check fails.
 """
 import argparse
-import json
 import os
 import random
 import re
@@ -21,30 +20,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from conftest import PROJECT, TOKEN, StandIn  # noqa: E402 (the tests' stand-in client)
 BIN = os.environ.get("LOGMASH_BIN", os.path.join(ROOT, "logmash"))
-TOKEN, PROJECT = "soak-token", "soak-project"
 MAX_IN_FLIGHT = 64
-
-
-class StandIn:
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tests", "standin_api.py"), "--port", "0",
-             "--token", TOKEN, "--project-id", PROJECT], stdout=subprocess.PIPE, text=True)
-        self.url = "http://127.0.0.1:%d" % int(self.proc.stdout.readline().split()[2])
-
-    def call(self, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method="POST" if data else "GET")
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.load(r)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 def random_faults(rng):
@@ -120,7 +101,7 @@ class Soak:
 
     def chaos_api(self):
         while not self.stop_chaos.wait(self.rng.uniform(1, 5)):
-            self.api.call("/_standin/faults", random_faults(self.rng) or {"fail_every": 0})
+            self.api.faults(**(random_faults(self.rng) or {"fail_every": 0}))
             self.fault_changes += 1
 
     def killer(self):
@@ -150,7 +131,7 @@ class Soak:
 
     def arrived(self):
         return [int(m.group(1)) for m in
-                (re.match(r"soak (\d+) ", g["message"]) for g in self.api.call("/_standin/logs"))
+                (re.match(r"soak (\d+) ", g["message"]) for g in self.api.logs())
                 if m]
 
     def run(self):
@@ -166,7 +147,7 @@ class Soak:
         self.stop_chaos.set()
         for t in actors:
             t.join()
-        self.api.call("/_standin/faults", {"fail_every": 0})
+        self.api.faults(fail_every=0)
         # Catch up: every line written, then a clean stop.
         want = set(range(self.written))
         deadline = time.time() + 120
