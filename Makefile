@@ -54,7 +54,12 @@ deps:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
 
-integration: logmash
+# The stand-in for a distant API (tests/remote): nginx in front of this.
+REMOTE_BACKEND = tests/remote/backend
+$(REMOTE_BACKEND): tests/remote/backend.c
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
+
+integration: logmash $(REMOTE_BACKEND)
 	$(PYTHON) -m pytest -q tests/integration
 
 test: deps
@@ -70,7 +75,7 @@ demo: deps
 	sh tests/demo.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(REMOTE_BACKEND)
 	$(PYTHON) tests/bench.py $(BENCH_ARGS)
 
 # Static analysis of src/ and ui/, each tool clean: gcc -fanalyzer,
@@ -156,6 +161,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -f logmash src/*.o ui/*.o $(UNIT_BIN)
+	rm -f logmash src/*.o ui/*.o $(UNIT_BIN) $(REMOTE_BACKEND)
 	rm -rf build
 	rm -rf tests/integration/__pycache__ .pytest_cache tests/.pytest_cache

@@ -468,6 +468,8 @@ int main(int argc, char **argv)
 			.token = a.o.token,
 			.project_id = a.o.project_id,
 			.max_in_flight = a.o.max_in_flight,
+			.adaptive = strcmp(a.o.concurrency, "adaptive") == 0,
+			.max_connections = a.o.max_connections,
 			.threads = send_threads(a.o.send_threads),
 			.max_retries = a.o.max_retries,
 			.timeout_ms = (long)(a.o.timeout * 1000),

@@ -62,7 +62,12 @@ static const char usage_text[] =
 "      --multiline-max-lines N   end a record at N lines (default 500)\n"
 "      --max-line-bytes SIZE  cut longer lines (and records) there (default 1M)\n"
 "Sending:\n"
-"      --max-in-flight N      requests under way at once (default 64)\n"
+"      --concurrency MODE     adaptive: the requests under way follow the API's\n"
+"                             answers and round trip, up to --max-in-flight;\n"
+"                             fixed: always --max-in-flight (default adaptive)\n"
+"      --max-in-flight N      requests under way at once, at most (default 1024)\n"
+"      --max-connections N    connections to the API, at most (default 0: 4 when\n"
+"                             it speaks HTTP/2, 128 when HTTP/1.1)\n"
 "      --send-threads N       threads carrying the requests (default 0: one a\n"
 "                             CPU core, at most 2)\n"
 "      --max-retries N        retries of a transient failure before giving up\n"
@@ -78,8 +83,8 @@ static const char usage_text[] =
 "      --retry-max SECS       retries wait at most this long (default 30)\n"
 "      --http2-prior-knowledge  speak HTTP/2 to a cleartext (http://) server\n"
 "      --ca-file FILE         trust the certificate authorities in FILE (PEM)\n"
-"      --insecure             do not verify the API's TLS certificate (unsafe)\n"
 "                             instead of the system's\n"
+"      --insecure             do not verify the API's TLS certificate (unsafe)\n"
 "      --dead-letter FILE     logs the API rejects for good, as JSON lines\n"
 "                             (default: STATE_DIR/dead-letters.jsonl)\n"
 "      --replay FILE          send the logs of a dead-letter file again\n"
@@ -125,6 +130,8 @@ static const struct setting settings[] = {
 	SETTING("script-budget", K_LONG, script_budget, 0, 1000000000000.0),
 	SETTING("max-line-bytes", K_SIZE, max_line_bytes, 1, 1073741824.0),
 	SETTING("max-in-flight", K_LONG, max_in_flight, 1, 4096),
+	SETTING("concurrency", K_STRING, concurrency, 0, 0),
+	SETTING("max-connections", K_LONG, max_connections, 0, 4096),
 	SETTING("send-threads", K_LONG, send_threads, 0, 64),
 	SETTING("max-retries", K_LONG, max_retries, -1, 1000000),
 	SETTING("timeout", K_SECONDS, timeout, 0, 86400),
@@ -710,7 +717,8 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->url = xstrdup("https://api.codemash.io");
 	o->api_version = xstrdup("v1");
 	o->max_line_bytes = (size_t)1 << 20;
-	o->max_in_flight = 64;
+	o->max_in_flight = 1024;
+	o->concurrency = xstrdup("adaptive");
 	o->max_retries = -1;
 	o->timeout = 30;
 	o->connect_timeout = 10;
@@ -831,6 +839,8 @@ void options_parse(struct options *o, int argc, char **argv)
 		o->url[--ul] = '\0';
 	if (strcmp(o->status_format, "text") != 0 && strcmp(o->status_format, "json") != 0)
 		usage_error("--status-format is text or json, not '%s'", o->status_format);
+	if (strcmp(o->concurrency, "adaptive") != 0 && strcmp(o->concurrency, "fixed") != 0)
+		usage_error("--concurrency is adaptive or fixed, not '%s'", o->concurrency);
 	if (!*o->api_version || strchr(o->api_version, '/'))
 		usage_error("--api-version is a path segment such as v1 or v2, not '%s'", o->api_version);
 	if (!o->dry_run) {
@@ -864,6 +874,7 @@ void options_free(struct options *o)
 	free(o->url);
 	free(o->api_version);
 	free(o->status_format);
+	free(o->concurrency);
 	free(o->project_id);
 	free(o->token_file);
 	free(o->config_file);

@@ -25,7 +25,9 @@ struct options {
 	size_t n_inputs;
 
 	size_t max_line_bytes;
-	long max_in_flight;
+	long max_in_flight;     /* the ceiling of the adaptive limit, or the fixed limit */
+	char *concurrency;      /* "adaptive" or "fixed" */
+	long max_connections;   /* to the API at once; 0: 4 over HTTP/2, 128 over HTTP/1.1 */
 	char *ca_file;          /* PEM bundle to trust instead of the system's */
 	int insecure;           /* no TLS verification: warned of at start and on screen */
 	long send_threads;      /* 0: chosen from the CPU count */

@@ -12,6 +12,7 @@
 
 #include "answer.h"
 #include "buf.h"
+#include "concurrency.h"
 #include "crash.h"
 #include "errlog.h"
 #include "retry.h"
@@ -23,6 +24,8 @@
 #define BREAKER_STREAK 8       /* failures in a row that stop the sender as a whole */
 #define DEADLETTER_RETRY_MS 1000
 #define HELD INT64_MAX         /* due time of a log held after a 401/403 */
+#define H2_CONNECTIONS 4       /* default --max-connections when the API speaks HTTP/2 */
+#define H1_CONNECTIONS 128     /* ... and HTTP/1.1, where a request needs a connection */
 
 enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_WAITING };
 
@@ -41,8 +44,23 @@ struct slot {
 	char dl_error[ERRLOG_TEXT + 128];
 };
 
+/* What each slot's handle is set up with, when the slot is first used. */
+struct easy_setup {
+	long timeout_ms, connect_timeout_ms;
+	long http_version;
+	int insecure;
+	char *ca_file;
+	char *proxy, *no_proxy;
+};
+
 struct sender {
 	struct transport *tr;
+	struct easy_setup setup;
+	struct conc conc;
+	long max_connections;  /* given, or 0 */
+	long max_in_flight;
+	int adaptive;
+	int proto_known;       /* the API answered: its HTTP version is known */
 	struct transport_done *done; /* room for every slot */
 	struct curl_slist *headers; /* holds the token: wiped at free */
 	struct curl_slist *stale;   /* the list before a reload, while requests still use it */
@@ -117,8 +135,9 @@ static const char *env_no_proxy(void)
 		}                                                                    \
 	} while (0)
 
-static int setup_easy(struct sender *s, struct slot *sl, const struct sender_opts *o)
+static int setup_easy(struct sender *s, struct slot *sl)
 {
+	const struct easy_setup *o = &s->setup;
 	CURL *h = sl->easy;
 	SETOPT(h, CURLOPT_CURLU, s->url);
 	SETOPT(h, CURLOPT_HTTPHEADER, s->headers);
@@ -133,9 +152,7 @@ static int setup_easy(struct sender *s, struct slot *sl, const struct sender_opt
 	SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(h, CURLOPT_TCP_NODELAY, 1L);
 	SETOPT(h, CURLOPT_PIPEWAIT, 1L); /* wait for an HTTP/2 connection to multiplex on */
-	SETOPT(h, CURLOPT_HTTP_VERSION, o->http2_prior_knowledge
-					 ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
-					 : (long)CURL_HTTP_VERSION_2TLS);
+	SETOPT(h, CURLOPT_HTTP_VERSION, o->http_version);
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (o->ca_file)
 		SETOPT(h, CURLOPT_CAINFO, o->ca_file);
@@ -143,8 +160,24 @@ static int setup_easy(struct sender *s, struct slot *sl, const struct sender_opt
 		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	SETOPT(h, CURLOPT_PROXY, env_proxy(o->endpoint));
-	SETOPT(h, CURLOPT_NOPROXY, env_no_proxy());
+	SETOPT(h, CURLOPT_PROXY, o->proxy);
+	SETOPT(h, CURLOPT_NOPROXY, o->no_proxy);
+	return 0;
+}
+
+/* The slot's handle, made the first time the slot carries a request: a
+ * limit that never grew past 30 costs 30 handles, not --max-in-flight. */
+static int slot_easy(struct sender *s, struct slot *sl)
+{
+	if (sl->easy)
+		return 0;
+	sl->easy = curl_easy_init();
+	if (!sl->easy || setup_easy(s, sl) != 0) {
+		if (sl->easy)
+			curl_easy_cleanup(sl->easy);
+		sl->easy = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -192,6 +225,42 @@ static struct curl_slist *make_headers(const char *token, const char *project_id
 		l = add_header(l, "Expect:"); /* no 100-continue round trip */
 	buf_free(&h);
 	return l;
+}
+
+/* Over HTTP/1.1 a request needs a connection: as many as the option says,
+ * else H1_CONNECTIONS when the limit adapts, else (fixed) one a request. */
+static long h1_connections(const struct sender *s)
+{
+	long n = s->max_connections ? s->max_connections
+		 : s->adaptive      ? H1_CONNECTIONS
+				    : s->max_in_flight;
+	return n < s->max_in_flight ? n : s->max_in_flight;
+}
+
+/* What the operator sees of the limit. */
+static void publish_limit(struct sender *s)
+{
+	struct stats *st = s->st;
+	st->conc_limit = conc_limit(&s->conc);
+	st->rtt_baseline_us = s->conc.baseline_us;
+	st->rtt_us = s->conc.last_rtt_us;
+	memcpy(st->conc_reason, s->conc.reason, sizeof st->conc_reason);
+}
+
+/* The first answer tells the API's HTTP version: over HTTP/1.1 the
+ * connections become H1_CONNECTIONS (or the option's), and they bound the
+ * limit. */
+static void learn_protocol(struct sender *s, CURL *easy)
+{
+	long v = 0;
+	if (s->proto_known || curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &v) != CURLE_OK || !v)
+		return;
+	s->proto_known = 1;
+	s->st->http_version = v >= CURL_HTTP_VERSION_2_0 ? 2 : 1;
+	if (s->st->http_version == 1) {
+		transport_set_connections(s->tr, h1_connections(s));
+		conc_set_ceiling(&s->conc, (uint32_t)h1_connections(s));
+	}
 }
 
 struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct stats *st)
@@ -242,25 +311,47 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 		sender_free(s);
 		return NULL;
 	}
+	s->setup = (struct easy_setup){
+		.timeout_ms = o->timeout_ms,
+		.connect_timeout_ms = o->connect_timeout_ms,
+		.http_version = o->http2_prior_knowledge ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+							 : (long)CURL_HTTP_VERSION_2TLS,
+		.insecure = o->insecure,
+		.ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL,
+		.proxy = xstrdup(env_proxy(o->endpoint)),
+		.no_proxy = xstrdup(env_no_proxy()),
+	};
 	s->n_slots = (size_t)o->max_in_flight;
 	long threads = o->threads < 1 ? 1 : o->threads > o->max_in_flight ? o->max_in_flight : o->threads;
 	long per_thread = (o->max_in_flight + threads - 1) / threads;
-	s->tr = transport_new((unsigned)threads, per_thread);
+	/* Until the API answers, HTTP/2 is expected where it can be negotiated
+	 * (https://, or prior knowledge); cleartext HTTP/1.1 needs its
+	 * connections from the start. */
+	int h2_expected = o->http2_prior_knowledge || strncasecmp(o->endpoint, "https:", 6) == 0;
+	s->max_connections = o->max_connections;
+	s->max_in_flight = o->max_in_flight;
+	s->adaptive = o->adaptive;
+	long conns = h2_expected ? (o->max_connections ? o->max_connections : H2_CONNECTIONS)
+				 : h1_connections(s);
+	s->tr = transport_new((unsigned)threads, per_thread, conns);
 	if (!s->tr) {
 		sender_free(s);
 		return NULL;
 	}
 	s->done = xcalloc(s->n_slots, sizeof *s->done);
 	s->slots = xcalloc(s->n_slots, sizeof *s->slots);
-	for (size_t i = 0; i < s->n_slots; i++) {
+	for (size_t i = 0; i < s->n_slots; i++)
 		s->slots[i].thread = (unsigned)(i % (size_t)threads);
-		s->slots[i].easy = curl_easy_init();
-		if (!s->slots[i].easy || setup_easy(s, &s->slots[i], o) != 0) {
-			warnx_("cannot set up libcurl transfers");
-			sender_free(s);
-			return NULL;
-		}
+	/* The first handle now: an option libcurl refuses is a start-up error. */
+	if (slot_easy(s, &s->slots[0]) != 0) {
+		warnx_("cannot set up libcurl transfers");
+		sender_free(s);
+		return NULL;
 	}
+	conc_init(&s->conc, o->adaptive, (uint32_t)o->max_in_flight, now_mono_us());
+	if (!h2_expected)
+		conc_set_ceiling(&s->conc, (uint32_t)h1_connections(s));
+	publish_limit(s);
 	return s;
 }
 
@@ -279,6 +370,9 @@ void sender_free(struct sender *s)
 	}
 	free(s->slots);
 	free(s->done);
+	free(s->setup.ca_file);
+	free(s->setup.proxy);
+	free(s->setup.no_proxy);
 	curl_url_cleanup(s->url);
 	free_headers(s->headers);
 	free_headers(s->stale);
@@ -318,12 +412,21 @@ static void refill(struct sender *s, int64_t now)
 	s->refilled_ms = now;
 }
 
+/* Whether the breaker, a 401/403 or the rate limit holds every request. */
+static int held(const struct sender *s, int64_t now)
+{
+	return s->st->auth_failed || now < s->hold_ms || s->probing ||
+	       (s->rate > 0 && s->tokens < 1);
+}
+
 /* Whether one more request may start now. */
 static int may_start(struct sender *s, int64_t now)
 {
 	if (s->st->auth_failed || now < s->hold_ms)
 		return 0;
 	if (s->probing && s->active > 0)
+		return 0;
+	if (s->active >= conc_limit(&s->conc))
 		return 0;
 	if (s->rate > 0 && s->tokens < 1)
 		return 0;
@@ -341,6 +444,7 @@ static void trip(struct sender *s, int64_t retry_after_ms)
 	s->probing = 1;
 	s->st->backing_off = 1;
 	s->st->backoff_until = now_wall() + (double)d / 1000;
+	conc_outage(&s->conc);
 	errlog_add(ERR_NETWORK, "the API failed %d requests in a row: all sending paused for %.1f s, "
 		   "then one probe", s->streak, (double)d / 1000);
 }
@@ -362,7 +466,9 @@ static void start(struct sender *s, struct slot *sl)
 {
 	buf_clear(&sl->answer);
 	sl->errbuf[0] = '\0';
-	CURLcode rc = curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, s->headers);
+	CURLcode rc = slot_easy(s, sl) == 0 ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, s->headers);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sl->e.len);
 	if (rc == CURLE_OK)
@@ -380,6 +486,7 @@ static void start(struct sender *s, struct slot *sl)
 		s->waiting--;
 	sl->state = SLOT_ACTIVE;
 	s->active++;
+	conc_started(&s->conc, (uint32_t)s->active);
 	transport_start(s->tr, sl->thread, sl->easy);
 	if (s->rate > 0)
 		s->tokens -= 1;
@@ -462,7 +569,9 @@ static void retry_later(struct sender *s, struct slot *sl, long status, const ch
 	s->streak++;
 	if (s->probing && now_mono_ms() >= s->hold_ms)
 		probe_failed(s, sl, status, why);
-	if (s->probing || s->streak >= BREAKER_STREAK)
+	/* A busy API refuses a whole burst at once, and the limit steps down
+	 * for it; the breaker is for an API that refuses everything. */
+	if (s->probing || (s->streak >= BREAKER_STREAK && (uint32_t)s->streak >= conc_limit(&s->conc)))
 		if (now_mono_ms() >= s->hold_ms)
 			trip(s, retry_after_ms);
 	if (s->max_retries >= 0 && sl->attempts > s->max_retries) {
@@ -476,6 +585,40 @@ static void retry_later(struct sender *s, struct slot *sl, long status, const ch
 							retry_random(&s->rnd), retry_after_ms));
 }
 
+/* What an ended request says about the API's load. */
+static enum conc_signal load_signal(CURLcode res, long status)
+{
+	if (res == CURLE_OPERATION_TIMEDOUT || (res == CURLE_OK && (status == 408 || status == 504)))
+		return CONC_TIMEOUT;
+	if (res != CURLE_OK)
+		return CONC_CONNECT;
+	if (status == 429)
+		return CONC_OVERLOAD_429;
+	if (status == 503)
+		return CONC_OVERLOAD_503;
+	return status >= 200 && status < 300 ? CONC_OK : CONC_REJECTED;
+}
+
+/* The limit learns from every ended request. Its round trip is the answer
+ * time from the request's first byte: no connection set-up, no wait for a
+ * connection or a stream, which say nothing of the API's load. */
+static void tell_limit(struct sender *s, CURL *easy, CURLcode res, long status)
+{
+	enum conc_signal sig = load_signal(res, status);
+	curl_off_t pre = 0, first = 0;
+	long connects = 0;
+	if (curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+		s->st->connects += (uint64_t)connects;
+	if (sig == CONC_OK) {
+		learn_protocol(s, easy);
+		if (curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK ||
+		    curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &first) != CURLE_OK)
+			pre = first = 0;
+	}
+	conc_finished(&s->conc, sig, first > pre ? (int64_t)(first - pre) : 0, now_mono_us());
+	publish_limit(s);
+}
+
 static void settle(struct sender *s, struct slot *sl, CURLcode res)
 {
 	long status = 0;
@@ -483,6 +626,9 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 	char why[ERRLOG_TEXT + 64]; /* "HTTP 503: " and the answer's detail fit */
 	s->active--;
 	sl->state = SLOT_FREE; /* until decided below */
+	if (res == CURLE_OK && curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+		status = 0;
+	tell_limit(s, sl->easy, res, status);
 	if (res != CURLE_OK) {
 		snprintf(why, sizeof why, "%s%s%s%s", curl_easy_strerror(res),
 			 sl->errbuf[0] ? ": " : "", sl->errbuf,
@@ -492,8 +638,6 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 		retry_later(s, sl, 0, why, 0);
 		return;
 	}
-	if (curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
-		status = 0;
 	curl_off_t us;
 	if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK && us >= 0)
 		latency_record(&s->st->latency, (uint64_t)us);
@@ -570,15 +714,19 @@ void sender_step(struct sender *s)
 		else if (may_start(s, now))
 			start(s, sl);
 	}
-	/* Free slots take queued logs even while nothing may start: they wait
-	 * there (and a failed probe counts for them too). */
+	/* Free slots take queued logs even while the breaker or the rate
+	 * limit lets nothing start: they wait there (and a failed probe counts
+	 * for them too). The concurrency limit leaves them in the queue. */
 	for (size_t i = 0; i < s->n_slots && s->q->n; i++) {
 		struct slot *sl = &s->slots[i];
 		if (sl->state != SLOT_FREE)
 			continue;
+		int go = may_start(s, now);
+		if (!go && !held(s, now) && s->active >= conc_limit(&s->conc))
+			break;
 		queue_pop(s->q, &sl->e);
 		sl->attempts = 0;
-		if (may_start(s, now))
+		if (go)
 			start(s, sl);
 		else
 			wait_slot(s, sl, s->st->auth_failed ? HELD : now);
@@ -610,7 +758,8 @@ long sender_timeout_ms(struct sender *s)
 		next = s->hold_ms;
 	else if (s->rate > 0 && s->tokens < 1)
 		next = now + (int64_t)((1 - s->tokens) * 1000 / s->rate) + 1;
-	else if (s->q->n && s->active + s->waiting < s->n_slots && !s->st->auth_failed)
+	else if (s->q->n && s->active + s->waiting < s->n_slots && !s->st->auth_failed &&
+		 s->active < conc_limit(&s->conc))
 		next = now;
 	for (size_t i = 0; i < s->n_slots && s->waiting; i++) {
 		const struct slot *sl = &s->slots[i];

@@ -3,13 +3,21 @@
  * The requests run on transport threads (transport.h: long-lived libcurl
  * multi handles, whose connection caches are the keep-alive; HTTP/2 streams
  * are multiplexed where the server offers it); every decision is made here,
- * on the event loop's thread, over a fixed pool of max_in_flight slots. A slot holds its log
- * until the API acknowledges it, rejects it for good (it goes to the
- * dead-letter file), or its retries run out (the same); a transient failure
- * keeps the slot while it waits out its backoff, so retries count against
- * concurrency and memory stays bounded.
+ * on the event loop's thread, over a pool of max_in_flight slots, of which
+ * at most the concurrency limit (concurrency.h) have a request under way. A
+ * slot holds its log until the API acknowledges it, rejects it for good (it
+ * goes to the dead-letter file), or its retries run out (the same); a
+ * transient failure keeps the slot while it waits out its backoff, so
+ * memory stays bounded. A slot's libcurl handle is made the first time the
+ * slot is used, so the pool costs memory only as far as the limit grew.
  *
- * When many requests fail in a row, the sender stops as a whole, waits
+ * Connections: over HTTP/2 the requests share at most 4 (max_connections),
+ * as many streams on each as the server allows; over HTTP/1.1 each request
+ * needs a connection of its own, so the limit's ceiling becomes 128 (the
+ * same option) once the API has answered over HTTP/1.1.
+ *
+ * When many requests fail in a row (at least 8, and at least the limit,
+ * since a busy API refuses a burst at once), the sender stops as a whole, waits
  * (exponential backoff with jitter), then sends a single probe; it opens up
  * again when a probe succeeds. After a 401 or 403 nothing more is sent and
  * every log is kept, until sender_set_credentials. */
@@ -28,7 +36,9 @@ struct sender_opts {
 	const char *endpoint;   /* {url}/{version}/logs */
 	const char *token;
 	const char *project_id;
-	long max_in_flight;
+	long max_in_flight;     /* the adaptive limit's ceiling, or the fixed limit */
+	int adaptive;           /* the limit follows the API (concurrency.h) */
+	long max_connections;   /* 0: 4 over HTTP/2, 128 over HTTP/1.1 */
 	long threads;           /* transport threads; slots are spread over them */
 	long max_retries;       /* -1: unlimited */
 	long timeout_ms;

@@ -30,6 +30,12 @@ struct stats {
 	uint64_t bytes_sent;    /* request body bytes acknowledged */
 	uint64_t by_level[4];   /* sent, by enum level (0 = no level) */
 	struct latency latency; /* of the requests the API answered */
+	uint64_t connects;      /* connections opened to the API */
+	uint32_t conc_limit;    /* requests that may be under way now */
+	int http_version;       /* the API's, once it answered: 1 (1.x) or 2; 0 unknown */
+	int64_t rtt_baseline_us; /* the round trip without a queue (concurrency.h) */
+	int64_t rtt_us;         /* ... and lately */
+	char conc_reason[64];   /* why the limit last moved */
 	int auth_failed;        /* the API refused the credentials */
 	int paused;             /* the operator paused sending */
 	int backing_off;        /* the breaker paused all sending */

@@ -24,6 +24,8 @@ struct worker {
 	pthread_mutex_t mu;
 	CURL **inbox;
 	long n_in;
+	long conns;   /* connections to the host: set by the owner, taken by the thread */
+	long conns_set; /* what the multi handle has */
 	int sleeping; /* in curl_multi_poll: new work needs a wakeup */
 	int wake;     /* handed work while sleeping, not woken yet */
 	int stop;
@@ -98,6 +100,16 @@ static void forget_running(struct worker *w, const CURL *easy)
 		}
 }
 
+/* The connection cap (CURLMOPT_MAX_HOST_CONNECTIONS) and the cache that
+ * keeps them alive (CURLMOPT_MAXCONNECTS) are the same number. */
+static CURLMcode set_connections(CURLM *multi, long conns)
+{
+	CURLMcode mc = curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns);
+	if (mc == CURLM_OK)
+		mc = curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, conns);
+	return mc;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -110,7 +122,14 @@ static void *worker_main(void *arg)
 		long n_new = w->n_in;
 		memcpy(w->taken, w->inbox, (size_t)n_new * sizeof *w->inbox);
 		w->n_in = 0;
+		long conns = w->conns;
 		unlock(&w->mu);
+		if (conns != w->conns_set) {
+			CURLMcode mc = set_connections(w->multi, conns);
+			if (mc != CURLM_OK)
+				multi_failed(w, mc);
+			w->conns_set = conns;
+		}
 
 		long n_fin = 0;
 		for (long i = 0; i < n_new; i++) {
@@ -161,7 +180,13 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct transport *transport_new(unsigned threads, long per_thread)
+static long share(long connections, unsigned threads)
+{
+	long each = (connections + (long)threads - 1) / (long)threads;
+	return each < 1 ? 1 : each;
+}
+
+struct transport *transport_new(unsigned threads, long per_thread, long connections)
 {
 	struct transport *t = xcalloc(1, sizeof *t);
 	t->efd = -1;
@@ -182,6 +207,7 @@ struct transport *transport_new(unsigned threads, long per_thread)
 		struct worker *w = &t->w[i];
 		w->t = t;
 		w->cap = per_thread;
+		w->conns = w->conns_set = share(connections, threads);
 		rc = pthread_mutex_init(&w->mu, NULL);
 		if (rc != 0)
 			die(EXIT_UNDELIVERED, "pthread_mutex_init: %s", strerror(rc));
@@ -193,8 +219,9 @@ struct transport *transport_new(unsigned threads, long per_thread)
 		w->multi = curl_multi_init();
 		if (!w->multi ||
 		    curl_multi_setopt(w->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK ||
-		    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_thread) != CURLM_OK ||
-		    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, per_thread) != CURLM_OK) {
+		    /* libcurl's own default is 100 streams a connection */
+		    curl_multi_setopt(w->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, per_thread) != CURLM_OK ||
+		    set_connections(w->multi, w->conns) != CURLM_OK) {
 			warnx_("cannot set up a libcurl multi handle");
 			transport_free(t);
 			return NULL;
@@ -249,6 +276,19 @@ void transport_free(struct transport *t)
 	if (t->efd >= 0)
 		close(t->efd);
 	free(t);
+}
+
+void transport_set_connections(struct transport *t, long connections)
+{
+	for (unsigned i = 0; i < t->n; i++) {
+		struct worker *w = &t->w[i];
+		lock(&w->mu);
+		w->conns = share(connections, t->n);
+		if (w->sleeping)
+			w->wake = 1;
+		unlock(&w->mu);
+	}
+	transport_flush(t);
 }
 
 void transport_start(struct transport *t, unsigned thread, CURL *easy)

@@ -24,9 +24,15 @@ struct transport_done {
 
 struct transport;
 
-/* threads threads, each keeping up to per_thread transfers (and as many
- * connections) at once. NULL with a message on stderr if they cannot start. */
-struct transport *transport_new(unsigned threads, long per_thread);
+/* threads threads, each keeping up to per_thread transfers at once, over
+ * connections to the host in all (shared out among the threads, at least
+ * one each; HTTP/2 multiplexes up to per_thread streams on each). NULL with
+ * a message on stderr if they cannot start. */
+struct transport *transport_new(unsigned threads, long per_thread, long connections);
+
+/* Another number of connections to the host in all (the threads take it
+ * before their next transfers). */
+void transport_set_connections(struct transport *t, long connections);
 
 /* Stops the threads; transfers under way are abandoned (their handles are
  * the owner's again). */

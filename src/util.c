@@ -98,13 +98,18 @@ double now_wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int64_t now_mono_ms(void)
+int64_t now_mono_us(void)
 {
 	struct timespec ts;
 	/* CLOCK_MONOTONIC cannot fail on Linux; a zero would only stall timers. */
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
 		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t now_mono_ms(void)
+{
+	return now_mono_us() / 1000;
 }
 
 void wipe(void *p, size_t n)

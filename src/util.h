@@ -43,6 +43,9 @@ double now_wall(void);
 /* Milliseconds on the monotonic clock: for timers and durations. */
 int64_t now_mono_ms(void);
 
+/* The same in microseconds. */
+int64_t now_mono_us(void);
+
 /* Overwrites n bytes at p in a way the compiler may not elide (secrets). */
 void wipe(void *p, size_t n);
 
