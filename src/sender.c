@@ -21,7 +21,8 @@
 
 #define MAX_ANSWER ((size_t)64 * 1024) /* more of an answer than this is not read */
 #define RETRY_AFTER_MAX_S 300  /* a typo'd day-long Retry-After would stall everything */
-#define BREAKER_STREAK 8       /* failures in a row that stop the sender as a whole */
+#define BREAKER_STREAK 8       /* failures in a row that stop the sender as a whole ... */
+#define BREAKER_QUIET_MS 250   /* ... with no success for this long (or two round trips) */
 #define DEADLETTER_RETRY_MS 1000
 #define HELD INT64_MAX         /* due time of a log held after a 401/403 */
 #define H2_CONNECTIONS 4       /* default --max-connections when the API speaks HTTP/2 */
@@ -83,6 +84,7 @@ struct sender {
 	int trips;        /* times it opened since the last success */
 	int probing;      /* after a pause: one request at a time until one succeeds */
 	int64_t hold_ms;  /* nothing starts before this */
+	int64_t last_ok_ms; /* the last success (or the start) */
 
 	/* --rate-limit: a token bucket. */
 	double rate, tokens;
@@ -277,6 +279,7 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	s->rate = o->rate_limit;
 	s->tokens = s->rate > 1 ? s->rate : 1;
 	s->refilled_ms = now_mono_ms();
+	s->last_ok_ms = s->refilled_ms;
 	s->rnd = (uint32_t)now_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9E3779B9u;
 	if (!s->rnd)
 		s->rnd = 1;
@@ -449,8 +452,17 @@ static void trip(struct sender *s, int64_t retry_after_ms)
 		   "then one probe", s->streak, (double)d / 1000);
 }
 
+/* How long without a success, besides the failures in a row, before the
+ * breaker opens. */
+static int64_t quiet_ms(const struct sender *s)
+{
+	int64_t two_rtt = s->conc.baseline_us / 500;
+	return two_rtt > BREAKER_QUIET_MS ? two_rtt : BREAKER_QUIET_MS;
+}
+
 static void recovered(struct sender *s)
 {
+	s->last_ok_ms = now_mono_ms();
 	if (s->probing)
 		errlog_add(ERR_NETWORK, "the API answers again: sending at full speed");
 	s->streak = 0;
@@ -569,9 +581,10 @@ static void retry_later(struct sender *s, struct slot *sl, long status, const ch
 	s->streak++;
 	if (s->probing && now_mono_ms() >= s->hold_ms)
 		probe_failed(s, sl, status, why);
-	/* A busy API refuses a whole burst at once, and the limit steps down
-	 * for it; the breaker is for an API that refuses everything. */
-	if (s->probing || (s->streak >= BREAKER_STREAK && (uint32_t)s->streak >= conc_limit(&s->conc)))
+	/* A busy API refuses a whole burst at once while it still takes
+	 * others, and the limit steps down for that; the breaker is for an API
+	 * that has taken nothing for a while. */
+	if (s->probing || (s->streak >= BREAKER_STREAK && now_mono_ms() - s->last_ok_ms >= quiet_ms(s)))
 		if (now_mono_ms() >= s->hold_ms)
 			trip(s, retry_after_ms);
 	if (s->max_retries >= 0 && sl->attempts > s->max_retries) {
@@ -599,23 +612,29 @@ static enum conc_signal load_signal(CURLcode res, long status)
 	return status >= 200 && status < 300 ? CONC_OK : CONC_REJECTED;
 }
 
-/* The limit learns from every ended request. Its round trip is the answer
- * time from the request's first byte: no connection set-up, no wait for a
- * connection or a stream, which say nothing of the API's load. */
+/* The limit learns from every ended request. Its round trip is the whole
+ * request less a new connection's set-up (TCP and TLS handshakes say
+ * nothing of the API's load); a wait for a free connection or stream stays
+ * in, since that is a queue the limit built too. (libcurl 7.88's pre-
+ * transfer time comes after the request is sent over HTTP/2: no help.) */
 static void tell_limit(struct sender *s, CURL *easy, CURLcode res, long status)
 {
 	enum conc_signal sig = load_signal(res, status);
-	curl_off_t pre = 0, first = 0;
+	curl_off_t total = 0, conn = 0, tls = 0;
 	long connects = 0;
 	if (curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
 		s->st->connects += (uint64_t)connects;
 	if (sig == CONC_OK) {
 		learn_protocol(s, easy);
-		if (curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK ||
-		    curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &first) != CURLE_OK)
-			pre = first = 0;
+		if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total) != CURLE_OK)
+			total = 0;
+		if (connects > 0 &&
+		    (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &conn) != CURLE_OK ||
+		     curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &tls) != CURLE_OK))
+			conn = tls = 0;
 	}
-	conc_finished(&s->conc, sig, first > pre ? (int64_t)(first - pre) : 0, now_mono_us());
+	curl_off_t setup = tls > conn ? tls : conn;
+	conc_finished(&s->conc, sig, total > setup ? (int64_t)(total - setup) : 0, now_mono_us());
 	publish_limit(s);
 }
 

@@ -29,11 +29,14 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 			   ",\"in_flight\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"waiting\":%" PRIu64
 			   ",\"spooled_bytes\":%" PRIu64 ",\"script_errors\":%" PRIu64
 			   ",\"read_per_s\":%.1f,\"sent_per_s\":%.1f"
-			   ",\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f}\n",
+			   ",\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f"
+			   ",\"concurrency_limit\":%" PRIu32 ",\"rtt_ms\":%.3f,\"rtt_baseline_ms\":%.3f"
+			   ",\"limit_reason\":\"%s\",\"connections_opened\":%" PRIu64 "}\n",
 			   now->taken, state, now->taken - now->started, s->read, s->dropped, s->sent,
 			   s->failed, s->retried, s->dead_lettered, s->in_flight, s->queued,
 			   s->waiting, now->spooled, s->script_errors, read_rate, sent_rate,
-			   (double)p50 / 1000, (double)p99 / 1000);
+			   (double)p50 / 1000, (double)p99 / 1000, s->conc_limit, (double)s->rtt_us / 1000,
+			   (double)s->rtt_baseline_us / 1000, s->conc_reason, s->connects);
 		return;
 	}
 	char up[32], rr[16], sr[16];
@@ -53,6 +56,15 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 		char l50[16], l99[16];
 		buf_printf(out, ", latency p50 %s p99 %s", human_latency(l50, sizeof l50, p50),
 			   human_latency(l99, sizeof l99, p99));
+	}
+	if (s->conc_limit && !now->dry_run) {
+		buf_printf(out, ", limit %" PRIu32 " (%s)", s->conc_limit, s->conc_reason);
+		if (s->rtt_baseline_us) {
+			char rn[16], rb[16];
+			buf_printf(out, ", round trip %s (base %s)",
+				   human_latency(rn, sizeof rn, (uint64_t)s->rtt_us),
+				   human_latency(rb, sizeof rb, (uint64_t)s->rtt_baseline_us));
+		}
 	}
 	if (s->script_errors)
 		buf_printf(out, ", script errors %" PRIu64, s->script_errors);

@@ -16,7 +16,7 @@
 
 enum { PAIR_TITLE = 1, PAIR_GOOD, PAIR_WARN, PAIR_BAD, PAIR_HEAD, PAIR_DIM };
 
-#define TOP_ROWS 11 /* the throughput and levels boxes */
+#define TOP_ROWS 12 /* the throughput and levels boxes */
 
 static attr_t color(const struct view *v, int pair)
 {
@@ -204,13 +204,19 @@ static void throughput(const struct view *v, int y, int x, int w)
 		    s->st.retried ? color(v, PAIR_WARN) : A_NORMAL);
 	counter_row(y + 7, ix, iw, "dead-lettered", s->st.dead_lettered, history_rate(h, C_DEAD),
 		    s->st.dead_lettered ? color(v, PAIR_BAD) : A_NORMAL);
-	int used = putf(y + 8, ix, iw, "in flight %" PRIu64 "  queued %" PRIu64 "  retrying %" PRIu64,
-			s->st.in_flight, s->st.queued, s->st.waiting);
+	int used = putf(y + 8, ix, iw, "in flight %" PRIu64 "/%" PRIu32 "  queued %" PRIu64
+			"  retrying %" PRIu64, s->st.in_flight, s->st.conc_limit, s->st.queued,
+			s->st.waiting);
 	if (s->spooled) {
 		char sp[24];
 		putf(y + 8, ix + used, iw - used, "  spooled %s", human_bytes(sp, sizeof sp, s->spooled));
 	}
-	sparkline(v, y + 9, ix, iw);
+	if (!s->dry_run) {
+		attron(color(v, PAIR_DIM));
+		putf(y + 9, ix, iw, "limit %" PRIu32 ": %s", s->st.conc_limit, s->st.conc_reason);
+		attroff(color(v, PAIR_DIM));
+	}
+	sparkline(v, y + 10, ix, iw);
 }
 
 static void levels(const struct view *v, int y, int x, int w)
@@ -236,8 +242,14 @@ static void levels(const struct view *v, int y, int x, int w)
 		uint64_t us = history_latency(&v->hist, q[i]);
 		putf(y + 6 + i, ix, iw, "  %s %12s", qn[i], us ? human_latency(l, sizeof l, us) : "-");
 	}
+	if (s->st.rtt_baseline_us) {
+		char now[24], base[24];
+		putf(y + 9, ix, iw, "round trip %s, base %s",
+		     human_latency(now, sizeof now, (uint64_t)s->st.rtt_us),
+		     human_latency(base, sizeof base, (uint64_t)s->st.rtt_baseline_us));
+	}
 	attron(s->st.script_errors ? color(v, PAIR_BAD) : A_NORMAL);
-	putf(y + 9, ix, iw, "%-13s %11" PRIu64, "script errors", s->st.script_errors);
+	putf(y + 10, ix, iw, "%-13s %11" PRIu64, "script errors", s->st.script_errors);
 	attroff(s->st.script_errors ? color(v, PAIR_BAD) : A_NORMAL);
 }
 
@@ -411,7 +423,8 @@ static void compact(const struct view *v, int w)
 	putf(0, 0, w, "logmash %s, up %s", snapshot_state(s), up);
 	putf(1, 0, w, "read %" PRIu64 " dropped %" PRIu64, s->st.read, s->st.dropped);
 	putf(2, 0, w, "sent %" PRIu64 " failed %" PRIu64, s->st.sent, s->st.failed);
-	putf(3, 0, w, "in flight %" PRIu64 " queued %" PRIu64, s->st.in_flight, s->st.queued);
+	putf(3, 0, w, "in flight %" PRIu64 "/%" PRIu32 " queued %" PRIu64, s->st.in_flight,
+	     s->st.conc_limit, s->st.queued);
 	putf(4, 0, w, "errors %zu", s->n_errors);
 	putf(5, 0, w, "(80x24 or more for the dashboard)");
 }

@@ -66,8 +66,11 @@ static long capacity, retry_after = 1;
 static int refuse_status = 503, down;
 static const char *token = "test-token", *project = "test-project";
 static FILE *record;
-static uint64_t requests, accepted, refused, active, max_active, active_sum, h2_requests, ids;
+static uint64_t requests, accepted, refused, active, max_active, h2_requests, ids;
 static uint64_t by_status[600];
+/* Requests being served, integrated over time since the last reset. */
+static double active_area;
+static int64_t active_since_us, active_changed_us;
 static uint64_t *seen_conns; /* an open-addressing set of nginx connection numbers */
 static size_t seen_cap = 1 << 16, n_seen;
 
@@ -86,6 +89,16 @@ static void *xrealloc(void *p, size_t n)
 		exit(1);
 	}
 	return p;
+}
+
+static void active_add(int d)
+{
+	int64_t now = now_us();
+	active_area += (double)active * (double)(now - active_changed_us);
+	active_changed_us = now;
+	active = (uint64_t)((int64_t)active + d);
+	if (active > max_active)
+		max_active = active;
 }
 
 static void heap_push(struct due d)
@@ -139,7 +152,7 @@ static void close_conn(int fd)
 {
 	struct conn *c = &conns[fd];
 	if (c->held)
-		active--;
+		active_add(-1);
 	epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 	close(fd);
 	free(c->in);
@@ -195,7 +208,7 @@ static void answer_due(struct due d)
 	by_status[d.status]++;
 	if (c->held) {
 		c->held = 0;
-		active--;
+		active_add(-1);
 	}
 	char body[160], extra[64] = "";
 	if (d.status == 200) {
@@ -234,6 +247,14 @@ static const char *header(const char *head, size_t head_len, const char *name, s
 	return NULL;
 }
 
+/* Requests served at once, on average over time since the reset. */
+static double mean_active(void)
+{
+	active_add(0);
+	int64_t span = active_changed_us - active_since_us;
+	return span > 0 ? active_area / (double)span : 0.0;
+}
+
 static void stats_json(int fd)
 {
 	char body[2048], st[1024] = "";
@@ -251,7 +272,7 @@ static void stats_json(int fd)
 		 "\"statuses\":{%s}}",
 		 (unsigned long long)requests, (unsigned long long)accepted,
 		 (unsigned long long)refused, (unsigned long long)active,
-		 (unsigned long long)max_active, requests ? (double)active_sum / (double)requests : 0.0,
+		 (unsigned long long)max_active, mean_active(),
 		 n_seen, (unsigned long long)h2_requests, capacity, (double)delay_us / 1000, down, st);
 	respond(fd, 200, "", body);
 }
@@ -299,7 +320,6 @@ static void api_request(int fd, const char *head, size_t hl, const char *body, s
 	if (v && vl >= 6 && strncmp(v, "HTTP/2", 6) == 0)
 		h2_requests++;
 	requests++;
-	active_sum += active;
 	int status = 200;
 	if (!authorised(head, hl)) {
 		status = 401;
@@ -311,8 +331,7 @@ static void api_request(int fd, const char *head, size_t hl, const char *body, s
 	} else {
 		accepted++;
 		c->held = 1;
-		if (++active > max_active)
-			max_active = active;
+		active_add(1);
 		if (record) {
 			fwrite(body, 1, blen, record);
 			fputc('\n', record);
@@ -355,7 +374,9 @@ static int handle(int fd)
 			set_from_query(q + 1, plen - (size_t)(q + 1 - path));
 		respond(fd, 200, "", "{}");
 	} else if (plen >= 14 && strncmp(path, "/_remote/reset", 14) == 0) {
-		requests = accepted = refused = max_active = active_sum = h2_requests = 0;
+		requests = accepted = refused = max_active = h2_requests = 0;
+		active_area = 0;
+		active_since_us = active_changed_us = now_us();
 		memset(by_status, 0, sizeof by_status);
 		memset(seen_conns, 0, seen_cap * sizeof *seen_conns);
 		n_seen = 0;
@@ -429,6 +450,7 @@ int main(int argc, char **argv)
 		}
 	}
 	seen_conns = calloc(seen_cap, sizeof *seen_conns);
+	active_since_us = active_changed_us = now_us();
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = {.sa_handler = on_stop};
 	sigaction(SIGTERM, &sa, NULL);

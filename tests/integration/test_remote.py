@@ -1,0 +1,229 @@
+"""Sending across a network: the real logmash against tests/remote (nginx,
+TLS, HTTP/2, in front of a backend that answers a round trip later and
+serves a limited number of requests at once). Every test counts arrivals
+by sequence number: nothing may be lost."""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import BIN, PROJECT, ROOT, TOKEN
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "remote"))
+import remote_api  # noqa: E402
+
+assert remote_api.TOKEN == TOKEN and remote_api.PROJECT == PROJECT
+
+
+@pytest.fixture
+def remote(tmp_path):
+    record = str(tmp_path / "arrived.jsonl")
+    api = remote_api.RemoteAPI(delay_ms=20, record=record)
+    api.record = record
+    yield api
+    api.stop()
+
+
+def numbered(tmp_path, n):
+    path = tmp_path / "app.log"
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write("seq %d\n" % i)
+    return str(path)
+
+
+class Run:
+    """logmash sending a file to the remote stand-in, headless, with a status
+    line (JSON) every 0.2 s, read as it comes."""
+
+    def __init__(self, api, path, *args, url=None):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
+        env["CODEMASH_TOKEN"] = TOKEN
+        self.proc = subprocess.Popen(
+            [BIN, "--url", url or api.url, "--project-id", PROJECT, "--ca-file", api.cert,
+             "--no-tui", "--status-interval", "0.2", "--status-format", "json", *args, path],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env, text=True)
+        self.status = []
+        self.other = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            if line.startswith("{"):
+                self.status.append(json.loads(line))
+            else:
+                self.other.append(line)
+
+    def latest(self):
+        return self.status[-1] if self.status else {}
+
+    def wait(self, timeout=120):
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(timeout=5)
+        return rc
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def runs():
+    started = []
+
+    def start(*a, **kw):
+        r = Run(*a, **kw)
+        started.append(r)
+        return r
+    yield start
+    for r in started:
+        r.kill()
+
+
+def arrived(api):
+    api.stats()  # flushes the record
+    seqs = []
+    with open(api.record) as f:
+        for line in f:
+            seqs.append(int(json.loads(line)["message"].split()[1]))
+    return seqs
+
+
+def assert_all_arrived(api, n):
+    seqs = arrived(api)
+    assert set(seqs) == set(range(n)), "missing %d" % len(set(range(n)) - set(seqs))
+    return seqs
+
+
+def test_ramps_up_from_cold_over_few_http2_connections(tmp_path, remote, runs):
+    n = 30000
+    r = runs(remote, numbered(tmp_path, n))
+    assert r.wait() == 0, "".join(r.other)
+    seqs = assert_all_arrived(remote, n)
+    assert len(seqs) == n  # no retries were needed: none twice
+    st = remote.stats()
+    assert st["http2_requests"] == n
+    assert st["client_connections"] <= 4
+    limits = [s["concurrency_limit"] for s in r.status]
+    assert limits[0] <= 64 or limits[0] >= 512  # it starts low, or got there in 0.2 s
+    # Across a 20 ms round trip the limit climbs far past a fixed 64.
+    assert max(limits) >= 512
+    assert st["max_active"] >= 512
+    assert any(s["rtt_baseline_ms"] >= 19 for s in r.status)
+
+
+def converge(tmp_path, remote, runs, refuse, retry_after=1):
+    remote.set(capacity=32, refuse=refuse, retry_after=retry_after)
+    n = 8000  # C / RTT = 1,600 a second: about 5 s
+    r = runs(remote, numbered(tmp_path, n))
+    assert r.wait() == 0, "".join(r.other)
+    assert_all_arrived(remote, n)
+    st = remote.stats()
+    assert st["max_active"] <= 32
+    share = st["refused"] / st["requests"]
+    return r, st, share
+
+
+def test_converges_under_a_capacity_with_503(tmp_path, remote, runs):
+    r, st, share = converge(tmp_path, remote, runs, 503)
+    assert share <= 0.10, st
+    # The API was kept busy: on average most of its capacity was in use
+    # (over the whole run, its start and end included).
+    assert st["mean_active"] >= 20, st
+    assert any("503" in s["limit_reason"] for s in r.status)
+    # The breaker stayed shut: a busy API is not a dead one.
+    assert not any(s["state"] == "backing off" for s in r.status)
+
+
+def test_converges_under_429_and_retry_after(tmp_path, remote, runs):
+    r, st, share = converge(tmp_path, remote, runs, 429, retry_after=1)
+    assert share <= 0.10, st
+    assert any("429" in s["limit_reason"] for s in r.status)
+
+
+def test_follows_a_capacity_drop_and_recovery(tmp_path, remote, runs):
+    remote.set(capacity=200)
+    n = 60000
+    r = runs(remote, numbered(tmp_path, n))
+    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 150, 10), r.status[-3:]
+    remote.set(capacity=20)
+    dropped = time.time()
+    assert wait_until(lambda: r.latest().get("concurrency_limit", 999) <= 30, 5), r.status[-3:]
+    down_s = time.time() - dropped
+    time.sleep(2)
+    remote.set(capacity=200)
+    raised = time.time()
+    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 150, 5), r.status[-3:]
+    up_s = time.time() - raised
+    assert r.wait() == 0, "".join(r.other)
+    assert_all_arrived(remote, n)
+    print("limit followed 200 -> 20 in %.1f s, 20 -> 200 in %.1f s" % (down_s, up_s))
+
+
+def test_steps_down_on_a_round_trip_spike(tmp_path, remote, runs):
+    n = 40000
+    r = runs(remote, numbered(tmp_path, n))
+    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 256, 10)
+    before = r.latest()["concurrency_limit"]
+    remote.set(delay_ms=200)  # 10x: a queue somewhere on the way
+    assert wait_until(lambda: "baseline" in r.latest().get("limit_reason", ""), 5), r.status[-3:]
+    assert wait_until(lambda: r.latest().get("concurrency_limit", before) < before, 5)
+    remote.set(delay_ms=20)
+    assert r.wait() == 0, "".join(r.other)
+    assert_all_arrived(remote, n)
+
+
+def test_restarts_low_after_an_outage_and_grows_again(tmp_path, remote, runs):
+    n = 40000
+    r = runs(remote, numbered(tmp_path, n))
+    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 256, 10)
+    remote.set(down=1)
+    assert wait_until(lambda: r.latest().get("state") == "backing off", 10), r.status[-3:]
+    assert r.latest()["concurrency_limit"] <= 16
+    time.sleep(1)
+    remote.set(down=0)
+    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 256, 15), r.status[-3:]
+    assert r.wait() == 0, "".join(r.other)
+    assert_all_arrived(remote, n)
+
+
+def test_fixed_concurrency_is_unchanged(tmp_path, remote, runs):
+    n = 3000
+    r = runs(remote, numbered(tmp_path, n), "--concurrency", "fixed", "--max-in-flight", "8")
+    assert r.wait() == 0, "".join(r.other)
+    assert_all_arrived(remote, n)
+    st = remote.stats()
+    assert st["max_active"] == 8
+    assert {s["concurrency_limit"] for s in r.status} == {8}
+
+
+def test_http1_uses_more_connections_but_capped(tmp_path, remote, runs):
+    n = 20000
+    r = runs(remote, numbered(tmp_path, n), "--max-connections", "48", url=remote.h1_url)
+    assert r.wait() == 0, "".join(r.other)
+    assert_all_arrived(remote, n)
+    st = remote.stats()
+    assert st["http2_requests"] == 0
+    assert 8 < st["client_connections"] <= 48
+    assert max(s["concurrency_limit"] for s in r.status) <= 48
+
+
+def wait_until(pred, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
