@@ -45,6 +45,11 @@ void transport_start(struct transport *t, unsigned thread, CURL *easy);
  * Call once after a batch of transport_start. */
 void transport_flush(struct transport *t);
 
+/* After a wake that served sockets, a thread waits this long before the
+ * next, so that the answers arriving meanwhile are served in one wake:
+ * libcurl 7.88 runs every transfer of a connection on each wake. 0: none. */
+void transport_set_gather(struct transport *t, long us);
+
 /* Up to max finished transfers, into out; returns how many. */
 size_t transport_collect(struct transport *t, struct transport_done *out, size_t max);
 

@@ -22,6 +22,10 @@ with the machine and the date, in tests/bench/RESULTS.md.
              64 KiB lines, and CPU seconds per million logs end to end
   dashboard  W1 end to end with the dashboard drawing under tmux against the
              same run headless
+  remote     default flags across a network: tests/remote (nginx, TLS, HTTP/2,
+             a backend answering 20, 50 or 150 ms later) against h2load -c 4
+             -m 128 on the same stand-in (its ceiling); a capacity of 32 with
+             503 for the rest; a capacity of 200 -> 20 -> 200 mid-run
 
 usage: bench.py [--stages lua,send,...] [--runs N] [--send-runs N] [--lines N]
                 [--outage SECS] [--no-results]
@@ -49,7 +53,7 @@ BENCH = os.path.join(SHARED, "bench")
 OUT = os.path.join(ROOT, "bench-out")
 RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
 LOGMASH = os.path.join(ROOT, "logmash")
-STAGES = ["lua", "send", "h2", "latency", "memory", "growth", "dashboard"]
+STAGES = ["lua", "send", "h2", "latency", "memory", "growth", "dashboard", "remote"]
 
 ROWS = []  # (stage, logmash, baseline, ratio or None, target)
 
@@ -195,13 +199,15 @@ def vm_hwm(pid):
     return 0
 
 
-def send_w1(url, filt, enr, log, connections, extra=()):
-    """logmash sending W1 to url, headless: (logs/s, CPU s, peak RSS KiB, logs sent)."""
-    env = dict(os.environ, CODEMASH_TOKEN="bench-token")
+def send_w1(url, filt, enr, log, connections, extra=(), token="bench-token", project="bench"):
+    """logmash sending W1 to url, headless: (logs/s, CPU s, peak RSS KiB, logs sent).
+    connections None: logmash's default concurrency."""
+    env = dict(os.environ, CODEMASH_TOKEN=token)
+    limit = ["--max-in-flight", str(connections)] if connections else []
     with tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        p = subprocess.Popen([LOGMASH, "--url", url, "--project-id", "bench",
-                              "--max-in-flight", str(connections), "-f", filt, "-e", enr, *extra,
+        p = subprocess.Popen([LOGMASH, "--url", url, "--project-id", project, *limit,
+                              "-f", filt, "-e", enr, *extra,
                               log], stdout=subprocess.DEVNULL, stderr=err, env=env)
         # Its own CPU (wait4) and peak RSS: the kernel's high-water mark,
         # read while it runs. (ru_maxrss would count the forked Python's
@@ -269,21 +275,26 @@ def sending(srv, log, filt, enr, runs, connections=64):
     with open(body_file, "wb") as f:
         f.write(body)
     plain = build_plain_curl()
-    base, ours, floor = [], [], []
+    base, ours, floor, default = [], [], [], []
     for i in range(runs):
         out = subprocess.run([wrk, "-t1", "-c%d" % connections, "-d10s", "-s", script,
                               srv["url"] + "/v1/logs"], capture_output=True, text=True).stdout
         base.append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))
         ours.append(send_w1(srv["url"], filt, enr, log, connections))
+        default.append(send_w1(srv["url"], filt, enr, log, None))
         floor.append(run_plain_curl(plain, srv["url"] + "/v1/logs", body_file, 300000,
                                     connections))
-        print("  run %d: wrk %.0f req/s, logmash %.0f logs/s (%.1f s CPU), "
-              "plain libcurl loop %.0f req/s (%.1f us CPU a request)"
-              % (i + 1, base[-1], ours[-1][0], ours[-1][1], floor[-1][0],
+        print("  run %d: wrk %.0f req/s, logmash %.0f logs/s (%.1f s CPU), default flags "
+              "%.0f logs/s, plain libcurl loop %.0f req/s (%.1f us CPU a request)"
+              % (i + 1, base[-1], ours[-1][0], ours[-1][1], default[-1][0], floor[-1][0],
                  floor[-1][1] / 300000 * 1e6), flush=True)
     row("sending HTTP/1.1, %d connections" % connections,
         "%.0f logs/s" % statistics.median(x[0] for x in ours),
         "%.0f req/s" % statistics.median(base), pair_ratio([x[0] for x in ours], base), ">= 0.6")
+    row("  the same, default flags (adaptive)",
+        "%.0f logs/s" % statistics.median(x[0] for x in default),
+        "%.0f req/s" % statistics.median(base), pair_ratio([x[0] for x in default], base),
+        ">= 0.39 (fixed 64, before)")
     row("  the plain libcurl loop, same body", "%.0f req/s" % statistics.median(x[0] for x in floor),
         "%.0f req/s" % statistics.median(base), pair_ratio([x[0] for x in floor], base),
         "(libcurl's floor)")
@@ -320,6 +331,178 @@ def sending_h2(srv, log, filt, enr, runs, connections=64):
     row("sending HTTP/2 (TLS), %d conn x %d streams" % (threads, streams),
         "%.0f logs/s" % statistics.median(x[0] for x in ours),
         "%.0f req/s" % statistics.median(base), pair_ratio([x[0] for x in ours], base), ">= 0.6")
+
+
+# ---- across a network ----
+
+def remote_module():
+    sys.path.insert(0, os.path.join(ROOT, "tests", "remote"))
+    import remote_api
+    return remote_api
+
+
+def w1_slice(log, n):
+    """The first n lines of W1, in a file of their own."""
+    path = os.path.join(OUT, "w1-slice-%d.log" % n)
+    if not os.path.exists(path):
+        with open(log, "rb") as src, open(path + ".tmp", "wb") as dst:
+            for i, line in enumerate(src):
+                if i >= n:
+                    break
+                dst.write(line)
+        os.rename(path + ".tmp", path)
+    return path
+
+
+def h2load_ceiling(api, body, seconds=8):
+    """h2load -c 4 -m 128 against the stand-in: (req/s, CPU s a request)."""
+    t = subprocess.Popen(["/usr/bin/h2load", "-c4", "-m128", "-t1", "-D%d" % seconds, "-d", body,
+                          "-H", "content-type: application/json",
+                          "-H", "authorization: Bearer " + api.token,
+                          "-H", "x-cm-projectid: " + api.project, api.url + "/v1/logs"],
+                         stdout=subprocess.PIPE, text=True)
+    out = t.stdout.read()
+    _, status, ru = os.wait4(t.pid, 0)
+    m = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out)
+    done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded", out)
+    if not m or not done or done.group(1) != done.group(2):
+        sys.exit("bench: h2load failed against the remote stand-in: %s" % out[-600:])
+    return float(m.group(1)), (ru.ru_utime + ru.ru_stime) / int(done.group(2))
+
+
+def remote_latency(log, filt, enr, runs, rtts=(20, 50, 150)):
+    """Default flags at each round trip: rate against the stand-in's ceiling
+    (h2load), CPU per log against h2load's per request, peak RSS and the
+    connections used."""
+    ra = remote_module()
+    body = os.path.join(OUT, "body.json")
+    with open(body, "wb") as f:
+        f.write(w1_body(log, filt, enr))
+    for rtt in rtts:
+        with ra.RemoteAPI(delay_ms=rtt) as api:
+            api.token, api.project = ra.TOKEN, ra.PROJECT
+            base, ours, cpu_ratio, conns = [], [], [], []
+            for i in range(runs):
+                ceiling, h2_cpu = h2load_ceiling(api, body)
+                # About ten seconds at the ceiling, from a cold start.
+                sl = w1_slice(log, int(ceiling * 10 / 1000) * 1000)
+                api.reset()
+                rate, cpu, hwm, sent = send_w1(api.url, filt, enr, sl, None,
+                                               ["--ca-file", api.cert], ra.TOKEN, ra.PROJECT)
+                st = api.stats()
+                base.append(ceiling)
+                ours.append((rate, cpu / sent, hwm, st["max_active"]))
+                cpu_ratio.append((cpu / sent) / h2_cpu)
+                conns.append(st["client_connections"])
+                print("  %d ms, run %d: h2load %.0f req/s (%.1f us CPU each), logmash %.0f logs/s "
+                      "(%.1f us CPU each, %d at once at most, %d connections, peak RSS %.1f MB)"
+                      % (rtt, i + 1, ceiling, h2_cpu * 1e6, rate, cpu / sent * 1e6,
+                         st["max_active"], st["client_connections"], hwm / 1024), flush=True)
+            row("remote HTTP/2, %d ms: rate / stand-in ceiling" % rtt,
+                "%.0f logs/s" % statistics.median(x[0] for x in ours),
+                "%.0f req/s (h2load -c4 -m128)" % statistics.median(base),
+                pair_ratio([x[0] for x in ours], base), ">= 0.8")
+            row("  CPU a log / h2load's a request",
+                "%.1f us" % (statistics.median(x[1] for x in ours) * 1e6), "",
+                statistics.median(cpu_ratio), "<= 1.5")
+            if rtt == 50:
+                row("  peak RSS, at most %d in flight" % max(x[3] for x in ours),
+                    "%.1f MB" % (max(x[2] for x in ours) / 1024), "", None, "<= 24 MB")
+                row("  connections to the host (HTTP/2)", "%d" % max(conns), "", None, "<= 4")
+
+
+def run_status(api, path, extra=()):
+    """logmash on path to the stand-in with a JSON status line every 0.2 s:
+    (process, list the lines arrive in)."""
+    env = dict(os.environ, CODEMASH_TOKEN=remote_module().TOKEN)
+    p = subprocess.Popen([LOGMASH, "--url", api.url, "--project-id", remote_module().PROJECT,
+                          "--ca-file", api.cert, "--no-tui", "--status-interval", "0.2",
+                          "--status-format", "json", *extra, path],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    lines = []
+
+    def read():
+        for line in p.stderr:
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+    import threading
+    threading.Thread(target=read, daemon=True).start()
+    return p, lines
+
+
+def numbered(n):
+    path = os.path.join(OUT, "numbered-%d.log" % n)
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            for i in range(n):
+                f.write("seq %d\n" % i)
+    return path
+
+
+def arrived(record):
+    seen = set()
+    with open(record) as f:
+        for line in f:
+            seen.add(int(json.loads(line)["message"].split()[1]))
+    return seen
+
+
+def remote_capacity(runs, rtt=50):
+    """A capacity of 32 with 503 for the rest: the rate against C / RTT and
+    the share refused; then 200 -> 20 -> 200 mid-run: how long the limit
+    takes to follow each way, and nothing lost."""
+    ra = remote_module()
+    rates, refused = [], []
+    for i in range(runs):
+        record = os.path.join(OUT, "remote-record.jsonl")
+        if os.path.exists(record):
+            os.unlink(record)
+        with ra.RemoteAPI(delay_ms=rtt, capacity=32, record=record) as api:
+            n = 10000  # about 16 s at C / RTT
+            t = time.perf_counter()
+            p, _ = run_status(api, numbered(n))
+            p.wait()
+            wall = time.perf_counter() - t
+            st = api.stats()
+            lost = n - len(arrived(record))
+        rates.append(n / wall / (32 / (rtt / 1000)))
+        refused.append(st["refused"] / st["requests"])
+        print("  capacity 32, run %d: %.0f logs/s = %.2f of C/RTT, %.1f%% refused, %d lost"
+              % (i + 1, n / wall, rates[-1], refused[-1] * 100, lost), flush=True)
+        if lost:
+            sys.exit("bench: logs lost under a capacity limit")
+    row("remote, capacity 32 (503), %d ms: rate / (C/RTT)" % rtt, "", "",
+        statistics.median(rates), ">= 0.85")
+    row("  requests refused", "%.1f%%" % (statistics.median(refused) * 100), "", None, "<= 5%")
+
+    record = os.path.join(OUT, "remote-record.jsonl")
+    if os.path.exists(record):
+        os.unlink(record)
+    with ra.RemoteAPI(delay_ms=rtt, capacity=200, record=record) as api:
+        n = 60000
+        p, lines = run_status(api, numbered(n))
+
+        def until(pred, most):
+            t = time.time()
+            while time.time() - t < most:
+                if lines and pred(lines[-1]["concurrency_limit"]):
+                    return time.time() - t
+                time.sleep(0.05)
+            return None
+        until(lambda x: x >= 180, 15)
+        api.set(capacity=20)
+        down = until(lambda x: x <= 25, 15)
+        time.sleep(3)
+        api.set(capacity=200)
+        up = until(lambda x: x >= 180, 15)
+        p.wait()
+        lost = n - len(arrived(record))
+    fmt = lambda x: "%.1f s" % x if x is not None else "not within 15 s"
+    print("  capacity 200 -> 20: limit <= 25 after %s; 20 -> 200: >= 180 after %s; %d lost"
+          % (fmt(down), fmt(up), lost), flush=True)
+    row("remote, capacity 200 -> 20 -> 200", "%s / %s" % (fmt(down), fmt(up)), "", None,
+        "within 5 s each way")
+    row("  lost", "%d" % lost, "", None, "0")
 
 
 # ---- latency ----
@@ -608,6 +791,10 @@ def main():
     if "latency" in stages:
         print("== latency", flush=True)
         follow_latency()
+    if "remote" in stages:
+        print("== remote", flush=True)
+        remote_latency(log, filt, enr, a.send_runs)
+        remote_capacity(a.send_runs)
 
     took = time.time() - started
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

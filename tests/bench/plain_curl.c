@@ -3,7 +3,9 @@
  * It reads nothing, runs no script and keeps no state, so the gap between it
  * and wrk is what libcurl itself costs a request on this machine.
  *
- * usage: plain_curl URL BODY_FILE COUNT CONNECTIONS
+ * usage: plain_curl URL BODY_FILE COUNT CONNECTIONS [CA_FILE]
+ * With CA_FILE, HTTPS with HTTP/2 as logmash sends it across a network:
+ * CONNECTIONS requests in flight as streams of at most 4 connections.
  * prints: "<requests> requests, <failed> failed" on stderr; exit 1 on failure. */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -16,9 +18,18 @@ static size_t discard(char *p, size_t size, size_t n, void *u)
 	return size * n;
 }
 
+static const char *ca_file;
+
 static CURL *new_post(const char *url, struct curl_slist *headers, const char *body, long len)
 {
 	CURL *e = curl_easy_init();
+	if (e && ca_file &&
+	    (curl_easy_setopt(e, CURLOPT_CAINFO, ca_file) != CURLE_OK ||
+	     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) != CURLE_OK ||
+	     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) != CURLE_OK)) {
+		fprintf(stderr, "plain_curl: cannot set up TLS\n");
+		exit(1);
+	}
 	if (!e || curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
@@ -32,10 +43,11 @@ static CURL *new_post(const char *url, struct curl_slist *headers, const char *b
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: plain_curl URL BODY_FILE COUNT CONNECTIONS\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: plain_curl URL BODY_FILE COUNT CONNECTIONS [CA_FILE]\n");
 		return 1;
 	}
+	ca_file = argc == 6 ? argv[5] : NULL;
 	const char *url = argv[1];
 	long count = atol(argv[3]);
 	int conns = atoi(argv[4]);
@@ -56,7 +68,8 @@ int main(int argc, char **argv)
 			     "x-cm-projectid: bench", "Expect:"};
 	for (size_t i = 0; i < sizeof hdr / sizeof *hdr; i++)
 		h = curl_slist_append(h, hdr[i]);
-	if (!m || !h || curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conns) != CURLM_OK)
+	if (!m || !h || curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, ca_file ? 4L : (long)conns) != CURLM_OK ||
+	    curl_multi_setopt(m, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)conns) != CURLM_OK)
 		return 1;
 
 	long started = 0, done = 0, failed = 0;

@@ -83,11 +83,12 @@ class RemoteAPI:
     HTTP/1.1), cert (the CA file to trust)."""
 
     def __init__(self, delay_ms=50, capacity=0, refuse=503, retry_after=1, record=None,
-                 workers=1):
+                 workers=1, token=TOKEN, project=PROJECT):
         if not os.path.exists(BACKEND):
             raise RuntimeError("build the backend first: make tests/remote/backend")
         self.dir = tempfile.mkdtemp(prefix="logmash-remote-")
         self.procs = []
+        self.token, self.project = token, project
         try:
             self._start(delay_ms, capacity, refuse, retry_after, record, workers)
         except BaseException:
@@ -103,7 +104,7 @@ class RemoteAPI:
                        check=True, capture_output=True)
         args = [BACKEND, "--port", "0", "--delay-ms", str(delay_ms), "--capacity",
                 str(capacity), "--refuse", str(refuse), "--retry-after", str(retry_after),
-                "--token", TOKEN, "--project-id", PROJECT]
+                "--token", self.token, "--project-id", self.project]
         if record:
             args += ["--record", record]
         be = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
