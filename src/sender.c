@@ -21,8 +21,8 @@
 
 #define MAX_ANSWER ((size_t)64 * 1024) /* more of an answer than this is not read */
 #define RETRY_AFTER_MAX_S 300  /* a typo'd day-long Retry-After would stall everything */
-#define BREAKER_STREAK 8       /* failures in a row that stop the sender as a whole ... */
-#define BREAKER_QUIET_MS 250   /* ... with no success for this long (or two round trips) */
+#define BREAKER_STREAK 8       /* failures in a row that stop the sender as a whole, */
+				/* with no success for two round trips */
 #define DEADLETTER_RETRY_MS 1000
 #define HELD INT64_MAX         /* due time of a log held after a 401/403 */
 #define GATHER_FROM_US 5000
@@ -87,6 +87,7 @@ struct sender {
 	int probing;      /* after a pause: one request at a time until one succeeds */
 	int64_t hold_ms;  /* nothing starts before this */
 	int64_t last_ok_ms; /* the last success (or the start) */
+	int64_t fail_ms;    /* how long the last failed request took */
 
 	/* --rate-limit: a token bucket. */
 	double rate, tokens;
@@ -467,11 +468,14 @@ static void trip(struct sender *s, int64_t retry_after_ms)
 }
 
 /* How long without a success, besides the failures in a row, before the
- * breaker opens. */
+ * breaker opens: two round trips, the baseline's or the failures' own if
+ * longer. A busy API answers some requests every round trip. */
 static int64_t quiet_ms(const struct sender *s)
 {
-	int64_t two_rtt = s->conc.baseline_us / 500;
-	return two_rtt > BREAKER_QUIET_MS ? two_rtt : BREAKER_QUIET_MS;
+	int64_t rtt = s->conc.baseline_us / 1000;
+	if (s->fail_ms > rtt)
+		rtt = s->fail_ms;
+	return rtt > 0 ? 2 * rtt : 1;
 }
 
 static void recovered(struct sender *s)
@@ -661,6 +665,10 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 	sl->state = SLOT_FREE; /* until decided below */
 	if (res == CURLE_OK && curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
 		status = 0;
+	curl_off_t took = 0;
+	if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &took) == CURLE_OK &&
+	    (res != CURLE_OK || status < 200 || status >= 300))
+		s->fail_ms = took / 1000;
 	tell_limit(s, sl->easy, res, status);
 	if (res != CURLE_OK) {
 		snprintf(why, sizeof why, "%s%s%s%s", curl_easy_strerror(res),

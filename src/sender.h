@@ -16,9 +16,9 @@
  * needs a connection of its own, so the limit's ceiling becomes 128 (the
  * same option) once the API has answered over HTTP/1.1.
  *
- * When requests fail in a row (at least 8) and none succeeded for a while
- * (250 ms, or two round trips: a busy API refuses a burst while it still
- * takes others), the sender stops as a whole, waits (exponential backoff
+ * When requests fail in a row (at least 8) and none succeeded for two round
+ * trips (a busy API refuses a burst while it still takes others), the
+ * sender stops as a whole, waits (exponential backoff
  * with jitter), then sends a single probe; it opens up
  * again when a probe succeeds. After a 401 or 403 nothing more is sent and
  * every log is kept, until sender_set_credentials. */

@@ -206,7 +206,7 @@ def frame_is_clean(lines, w, h):
     rw = max(w // 3, 34)
     assert lines[2][0] == "┌" and lines[2][w - rw - 1] == "┐" and lines[2][w - rw] == "┌", lines[2]
     assert lines[2][w - 1] == "┐", lines[2]
-    assert lines[12][0] == "└" and lines[12][w - 1] == "┘", lines[12]
+    assert lines[13][0] == "└" and lines[13][w - 1] == "┘", lines[13]  # 12 rows from row 2
     bottom = [i for i, l in enumerate(lines[:h]) if l.startswith("└")]
     assert bottom[-1] == h - 2, bottom  # the last pane ends just above the keys
     for l in lines[:h]:
@@ -347,3 +347,25 @@ def test_a_closed_terminal_stops_logmash(api, term, tmp_path):
     p = run(["--state-dir", str(tmp_path / "state"), str(log)], api=api)
     assert p.returncode == 0
     assert [l["message"] for l in api.logs()] == ["one", "two"]
+
+
+def test_dashboard_shows_the_concurrency_limit_and_why(tmp_path, term):
+    """Across a network (the remote stand-in, 20 ms, capacity 32 with 503 for
+    the rest): the limit, why it last moved, and the round trip against its
+    baseline are on screen."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(BIN), "tests", "remote"))
+    import remote_api
+    log = tmp_path / "app.log"
+    log.write_text("".join("seq %d\n" % i for i in range(20000)))
+    with remote_api.RemoteAPI(delay_ms=20, capacity=32) as api:
+        t = term(["--ca-file", api.cert, "-F", "--from-start", str(log)], api, width=120,
+                 height=40)
+        try:
+            t.wait_screen(r"in flight \d+/\d+")
+            t.wait_screen(r"limit \d+: 503 from the API")
+            t.wait_screen(r"round trip \d+(\.\d+)? ms, base (19|2\d)(\.\d+)? ms")
+            t.keys("q")
+            assert t.exit_code() == 0
+        finally:
+            t.kill()

@@ -216,7 +216,9 @@ def test_http2_over_tls_multiplexes_requests_on_few_connections(tls_api, tmp_pat
     st = tls_api.stats()
     assert sorted(seqs(tls_api)) == list(range(600))
     assert st["http2_requests"] == 600, st  # ALPN chose HTTP/2
-    assert st["connections"] <= 2, st      # one a send thread
+    # At most 4 to the host (--max-connections), as many streams on each as
+    # the server allows: this one allows 100.
+    assert st["connections"] <= 4, st
     assert st["max_concurrent"] >= 16, st  # streams at once on those connections
 
 
