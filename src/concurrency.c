@@ -51,13 +51,21 @@ static void set_limit(struct conc *c, double limit, const char *reason)
 
 static void step_down(struct conc *c, const char *reason)
 {
-	/* Out of slow start the limit had doubled past what the API took in
-	 * the window before: halve it, as TCP does. */
-	double factor = c->slow_start ? 0.5 : CONC_BACKOFF;
+	double limit = c->limit * CONC_BACKOFF;
+	if (c->slow_start) {
+		/* The refusals answer requests of the window before, and the
+		 * limit has doubled since: what the API took in this window is
+		 * the best guess of its room, between a quarter and a half. */
+		limit = c->n_ok ? (double)c->n_ok : c->limit / 2;
+		if (limit > c->limit / 2)
+			limit = c->limit / 2;
+		if (limit < c->limit / 4)
+			limit = c->limit / 4;
+	}
 	c->w_max = c->limit;
 	c->slow_start = 0;
 	c->probe_step = 1;
-	set_limit(c, c->limit * factor, reason);
+	set_limit(c, limit, reason);
 }
 
 static void step_up(struct conc *c)

@@ -16,7 +16,8 @@
  *     baseline or CONC_RTT_SLACK_US of it, and the limit was what held the
  *     requests back (in flight reached it): one step up. From a cold start,
  *     and again after an outage, the step doubles the limit (slow start,
- *     as TCP's) until the first step down, which halves it. After that,
+ *     as TCP's) until the first step down, which takes it to the answers
+ *     2xx in that window (between a quarter and a half of it). After that,
  *     the step closes a quarter of the way back to the limit where the last
  *     step down happened, at least 1, and past that point it starts at 1
  *     and doubles each window, at most a quarter of the limit (BIC's max

@@ -123,6 +123,7 @@ static CURLMcode set_connections(CURLM *multi, long conns)
 }
 
 /* libcurl's socket callback: what to watch on s. */
+/* cppcheck-suppress constParameter ; libcurl's callback type has it without const */
 static int on_socket(CURL *easy, curl_socket_t sock, int what, void *userp, void *socketp)
 {
 	(void)easy;
@@ -263,9 +264,10 @@ static void *worker_main(void *arg)
 					atomic_store(&w->t->error, "cannot read a sending thread's eventfd");
 				continue;
 			}
-			int flags = (evs[i].events & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
-				    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-				    (evs[i].events & EPOLLERR ? CURL_CSELECT_ERR : 0);
+			uint32_t e = evs[i].events;
+			int flags = ((e & (EPOLLIN | EPOLLHUP)) ? CURL_CSELECT_IN : 0) |
+				    ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+				    ((e & EPOLLERR) ? CURL_CSELECT_ERR : 0);
 			act(w, fd, flags);
 		}
 		if (w->due_ms >= 0 && now_mono_ms() >= w->due_ms) {
