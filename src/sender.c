@@ -665,9 +665,10 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 	sl->state = SLOT_FREE; /* until decided below */
 	if (res == CURLE_OK && curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
 		status = 0;
-	curl_off_t took = 0;
-	if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &took) == CURLE_OK &&
-	    (res != CURLE_OK || status < 200 || status >= 300))
+	curl_off_t took = -1;
+	if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &took) != CURLE_OK)
+		took = -1;
+	if (took >= 0 && (res != CURLE_OK || status < 200 || status >= 300))
 		s->fail_ms = took / 1000;
 	tell_limit(s, sl->easy, res, status);
 	if (res != CURLE_OK) {
@@ -679,9 +680,8 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 		retry_later(s, sl, 0, why, 0);
 		return;
 	}
-	curl_off_t us;
-	if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK && us >= 0)
-		latency_record(&s->st->latency, (uint64_t)us);
+	if (took >= 0)
+		latency_record(&s->st->latency, (uint64_t)took);
 	struct answer a;
 	answer_parse(status, sl->answer.data, sl->answer.len, &a, &s->doc);
 	switch (retry_classify(status)) {

@@ -72,6 +72,34 @@ class StandIn:
         self.proc.wait(timeout=10)
 
 
+def children(pid):
+    """The processes whose parent is pid."""
+    kids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            kids.append(int(d))
+    return kids
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_running():
+    """Whatever a test started and left running is killed when it ends,
+    also when it failed (torn down last: the other fixtures stop theirs)."""
+    yield
+    for pid in children(os.getpid()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 @pytest.fixture
 def api():
     s = StandIn()
