@@ -17,7 +17,9 @@ scripts = {
   { enrich = "@DATADIR@/scripts/add_host.lua" },
 }
 
-max_in_flight = 64
+concurrency = "adaptive"  -- or "fixed": always max_in_flight
+max_in_flight = 1024
+max_connections = 0     -- 0: 4 over HTTP/2, 128 over HTTP/1.1
 max_retries = -1        -- retry transient failures until they succeed
 timeout = 30
 connect_timeout = 10

@@ -25,8 +25,9 @@
 				/* with no success for two round trips */
 #define DEADLETTER_RETRY_MS 1000
 #define HELD INT64_MAX         /* due time of a log held after a 401/403 */
-#define GATHER_FROM_US 5000
-#define GATHER_MAX_US 5000
+#define GATHER_FROM_US 5000    /* answers gather across a round trip this long, */
+#define GATHER_FROM_LIMIT 128  /* with this many requests allowed under way, */
+#define GATHER_MAX_US 5000     /* for at most this long */
 #define H2_CONNECTIONS 4       /* default --max-connections when the API speaks HTTP/2 */
 #define H1_CONNECTIONS 128     /* ... and HTTP/1.1, where a request needs a connection */
 
@@ -64,6 +65,7 @@ struct sender {
 	long max_in_flight;
 	int adaptive;
 	int proto_known;       /* the API answered: its HTTP version is known */
+	int64_t gather_us;     /* what the transport was told to gather answers for */
 	struct transport_done *done; /* room for every slot */
 	struct curl_slist *headers; /* holds the token: wiped at free */
 	struct curl_slist *stale;   /* the list before a reload, while requests still use it */
@@ -247,16 +249,21 @@ static long h1_connections(const struct sender *s)
 }
 
 /* What the operator sees of the limit; and the transport's gathering of
- * answers across a network (a round trip of GATHER_FROM_US or more): a
- * 16th of the round trip, at most GATHER_MAX_US, so that each wake serves
- * many answers. At loopback speed, where the CPU is the limit, it would
- * only cost: there is none. (make bench, remote and send rows.) */
+ * answers (transport_set_gather) across a network, with many requests under
+ * way: a 16th of the round trip, at most GATHER_MAX_US, so that each wake
+ * serves many answers. At loopback speed, where the CPU is the limit, or
+ * with few requests, whose wakes cost little, it would only slow the
+ * answers: there is none. (make bench: the remote, capacity and send rows.) */
 static void publish_limit(struct sender *s)
 {
 	struct stats *st = s->st;
-	if (st->rtt_baseline_us != s->conc.baseline_us) {
-		int64_t g = s->conc.baseline_us >= GATHER_FROM_US ? s->conc.baseline_us / 16 : 0;
-		transport_set_gather(s->tr, (long)(g > GATHER_MAX_US ? GATHER_MAX_US : g));
+	int64_t g = s->conc.baseline_us >= GATHER_FROM_US && conc_limit(&s->conc) >= GATHER_FROM_LIMIT
+			    ? s->conc.baseline_us / 16 : 0;
+	if (g > GATHER_MAX_US)
+		g = GATHER_MAX_US;
+	if (g != s->gather_us) {
+		s->gather_us = g;
+		transport_set_gather(s->tr, (long)g);
 	}
 	st->conc_limit = conc_limit(&s->conc);
 	st->rtt_baseline_us = s->conc.baseline_us;

@@ -45,9 +45,9 @@ void transport_start(struct transport *t, unsigned thread, CURL *easy);
  * Call once after a batch of transport_start. */
 void transport_flush(struct transport *t);
 
-/* After a wake that served sockets, a thread waits this long before the
- * next, so that the answers arriving meanwhile are served in one wake:
- * libcurl 7.88 runs every transfer of a connection on each wake. 0: none. */
+/* After a wake that finished transfers, a thread waits this long before it
+ * polls again, so that the answers arriving meanwhile are served in one
+ * wake: libcurl 7.88 visits every transfer on each. 0: none. */
 void transport_set_gather(struct transport *t, long us);
 
 /* Up to max finished transfers, into out; returns how many. */
