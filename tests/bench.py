@@ -402,7 +402,7 @@ def remote_latency(log, filt, enr, runs, rtts=(20, 50, 150)):
                 "%.0f logs/s" % statistics.median(x[0] for x in ours),
                 "%.0f req/s (h2load -c4 -m128)" % statistics.median(base),
                 pair_ratio([x[0] for x in ours], base), ">= 0.8")
-            row("  CPU a log / h2load's a request",
+            row("  CPU a log / h2load's a request (lower is better)",
                 "%.1f us" % (statistics.median(x[1] for x in ours) * 1e6), "",
                 statistics.median(cpu_ratio), "<= 1.5")
             if rtt == 50:
