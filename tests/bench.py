@@ -120,21 +120,13 @@ def lua_stage(log, filt, enr, runs, n):
 
 # ---- sending ----
 
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid %(dir)s/nginx.pid;
-error_log %(dir)s/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path %(dir)s/body;
-    proxy_temp_path %(dir)s/proxy;
-    fastcgi_temp_path %(dir)s/fastcgi;
-    uwsgi_temp_path %(dir)s/uwsgi;
-    scgi_temp_path %(dir)s/scgi;
-    keepalive_requests 10000000;
-    keepalive_timeout 300s;
+def remote_module():
+    sys.path.insert(0, os.path.join(ROOT, "tests", "remote"))
+    import remote_api
+    return remote_api
+
+
+NGINX_CONF = remote_module().NGINX_HEAD + """
     server {
         listen 127.0.0.1:%(port)d;
         listen 127.0.0.1:%(tls_port)d ssl http2;
@@ -167,14 +159,10 @@ def nginx_server():
         yield None
         return
     tmp = tempfile.mkdtemp(prefix="logmash-send-")
-    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    cert, _ = remote_module().make_certificate(tmp)
     port, tls_port = free_port(), free_port()
     with open(os.path.join(tmp, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF % {"dir": tmp, "port": port, "tls_port": tls_port})
+        f.write(NGINX_CONF % {"dir": tmp, "port": port, "tls_port": tls_port, "workers": 1})
     srv = subprocess.Popen([nginx, "-c", os.path.join(tmp, "nginx.conf"), "-p", tmp],
                            stderr=subprocess.DEVNULL)
     try:
@@ -334,12 +322,6 @@ def sending_h2(srv, log, filt, enr, runs, connections=64):
 
 
 # ---- across a network ----
-
-def remote_module():
-    sys.path.insert(0, os.path.join(ROOT, "tests", "remote"))
-    import remote_api
-    return remote_api
-
 
 def w1_slice(log, n):
     """The first n lines of W1, in a file of their own."""

@@ -25,15 +25,8 @@ NOT_UNDER_VALGRIND = pytest.mark.skipif("LOGMASH_VALGRIND_LOGS" in os.environ,
 PROJECT = "test-project"
 
 
-def make_certificate(folder):
-    """A self-signed certificate for 127.0.0.1: (cert, key) PEM paths."""
-    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return cert, key
+sys.path.insert(0, os.path.join(ROOT, "tests", "remote"))
+from remote_api import make_certificate  # noqa: E402,F401  (the tests' certificates too)
 
 
 class StandIn:

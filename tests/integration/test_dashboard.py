@@ -353,9 +353,7 @@ def test_dashboard_shows_the_concurrency_limit_and_why(tmp_path, term):
     """Across a network (the remote stand-in, 20 ms, capacity 32 with 503 for
     the rest): the limit, why it last moved, and the round trip against its
     baseline are on screen."""
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(BIN), "tests", "remote"))
-    import remote_api
+    import remote_api  # tests/remote, on the path through conftest
     log = tmp_path / "app.log"
     log.write_text("".join("seq %d\n" % i for i in range(20000)))
     with remote_api.RemoteAPI(delay_ms=20, capacity=32) as api:

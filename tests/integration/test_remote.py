@@ -5,16 +5,13 @@ by sequence number: nothing may be lost."""
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from conftest import BIN, PROJECT, ROOT, TOKEN
-
-sys.path.insert(0, os.path.join(ROOT, "tests", "remote"))
-import remote_api  # noqa: E402
+import remote_api  # tests/remote, on the path through conftest
+from conftest import BIN, PROJECT, TOKEN
 
 assert remote_api.TOKEN == TOKEN and remote_api.PROJECT == PROJECT
 

@@ -29,7 +29,9 @@ NGINX = "/usr/sbin/nginx"
 TOKEN = "test-token-0123456789"
 PROJECT = "test-project"
 
-NGINX_CONF = """
+# Debian's nginx run by a user, in a folder of its own: the start of the
+# configurations here and of the benchmark's loopback nginx (tests/bench.py).
+NGINX_HEAD = """
 worker_processes %(workers)d;
 daemon off;
 pid %(dir)s/nginx.pid;
@@ -44,6 +46,9 @@ http {
     scgi_temp_path %(dir)s/scgi;
     keepalive_requests 10000000;
     keepalive_timeout 300s;
+"""
+
+NGINX_CONF = NGINX_HEAD + """
     http2_max_concurrent_streams 512;
     upstream backend {
         server 127.0.0.1:%(backend)d;
@@ -68,6 +73,17 @@ http {
     }
 }
 """
+
+
+def make_certificate(folder):
+    """A self-signed certificate for 127.0.0.1: (cert, key) PEM paths."""
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 def _free_port():
@@ -96,12 +112,7 @@ class RemoteAPI:
             raise
 
     def _start(self, delay_ms, capacity, refuse, retry_after, record, workers):
-        self.cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
-                        self.cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1"],
-                       check=True, capture_output=True)
+        self.cert, _ = make_certificate(self.dir)
         args = [BACKEND, "--port", "0", "--delay-ms", str(delay_ms), "--capacity",
                 str(capacity), "--refuse", str(refuse), "--retry-after", str(retry_after),
                 "--token", self.token, "--project-id", self.project]
