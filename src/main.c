@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "check.h"
+#include "checkpoint.h"
 #include "console.h"
 #include "crash.h"
 #include "curlmem.h"
@@ -31,6 +32,7 @@
 #include "script.h"
 #include "sender.h"
 #include "snapshot.h"
+#include "statelock.h"
 #include "stats.h"
 #include "util.h"
 
@@ -47,6 +49,7 @@ struct app {
 	struct sender *snd;
 	struct deadletter dead;
 	int sigfd;
+	int lock_fd;    /* holds the state directory (statelock.h); -1: none */
 	int stopping;   /* a first signal came: drain, then exit */
 	int forced;     /* a second signal came: exit now */
 	int input_done;
@@ -456,6 +459,18 @@ int main(int argc, char **argv)
 			die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
 	}
 
+	/* Before anything reads or writes the state directory. A dry run only
+	 * reads checkpoints: it may run beside the logmash that owns them. */
+	a.lock_fd = -1;
+	if (a.o.state_dir && !a.o.dry_run) {
+		char why[512];
+		if (checkpoint_dir(a.o.state_dir) != 0)
+			exit(EXIT_USAGE);
+		a.lock_fd = statelock_take(a.o.state_dir, why, sizeof why);
+		if (a.lock_fd < 0)
+			die(EXIT_USAGE, "%s", why);
+	}
+
 	if (!a.o.dry_run) {
 		CURLcode rc = curlmem_global_init();
 		if (rc != CURLE_OK)
@@ -549,6 +564,8 @@ int main(int argc, char **argv)
 	}
 	script_chain_free(a.chain);
 	close(a.sigfd);
+	if (a.lock_fd >= 0)
+		close(a.lock_fd); /* last: the checkpoints are saved */
 	options_free(&a.o);
 	wipe_stack();
 	return code;

@@ -1,0 +1,20 @@
+/* statelock.h - one logmash a state directory.
+ *
+ * Two processes on one state directory would both rewrite the checkpoints
+ * and share the spool, so logs would arrive twice. The first to start
+ * holds an advisory lock (flock) on STATE_DIR/lock, which the kernel drops
+ * with the process however it ends, SIGKILL included: there is never a
+ * stale lock to clear by hand. The file holds the holder's PID, for the
+ * message the second one prints. */
+#ifndef LOGMASH_STATELOCK_H
+#define LOGMASH_STATELOCK_H
+
+#include <stddef.h>
+
+/* Takes the lock of dir (which must exist). Returns the descriptor that
+ * holds it, to keep open until exit; or -1 with the reason in why (another
+ * logmash holds it, naming its PID, or the file cannot be used), having
+ * changed nothing in dir. */
+int statelock_take(const char *dir, char *why, size_t n);
+
+#endif
