@@ -24,6 +24,7 @@
 #define BREAKER_STREAK 8       /* failures in a row that stop the sender as a whole, */
 				/* with no success for two round trips */
 #define DEADLETTER_RETRY_MS 1000
+#define NO_ID_RETRIES 5        /* a 2xx without a log id: retries, when --max-retries is -1 */
 #define HELD INT64_MAX         /* due time of a log held after a 401/403 */
 #define GATHER_FROM_US 5000    /* answers gather across a round trip this long, */
 #define GATHER_FROM_LIMIT 128  /* with this many requests allowed under way, */
@@ -701,9 +702,17 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 			s->st->bytes_sent += sl->e.len;
 			s->st->by_level[sl->e.level >= 0 ? sl->e.level : 0]++;
 			release(s, sl);
+		} else if (s->max_retries < 0 && sl->attempts >= NO_ID_RETRIES) {
+			/* The API broke its contract for this log: say so and keep
+			 * the log, rather than retry it for ever. */
+			errlog_add(ERR_HTTP, "HTTP %ld without a log id, %d times for one log: %s (%s)",
+				   status, NO_ID_RETRIES + 1, a.detail,
+				   s->dead && s->dead->fd >= 0 ? "dead-lettered" : "not kept");
+			give_up(s, sl, status, "HTTP %ld without a log id: %s (after %d retries)", status,
+				a.detail, NO_ID_RETRIES);
 		} else {
-			snprintf(why, sizeof why, "HTTP %ld: %s", status, a.detail);
-			errlog_add(ERR_HTTP, "%s", why);
+			snprintf(why, sizeof why, "HTTP %ld without a log id: %s", status, a.detail);
+			errlog_add(ERR_HTTP, "%s (will retry)", why);
 			retry_later(s, sl, status, why, 0);
 		}
 		return;

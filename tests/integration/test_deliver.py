@@ -268,3 +268,18 @@ def test_http2_prior_knowledge(api, tmp_path):
         assert p.returncode == 0, p.stderr
         assert api.stats()["http2_requests"] == 300
         assert sorted(seqs(api)) == list(range(300))
+
+
+def test_a_2xx_without_a_log_id_is_dead_lettered_not_retried_for_ever(api, tmp_path):
+    """The API broke the contract (200 with no "result"): by default a log
+    gets 5 retries, then goes to the dead-letter file with the answer."""
+    dead = tmp_path / "dead.jsonl"
+    api.faults(fail_first=1000, fail_status=200)
+    p = run(["--retry-base", "0.01", "--retry-max", "0.05", "--dead-letter", str(dead), "-"],
+            api=api, input=lines(0, 5), timeout=60)
+    assert p.returncode == 1, p.stderr
+    recs = [json.loads(l) for l in dead.read_text().splitlines()]
+    assert sorted(r["body"]["message"] for r in recs) == ["seq %06d" % i for i in range(5)]
+    assert all(r["status"] == 200 and "without a log id" in r["error"] for r in recs), recs[0]
+    assert api.stats()["requests"] == 5 * 6  # a first try and 5 retries each
+    assert b"failed 5 (dead-lettered 5)" in p.stderr
