@@ -427,6 +427,9 @@ static void open_dead_letters(struct app *a)
 		    a->o.replay, a->o.replay, a->o.replay);
 	if (deadletter_open(&a->dead, dl.len ? buf_cstr(&dl) : NULL) != 0)
 		exit(EXIT_USAGE);
+	if (!dl.len)
+		warnx_("warning: logs the API rejects for good will be counted as lost, not kept: "
+		       "give --dead-letter FILE (or --state-dir DIR) to keep them");
 	buf_free(&dl);
 }
 

@@ -18,11 +18,15 @@ void stats_print_summary(const struct stats *s, FILE *out, int dry_run)
 			s->read, s->dropped, s->kept, s->script_errors, s->truncated);
 		return;
 	}
+	/* Failed logs that no dead-letter file kept are gone: say so. */
+	char lost[48] = "";
+	if (s->failed > s->dead_lettered)
+		snprintf(lost, sizeof lost, ", lost %" PRIu64, s->failed - s->dead_lettered);
 	fprintf(out,
 		"logmash: read %" PRIu64 ", dropped %" PRIu64 ", sent %" PRIu64 ", failed %" PRIu64
-		" (dead-lettered %" PRIu64 "), not delivered %" PRIu64 ", retries %" PRIu64
+		" (dead-lettered %" PRIu64 "%s), not delivered %" PRIu64 ", retries %" PRIu64
 		", script errors %" PRIu64 ", lines cut %" PRIu64 "\n",
-		s->read, s->dropped, s->sent, s->failed, s->dead_lettered, stats_undelivered(s),
+		s->read, s->dropped, s->sent, s->failed, s->dead_lettered, lost, stats_undelivered(s),
 		s->retried, s->script_errors, s->truncated);
 	if (s->sent)
 		fprintf(out,

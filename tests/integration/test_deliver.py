@@ -283,3 +283,16 @@ def test_a_2xx_without_a_log_id_is_dead_lettered_not_retried_for_ever(api, tmp_p
     assert all(r["status"] == 200 and "without a log id" in r["error"] for r in recs), recs[0]
     assert api.stats()["requests"] == 5 * 6  # a first try and 5 retries each
     assert b"failed 5 (dead-lettered 5)" in p.stderr
+
+
+def test_without_a_dead_letter_file_rejected_logs_are_announced_and_counted_lost(api, tmp_path):
+    api.faults(fail_first=2, fail_status=400)
+    p = run(["--max-in-flight", "1", "-"], api=api, input=lines(0, 5))
+    assert p.returncode == 1
+    assert b"will be counted as lost, not kept: give --dead-letter FILE" in p.stderr
+    assert b"failed 2 (dead-lettered 0, lost 2)" in p.stderr
+    assert sorted(seqs(api)) == list(range(2, 5))
+    kept = run(["--max-in-flight", "1", "--dead-letter", str(tmp_path / "d.jsonl"), "-"],
+               api=api, input=lines(5, 6))
+    assert kept.returncode == 0
+    assert b"counted as lost" not in kept.stderr
