@@ -194,6 +194,10 @@ static void reload(struct app *a)
 {
 	reload_scripts(a);
 	reload_token(a);
+	if (a->snd && a->st.endpoint_failed) {
+		sender_resume(a->snd);
+		warnx_("SIGHUP: trying the API's URL again with the logs held back");
+	}
 }
 
 static void begin_stop(struct app *a);
@@ -315,8 +319,10 @@ static int finished(struct app *a)
 {
 	if (a->forced)
 		return 1;
-	/* Refused credentials end a one-off run; a follower waits for SIGHUP. */
-	if (a->snd && a->st.auth_failed && sender_active(a->snd) == 0 && !a->o.follow)
+	/* Refused credentials or a wrong URL end a one-off run; a follower
+	 * waits for SIGHUP. */
+	if (a->snd && (a->st.auth_failed || a->st.endpoint_failed) && sender_active(a->snd) == 0 &&
+	    !a->o.follow)
 		return 1;
 	int reading_over = a->input_done || a->stopping;
 	int sending_over = !a->snd || (a->q.n == 0 && sender_holding(a->snd) == 0);
@@ -437,6 +443,8 @@ static int exit_code(const struct app *a)
 {
 	if (a->st.auth_failed)
 		return EXIT_AUTH;
+	if (a->st.endpoint_failed)
+		return EXIT_ENDPOINT;
 	if (a->st.input_errors || a->pl.out_failed)
 		return EXIT_UNDELIVERED;
 	if (!a->o.dry_run && (a->st.failed || stats_undelivered(&a->st)))
@@ -555,6 +563,9 @@ int main(int argc, char **argv)
 	if (code == EXIT_AUTH)
 		fprintf(stderr, "logmash: the API refused the credentials: %llu logs were not sent\n",
 			(unsigned long long)stats_undelivered(&a.st));
+	if (code == EXIT_ENDPOINT)
+		fprintf(stderr, "logmash: the API's URL is wrong (check --url and --api-version): "
+			"%llu logs were not sent\n", (unsigned long long)stats_undelivered(&a.st));
 
 	/* The sender first: its logs point into the input's sources. */
 	sender_free(a.snd);

@@ -9,6 +9,8 @@ enum outcome retry_classify(long status)
 		return OUTCOME_TRANSIENT;
 	if (status == 401 || status == 403)
 		return OUTCOME_AUTH;
+	if (status == 404 || status == 405 || (status >= 300 && status < 400))
+		return OUTCOME_ENDPOINT;
 	return OUTCOME_REJECTED;
 }
 

@@ -12,6 +12,7 @@ enum outcome {
 	OUTCOME_OK,        /* acknowledged */
 	OUTCOME_TRANSIENT, /* network error, timeout, 408, 429, 5xx: try again */
 	OUTCOME_AUTH,      /* 401, 403: stop sending, keep every log */
+	OUTCOME_ENDPOINT,  /* 404, 405, a redirect: the URL is wrong, not the log; as for 401 */
 	OUTCOME_REJECTED,  /* any other answer: the API will never take it */
 };
 

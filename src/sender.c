@@ -91,6 +91,9 @@ struct sender {
 	int64_t hold_ms;  /* nothing starts before this */
 	int64_t last_ok_ms; /* the last success (or the start) */
 	int64_t fail_ms;    /* how long the last failed request took */
+	char *endpoint;     /* for messages */
+	int seen_2xx;       /* an answer 2xx since the start or SIGHUP: the URL works */
+	int rejected_streak; /* 400 or 422 in a row */
 
 	/* --rate-limit: a token bucket. */
 	double rate, tokens;
@@ -305,6 +308,7 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	s->tokens = s->rate > 1 ? s->rate : 1;
 	s->refilled_ms = now_mono_ms();
 	s->last_ok_ms = s->refilled_ms;
+	s->endpoint = xstrdup(o->endpoint);
 	s->rnd = (uint32_t)now_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9E3779B9u;
 	if (!s->rnd)
 		s->rnd = 1;
@@ -398,6 +402,7 @@ void sender_free(struct sender *s)
 	}
 	free(s->slots);
 	free(s->done);
+	free(s->endpoint);
 	free(s->setup.ca_file);
 	free(s->setup.proxy);
 	free(s->setup.no_proxy);
@@ -425,6 +430,8 @@ void sender_set_credentials(struct sender *s, const char *token, const char *pro
 	s->stale = s->headers;
 	s->headers = h;
 	s->st->auth_failed = 0;
+	s->st->endpoint_failed = 0;
+	s->rejected_streak = 0;
 }
 
 /* ---- the breaker and the rate limit ---- */
@@ -440,17 +447,24 @@ static void refill(struct sender *s, int64_t now)
 	s->refilled_ms = now;
 }
 
-/* Whether the breaker, a 401/403 or the rate limit holds every request. */
+/* Whether a 401/403 or a wrong URL stopped sending until SIGHUP. */
+static int stopped(const struct sender *s)
+{
+	return s->st->auth_failed || s->st->endpoint_failed;
+}
+
+/* Whether the breaker, a 401/403, a wrong URL or the rate limit holds every
+ * request. */
 static int held(const struct sender *s, int64_t now)
 {
-	return s->st->auth_failed || now < s->hold_ms || s->probing ||
+	return stopped(s) || now < s->hold_ms || s->probing ||
 	       (s->rate > 0 && s->tokens < 1);
 }
 
 /* Whether one more request may start now. */
 static int may_start(struct sender *s, int64_t now)
 {
-	if (s->st->auth_failed || now < s->hold_ms)
+	if (stopped(s) || now < s->hold_ms)
 		return 0;
 	if (s->probing && s->active > 0)
 		return 0;
@@ -666,6 +680,24 @@ static void tell_limit(struct sender *s, CURL *easy, CURLcode res, long status)
 	publish_limit(s);
 }
 
+/* The URL, not the log, is what the API refuses: every log is held, as
+ * after a 401/403, until SIGHUP (sender_resume). */
+static void wrong_endpoint(struct sender *s, struct slot *sl, long status, const char *detail,
+			   const char *how)
+{
+	if (!s->st->endpoint_failed) {
+		char *to = NULL;
+		if (status >= 300 && status < 400 &&
+		    curl_easy_getinfo(sl->easy, CURLINFO_REDIRECT_URL, &to) != CURLE_OK)
+			to = NULL;
+		errlog_add(ERR_HTTP, "POST %s answered %ld%s%s%s: %s; check --url and --api-version. "
+			   "Sending stopped, every log kept (SIGHUP tries again)", s->endpoint, status,
+			   how, to ? ", a redirect to " : "", to ? to : "", detail);
+	}
+	s->st->endpoint_failed = 1;
+	wait_slot(s, sl, HELD);
+}
+
 static void settle(struct sender *s, struct slot *sl, CURLcode res)
 {
 	long status = 0;
@@ -698,6 +730,8 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 	case OUTCOME_OK:
 		if (a.ok) {
 			recovered(s);
+			s->seen_2xx = 1;
+			s->rejected_streak = 0;
 			s->st->sent++;
 			s->st->bytes_sent += sl->e.len;
 			s->st->by_level[sl->e.level >= 0 ? sl->e.level : 0]++;
@@ -733,7 +767,25 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 		s->st->auth_failed = 1;
 		wait_slot(s, sl, HELD); /* sent again after new credentials */
 		return;
+	case OUTCOME_ENDPOINT:
+		wrong_endpoint(s, sl, status, a.detail, "");
+		return;
 	case OUTCOME_REJECTED:
+		if (status == 400 || status == 422) {
+			/* A 400 to every log says the URL is wrong, not the logs;
+			 * and before any answer 2xx nothing says otherwise yet. */
+			if (++s->rejected_streak >= BREAKER_STREAK) {
+				wrong_endpoint(s, sl, status, a.detail, " to every log");
+				return;
+			}
+			if (!s->seen_2xx) {
+				s->st->retried++;
+				sl->attempts++;
+				wait_slot(s, sl, now_mono_ms() + retry_delay_ms(sl->attempts, s->base_ms, s->cap_ms,
+										retry_random(&s->rnd), 0));
+				return;
+			}
+		}
 		recovered(s); /* the API is answering */
 		errlog_add(ERR_HTTP, "HTTP %ld: %s (a log from %s was rejected%s)", status, a.detail,
 			   sl->e.source, s->dead && s->dead->fd >= 0 ? "; dead-lettered" : "; not kept");
@@ -788,7 +840,7 @@ void sender_step(struct sender *s)
 		if (go)
 			start(s, sl);
 		else
-			wait_slot(s, sl, s->st->auth_failed ? HELD : now);
+			wait_slot(s, sl, stopped(s) ? HELD : now);
 	}
 	transport_flush(s->tr);
 	if (s->stale && s->active == 0) {
@@ -817,7 +869,7 @@ long sender_timeout_ms(struct sender *s)
 		next = s->hold_ms;
 	else if (s->rate > 0 && s->tokens < 1)
 		next = now + (int64_t)((1 - s->tokens) * 1000 / s->rate) + 1;
-	else if (s->q->n && s->active + s->waiting < s->n_slots && !s->st->auth_failed &&
+	else if (s->q->n && s->active + s->waiting < s->n_slots && !stopped(s) &&
 		 s->active < conc_limit(&s->conc))
 		next = now;
 	for (size_t i = 0; i < s->n_slots && s->waiting; i++) {
@@ -831,6 +883,20 @@ long sender_timeout_ms(struct sender *s)
 	if (next != INT64_MAX && next - now < t)
 		t = next <= now ? 0 : (long)(next - now);
 	return t;
+}
+
+void sender_resume(struct sender *s)
+{
+	if (!s->st->endpoint_failed)
+		return;
+	for (size_t i = 0; i < s->n_slots; i++) {
+		struct slot *sl = &s->slots[i];
+		if (sl->state == SLOT_WAITING && sl->due_ms == HELD)
+			sl->due_ms = 0;
+	}
+	s->st->endpoint_failed = 0;
+	s->rejected_streak = 0;
+	s->seen_2xx = 0;
 }
 
 size_t sender_holding(const struct sender *s)

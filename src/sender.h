@@ -21,7 +21,9 @@
  * sender stops as a whole, waits (exponential backoff
  * with jitter), then sends a single probe; it opens up
  * again when a probe succeeds. After a 401 or 403 nothing more is sent and
- * every log is kept, until sender_set_credentials. */
+ * every log is kept, until sender_set_credentials; the same after answers
+ * that say the URL is wrong (404, 405, a redirect, or 400 to 8 logs in a row,
+ * and to any log before a first answer 2xx), until sender_resume. */
 #ifndef LOGMASH_SENDER_H
 #define LOGMASH_SENDER_H
 
@@ -77,6 +79,10 @@ size_t sender_holding(const struct sender *s);
 
 /* Requests under way now (not counting those waiting). */
 size_t sender_active(const struct sender *s);
+
+/* SIGHUP after a wrong URL (404, 405, a redirect, 400 to every log): the
+ * logs held since are sent again. */
+void sender_resume(struct sender *s);
 
 /* New credentials (a reload): logs held after a 401/403 are sent again. */
 void sender_set_credentials(struct sender *s, const char *token, const char *project_id);

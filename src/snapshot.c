@@ -38,6 +38,8 @@ const char *snapshot_state(const struct snapshot *s)
 		return "dry run";
 	if (s->st.auth_failed)
 		return "auth failed";
+	if (s->st.endpoint_failed)
+		return "wrong url";
 	if (s->stopping)
 		return "draining";
 	if (s->st.paused)

@@ -66,7 +66,7 @@ void snapshot_publish(struct snapshot_box *b, const struct snapshot *s);
 uint64_t snapshot_read(struct snapshot_box *b, struct snapshot *out);
 
 /* The machine's state in a word, for the header and the status line:
- * "sending", "idle", "backing off", "paused", "auth failed", "draining",
+ * "sending", "idle", "backing off", "paused", "auth failed", "wrong url", "draining",
  * "dry run". */
 const char *snapshot_state(const struct snapshot *s);
 

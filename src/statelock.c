@@ -22,6 +22,19 @@ static long holder(int fd)
 	return strtol(text, NULL, 10);
 }
 
+/* Writes our PID into the lock file. It is for the message only: on a full
+ * disk the file stays empty ("another logmash") and the lock holds all the
+ * same. */
+static void name_holder(int fd)
+{
+	char pid[32];
+	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) == len)
+		return;
+	if (ftruncate(fd, 0) != 0) /* half a PID could name another process */
+		return;
+}
+
 int statelock_take(const char *dir, char *why, size_t n)
 {
 	struct buf path = {0};
@@ -50,13 +63,6 @@ int statelock_take(const char *dir, char *why, size_t n)
 		return -1;
 	}
 	buf_free(&path);
-	/* Ours now: say who holds it. */
-	char pid[32];
-	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
-		snprintf(why, n, "cannot write to %s/lock: %s", dir, strerror(errno));
-		close(fd);
-		return -1;
-	}
+	name_holder(fd);
 	return fd;
 }

@@ -5,7 +5,7 @@
  * holds an advisory lock (flock) on STATE_DIR/lock, which the kernel drops
  * with the process however it ends, SIGKILL included: there is never a
  * stale lock to clear by hand. The file holds the holder's PID, for the
- * message the second one prints. */
+ * message the second one prints (when the disk had room to write it). */
 #ifndef LOGMASH_STATELOCK_H
 #define LOGMASH_STATELOCK_H
 

@@ -37,6 +37,7 @@ struct stats {
 	int64_t rtt_us;         /* ... and lately */
 	char conc_reason[64];   /* why the limit last moved */
 	int auth_failed;        /* the API refused the credentials */
+	int endpoint_failed;    /* the URL is wrong: 404, 405, a redirect, 400 to every log */
 	int paused;             /* the operator paused sending */
 	int backing_off;        /* the breaker paused all sending */
 	double backoff_until;   /* ... until then (wall clock) */

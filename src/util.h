@@ -16,6 +16,7 @@ enum {
 	EXIT_UNDELIVERED = 1, /* some logs were not delivered, or an input failed */
 	EXIT_USAGE = 2,       /* bad option, config or script: nothing was sent */
 	EXIT_AUTH = 3,        /* the API refused the token or project id */
+	EXIT_ENDPOINT = 4,    /* the API's URL is wrong (404, 405, a redirect, 400 to every log) */
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

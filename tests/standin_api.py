@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 LEVELS = {"Information", "Warning", "Error"}
-FAULT_KEYS = {"fail_every", "fail_status", "fail_first", "retry_after", "delay_ms",
+FAULT_KEYS = {"fail_every", "fail_status", "fail_first", "fail_request", "retry_after", "delay_ms",
               "drop_every", "down_until"}
 
 
@@ -248,6 +248,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(f["delay_ms"]) / 1000)
         status = int(f.get("fail_status", 503))
         if (f.get("fail_first") and n <= int(f["fail_first"])) or \
+           (f.get("fail_request") and n == int(f["fail_request"])) or \
            (f.get("fail_every") and n % int(f["fail_every"]) == 0):
             headers = {}
             if f.get("retry_after") is not None:

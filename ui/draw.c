@@ -79,7 +79,7 @@ static int state_pair(const char *state)
 {
 	if (!strcmp(state, "sending") || !strcmp(state, "idle") || !strcmp(state, "dry run"))
 		return PAIR_GOOD;
-	if (!strcmp(state, "auth failed"))
+	if (!strcmp(state, "auth failed") || !strcmp(state, "wrong url"))
 		return PAIR_BAD;
 	return PAIR_WARN;
 }

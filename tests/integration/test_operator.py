@@ -70,3 +70,62 @@ def test_a_second_logmash_on_a_state_dir_refuses_and_touches_nothing(api, tmp_pa
     third.send_signal(signal.SIGTERM)
     assert third.wait(timeout=20) == 0
     assert seqs(api) == list(range(150))  # each once: the second never sent
+
+
+def dead_letters(path):
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_a_wrong_api_version_holds_every_log_and_says_which_url(api, tmp_path):
+    """404 to every request: the URL is wrong, not the logs. Nothing is
+    dead-lettered, the checkpoint does not move, exit code 4; with the
+    version fixed, the next run sends everything."""
+    state, log = tmp_path / "state", tmp_path / "app.log"
+    append(log, 0, 50)
+    p = subprocess.run([BIN, "--url", api.url, "--project-id", PROJECT, "--api-version", "v9",
+                        "--state-dir", str(state), str(log)], capture_output=True, timeout=60,
+                       env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
+    err = p.stderr.decode()
+    assert p.returncode == 4, err
+    assert "POST %s/v9/logs answered 404" % api.url in err
+    assert "check --url and --api-version" in err
+    assert dead_letters(state / "dead-letters.jsonl") == []
+    assert api.logs() == []
+    p = subprocess.run([BIN, "--url", api.url, "--project-id", PROJECT, "--state-dir", str(state),
+                        str(log)], capture_output=True, timeout=60,
+                       env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
+    assert p.returncode == 0, p.stderr
+    assert seqs(api) == list(range(50))
+
+
+def test_a_400_to_every_log_is_a_wrong_url_not_50_dead_letters(api, tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    api.faults(fail_first=100000, fail_status=400)
+    log = tmp_path / "app.log"
+    append(log, 0, 50)
+    p = subprocess.run([BIN, "--url", api.url, "--project-id", PROJECT, "--dead-letter", str(dead),
+                        str(log)], capture_output=True, timeout=60,
+                       env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
+    err = p.stderr.decode()
+    assert p.returncode == 4, err
+    assert "answered 400 to every log" in err
+    assert dead_letters(dead) == []
+
+
+def test_with_follow_a_wrong_url_waits_for_sighup(api, tmp_path):
+    state, log = tmp_path / "state", tmp_path / "app.log"
+    log.touch()
+    api.faults(fail_first=100000, fail_status=405)
+    proc = start(api, "-F", "--from-start", "--state-dir", str(state), str(log))
+    append(log, 0, 20)
+    assert wait_for(lambda: api.stats()["requests"] > 0)
+    time.sleep(1)
+    assert proc.poll() is None  # a follower waits for the fix
+    assert api.logs() == []
+    api.faults()  # the proxy in front of the API is fixed
+    proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: len(api.logs()) == 20)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    assert seqs(api) == list(range(20))
+    assert dead_letters(state / "dead-letters.jsonl") == []

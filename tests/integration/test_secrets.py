@@ -96,7 +96,8 @@ def test_the_environment_no_longer_shows_it(api, tmp_path):
 
 
 def test_not_in_dead_letters_messages_or_the_summary(tmp_path):
-    api = StandIn("--fail-every", "1", "--fail-status", "400")
+    # 413: each log's own rejection (a 400 to every log would be a wrong URL)
+    api = StandIn("--fail-every", "1", "--fail-status", "413")
     try:
         dead = tmp_path / "dead.jsonl"
         p = run(["--dead-letter", str(dead), "-"], api=api, input="a\nb\n")
@@ -104,10 +105,10 @@ def test_not_in_dead_letters_messages_or_the_summary(tmp_path):
     finally:
         api.stop()
     text = dead.read_text()
-    assert text.count("\n") == 2 and '"status":400' in text.replace(" ", "")
+    assert text.count("\n") == 2 and '"status":413' in text.replace(" ", "")
     assert TOKEN not in text
     assert TOKEN.encode() not in p.stderr + p.stdout
-    assert b"HTTP 400" in p.stderr
+    assert b"HTTP 413" in p.stderr
 
 
 def test_a_wrong_token_is_not_echoed(api, tmp_path):

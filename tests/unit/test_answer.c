@@ -83,6 +83,10 @@ static void retry_policy(void **state)
 	assert_int_equal(retry_classify(403), OUTCOME_AUTH);
 	assert_int_equal(retry_classify(400), OUTCOME_REJECTED);
 	assert_int_equal(retry_classify(413), OUTCOME_REJECTED);
+	assert_int_equal(retry_classify(404), OUTCOME_ENDPOINT);
+	assert_int_equal(retry_classify(405), OUTCOME_ENDPOINT);
+	assert_int_equal(retry_classify(301), OUTCOME_ENDPOINT);
+	assert_int_equal(retry_classify(308), OUTCOME_ENDPOINT);
 	/* full jitter: within [0, min(cap, base * 2^(attempt-1))] */
 	for (uint32_t r = 1; r < 5000; r += 37) {
 		assert_in_range(retry_delay_ms(1, 100, 5000, r, 0), 0, 100);
