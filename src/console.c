@@ -42,7 +42,15 @@ struct console *console_start(const struct console_opts *o)
 	c->last_status = xcalloc(1, sizeof *c->last_status);
 	c->cmd[0] = c->cmd[1] = -1;
 	c->next_due_ms = now_mono_ms() + (int64_t)(o->status_interval * 1000);
-	if (o->no_tui || o->dry_run || !isatty(STDOUT_FILENO)) {
+	int tui = !o->no_tui && !o->dry_run && isatty(STDOUT_FILENO);
+	if (tui && o->reads_stdin && isatty(STDIN_FILENO)) {
+		/* The dashboard's keys and the logs typed would share it: one
+		 * would eat the other's keystrokes. */
+		warnx_("no dashboard: standard input is this terminal, and what is typed here is "
+		       "read as logs (Ctrl-D ends them); give files or pipe logs in to have it");
+		tui = 0;
+	}
+	if (!tui) {
 		o->fill(o->ctx, c->last_status, 0); /* the first line's rates start here */
 		return c;
 	}

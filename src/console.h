@@ -11,6 +11,7 @@
 struct console_opts {
 	int no_tui;              /* never a dashboard */
 	int dry_run;             /* stdout carries bodies: no dashboard */
+	int reads_stdin;         /* stdin is an input: no dashboard when it is the terminal */
 	double status_interval;  /* headless status line period; 0: none */
 	int status_json;
 	/* Fills s with the pipeline's state now; with_sources: the sources

@@ -439,6 +439,14 @@ static void open_dead_letters(struct app *a)
 	buf_free(&dl);
 }
 
+static int reads_stdin(const struct options *o)
+{
+	for (size_t i = 0; i < o->n_inputs; i++)
+		if (strcmp(o->inputs[i], "-") == 0)
+			return 1;
+	return 0;
+}
+
 static int exit_code(const struct app *a)
 {
 	if (a->st.auth_failed)
@@ -542,6 +550,7 @@ int main(int argc, char **argv)
 	a.started = now_wall();
 	struct console_opts co = {
 		.no_tui = a.o.no_tui,
+		.reads_stdin = reads_stdin(&a.o),
 		.dry_run = a.o.dry_run,
 		.status_interval = a.o.status_interval,
 		.status_json = strcmp(a.o.status_format, "json") == 0,

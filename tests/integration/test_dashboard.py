@@ -367,3 +367,15 @@ def test_dashboard_shows_the_concurrency_limit_and_why(tmp_path, term):
             assert t.exit_code() == 0
         finally:
             t.kill()
+
+
+def test_stdin_on_the_terminal_turns_the_dashboard_off_and_loses_no_keystroke(api, term):
+    """The keys and the logs typed would share the terminal: logmash says so,
+    goes on headless, and every line typed is a log."""
+    t = term(["-"], api)
+    t.wait_screen(r"no dashboard: standard input is this terminal")
+    t.keys("first typed", "Enter")
+    t.keys("q", "Enter")  # a log, not the dashboard's quit
+    t.keys("C-d")
+    assert t.exit_code() == 0, t.screen()
+    assert [g["message"] for g in api.logs()] == ["first typed", "q"]
