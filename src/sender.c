@@ -413,6 +413,16 @@ void sender_free(struct sender *s)
 	free(s);
 }
 
+/* The logs held after a 401/403 or a wrong URL are due again now. */
+static void release_held(struct sender *s)
+{
+	for (size_t i = 0; i < s->n_slots; i++) {
+		struct slot *sl = &s->slots[i];
+		if (sl->state == SLOT_WAITING && sl->due_ms == HELD)
+			sl->due_ms = 0;
+	}
+}
+
 void sender_set_credentials(struct sender *s, const char *token, const char *project_id)
 {
 	struct curl_slist *h = make_headers(token, project_id);
@@ -420,11 +430,7 @@ void sender_set_credentials(struct sender *s, const char *token, const char *pro
 		errlog_add(ERR_AUTH, "cannot use the new credentials (out of memory)");
 		return;
 	}
-	for (size_t i = 0; i < s->n_slots; i++) {
-		struct slot *sl = &s->slots[i];
-		if (sl->state == SLOT_WAITING && sl->due_ms == HELD)
-			sl->due_ms = 0;
-	}
+	release_held(s);
 	/* Requests under way still read the old list: free it once they end. */
 	free_headers(s->stale);
 	s->stale = s->headers;
@@ -658,18 +664,17 @@ static enum conc_signal load_signal(CURLcode res, long status)
  * request less a new connection's set-up (TCP and TLS handshakes say
  * nothing of the API's load); a wait for a free connection or stream stays
  * in, since that is a queue the limit built too. (libcurl 7.88's pre-
- * transfer time comes after the request is sent over HTTP/2: no help.) */
-static void tell_limit(struct sender *s, CURL *easy, CURLcode res, long status)
+ * transfer time comes after the request is sent over HTTP/2: no help.)
+ * total is the request's whole time in µs, -1 when unknown. */
+static void tell_limit(struct sender *s, CURL *easy, CURLcode res, long status, curl_off_t total)
 {
 	enum conc_signal sig = load_signal(res, status);
-	curl_off_t total = 0, conn = 0, tls = 0;
+	curl_off_t conn = 0, tls = 0;
 	long connects = 0;
 	if (curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
 		s->st->connects += (uint64_t)connects;
 	if (sig == CONC_OK) {
 		learn_protocol(s, easy);
-		if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total) != CURLE_OK)
-			total = 0;
 		if (connects > 0 &&
 		    (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &conn) != CURLE_OK ||
 		     curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &tls) != CURLE_OK))
@@ -712,7 +717,7 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 		took = -1;
 	if (took >= 0 && (res != CURLE_OK || status < 200 || status >= 300))
 		s->fail_ms = took / 1000;
-	tell_limit(s, sl->easy, res, status);
+	tell_limit(s, sl->easy, res, status, took);
 	if (res != CURLE_OK) {
 		snprintf(why, sizeof why, "%s%s%s%s", curl_easy_strerror(res),
 			 sl->errbuf[0] ? ": " : "", sl->errbuf,
@@ -889,11 +894,7 @@ void sender_resume(struct sender *s)
 {
 	if (!s->st->endpoint_failed)
 		return;
-	for (size_t i = 0; i < s->n_slots; i++) {
-		struct slot *sl = &s->slots[i];
-		if (sl->state == SLOT_WAITING && sl->due_ms == HELD)
-			sl->due_ms = 0;
-	}
+	release_held(s);
 	s->st->endpoint_failed = 0;
 	s->rejected_streak = 0;
 	s->seen_2xx = 0;
