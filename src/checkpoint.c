@@ -15,7 +15,6 @@
 #include "util.h"
 
 #define HEADER "logmash-checkpoints 1\n"
-#define FILE_NAME "checkpoints"
 
 void cp_table_add(struct cp_table *t, const struct fileid *id, uint64_t offset, const char *path)
 {
@@ -206,18 +205,14 @@ static void set_aside(const char *file, const char *why)
 	buf_free(&bad);
 }
 
-int checkpoint_load(const char *dir, struct cp_table *t)
+int checkpoint_load(const char *file, struct cp_table *t)
 {
-	struct buf path = {0};
-	buf_printf(&path, "%s/%s", dir, FILE_NAME);
-	const char *file = buf_cstr(&path);
 	t->e = NULL;
 	t->n = 0;
 	FILE *f = fopen(file, "rb");
 	if (!f) {
 		if (errno != ENOENT)
 			errlog_add(ERR_INPUT, "cannot read checkpoint file %s: %s", file, strerror(errno));
-		buf_free(&path);
 		return 0;
 	}
 	struct buf text = {0};
@@ -232,7 +227,6 @@ int checkpoint_load(const char *dir, struct cp_table *t)
 	if (!ok)
 		set_aside(file, why);
 	buf_free(&text);
-	buf_free(&path);
 	return ok;
 }
 
@@ -250,12 +244,16 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int checkpoint_save(const char *dir, const struct cp_table *t)
+int checkpoint_save(const char *file, const struct cp_table *t)
 {
-	struct buf fb = {0}, tb = {0};
-	buf_printf(&fb, "%s/%s", dir, FILE_NAME);
-	buf_printf(&tb, "%s/%s.tmp", dir, FILE_NAME);
-	const char *file = buf_cstr(&fb), *tmp = buf_cstr(&tb);
+	struct buf tb = {0}, db = {0};
+	buf_printf(&tb, "%s.tmp", file);
+	const char *slash = strrchr(file, '/');
+	if (slash)
+		buf_append(&db, file, slash == file ? 1 : (size_t)(slash - file));
+	else
+		buf_putc(&db, '.');
+	const char *tmp = buf_cstr(&tb), *dir = buf_cstr(&db);
 	struct buf text = {0};
 	checkpoint_format(t, &text);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -272,18 +270,19 @@ int checkpoint_save(const char *dir, const struct cp_table *t)
 	buf_free(&text);
 	if (!ok)
 		unlink(tmp);
-	buf_free(&fb);
 	buf_free(&tb);
 	if (!ok) {
-		errlog_add(ERR_INPUT, "cannot save checkpoints in %s: %s (the old ones stay)", dir,
+		errlog_add(ERR_INPUT, "cannot save checkpoints in %s: %s (the old ones stay)", file,
 			   strerror(saved));
+		buf_free(&db);
 		return -1;
 	}
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		if (fsync(dfd) != 0)
-			errlog_add(ERR_INPUT, "cannot sync state directory %s: %s", dir, strerror(errno));
+			errlog_add(ERR_INPUT, "cannot sync folder %s: %s", dir, strerror(errno));
 		close(dfd);
 	}
+	buf_free(&db);
 	return 0;
 }

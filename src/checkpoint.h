@@ -1,6 +1,6 @@
 /* checkpoint.h - where each followed file was acknowledged up to, on disk.
  *
- * One text file, STATE_DIR/checkpoints, replaced atomically (write a
+ * One text file (STATE_DIR/checkpoints; for --replay, FILE.replayed), replaced atomically (write a
  * temporary file, fsync it, rename it over, fsync the folder), so a crash
  * leaves the old table or the new one, never half of one:
  *
@@ -43,12 +43,13 @@ void checkpoint_format(const struct cp_table *t, struct buf *out);
 /* Creates dir (mode 700) if needed. Returns 0, or -1 with a message printed. */
 int checkpoint_dir(const char *dir);
 
-/* Reads dir's table into t (empty when there is none). A corrupt or foreign
+/* Reads the table in file into t (empty when there is none). A corrupt or foreign
  * file is reported and set aside. Returns 1 when a table was read (logmash
  * ran here before), else 0. */
-int checkpoint_load(const char *dir, struct cp_table *t);
+int checkpoint_load(const char *file, struct cp_table *t);
 
-/* Replaces dir's table with t atomically. Returns 0, or -1 (reported). */
-int checkpoint_save(const char *dir, const struct cp_table *t);
+/* Replaces file's table with t atomically (file.tmp renamed over it, the
+ * folder synced). Returns 0, or -1 (reported). */
+int checkpoint_save(const char *file, const struct cp_table *t);
 
 #endif

@@ -43,7 +43,8 @@ struct input_opts {
 	const char *multiline_start; /* POSIX extended regex, or NULL */
 	double multiline_timeout;
 	size_t multiline_max_lines;
-	const char *state_dir; /* NULL: no checkpoints */
+	const char *state_dir; /* NULL: no spool, no rotation recovery */
+	const char *checkpoints; /* the checkpoint table's file; NULL: STATE_DIR/checkpoints, or none */
 	int save_state;        /* 0 in --dry-run: read checkpoints, never write */
 	uint64_t spool_max_bytes; /* stdin through STATE_DIR/spool (with a state dir) */
 };
@@ -94,6 +95,7 @@ struct input {
 	regex_t re;
 	int has_re;
 	int files;              /* some spec names files (not only stdin) */
+	char *cp_file;          /* the checkpoint table, or NULL: no checkpoints */
 	struct cp_table cp;     /* checkpoints of files not followed now */
 	int cp_dirty;
 	int ran_before;         /* the state directory has a table: not a first run */

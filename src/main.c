@@ -481,7 +481,22 @@ int main(int argc, char **argv)
 	/* Before anything reads or writes the state directory. A dry run only
 	 * reads checkpoints: it may run beside the logmash that owns them. */
 	a.lock_fd = -1;
-	if (a.o.state_dir && !a.o.dry_run) {
+	struct buf replayed = {0}; /* --replay's record of what it delivered */
+	if (a.o.replay) {
+		/* A replay keeps its own record and only appends to the state
+		 * directory's dead-letter file: it may run beside the service. */
+		buf_printf(&replayed, "%s.replayed", a.o.replay);
+		if (!a.o.dry_run) {
+			char why[600];
+			a.lock_fd = statelock_replay(a.o.replay, why, sizeof why);
+			if (a.lock_fd < 0)
+				die(EXIT_USAGE, "%s", why);
+		}
+		if (access(buf_cstr(&replayed), F_OK) == 0)
+			warnx_("--replay %s: sending only what earlier replays did not deliver, as %s "
+			       "records (delete it to send everything again)", a.o.replay,
+			       buf_cstr(&replayed));
+	} else if (a.o.state_dir && !a.o.dry_run) {
 		char why[512];
 		if (checkpoint_dir(a.o.state_dir) != 0)
 			exit(EXIT_USAGE);
@@ -539,7 +554,8 @@ int main(int argc, char **argv)
 		.multiline_start = a.o.multiline_start,
 		.multiline_timeout = a.o.multiline_timeout,
 		.multiline_max_lines = (size_t)a.o.multiline_max_lines,
-		.state_dir = a.o.state_dir,
+		.state_dir = a.o.replay ? NULL : a.o.state_dir,
+		.checkpoints = a.o.replay ? buf_cstr(&replayed) : NULL,
 		.save_state = !a.o.dry_run,
 		.spool_max_bytes = a.o.spool_max_bytes,
 	};
@@ -589,6 +605,7 @@ int main(int argc, char **argv)
 	close(a.sigfd);
 	if (a.lock_fd >= 0)
 		close(a.lock_fd); /* last: the checkpoints are saved */
+	buf_free(&replayed);
 	options_free(&a.o);
 	wipe_stack();
 	return code;

@@ -66,3 +66,23 @@ int statelock_take(const char *dir, char *why, size_t n)
 	name_holder(fd);
 	return fd;
 }
+
+int statelock_replay(const char *file, char *why, size_t n)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, n, "--replay %s: %s", file, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int err = errno;
+		if (err == EWOULDBLOCK)
+			snprintf(why, n, "--replay %s: another logmash is replaying it now; wait for it "
+				 "to end", file);
+		else
+			snprintf(why, n, "--replay %s: cannot lock it: %s", file, strerror(err));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

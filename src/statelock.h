@@ -1,4 +1,4 @@
-/* statelock.h - one logmash a state directory.
+/* statelock.h - one logmash a state directory, and one a replayed file.
  *
  * Two processes on one state directory would both rewrite the checkpoints
  * and share the spool, so logs would arrive twice. The first to start
@@ -16,5 +16,10 @@
  * logmash holds it, naming its PID, or the file cannot be used), having
  * changed nothing in dir. */
 int statelock_take(const char *dir, char *why, size_t n);
+
+/* Two replays of one dead-letter file would both send it: the lock of a
+ * replayed file is a flock on the file itself (it is only read). Returns the
+ * descriptor, or -1 with the reason in why. */
+int statelock_replay(const char *file, char *why, size_t n);
 
 #endif

@@ -64,6 +64,65 @@ def test_replay_refuses_its_own_dead_letter_file(api, tmp_path):
     assert b"that is the dead-letter file" in p.stderr
 
 
+def dead_letters(path, a, b):
+    """A dead-letter file holding the logs seq a..b-1, as logmash writes it."""
+    with open(path, "w") as f:
+        for i in range(a, b):
+            f.write(json.dumps({"time": "2026-11-30T10:00:00Z", "status": 400, "error": "HTTP 400",
+                                "answer": "", "source": "-", "line": i,
+                                "body": {"message": "seq %06d" % i}}) + "\n")
+
+
+def test_a_replay_sends_each_dead_letter_once_however_often_it_runs(api, tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    dead_letters(dead, 0, 50)
+    p = run(["--replay", str(dead)], api=api)
+    assert p.returncode == 0, p.stderr
+    assert sorted(seqs(api)) == list(range(50))
+    assert (tmp_path / "dead.jsonl.replayed").exists()
+    p = run(["--replay", str(dead)], api=api)
+    assert p.returncode == 0, p.stderr
+    assert b"sending only what earlier replays did not deliver" in p.stderr
+    assert sorted(seqs(api)) == list(range(50))  # nothing a second time
+    # what is appended later is replayed once too
+    with open(dead, "a") as f:
+        f.write(json.dumps({"body": {"message": "seq 000050"}}) + "\n")
+    p = run(["--replay", str(dead)], api=api)
+    assert sorted(seqs(api)) == list(range(51))
+
+
+def test_an_interrupted_replay_resumes_where_it_stopped(api, tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    dead_letters(dead, 0, 400)
+    api.faults(delay_ms=20)
+    proc = start(["--replay", str(dead), "--max-in-flight", "4"], api=api, stdin=subprocess.DEVNULL)
+    assert wait_for(lambda: len(api.logs()) >= 100, timeout=30)
+    proc.kill()  # SIGKILL halfway
+    proc.wait()
+    first = len(api.logs())
+    assert first < 400
+    api.faults()
+    p = run(["--replay", str(dead)], api=api)
+    assert p.returncode == 0, p.stderr
+    got = seqs(api)
+    assert sorted(set(got)) == list(range(400))
+    # repeats: at most what was in flight and the last checkpoint's delay
+    assert len(got) - 400 <= 4 + 40, len(got) - 400
+
+
+def test_two_replays_of_one_file_cannot_run_at_once(api, tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    dead_letters(dead, 0, 100)
+    api.faults(delay_ms=50)
+    proc = start(["--replay", str(dead), "--max-in-flight", "1"], api=api, stdin=subprocess.DEVNULL)
+    assert wait_for(lambda: len(api.logs()) >= 1)
+    p = run(["--replay", str(dead)], api=api)
+    proc.kill()
+    proc.wait()
+    assert p.returncode == 2
+    assert b"another logmash is replaying it now" in p.stderr
+
+
 def test_out_of_retries_goes_to_dead_letters(api, tmp_path):
     dead = tmp_path / "dead.jsonl"
     api.faults(fail_every=1, fail_status=503)
@@ -123,6 +182,49 @@ def test_401_mid_run_holds_every_log_until_sighup(api, tmp_path):
     assert "refused the token or project id" in err and "SIGHUP: token reloaded" in err
     assert dead.read_text() == ""  # nothing was dead-lettered
     assert "rotated-token" not in err
+
+
+def checkpointed_lines(state, log):
+    """Lines of log the checkpoint file says were delivered (11-byte lines)."""
+    try:
+        text = (state / "checkpoints").read_text()
+    except FileNotFoundError:
+        return 0
+    for line in text.splitlines()[1:-1]:
+        fields = line.split(" ", 5)
+        if fields[5] == str(log):
+            return int(fields[4]) // 11
+    return 0
+
+
+def test_a_sigkill_repeats_only_what_was_in_flight_and_100_ms_of_acks(api, tmp_path):
+    """The checkpoint follows acknowledgements within 100 ms (it was 1 s)."""
+    state, log = tmp_path / "state", tmp_path / "app.log"
+    log.write_text(lines(0, 20000))
+    api.faults(delay_ms=5)
+    in_flight = 16
+    proc = start(["-F", "--from-start", "--state-dir", str(state), "--concurrency", "fixed",
+                  "--max-in-flight", str(in_flight), str(log)], api=api, stdin=subprocess.DEVNULL)
+    assert wait_for(lambda: len(api.logs()) >= 500, 20)
+    worst, t0, n0 = 0, time.time(), len(api.logs())
+    for _ in range(40):  # how far the checkpoint trails what the API has
+        acked = len(api.logs())
+        worst = max(worst, acked - checkpointed_lines(state, log))
+        time.sleep(0.023)
+    rate = (len(api.logs()) - n0) / (time.time() - t0)
+    proc.kill()  # SIGKILL
+    proc.wait()
+    proc.stderr.close()
+    before = len(api.logs())
+    assert before < 20000, "the run must be cut short to measure anything"
+    # in flight, 0.1 s of acknowledgements, and slack for a busy machine
+    bound = in_flight + int(rate * 0.1) + 64
+    assert worst <= bound, (worst, bound, rate)
+    p = run(["--state-dir", str(state), str(log)], api=api)
+    assert p.returncode == 0, p.stderr
+    got = seqs(api)
+    assert sorted(set(got)) == list(range(20000))
+    assert len(got) - 20000 <= bound, (len(got) - 20000, bound, rate)
 
 
 def test_sigkill_during_an_outage_the_spool_brings_stdin_back(api, tmp_path):

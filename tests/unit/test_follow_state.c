@@ -92,18 +92,18 @@ static void checkpoint_files(void **state)
 	struct cp_table t = {0}, back;
 	struct fileid id = {.dev = 1, .ino = 2, .fp_len = 3, .fp_hash = 4};
 	cp_table_add(&t, &id, 5, "/a");
-	assert_int_equal(checkpoint_save(dir, &t), 0);
-	checkpoint_load(dir, &back);
+	char file[256], cmd[600];
+	snprintf(file, sizeof file, "%s/checkpoints", dir);
+	assert_int_equal(checkpoint_save(file, &t), 0);
+	checkpoint_load(file, &back);
 	assert_int_equal(back.n, 1);
 	assert_int_equal(back.e[0].offset, 5);
 	cp_table_free(&back);
 	/* a corrupt file is set aside and loading starts empty */
-	char file[256], cmd[600];
-	snprintf(file, sizeof file, "%s/checkpoints", dir);
 	FILE *f = fopen(file, "w");
 	fputs("garbage\n", f);
 	fclose(f);
-	checkpoint_load(dir, &back);
+	checkpoint_load(file, &back);
 	assert_int_equal(back.n, 0);
 	assert_int_equal(access(file, F_OK), -1);
 	cp_table_free(&t);
