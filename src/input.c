@@ -982,7 +982,7 @@ static void save(struct input *in)
 			fileid_refresh(s->fd, &s->id);
 		cp_table_add(&t, &s->id, s->acks.committed, s->path);
 	}
-	checkpoint_save(in->cp_file, &t);
+	in->save_failed = checkpoint_save(in->cp_file, &t) != 0;
 	cp_table_free(&t);
 	in->cp_dirty = 0;
 }
@@ -1145,6 +1145,21 @@ int input_open(struct input *in, const struct input_opts *o, struct stats *st)
 	in->next_scan_ms = now + (in->w.polling ? TICK_MS * 4 : SCAN_MS);
 	in->next_save_ms = now;
 	return 0;
+}
+
+int input_unsent_kept(struct input *in)
+{
+	if (!in->cp_file || !in->o.save_state)
+		return 0;
+	if (in->spooling && (in->sp.unwritten.len || in->sp.tail.len))
+		return 0; /* read from the pipe, not on disk */
+	for (size_t i = 0; i < in->n; i++) {
+		const struct source *s = in->src[i];
+		if (s && !s->is_file && acks_pending(&s->acks))
+			return 0; /* stdin without a spool */
+	}
+	save(in);
+	return !in->save_failed;
 }
 
 void input_close(struct input *in)

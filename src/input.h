@@ -98,6 +98,7 @@ struct input {
 	char *cp_file;          /* the checkpoint table, or NULL: no checkpoints */
 	struct cp_table cp;     /* checkpoints of files not followed now */
 	int cp_dirty;
+	int save_failed;        /* the last checkpoint save failed */
 	int ran_before;         /* the state directory has a table: not a first run */
 	int rescan;
 	size_t n_special;       /* sources read under another name: rotated, symlinked */
@@ -130,6 +131,11 @@ enum input_status { INPUT_LINE, INPUT_WAIT, INPUT_END };
  * directory: a usage error, already reported). Unreadable inputs are
  * reported and counted, not fatal. */
 int input_open(struct input *in, const struct input_opts *o, struct stats *st);
+
+/* Whether every record read and not settled will be read again by the next
+ * run: it came from a file whose checkpoint was just saved, or through the
+ * spool. Saves the checkpoints. */
+int input_unsent_kept(struct input *in);
 
 /* Saves the checkpoints a last time and closes everything. */
 void input_close(struct input *in);

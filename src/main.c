@@ -447,7 +447,10 @@ static int reads_stdin(const struct options *o)
 	return 0;
 }
 
-static int exit_code(const struct app *a)
+/* unsent_kept: whatever is not delivered yet will be read again by the
+ * next run (checkpoints, the spool). Stopping then loses nothing, so it is
+ * a success: a service stopped during an outage does not show as failed. */
+static int exit_code(const struct app *a, int unsent_kept)
 {
 	if (a->st.auth_failed)
 		return EXIT_AUTH;
@@ -455,7 +458,7 @@ static int exit_code(const struct app *a)
 		return EXIT_ENDPOINT;
 	if (a->st.input_errors || a->pl.out_failed)
 		return EXIT_UNDELIVERED;
-	if (!a->o.dry_run && (a->st.failed || stats_undelivered(&a->st)))
+	if (!a->o.dry_run && (a->st.failed || (stats_undelivered(&a->st) && !unsent_kept)))
 		return EXIT_UNDELIVERED;
 	return EXIT_DELIVERED;
 }
@@ -581,10 +584,21 @@ int main(int argc, char **argv)
 		a.st.queued = a.q.n;
 		a.st.in_flight = sender_active(a.snd);
 	}
+	int unsent_kept = !a.o.dry_run && input_unsent_kept(&a.in);
 	errlog_flush();
 	stats_print_summary(&a.st, stderr, a.o.dry_run);
 	print_script_errors(a.chain);
-	int code = exit_code(&a);
+	int code = exit_code(&a, unsent_kept);
+	unsigned long long unsent = a.o.dry_run ? 0 : stats_undelivered(&a.st);
+	if (unsent && code != EXIT_AUTH && code != EXIT_ENDPOINT) {
+		if (unsent_kept)
+			fprintf(stderr, "logmash: %llu logs not delivered yet: the next start sends them "
+				"(%s records where to resume)\n", unsent,
+				a.o.replay ? buf_cstr(&replayed) : a.o.state_dir);
+		else
+			fprintf(stderr, "logmash: the %llu logs not delivered are not kept: give "
+				"--state-dir DIR and the next start sends what one run could not\n", unsent);
+	}
 	if (code == EXIT_AUTH)
 		fprintf(stderr, "logmash: the API refused the credentials: %llu logs were not sent\n",
 			(unsigned long long)stats_undelivered(&a.st));

@@ -26,6 +26,11 @@ with the machine and the date, in tests/bench/RESULTS.md.
              a backend answering 20, 50 or 150 ms later) against h2load -c 4
              -m 128 on the same stand-in (its ceiling); a capacity of 32 with
              503 for the rest; a capacity of 200 -> 20 -> 200 mid-run
+  crash      -F with a state dir to the stand-in API, SIGKILLed mid-run, then
+             started again: the logs sent twice, against what was in flight
+             plus 0.1 s of acknowledgements; the fsyncs a second the
+             checkpoints cost, and the CPU a log with a state dir against
+             the same run without one
 
 usage: bench.py [--stages lua,send,...] [--runs N] [--send-runs N] [--lines N]
                 [--outage SECS] [--no-results]
@@ -53,7 +58,7 @@ BENCH = os.path.join(SHARED, "bench")
 OUT = os.path.join(ROOT, "bench-out")
 RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
 LOGMASH = os.path.join(ROOT, "logmash")
-STAGES = ["lua", "send", "h2", "latency", "memory", "growth", "dashboard", "remote"]
+STAGES = ["lua", "send", "h2", "latency", "memory", "growth", "dashboard", "remote", "crash"]
 
 ROWS = []  # (stage, logmash, baseline, ratio or None, target)
 
@@ -654,6 +659,99 @@ def growth(total=1000000):
         subprocess.run(["rm", "-rf", tmp])
 
 
+# ---- the crash window ----
+
+def standin():
+    api = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "standin_api.py"),
+                            "--port", "0", "--token", "bench", "--project-id", "bench",
+                            "--delay-ms", "5"], stdout=subprocess.PIPE, text=True)
+    return api, "http://127.0.0.1:%d" % int(api.stdout.readline().split()[2])
+
+
+def standin_logs(url):
+    with urllib.request.urlopen(url + "/_standin/logs") as r:
+        return [int(g["message"].split()[1]) for g in json.load(r)]
+
+
+def killed_run(log, state, seconds, in_flight, strace_out=None):
+    """-F over log for `seconds`, then SIGKILL. Returns (logs the API took,
+    their rate a second, CPU seconds of logmash, fsync calls or None)."""
+    api, url = standin()
+    env = dict(os.environ, CODEMASH_TOKEN="bench")
+    cmd = [LOGMASH, "-F", "--from-start", "--no-tui", "--url", url, "--project-id", "bench",
+           "--concurrency", "fixed", "--max-in-flight", str(in_flight), log]
+    if state:
+        cmd[1:1] = ["--state-dir", state]
+    lm = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env=env)
+    tracer = None
+    if strace_out:  # attached: SIGKILL then goes to logmash itself
+        tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o",
+                                   strace_out, "-p", str(lm.pid)], stderr=subprocess.DEVNULL)
+    traced = time.time()
+    try:
+        time.sleep(1.0)  # started, connections open
+        n0, t0 = len(standin_logs(url)), time.time()
+        time.sleep(seconds)
+        rate = (len(standin_logs(url)) - n0) / (time.time() - t0)
+    finally:
+        os.kill(lm.pid, signal.SIGKILL)
+        _, _, ru = os.wait4(lm.pid, 0)
+        lm.returncode = -9
+        if tracer:
+            tracer.wait()
+    traced = time.time() - traced
+    got = standin_logs(url)
+    api.terminate()
+    api.wait()
+    fsyncs = None
+    if strace_out:
+        with open(strace_out) as f:
+            fsyncs = sum(1 for line in f if "fsync(" in line or "fdatasync(" in line) / traced
+    return got, rate, ru.ru_utime + ru.ru_stime, fsyncs
+
+
+def crash_window(runs, in_flight=16, lines=200000):
+    tmp = tempfile.mkdtemp(prefix="logmash-crash-")
+    try:
+        log = os.path.join(tmp, "app.log")
+        with open(log, "w") as f:
+            f.writelines("seq %07d\n" % i for i in range(lines))
+        excess, allowed, cpu_with, cpu_without = [], [], [], []
+        for r in range(runs):
+            state = os.path.join(tmp, "state%d" % r)
+            first, rate, cpu, _ = killed_run(log, state, 3, in_flight)
+            cpu_with.append(cpu / len(first))
+            # the rest, from the checkpoint, to its end
+            api, url = standin()
+            p = subprocess.run([LOGMASH, "--no-tui", "--state-dir", state, "--url", url,
+                                "--project-id", "bench", log], stderr=subprocess.PIPE,
+                               env=dict(os.environ, CODEMASH_TOKEN="bench"))
+            second = standin_logs(url)
+            api.terminate()
+            api.wait()
+            if p.returncode != 0 or len(set(first) | set(second)) != lines:
+                sys.exit("bench: crash: logs lost after SIGKILL: %s" % p.stderr.decode()[-300:])
+            excess.append(len(first) + len(second) - lines)
+            allowed.append(in_flight + rate * 0.1)
+            print("  run %d: %d logs/s, %d sent twice (in flight %d + 0.1 s = %.0f)"
+                  % (r + 1, rate, excess[-1], in_flight, allowed[-1]), flush=True)
+            got, _, cpu, _ = killed_run(log, None, 3, in_flight)
+            cpu_without.append(cpu / len(got))
+        got, _, _, fsyncs = killed_run(log, os.path.join(tmp, "traced"), 3, in_flight,
+                                       os.path.join(tmp, "strace.out"))
+        worst = max(range(runs), key=lambda i: excess[i] / allowed[i])
+        row("sent twice after SIGKILL (worst of %d)" % runs, "%d logs" % excess[worst],
+            "%.0f (in flight + 0.1 s)" % allowed[worst], allowed[worst] / max(excess[worst], 1),
+            ">= 1")
+        row("fsyncs a second, checkpoints", "%.1f" % fsyncs, "", None,
+            "<= 20 (10 saves, 2 each)")
+        row("CPU a log with a state dir", "%.1f us" % (statistics.median(cpu_with) * 1e6),
+            "%.1f us (none)" % (statistics.median(cpu_without) * 1e6),
+            pair_ratio(cpu_without, cpu_with), "~1")
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+
+
 # ---- the dashboard ----
 
 def seconds_of(t):
@@ -805,6 +903,9 @@ def main():
         print("== remote", flush=True)
         remote_latency(log, filt, enr, a.send_runs)
         remote_capacity(a.send_runs)
+    if "crash" in stages:
+        print("== crash", flush=True)
+        crash_window(a.send_runs)
 
     took = time.time() - started
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

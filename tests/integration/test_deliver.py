@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import BIN, PROJECT, TOKEN, StandIn, make_certificate, run, wait_for
+from conftest import BIN, PROJECT, TOKEN, StandIn, free_port, make_certificate, run, wait_for
 
 
 def seqs(api):
@@ -400,3 +400,38 @@ def test_without_a_dead_letter_file_rejected_logs_are_announced_and_counted_lost
                api=api, input=lines(5, 6))
     assert kept.returncode == 0
     assert b"counted as lost" not in kept.stderr
+
+
+def test_stopped_during_an_outage_with_a_state_dir_exits_0_and_the_next_start_sends_all(api, tmp_path):
+    """systemctl stop during an outage: nothing is lost, so the unit must not
+    show as failed; a real loss (no state dir) still exits 1."""
+    state, log = tmp_path / "state", tmp_path / "app.log"
+    log.write_text(lines(0, 100))
+    down = "http://127.0.0.1:%d" % free_port()
+    proc = start(["-F", "--from-start", "--state-dir", str(state), "--drain-timeout", "1",
+                  str(log), "-"], url=down)
+    proc.stdin.write(lines(100, 150).encode())
+    proc.stdin.flush()
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=10) == 0, err
+    assert "not delivered 150" in err
+    assert "150 logs not delivered yet: the next start sends them (%s" % state in err
+    proc.stdin.close()
+    p = run(["--state-dir", str(state), str(log)], api=api)
+    assert p.returncode == 0, p.stderr
+    assert sorted(seqs(api)) == list(range(150))
+
+
+def test_stopped_during_an_outage_without_a_state_dir_exits_1_and_says_so(tmp_path):
+    log = tmp_path / "app.log"
+    log.write_text(lines(0, 10))
+    down = "http://127.0.0.1:%d" % free_port()
+    proc = start(["-F", "--from-start", "--drain-timeout", "1", str(log)], url=down,
+                 stdin=subprocess.DEVNULL)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=10) == 1, err
+    assert "10 logs not delivered are not kept: give --state-dir" in err
