@@ -37,6 +37,7 @@ multiline_max_lines = 500
 retry_base = 0.2
 retry_max = 30
 -- dead_letter = "/var/lib/logmash/dead-letters.jsonl"  -- default with a state directory
+-- dead_letter_max_bytes = "64M"  -- rotated past this; dead_letter_keep = 4 rotated files kept
 queue_max = 8192
 queue_max_bytes = "32M"
 spool_max_bytes = "256M"

@@ -7,7 +7,13 @@
  *    "answer":"<the API's answer>","source":"/var/log/app.log","line":12,
  *    "body":{"message":...}}
  *
- * `logmash --replay FILE` sends the bodies again. */
+ * `logmash --replay FILE` sends the bodies again.
+ *
+ * Bounded: a record that would take the file past max_bytes first rotates
+ * it (FILE -> FILE.1 -> ... -> FILE.KEEP). The file that falls off the end
+ * holds dead letters nobody replayed: its records are counted and the
+ * deletion reported, never silent. A rotation that fails is reported and
+ * the file grows on (a dead letter is never dropped to keep a bound). */
 #ifndef LOGMASH_DEADLETTER_H
 #define LOGMASH_DEADLETTER_H
 
@@ -17,11 +23,16 @@
 struct deadletter {
 	int fd; /* -1: no file, dead letters are counted and reported only */
 	char *path;
+	uint64_t size;       /* of the file being written */
+	uint64_t max_bytes;  /* 0: unbounded */
+	int keep;            /* rotated files kept */
+	uint64_t deleted;    /* records in rotated files deleted */
 };
 
-/* Opens path for appending (created mode 600). Returns 0, or -1 with a
+/* Opens path for appending (created mode 600), rotating past max_bytes
+ * (0: never) and keeping `keep` rotated files. Returns 0, or -1 with a
  * message printed. A NULL path opens nothing. */
-int deadletter_open(struct deadletter *d, const char *path);
+int deadletter_open(struct deadletter *d, const char *path, uint64_t max_bytes, int keep);
 void deadletter_close(struct deadletter *d);
 
 /* Appends one record and syncs it. Returns 0, or -1 (errno set). */

@@ -431,7 +431,8 @@ static void open_dead_letters(struct app *a)
 		die(EXIT_USAGE, "--replay %s: that is the dead-letter file logs would go to; "
 		    "move it aside first (mv %s %s.replay) or give another --dead-letter",
 		    a->o.replay, a->o.replay, a->o.replay);
-	if (deadletter_open(&a->dead, dl.len ? buf_cstr(&dl) : NULL) != 0)
+	if (deadletter_open(&a->dead, dl.len ? buf_cstr(&dl) : NULL, a->o.dead_letter_max_bytes,
+			    (int)a->o.dead_letter_keep) != 0)
 		exit(EXIT_USAGE);
 	if (!dl.len)
 		warnx_("warning: logs the API rejects for good will be counted as lost, not kept: "

@@ -87,6 +87,9 @@ static const char usage_text[] =
 "      --insecure             do not verify the API's TLS certificate (unsafe)\n"
 "      --dead-letter FILE     logs the API rejects for good, as JSON lines\n"
 "                             (default: STATE_DIR/dead-letters.jsonl)\n"
+"      --dead-letter-max-bytes SIZE  rotate it past SIZE (default 64M; 0: never)\n"
+"      --dead-letter-keep N   rotated dead-letter files kept (default 4); an\n"
+"                             older one is deleted, reported and counted\n"
 "      --replay FILE          send the logs of a dead-letter file again\n"
 "      --queue-max N          logs waiting to be sent, at most (default 8192)\n"
 "      --queue-max-bytes SIZE their bytes, at most (default 32M)\n"
@@ -154,6 +157,8 @@ static const struct setting settings[] = {
 	SETTING("ca-file", K_PATH, ca_file, 0, 0),
 	SETTING("insecure", K_FLAG, insecure, 0, 0),
 	SETTING("dead-letter", K_PATH, dead_letter, 0, 0),
+	SETTING("dead-letter-max-bytes", K_SIZE, dead_letter_max_bytes, 0, 1099511627776.0),
+	SETTING("dead-letter-keep", K_LONG, dead_letter_keep, 1, 1000),
 	SETTING("queue-max", K_LONG, queue_max, 1, 10000000),
 	SETTING("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0),
 	SETTING("spool-max-bytes", K_SIZE, spool_max_bytes, 1048576, 1099511627776.0),
@@ -736,6 +741,8 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->queue_max = 8192;
 	o->queue_max_bytes = (size_t)32 << 20;
 	o->spool_max_bytes = (size_t)256 << 20;
+	o->dead_letter_max_bytes = (size_t)64 << 20;
+	o->dead_letter_keep = 4;
 	o->status_interval = 60;
 	o->status_format = xstrdup("text");
 

@@ -60,6 +60,8 @@ struct options {
 	double rate_limit;
 	int http2_prior_knowledge;
 	char *dead_letter;
+	size_t dead_letter_max_bytes;
+	long dead_letter_keep;
 	char *replay;
 	long queue_max;
 	size_t queue_max_bytes;

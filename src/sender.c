@@ -588,8 +588,10 @@ static void dead_letter(struct sender *s, struct slot *sl)
 		return;
 	}
 	s->st->failed++;
-	if (s->dead && s->dead->fd >= 0)
+	if (s->dead && s->dead->fd >= 0) {
 		s->st->dead_lettered++;
+		s->st->dead_deleted = s->dead->deleted;
+	}
 	release(s, sl);
 }
 

@@ -19,9 +19,13 @@ void stats_print_summary(const struct stats *s, FILE *out, int dry_run)
 		return;
 	}
 	/* Failed logs that no dead-letter file kept are gone: say so. */
-	char lost[48] = "";
+	char lost[96] = "";
+	int n = 0;
 	if (s->failed > s->dead_lettered)
-		snprintf(lost, sizeof lost, ", lost %" PRIu64, s->failed - s->dead_lettered);
+		n = snprintf(lost, sizeof lost, ", lost %" PRIu64, s->failed - s->dead_lettered);
+	if (s->dead_deleted)
+		snprintf(lost + n, sizeof lost - (size_t)n, ", deleted by rotation %" PRIu64,
+			 s->dead_deleted);
 	fprintf(out,
 		"logmash: read %" PRIu64 ", dropped %" PRIu64 ", sent %" PRIu64 ", failed %" PRIu64
 		" (dead-lettered %" PRIu64 "%s), not delivered %" PRIu64 ", retries %" PRIu64

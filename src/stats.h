@@ -23,6 +23,7 @@ struct stats {
 	uint64_t failed;        /* rejected for good, or out of retries */
 	uint64_t retried;       /* retry attempts */
 	uint64_t dead_lettered; /* of the failed, written to the dead-letter file */
+	uint64_t dead_deleted;  /* of those, in rotated files since deleted (--dead-letter-keep) */
 	uint64_t in_flight;     /* requests under way now */
 	uint64_t waiting;       /* logs waiting out a backoff (or held after 401/403) */
 	uint64_t queued;        /* logs waiting to be sent now */

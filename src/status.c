@@ -26,6 +26,7 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 			   "{\"time\":%.3f,\"state\":\"%s\",\"uptime\":%.0f,\"read\":%" PRIu64
 			   ",\"dropped\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"failed\":%" PRIu64
 			   ",\"retried\":%" PRIu64 ",\"dead_lettered\":%" PRIu64
+			   ",\"dead_letters_deleted\":%" PRIu64
 			   ",\"in_flight\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"waiting\":%" PRIu64
 			   ",\"spooled_bytes\":%" PRIu64 ",\"script_errors\":%" PRIu64
 			   ",\"read_per_s\":%.1f,\"sent_per_s\":%.1f"
@@ -33,7 +34,8 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 			   ",\"concurrency_limit\":%" PRIu32 ",\"rtt_ms\":%.3f,\"rtt_baseline_ms\":%.3f"
 			   ",\"limit_reason\":\"%s\",\"connections_opened\":%" PRIu64 "}\n",
 			   now->taken, state, now->taken - now->started, s->read, s->dropped, s->sent,
-			   s->failed, s->retried, s->dead_lettered, s->in_flight, s->queued,
+			   s->failed, s->retried, s->dead_lettered, s->dead_deleted, s->in_flight,
+			   s->queued,
 			   s->waiting, now->spooled, s->script_errors, read_rate, sent_rate,
 			   (double)p50 / 1000, (double)p99 / 1000, s->conc_limit, (double)s->rtt_us / 1000,
 			   (double)s->rtt_baseline_us / 1000, s->conc_reason, s->connects);

@@ -123,6 +123,27 @@ def test_two_replays_of_one_file_cannot_run_at_once(api, tmp_path):
     assert b"another logmash is replaying it now" in p.stderr
 
 
+def test_the_dead_letter_file_rotates_and_what_rotation_deletes_is_counted(api, tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    api.faults(fail_every=2, fail_status=400)  # every other log rejected, for good
+    p = run(["--max-in-flight", "1", "--dead-letter", str(dead), "--dead-letter-max-bytes", "2K",
+             "--dead-letter-keep", "2", "-"], api=api, input=lines(0, 200))
+    assert p.returncode == 1
+    err = p.stderr.decode()
+    files = [dead, tmp_path / "dead.jsonl.1", tmp_path / "dead.jsonl.2"]
+    assert not (tmp_path / "dead.jsonl.3").exists()
+    kept = []
+    for f in files:
+        assert 0 < f.stat().st_size <= 2048
+        kept += [json.loads(l)["body"]["message"] for l in f.read_text().splitlines()]
+    deleted = int(re.search(r"deleted by rotation (\d+)", err).group(1))
+    assert deleted > 0 and deleted + len(kept) == 100
+    assert re.search(r"dead-letter file \S+dead.jsonl.2 deleted to keep --dead-letter-max-bytes: "
+                     r"its \d+ logs were never replayed and are gone", err), err
+    # the newest are the ones kept
+    assert max(kept) in ("seq 000198", "seq 000199")
+
+
 def test_out_of_retries_goes_to_dead_letters(api, tmp_path):
     dead = tmp_path / "dead.jsonl"
     api.faults(fail_every=1, fail_status=503)
