@@ -41,6 +41,7 @@ struct slot {
 	struct qentry e;
 	int attempts;
 	int64_t due_ms;
+	unsigned credentials;  /* the generation of the headers it was sent with */
 	struct buf answer;
 	char errbuf[CURL_ERROR_SIZE];
 	/* A dead letter that could not be written yet: what to write. */
@@ -69,6 +70,7 @@ struct sender {
 	int64_t gather_us;     /* what the transport was told to gather answers for */
 	struct transport_done *done; /* room for every slot */
 	struct curl_slist *headers; /* holds the token: wiped at free */
+	unsigned credentials;       /* their generation: one more at each change */
 	struct curl_slist *stale;   /* the list before a reload, while requests still use it */
 	CURLU *url;                 /* parsed once: libcurl 7.88 parses a string URL each request */
 	struct slot *slots;
@@ -435,6 +437,7 @@ void sender_set_credentials(struct sender *s, const char *token, const char *pro
 	free_headers(s->stale);
 	s->stale = s->headers;
 	s->headers = h;
+	s->credentials++;
 	s->st->auth_failed = 0;
 	s->st->endpoint_failed = 0;
 	s->rejected_streak = 0;
@@ -529,6 +532,7 @@ static void start(struct sender *s, struct slot *sl)
 	CURLcode rc = slot_easy(s, sl) == 0 ? CURLE_OK : CURLE_OUT_OF_MEMORY;
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, s->headers);
+	sl->credentials = s->credentials;
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sl->e.len);
 	if (rc == CURLE_OK)
@@ -767,6 +771,12 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 		retry_later(s, sl, status, why, (int64_t)retry_after * 1000);
 		return;
 	case OUTCOME_AUTH:
+		if (sl->credentials != s->credentials) {
+			/* Sent before SIGHUP brought new credentials: says
+			 * nothing of those. Sent again with them. */
+			wait_slot(s, sl, 0);
+			return;
+		}
 		errlog_add(ERR_AUTH,
 			   "HTTP %ld: %s: the API refused the token or project id; sending stopped, "
 			   "every log kept. Fix CODEMASH_TOKEN (or the --token-file) or --project-id",
