@@ -1,9 +1,14 @@
 """An operator's mistakes are bad input too: a clear message, and no log
 lost or sent twice. Each test counts what arrived by sequence number."""
 import os
+import shlex
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
+
+import pytest
 
 from conftest import BIN, PROJECT, TOKEN, wait_for
 
@@ -129,3 +134,84 @@ def test_with_follow_a_wrong_url_waits_for_sighup(api, tmp_path):
     assert proc.wait(timeout=20) == 0
     assert seqs(api) == list(range(20))
     assert dead_letters(state / "dead-letters.jsonl") == []
+
+
+UNIT = os.path.join(os.path.dirname(BIN), "packaging", "logmash.service")
+
+
+def unit_settings():
+    settings = {}
+    with open(UNIT) as f:
+        for line in f:
+            if "=" in line and not line.startswith("#") and not line.startswith("["):
+                key, value = line.rstrip("\n").split("=", 1)
+                settings.setdefault(key, []).append(value)
+    return settings
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs logmash as another user: needs root")
+def test_the_shipped_unit_takes_a_new_token_on_reload(api):
+    """The unit's ExecStart run as systemd 252 would run it: a dynamic user
+    (here: nobody) with the unit's supplementary group, the token file
+    root's, mode 640. A 401, a new token in the file, SIGHUP (the unit's
+    ExecReload) and the held logs go out: the file itself is read again,
+    not a copy made at start (LoadCredential=)."""
+    unit = unit_settings()
+    assert "LoadCredential" not in unit and "SetCredential" not in unit
+    groups = " ".join(unit["SupplementaryGroups"]).split()
+    assert "logmash" in groups
+    (exec_start,) = unit["ExecStart"]
+    assert "--token-file /etc/logmash/token" in exec_start
+    assert unit["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+
+    gid = 4711  # the group logmash, as groupadd --system would make it
+    top = tempfile.mkdtemp(prefix="logmash-unit-")
+    os.chmod(top, 0o755)  # pytest's tmp_path is root's alone
+    try:
+        etc, state, log = os.path.join(top, "etc"), os.path.join(top, "state"), \
+            os.path.join(top, "app.log")
+        os.mkdir(etc, 0o755)
+        os.mkdir(state, 0o700)
+        os.chown(state, 65534, 65534)  # StateDirectory= belongs to the dynamic user
+        token = os.path.join(etc, "token")
+        with open(token, "w") as f:
+            f.write(TOKEN + "\n")
+        os.chown(token, 0, gid)
+        os.chmod(token, 0o640)
+        config = os.path.join(etc, "config.lua")
+        with open(config, "w") as f:
+            f.write('url = "%s"\nproject_id = "%s"\ninputs = { "%s" }\nfollow = true\n'
+                    'from_start = true\n' % (api.url, PROJECT, log))
+        os.chmod(config, 0o644)
+        append(log, 0, 10)
+        os.chmod(log, 0o644)
+        binary = os.path.join(top, "logmash")
+        shutil.copy(BIN, binary)
+        argv = shlex.split(exec_start.replace("@BINDIR@", top)
+                           .replace("${STATE_DIRECTORY}", state)
+                           .replace("/etc/logmash/", etc + "/"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
+        proc = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534",
+                                 "--groups=%d" % gid, "--inh-caps=-all", "--", *argv,
+                                 "--no-tui", "--status-interval", "0"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=env)
+        try:
+            assert wait_for(lambda: len(api.logs()) == 10, 10), proc.stderr
+            api.faults(token="rotated-token")  # the key was rotated
+            append(log, 10, 30)
+            assert wait_for(lambda: api.stats()["statuses"].get("401", 0) > 0, 10)
+            with open(token, "w") as f:  # the operator fixes the file ...
+                f.write("rotated-token\n")
+            proc.send_signal(signal.SIGHUP)  # ... and runs systemctl reload
+            delivered = wait_for(lambda: len(api.logs()) >= 30, 10)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            err = proc.stderr.read().decode()
+            code = proc.wait(timeout=20)
+        assert delivered, err
+        assert code == 0, err
+        assert seqs(api) == list(range(30))
+        assert "SIGHUP: token reloaded from %s" % token in err
+    finally:
+        shutil.rmtree(top)
