@@ -170,7 +170,11 @@ static int setup_easy(struct sender *s, struct slot *sl)
 	 * at 1,024 in flight, make bench remote: 41.5 MB before, 33.8 MB). */
 	SETOPT(h, CURLOPT_BUFFERSIZE, 1024L);
 	SETOPT(h, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
-	SETOPT(h, CURLOPT_PIPEWAIT, 1L); /* wait for an HTTP/2 connection to multiplex on */
+	/* No CURLOPT_PIPEWAIT: with libcurl 7.88, transfers waiting to multiplex
+	 * on a connection whose first request fails (a reset) stay pending
+	 * until their timeout, 30 s with nothing sent (make faults: sendto
+	 * ECONNRESET). Without it a start may open a few more connections,
+	 * within --max-connections. */
 	SETOPT(h, CURLOPT_HTTP_VERSION, o->http_version);
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (o->ca_file)
@@ -882,16 +886,19 @@ long sender_timeout_ms(struct sender *s)
 	int64_t next = INT64_MAX; /* when something may start */
 	if (s->st->paused)
 		return t;
+	/* Nothing may start until a transfer ends (the transport's eventfd
+	 * wakes the loop then): waking for due retries would only spin. */
+	int blocked = stopped(s) || (s->probing && s->active > 0) ||
+		      s->active >= conc_limit(&s->conc);
 	if (s->hold_ms > now)
 		next = s->hold_ms;
 	else if (s->rate > 0 && s->tokens < 1)
 		next = now + (int64_t)((1 - s->tokens) * 1000 / s->rate) + 1;
-	else if (s->q->n && s->active + s->waiting < s->n_slots && !stopped(s) &&
-		 s->active < conc_limit(&s->conc))
+	else if (!blocked && s->q->n && s->active + s->waiting < s->n_slots)
 		next = now;
 	for (size_t i = 0; i < s->n_slots && s->waiting; i++) {
 		const struct slot *sl = &s->slots[i];
-		if (sl->state == SLOT_WAITING && sl->due_ms != HELD) {
+		if (sl->state == SLOT_WAITING && sl->due_ms != HELD && (sl->dl_pending || !blocked)) {
 			int64_t due = sl->due_ms > s->hold_ms || sl->dl_pending ? sl->due_ms : s->hold_ms;
 			if (due < next)
 				next = due;

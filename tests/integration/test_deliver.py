@@ -456,3 +456,43 @@ def test_stopped_during_an_outage_without_a_state_dir_exits_1_and_says_so(tmp_pa
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=10) == 1, err
     assert "10 logs not delivered are not kept: give --state-dir" in err
+
+
+def test_a_connection_reset_on_the_first_request_does_not_stall_the_others(api, tmp_path):
+    """Each send thread's first request fails (strace injects ECONNRESET):
+    the transfers that waited for that connection must go on at once, not
+    after --timeout (libcurl 7.88 with CURLOPT_PIPEWAIT held them 30 s)."""
+    log = tmp_path / "app.log"
+    log.write_text(lines(0, 300))
+    env = dict(os.environ, CODEMASH_TOKEN=TOKEN)
+    p = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=sendto",
+                        "-e", "inject=sendto:error=ECONNRESET:when=1",
+                        BIN, "--url", api.url, "--project-id", PROJECT, "--no-tui",
+                        "--retry-base", "0.05", "--drain-timeout", "1", "--timeout", "20",
+                        str(log)], capture_output=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert sorted(set(seqs(api))) == list(range(300))
+
+
+def test_waiting_behind_a_probe_costs_no_cpu(api, tmp_path):
+    """While the breaker's probe is under way nothing may start: the loop
+    must sleep until it ends, not wake for the retries that wait behind it
+    (it spun at 100% of a core)."""
+    api.faults(fail_every=1, fail_status=503)
+    proc = start(["--retry-base", "0.1", "--retry-max", "0.2", "-"], api=api)
+    proc.stdin.write(lines(0, 200).encode())
+    proc.stdin.flush()
+    assert wait_for(lambda: api.stats()["requests"] >= 20, 10)
+    api.faults(delay_ms=3000)  # the probe hangs for 3 s
+    time.sleep(1.0)
+    with open("/proc/%d/stat" % proc.pid) as f:
+        before = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+    time.sleep(2.0)
+    with open("/proc/%d/stat" % proc.pid) as f:
+        after = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+    proc.kill()
+    proc.wait()
+    proc.stdin.close()
+    proc.stderr.close()
+    ticks = os.sysconf("SC_CLK_TCK")
+    assert (after - before) / ticks < 0.3, "%.2f s of CPU in 2 s of waiting" % ((after - before) / ticks)
