@@ -399,8 +399,14 @@ static void run(struct app *a)
 		if (ct < timeout)
 			timeout = ct;
 		/* No sleep due: skip the syscall. */
-		if (timeout > 0 && poll(fds, n, (int)timeout) < 0 && errno != EINTR)
-			die(EXIT_UNDELIVERED, "poll failed: %s", strerror(errno));
+		if (timeout > 0 && poll(fds, n, (int)timeout) < 0 && errno != EINTR) {
+			if (errno != ENOMEM && errno != EAGAIN)
+				fatal("poll failed: %s", strerror(errno));
+			/* The kernel is short of memory: say so, wait, go on. */
+			errlog_add(ERR_INPUT, "poll failed: %s (trying again)", strerror(errno));
+			struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
+			nanosleep(&pause, NULL);
+		}
 		read_signals(a);
 		read_commands(a);
 		input_tick(&a->in);

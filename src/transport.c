@@ -67,14 +67,14 @@ static void lock(pthread_mutex_t *m)
 {
 	int rc = pthread_mutex_lock(m);
 	if (rc != 0)
-		die(EXIT_UNDELIVERED, "pthread_mutex_lock: %s", strerror(rc));
+		fatal("pthread_mutex_lock: %s", strerror(rc));
 }
 
 static void unlock(pthread_mutex_t *m)
 {
 	int rc = pthread_mutex_unlock(m);
 	if (rc != 0)
-		die(EXIT_UNDELIVERED, "pthread_mutex_unlock: %s", strerror(rc));
+		fatal("pthread_mutex_unlock: %s", strerror(rc));
 }
 
 static void multi_failed(struct worker *w, CURLMcode mc)
@@ -90,13 +90,16 @@ static void hand_back(struct worker *w, long n)
 	/* A handle is in one place at a time, and done holds room for every
 	 * handle of every thread: more would be a bug, not a load. */
 	if (t->n_done + (size_t)n > t->cap_done)
-		die(EXIT_UNDELIVERED, "internal error: more finished transfers than handles");
+		fatal("internal error: more finished transfers than handles");
 	memcpy(t->done + t->n_done, w->finished, (size_t)n * sizeof *w->finished);
 	t->n_done += (size_t)n;
 	if (!t->signaled) {
 		uint64_t one = 1;
-		if (write(t->efd, &one, sizeof one) < 0)
-			die(EXIT_UNDELIVERED, "cannot wake the event loop (eventfd): %s", strerror(errno));
+		ssize_t wr;
+		while ((wr = write(t->efd, &one, sizeof one)) < 0 && errno == EINTR)
+			;
+		if (wr < 0 && errno != EAGAIN) /* EAGAIN: the counter is set already */
+			fatal("cannot wake the event loop (eventfd): %s", strerror(errno));
 		t->signaled = 1;
 	}
 	unlock(&t->mu);
@@ -211,7 +214,7 @@ struct transport *transport_new(unsigned threads, long per_thread, long connecti
 	atomic_init(&t->gather_us, 0);
 	int rc = pthread_mutex_init(&t->mu, NULL);
 	if (rc != 0)
-		die(EXIT_UNDELIVERED, "pthread_mutex_init: %s", strerror(rc));
+		fatal("pthread_mutex_init: %s", strerror(rc));
 	t->cap_done = (size_t)threads * (size_t)per_thread;
 	t->done = xcalloc(t->cap_done, sizeof *t->done);
 	t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -228,7 +231,7 @@ struct transport *transport_new(unsigned threads, long per_thread, long connecti
 		w->conns = w->conns_set = share(connections, threads);
 		rc = pthread_mutex_init(&w->mu, NULL);
 		if (rc != 0)
-			die(EXIT_UNDELIVERED, "pthread_mutex_init: %s", strerror(rc));
+			fatal("pthread_mutex_init: %s", strerror(rc));
 		t->n++;
 		w->inbox = xcalloc((size_t)per_thread, sizeof *w->inbox);
 		w->taken = xcalloc((size_t)per_thread, sizeof *w->taken);
@@ -253,7 +256,7 @@ struct transport *transport_new(unsigned threads, long per_thread, long connecti
 			rc = pthread_create(&w->thread, NULL, worker_main, w);
 			int rc2 = pthread_sigmask(SIG_SETMASK, &old, NULL);
 			if (rc2 != 0)
-				die(EXIT_UNDELIVERED, "pthread_sigmask: %s", strerror(rc2));
+				fatal("pthread_sigmask: %s", strerror(rc2));
 		}
 		if (rc != 0) {
 			warnx_("cannot start a sending thread: %s", strerror(rc));
@@ -278,7 +281,7 @@ void transport_free(struct transport *t)
 			curl_multi_wakeup(w->multi);
 			int rc = pthread_join(w->thread, NULL);
 			if (rc != 0)
-				die(EXIT_UNDELIVERED, "pthread_join: %s", strerror(rc));
+				fatal("pthread_join: %s", strerror(rc));
 		}
 		if (w->multi)
 			curl_multi_cleanup(w->multi);
@@ -315,7 +318,7 @@ void transport_start(struct transport *t, unsigned thread, CURL *easy)
 	lock(&w->mu);
 	/* The owner has at most cap handles for this thread. */
 	if (w->n_in == w->cap)
-		die(EXIT_UNDELIVERED, "internal error: more transfers than a thread's slots");
+		fatal("internal error: more transfers than a thread's slots");
 	w->inbox[w->n_in++] = easy;
 	if (w->sleeping)
 		w->wake = 1;
@@ -347,8 +350,11 @@ size_t transport_collect(struct transport *t, struct transport_done *out, size_t
 	t->n_done -= n;
 	if (t->n_done == 0 && t->signaled) {
 		uint64_t count;
-		if (read(t->efd, &count, sizeof count) < 0)
-			die(EXIT_UNDELIVERED, "cannot read the event loop's eventfd: %s", strerror(errno));
+		ssize_t r;
+		while ((r = read(t->efd, &count, sizeof count)) < 0 && errno == EINTR)
+			;
+		if (r < 0 && errno != EAGAIN) /* EAGAIN: nothing to clear */
+			fatal("cannot read the event loop's eventfd: %s", strerror(errno));
 		t->signaled = 0;
 	}
 	unlock(&t->mu);

@@ -6,11 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+/* Fatal but not a crash: exit 2 at once (no handlers: they might allocate).
+ * Checkpoints never move past an unsent log, so the next start loses
+ * nothing. */
 static _Noreturn void out_of_memory(size_t n)
 {
-	fprintf(stderr, "logmash: out of memory allocating %zu bytes\n", n);
-	abort();
+	fprintf(stderr, "logmash: out of memory allocating %zu bytes: stopping; the next start "
+		"resumes from the checkpoints (free memory, or lower --queue-max-bytes)\n", n);
+	_exit(EXIT_FATAL);
 }
 
 void *xmalloc(size_t n)
@@ -80,6 +85,20 @@ void die(int code, const char *fmt, ...)
 	vreport(fmt, ap);
 	va_end(ap);
 	exit(code);
+}
+
+void fatal(const char *fmt, ...)
+{
+	if (die_hook)
+		die_hook();
+	warn_sink = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	fputs("logmash: stopped; the next start resumes from the checkpoints and loses nothing\n",
+	      stderr);
+	_exit(EXIT_FATAL);
 }
 
 void warnx_(const char *fmt, ...)

@@ -15,6 +15,9 @@ enum {
 	EXIT_DELIVERED = 0,   /* every log read was delivered (or dropped by a filter) */
 	EXIT_UNDELIVERED = 1, /* some logs were not delivered, or an input failed */
 	EXIT_USAGE = 2,       /* bad option, config or script: nothing was sent */
+	EXIT_FATAL = 2,       /* a system call failed for good: stopped at once; the
+			       * checkpoints never passed an unsent log, so the next
+			       * start loses nothing */
 	EXIT_AUTH = 3,        /* the API refused the token or project id */
 	EXIT_ENDPOINT = 4,    /* the API's URL is wrong (404, 405, a redirect, 400 to every log) */
 };
@@ -37,6 +40,10 @@ void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* From now on warnx_ hands its message to sink instead of stderr, and die
  * calls before_die first (both NULL: back to stderr). */
 void set_warn_sink(void (*sink)(const char *msg), void (*before_die)(void));
+
+/* Reports what failed and exits with EXIT_FATAL at once (_exit: from any
+ * thread, running no handler that might need what just failed). */
+_Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Seconds since the epoch, with sub-second precision. */
 double now_wall(void);
