@@ -794,6 +794,15 @@ static int fill(struct input *in, struct source *s)
 		s->readable = 0;
 		return 0;
 	}
+	if (r < 0 && in->o.follow && s->is_file && !s->segment && s->state == SRC_ACTIVE) {
+		/* A followed file stays followed: read again at its next check
+		 * (an I/O error can pass; its lines must not be skipped). */
+		errlog_add(ERR_INPUT, "cannot read %s: %s (trying again)", s->path, strerror(errno));
+		s->readable = 0;
+		s->at_eof = 1;
+		s->last_check_ms = now_mono_ms();
+		return 0;
+	}
 	if (r < 0) {
 		input_error(in, "cannot read %s: %s", s->path, errno);
 		finish(s);

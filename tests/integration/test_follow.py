@@ -493,3 +493,26 @@ def test_memory_stays_bounded_following_many_files_with_a_backlog(tmp_path):
         return  # AddressSanitizer keeps freed chunks in quarantine: RSS says nothing
     peak_kib = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
     assert peak_kib < 24 * 1024, "peak RSS %d KiB" % peak_kib
+
+
+def test_a_read_error_on_a_followed_file_is_retried_not_the_end_of_it(api, tmp_path):
+    """The first read of the file fails with EIO (strace, on that path
+    only): logmash says so, reads it again, and every line arrives without
+    a restart (it used to give the file up until the next start)."""
+    log = tmp_path / "app.log"
+    log.write_text("".join("seq %06d\n" % i for i in range(100)))
+    env = dict(os.environ, CODEMASH_TOKEN=TOKEN)
+    proc = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=read",
+                             "-e", "inject=read:error=EIO:when=1", "-P", str(log),
+                             BIN, "--url", api.url, "--project-id", PROJECT, "--no-tui",
+                             "-F", "--from-start", str(log)],
+                            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        assert wait_for(lambda: len(api.logs()) >= 100, 10), len(api.logs())
+    finally:
+        kids = open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)).read().split()
+        os.kill(int(kids[0]), signal.SIGTERM)
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=20)
+    assert "Input/output error (trying again)" in err
+    assert sorted(int(g["message"].split()[1]) for g in api.logs()) == list(range(100))
