@@ -34,7 +34,7 @@ LIB_OBJ = $(filter-out src/main.o,$(OBJ))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
-.PHONY: all deps test unit integration demo bench install uninstall clean asan fuzz fuzz-short \
+.PHONY: all deps test unit integration demo bench faults faults-check install uninstall clean asan fuzz fuzz-short \
 	soak soak-short valgrind lint
 
 all: logmash
@@ -68,6 +68,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) fuzz-short
 	$(MAKE) integration
+	$(MAKE) faults-check
 	$(MAKE) soak-short
 
 demo: deps
@@ -77,6 +78,16 @@ demo: deps
 bench: deps
 	$(MAKE) all $(REMOTE_BACKEND)
 	$(PYTHON) tests/bench.py $(BENCH_ARGS)
+
+# System calls failing under logmash (strace's fault injection), about
+# 90 s: make test runs the matrix; make faults also writes its table into
+# README.md.
+faults: deps
+	$(MAKE) all
+	$(PYTHON) tests/faults/faults.py --table README.md
+
+faults-check: logmash
+	$(PYTHON) tests/faults/faults.py
 
 # Static analysis of src/ and ui/, each tool clean: gcc -fanalyzer,
 # cppcheck (inline suppressions, each with its reason), clang-tidy (checks

@@ -88,12 +88,12 @@ void crash_init(void)
 	stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
 	if (sigaltstack(&ss, NULL) != 0)
 		warnx_("cannot set up the crash handler's stack: %s", strerror(errno));
-	static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+	static const int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 	struct sigaction sa = {.sa_sigaction = on_fatal,
 			       .sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK};
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
-		if (sigaction(fatal[i], &sa, NULL) != 0)
+	for (size_t i = 0; i < sizeof crashes / sizeof *crashes; i++)
+		if (sigaction(crashes[i], &sa, NULL) != 0)
 			warnx_("cannot install the crash handler: %s", strerror(errno));
 }
 

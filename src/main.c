@@ -404,7 +404,7 @@ static void run(struct app *a)
 				fatal("poll failed: %s", strerror(errno));
 			/* The kernel is short of memory: say so, wait, go on. */
 			errlog_add(ERR_INPUT, "poll failed: %s (trying again)", strerror(errno));
-			struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
+			struct timespec pause = {.tv_nsec = 10L * 1000 * 1000};
 			nanosleep(&pause, NULL);
 		}
 		read_signals(a);

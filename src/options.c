@@ -106,9 +106,10 @@ static const char usage_text[] =
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
 "\n"
-"SIZE takes a K, M or G suffix. Exit status: 0 all delivered, 1 some logs not\n"
-"delivered, 2 usage or config error, 3 the API refused the token or project id,\n"
-"4 the API's URL is wrong (404, 405, a redirect, 400 to every log).\n"
+"SIZE takes a K, M or G suffix. Exit status: 0 nothing lost (delivered, or kept\n"
+"for the next start), 1 some logs not delivered, 2 usage or config error or a\n"
+"fatal system error, 3 the API refused the token or project id, 4 the API's URL\n"
+"is wrong (404, 405, a redirect, 400 to every log).\n"
 "Manual: man logmash, or README.md.\n";
 
 /* Settings that both the command line (--rate-limit) and the config file
