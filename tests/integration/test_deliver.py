@@ -219,7 +219,7 @@ def checkpointed_lines(state, log):
 
 
 def test_a_sigkill_repeats_only_what_was_in_flight_and_100_ms_of_acks(api, tmp_path):
-    """The checkpoint follows acknowledgements within 100 ms (it was 1 s)."""
+    """The checkpoint follows acknowledgements within 0.1 s (it was 1 s)."""
     state, log = tmp_path / "state", tmp_path / "app.log"
     log.write_text(lines(0, 20000))
     api.faults(delay_ms=5)
