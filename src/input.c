@@ -26,10 +26,10 @@
 #define SCAN_MS 10000         /* globs again, even when inotify is quiet */
 /* Checkpoints, when acknowledgements moved them: at once, then at most this
  * often. A crash repeats what was in flight and what was acknowledged since
- * the last save began: this interval plus the save's two fsyncs (the file,
- * its folder), kept under 0.1 s; at most 25 saves a second however fast
- * logs go (make bench, stage crash, measures both). */
-#define SAVE_MS 80
+ * the last save began (this interval, plus the save's two fsyncs: the file,
+ * its folder); at most 10 saves a second however fast logs go (make bench,
+ * stage crash, measures both). */
+#define SAVE_MS 100
 #define BUCKETS 4096
 
 /* ---- path -> active source ---- */

@@ -751,7 +751,7 @@ def crash_window(runs, in_flight=16, lines=200000):
             "%.0f (in flight + 0.1 s)" % allowed[worst], allowed[worst] / max(excess[worst], 1),
             ">= 1")
         row("fsyncs a second, checkpoints", "%.1f" % fsyncs, "", None,
-            "<= 25 (a save each 80 ms, 2 each)")
+            "<= 20 (a save each 100 ms, 2 each)")
         row("CPU a log with a state dir", "%.1f us" % (statistics.median(cpu_with) * 1e6),
             "%.1f us (none)" % (statistics.median(cpu_without) * 1e6),
             pair_ratio(cpu_without, cpu_with), "~1")

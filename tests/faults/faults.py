@@ -269,7 +269,15 @@ def calls_made(api, scenario, workdir):
             time.sleep(0.05)
         time.sleep(0.3)
         os.kill(logmash_pid(proc), signal.SIGTERM)
-    proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pid = logmash_pid(proc)
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait()
+        sys.exit("faults: the %s run without faults did not end" % scenario)
     per_thread = {}
     with open(out) as f:
         for line in f:
@@ -354,6 +362,7 @@ def main():
                 results[(call, errno)] = cells
     finally:
         api.stop()
+        subprocess.run(["pkill", "-9", "-f", workdir])  # nothing of a case outlives the run
         subprocess.run(["rm", "-rf", workdir])
     text = table(results)
     print()

@@ -86,7 +86,13 @@ def nothing_left_running():
     """Whatever a test started and left running is killed when it ends,
     also when it failed (torn down last: the other fixtures stop theirs)."""
     yield
-    for pid in children(os.getpid()):
+    # Grandchildren too: a logmash started under strace or setpriv.
+    doomed, todo = [], children(os.getpid())
+    while todo:
+        pid = todo.pop()
+        doomed.append(pid)
+        todo += children(pid)
+    for pid in doomed:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -244,7 +244,7 @@ def test_q_exits_and_restores_the_terminal(api, term, tmp_path):
     assert wait_for(lambda: len(api.logs()) == 2)
     assert t.tmux("display", "-p", "#{alternate_on}").strip() == "1"
     t.keys("q")
-    assert t.exit_code() == 0
+    assert t.exit_code() == 0, t.screen()
     t.wait_screen("EXITED")
     assert t.tmux("display", "-p", "#{alternate_on}").strip() == "0"
     assert t.tmux("display", "-p", "#{cursor_flag}").strip() == "1"

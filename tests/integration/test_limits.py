@@ -181,7 +181,8 @@ def test_a_full_state_disk_keeps_the_last_good_checkpoint(api, tmp_path, tiny_di
         f.write("".join("second %d\n" % i for i in range(50)))
     p = run(["--state-dir", str(state), str(log)], api=api)
     err = p.stderr.decode()
-    assert "cannot save checkpoints in %s: No space left on device (the old ones stay)" % state \
+    assert "cannot save checkpoints in %s: No space left on device (the old ones stay)" \
+        % (state / "checkpoints") \
         in err, err
     assert (state / "checkpoints").read_bytes() == before  # whole, not half written
     assert len(api.logs()) == 100
