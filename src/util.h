@@ -57,8 +57,9 @@ int64_t now_mono_us(void);
 /* Overwrites n bytes at p in a way the compiler may not elide (secrets). */
 void wipe(void *p, size_t n);
 
-/* Overwrites the 64 KiB of stack below the caller: what library calls
- * (printf, memcpy's spills) left of a secret in their frames. */
+/* Overwrites the 64 KiB of stack below the caller (what library calls,
+ * printf and memcpy's spills, left of a secret in their frames) and, on
+ * x86-64, clears the vector registers (what strlen and memcpy last read). */
 void wipe_stack(void);
 
 #endif
