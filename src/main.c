@@ -31,6 +31,7 @@
 #include "queue.h"
 #include "script.h"
 #include "sender.h"
+#include "sdnotify.h"
 #include "snapshot.h"
 #include "statelock.h"
 #include "stats.h"
@@ -57,6 +58,7 @@ struct app {
 
 	double started;       /* wall clock */
 	struct console *con;  /* the dashboard, or the status line */
+	struct sdnotify *sd;  /* systemd's notifications, or NULL */
 };
 
 static void on_settled(void *ctx, const struct qentry *e)
@@ -223,6 +225,7 @@ static void begin_stop(struct app *a)
 		return;
 	}
 	a->stopping = 1;
+	sdnotify_stopping(a->sd);
 	a->st.paused = 0; /* draining means sending */
 	a->drain_deadline = now_mono_ms() + (int64_t)(a->o.drain_timeout * 1000);
 	if (!a->o.dry_run && !(a->con && console_has_dashboard(a->con)))
@@ -398,6 +401,9 @@ static void run(struct app *a)
 		long ct = console_timeout_ms(a->con);
 		if (ct < timeout)
 			timeout = ct;
+		long st = sdnotify_timeout_ms(a->sd);
+		if (st < timeout)
+			timeout = st;
 		/* No sleep due: skip the syscall. */
 		if (timeout > 0 && poll(fds, n, (int)timeout) < 0 && errno != EINTR) {
 			if (errno != ENOMEM && errno != EAGAIN)
@@ -411,6 +417,7 @@ static void run(struct app *a)
 		read_commands(a);
 		input_tick(&a->in);
 		console_tick(a->con);
+		sdnotify_tick(a->sd);
 	}
 	if (a->o.dry_run)
 		pipeline_flush(&a->pl);
@@ -468,6 +475,33 @@ static int exit_code(const struct app *a, int unsent_kept)
 	if (!a->o.dry_run && (a->st.failed || (stats_undelivered(&a->st) && !unsent_kept)))
 		return EXIT_UNDELIVERED;
 	return EXIT_DELIVERED;
+}
+
+/* Headless, the journal shows what started: one line, the token never. */
+static void start_line(const struct app *a)
+{
+	struct buf b = {0};
+	buf_printf(&b, "logmash %s: sending to %s/%s/logs, project %s", LOGMASH_VERSION, a->o.url,
+		   a->o.api_version, a->o.project_id ? a->o.project_id : "(none)");
+	buf_puts(&b, "; scripts: ");
+	for (size_t i = 0; i < a->o.n_scripts; i++)
+		buf_printf(&b, "%s%s %s", i ? ", " : "",
+			   a->o.scripts[i].kind == SCRIPT_FILTER   ? "filter"
+			   : a->o.scripts[i].kind == SCRIPT_ENRICH ? "enrich"
+								   : "script",
+			   a->o.scripts[i].path);
+	if (!a->o.n_scripts || a->o.replay)
+		buf_puts(&b, a->o.replay ? "none (a replay sends bodies as they are)" : "none");
+	buf_puts(&b, "; sources: ");
+	for (size_t i = 0; i < a->o.n_inputs; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "",
+			   strcmp(a->o.inputs[i], "-") == 0 ? "standard input" : a->o.inputs[i]);
+	buf_printf(&b, "%s; state dir %s", a->o.follow ? " (followed)" : "",
+		   a->o.replay ? "none (a replay's record: FILE.replayed)"
+			       : a->o.state_dir ? a->o.state_dir : "none (nothing kept across runs)");
+	buf_putc(&b, '\n');
+	fputs(buf_cstr(&b), stderr);
+	buf_free(&b);
 }
 
 int main(int argc, char **argv)
@@ -584,7 +618,12 @@ int main(int argc, char **argv)
 		.ctx = &a,
 	};
 	a.con = console_start(&co);
+	if (!console_has_dashboard(a.con) && !a.o.dry_run)
+		start_line(&a);
+	a.sd = sdnotify_open(fill_snapshot, &a);
+	sdnotify_ready(a.sd); /* the sources are open, the sender is up */
 	run(&a);
+	sdnotify_close(a.sd);
 	console_stop(a.con);
 
 	if (a.snd) {

@@ -72,3 +72,20 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 		buf_printf(out, ", script errors %" PRIu64, s->script_errors);
 	buf_putc(out, '\n');
 }
+
+void status_systemd(struct buf *out, const struct snapshot *now, const struct snapshot *prev)
+{
+	const struct stats *s = &now->st;
+	double secs = prev ? now->taken - prev->taken : now->taken - now->started;
+	char rate[16], behind[24];
+	uint64_t bytes = now->spooled;
+	for (size_t i = 0; i < now->n_sources; i++)
+		if (now->sources[i].size > now->sources[i].pos)
+			bytes += now->sources[i].size - now->sources[i].pos;
+	uint64_t errors = s->failed + s->script_errors + s->input_errors;
+	buf_printf(out, "%s %s/s, queued %" PRIu64 ", behind %s, %" PRIu64 " error%s",
+		   snapshot_state(now),
+		   human_count(rate, sizeof rate, per_second(s->sent, prev ? prev->st.sent : 0, secs)),
+		   s->queued + s->waiting, human_bytes(behind, sizeof behind, bytes), errors,
+		   errors == 1 ? "" : "s");
+}

@@ -153,6 +153,30 @@ static void status_lines(void **state)
 	free(now);
 }
 
+static void systemd_status(void **state)
+{
+	(void)state;
+	struct snapshot *prev = snap_at(1010, 1000, 900), *now = snap_at(1015, 13000, 12400);
+	now->st.queued = 10;
+	now->st.waiting = 2;
+	now->n_sources = 2;
+	now->sources[0].pos = 1000, now->sources[0].size = 1000 + 2048; /* 2 KiB behind */
+	now->sources[1].pos = 5000, now->sources[1].size = 4000;       /* truncated: 0 */
+	now->spooled = 1024;
+	now->st.failed = 1;
+	struct buf b = {0};
+	status_systemd(&b, now, prev);
+	assert_string_equal(buf_cstr(&b), "sending 2.3k/s, queued 12, behind 3.0 KiB, 1 error");
+	buf_clear(&b);
+	now->st.script_errors = 2;
+	status_systemd(&b, now, prev);
+	assert_non_null(strstr(buf_cstr(&b), ", 3 errors"));
+	assert_null(strchr(buf_cstr(&b), '\n')); /* one line: STATUS= holds no newline */
+	buf_free(&b);
+	free(prev);
+	free(now);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +185,7 @@ int main(void)
 		cmocka_unit_test(humanize),
 		cmocka_unit_test(history_rates_and_sparkline),
 		cmocka_unit_test(status_lines),
+		cmocka_unit_test(systemd_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
