@@ -129,15 +129,21 @@ def command(scenario, url, state, log):
     return cmd + ["-F", "--from-start", log]
 
 
-def run_case(api, scenario, name, errno, when, workdir):
-    """One case: returns (verdict ok?, outcome, exit code, note)."""
+def fresh_run(api, workdir):
+    """A clean slate for one run: the stand-in forgets, the state dir goes,
+    the input holds LINES numbered lines. Returns (state, log, env)."""
     api.reset()
     state = os.path.join(workdir, "state")
     log = os.path.join(workdir, "input", "app.log")
     subprocess.run(["rm", "-rf", state])
     with open(log, "wb") as f:
         f.write(numbered(0, LINES))
-    env = dict(os.environ, CODEMASH_TOKEN=TOKEN)
+    return state, log, dict(os.environ, CODEMASH_TOKEN=TOKEN)
+
+
+def run_case(api, scenario, name, errno, when, workdir):
+    """One case: returns (verdict ok?, outcome, exit code, note)."""
+    state, log, env = fresh_run(api, workdir)
     cmd = command(scenario, api.url, state, log)
     call, _, scope = name.partition("@")
     if call:
@@ -247,13 +253,7 @@ def calls_made(api, scenario, workdir):
     """How often the busiest thread makes each call in a run of the
     scenario: strace counts an injection's `when` in each thread."""
     out = os.path.join(workdir, "calls")
-    api.reset()
-    state = os.path.join(workdir, "state")
-    log = os.path.join(workdir, "input", "app.log")
-    subprocess.run(["rm", "-rf", state])
-    with open(log, "wb") as f:
-        f.write(numbered(0, LINES))
-    env = dict(os.environ, CODEMASH_TOKEN=TOKEN)
+    state, log, env = fresh_run(api, workdir)
     calls = ",".join(sorted({c.partition("@")[0] for c, _, _ in MATRIX}))
     # -y: each descriptor's path, to count the calls on the input file
     proc = subprocess.Popen(["strace", "-f", "-qq", "-y", "-o", out, "-e", "trace=" + calls] +
