@@ -477,6 +477,34 @@ static int exit_code(const struct app *a, int unsent_kept)
 	return EXIT_DELIVERED;
 }
 
+/* Before anything reads or writes the state directory: one logmash a state
+ * directory, one a replayed file (statelock.h). A dry run only reads
+ * checkpoints: it may run beside the logmash that owns them. Sets
+ * replayed to a replay's record (FILE.replayed). */
+static void take_lock(struct app *a, struct buf *replayed)
+{
+	char why[600];
+	a->lock_fd = -1;
+	if (a->o.replay) {
+		/* A replay keeps its own record and only appends to the state
+		 * directory's dead-letter file: it may run beside the service. */
+		buf_printf(replayed, "%s.replayed", a->o.replay);
+		if (!a->o.dry_run && (a->lock_fd = statelock_replay(a->o.replay, why, sizeof why)) < 0)
+			die(EXIT_USAGE, "%s", why);
+		if (access(buf_cstr(replayed), F_OK) == 0)
+			warnx_("--replay %s: sending only what earlier replays did not deliver, as %s "
+			       "records (delete it to send everything again)", a->o.replay,
+			       buf_cstr(replayed));
+		return;
+	}
+	if (!a->o.state_dir || a->o.dry_run)
+		return;
+	if (checkpoint_dir(a->o.state_dir) != 0)
+		exit(EXIT_USAGE);
+	if ((a->lock_fd = statelock_take(a->o.state_dir, why, sizeof why)) < 0)
+		die(EXIT_USAGE, "%s", why);
+}
+
 /* Headless, the journal shows what started: one line, the token never. */
 static void start_line(const struct app *a)
 {
@@ -522,32 +550,8 @@ int main(int argc, char **argv)
 			die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
 	}
 
-	/* Before anything reads or writes the state directory. A dry run only
-	 * reads checkpoints: it may run beside the logmash that owns them. */
-	a.lock_fd = -1;
 	struct buf replayed = {0}; /* --replay's record of what it delivered */
-	if (a.o.replay) {
-		/* A replay keeps its own record and only appends to the state
-		 * directory's dead-letter file: it may run beside the service. */
-		buf_printf(&replayed, "%s.replayed", a.o.replay);
-		if (!a.o.dry_run) {
-			char why[600];
-			a.lock_fd = statelock_replay(a.o.replay, why, sizeof why);
-			if (a.lock_fd < 0)
-				die(EXIT_USAGE, "%s", why);
-		}
-		if (access(buf_cstr(&replayed), F_OK) == 0)
-			warnx_("--replay %s: sending only what earlier replays did not deliver, as %s "
-			       "records (delete it to send everything again)", a.o.replay,
-			       buf_cstr(&replayed));
-	} else if (a.o.state_dir && !a.o.dry_run) {
-		char why[512];
-		if (checkpoint_dir(a.o.state_dir) != 0)
-			exit(EXIT_USAGE);
-		a.lock_fd = statelock_take(a.o.state_dir, why, sizeof why);
-		if (a.lock_fd < 0)
-			die(EXIT_USAGE, "%s", why);
-	}
+	take_lock(&a, &replayed);
 
 	if (!a.o.dry_run) {
 		CURLcode rc = curlmem_global_init();
