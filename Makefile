@@ -10,7 +10,7 @@ SYSTEMDDIR = $(PREFIX)/lib/systemd/system
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = lua5.4 libcurl ncursesw panelw libsystemd
+PKGS = lua5.4 libcurl ncursesw panelw libsystemd libmicrohttpd
 PYTHON ?= /usr/bin/python3
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -24,7 +24,7 @@ SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 
 # Debian packages the build, the tests and the demo need.
-DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libsystemd-dev \
+DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libsystemd-dev libmicrohttpd-dev prometheus \
                libncurses-dev libjsmn-dev libcmocka-dev python3 python3-pytest python3-h2 openssl tmux ca-certificates logrotate nginx-light wrk nghttp2-client \
                clang libclang-rt-14-dev valgrind gdb cppcheck clang-tidy strace
 

@@ -16,6 +16,7 @@ void acks_free(struct acks *a)
 {
 	free(a->end);
 	free(a->done);
+	free(a->at);
 	memset(a, 0, sizeof *a);
 }
 
@@ -24,25 +25,30 @@ static void grow(struct acks *a)
 	size_t cap = a->cap ? a->cap * 2 : 64;
 	uint64_t *end = xmalloc(cap * sizeof *end);
 	uint8_t *done = xmalloc(cap);
+	double *at = xmalloc(cap * sizeof *at);
 	for (size_t i = 0; i < a->n; i++) {
 		end[i] = a->end[(a->head + i) % a->cap];
 		done[i] = a->done[(a->head + i) % a->cap];
+		at[i] = a->at[(a->head + i) % a->cap];
 	}
 	free(a->end);
 	free(a->done);
+	free(a->at);
 	a->end = end;
 	a->done = done;
+	a->at = at;
 	a->cap = cap;
 	a->head = 0;
 }
 
-uint64_t acks_add(struct acks *a, uint64_t end_offset)
+uint64_t acks_add(struct acks *a, uint64_t end_offset, double at)
 {
 	if (a->n == a->cap)
 		grow(a);
 	size_t i = (a->head + a->n) % a->cap;
 	a->end[i] = end_offset;
 	a->done[i] = 0;
+	a->at[i] = at;
 	a->n++;
 	return a->next++;
 }

@@ -15,6 +15,7 @@
 struct acks {
 	uint64_t *end;   /* ring: end offset of each outstanding record */
 	uint8_t *done;
+	double *at;      /* when each was read (wall clock): the lag */
 	size_t cap, head, n;
 	uint64_t next;   /* the ticket of the next record added */
 	uint64_t committed;
@@ -24,8 +25,9 @@ struct acks {
 void acks_init(struct acks *a, uint64_t offset);
 void acks_free(struct acks *a);
 
-/* Registers a record ending at end_offset; returns its ticket. */
-uint64_t acks_add(struct acks *a, uint64_t end_offset);
+/* Registers a record ending at end_offset, read at time at; returns its
+ * ticket. */
+uint64_t acks_add(struct acks *a, uint64_t end_offset, double at);
 
 /* Settles ticket (once). Unknown or repeated tickets are ignored. */
 void acks_settle(struct acks *a, uint64_t ticket);
@@ -34,6 +36,12 @@ void acks_settle(struct acks *a, uint64_t ticket);
 static inline size_t acks_pending(const struct acks *a)
 {
 	return a->n;
+}
+
+/* When the oldest record not yet settled was read, or 0 when none is. */
+static inline double acks_oldest(const struct acks *a)
+{
+	return a->n ? a->at[a->head] : 0;
 }
 
 /* Moves the committed offset when nothing is outstanding (a truncated

@@ -31,7 +31,7 @@ struct console {
 
 static void warn_to_errlog(const char *msg)
 {
-	errlog_add(ERR_NOTICE, "%s", msg);
+	errlog_add(ERR_WARNING, "%s", msg);
 }
 
 struct console *console_start(const struct console_opts *o)
@@ -61,7 +61,7 @@ struct console *console_start(const struct console_opts *o)
 	o->fill(o->ctx, c->snap, 1);
 	snapshot_publish(&c->box, c->snap);
 	struct buf err = {0};
-	c->dash = dashboard_start(&c->box, c->cmd[1], &err);
+	c->dash = dashboard_start(&c->box, c->cmd[1], DASH_LOCAL, &err);
 	if (!c->dash) {
 		warnx_("no dashboard: %s; going on without it (--no-tui says so at start)",
 		       buf_cstr(&err));

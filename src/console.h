@@ -36,7 +36,7 @@ long console_timeout_ms(const struct console *c);
 /* The dashboard's command pipe to poll, or -1 when headless. */
 int console_fd(const struct console *c);
 
-/* The next command the keys sent (enum ui_command), or 0 for none. */
+/* The next command the keys sent (enum command), or 0 for none. */
 int console_command(struct console *c);
 
 /* Whether the dashboard is up (then stderr is not the operator's). */

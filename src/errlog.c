@@ -49,7 +49,8 @@ const char *errkind_name(enum errkind k)
 	case ERR_INPUT: return "input";
 	case ERR_AUTH: return "auth";
 	case ERR_SCRIPT_LOG: return "script log";
-	case ERR_NOTICE: return "notice";
+	case ERR_WARNING: return "warning";
+	case ERR_EVENT: return "event";
 	}
 	return "error";
 }
@@ -57,7 +58,7 @@ const char *errkind_name(enum errkind k)
 static void print_entry(struct errlog_entry *e, double now)
 {
 	uint64_t more = e->count - e->printed_count;
-	if (e->printed_count == 0)
+	if (e->printed_count == 0 || e->kind == ERR_EVENT) /* an event is news each time */
 		fprintf(stderr, "logmash: %s: %s\n", errkind_name(e->kind), e->text);
 	else
 		fprintf(stderr, "logmash: %s: %s (repeated %" PRIu64 " more times)\n",
@@ -116,7 +117,7 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	double now = now_wall();
-	struct ring *r = kind == ERR_SCRIPT_LOG ? &g.notes : &g.errors;
+	struct ring *r = kind == ERR_SCRIPT_LOG || kind == ERR_EVENT ? &g.notes : &g.errors;
 
 	for (size_t i = 0; i < r->n; i++) {
 		struct errlog_entry *e = &r->e[(r->head + ERRLOG_KEEP - 1 - i) % ERRLOG_KEEP];
@@ -124,7 +125,8 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 			e->count++;
 			e->last = now;
 			memcpy(e->text, text, sizeof text); /* show the latest wording */
-			if (g.to_stderr && now - e->printed >= ERRLOG_REPEAT_SECONDS && may_print(now))
+			if (g.to_stderr && (kind == ERR_EVENT || now - e->printed >= ERRLOG_REPEAT_SECONDS) &&
+			    may_print(now))
 				print_entry(e, now);
 			return;
 		}

@@ -18,7 +18,11 @@
 #define ERRLOG_TEXT 512
 #define ERRLOG_REPEAT_SECONDS 10
 
-enum errkind { ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT, ERR_AUTH, ERR_SCRIPT_LOG, ERR_NOTICE };
+/* ERR_WARNING: what logmash warns of (a failed reload...); ERR_EVENT: what
+ * went right that the operator should know (kept with the scripts'
+ * logmash.log messages, not with the errors). */
+enum errkind { ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT, ERR_AUTH, ERR_SCRIPT_LOG, ERR_WARNING,
+	       ERR_EVENT };
 
 struct errlog_entry {
 	enum errkind kind;
@@ -44,7 +48,7 @@ void errlog_set_stderr(int on);
  * latest reports it never heard of (the dashboard had them). */
 void errlog_flush(void);
 
-/* Copies the latest errors, or logmash.log messages, newest first;
+/* Copies the latest errors, or events and logmash.log messages, newest first;
  * returns how many (at most ERRLOG_KEEP). */
 size_t errlog_copy_errors(struct errlog_entry *out, size_t max);
 size_t errlog_copy_notes(struct errlog_entry *out, size_t max);

@@ -619,7 +619,10 @@ static void note_missing(struct input *in, const char *path)
 	for (size_t i = 0; i < in->n_waiting; i++)
 		if (strcmp(in->waiting[i], path) == 0)
 			return;
-	warnx_("%s does not exist (yet): following it from when it appears", path);
+	if (has_glob(path))
+		warnx_("no file matches %s (yet): following what matches from when it appears", path);
+	else
+		warnx_("%s does not exist (yet): following it from when it appears", path);
 	in->waiting = xrealloc(in->waiting, (in->n_waiting + 1) * sizeof *in->waiting);
 	in->waiting[in->n_waiting++] = xstrdup(path);
 }
@@ -649,8 +652,22 @@ static void scan_spec(struct input *in, const char *p, int at_start)
 	} else if (r == GLOB_NOMATCH && at_start && !in->o.follow) {
 		errlog_add(ERR_INPUT, "no file matches %s", p);
 		in->st->input_errors++;
+	} else if (r == GLOB_NOMATCH && at_start) {
+		note_missing(in, p); /* shown as a source, "no match yet" */
 	}
 	globfree(&g);
+}
+
+/* Whether a path or glob waited for now names a file. */
+static int appeared(const char *p)
+{
+	struct stat st;
+	if (!has_glob(p))
+		return stat(p, &st) == 0;
+	glob_t g;
+	int r = glob(p, 0, NULL, &g);
+	globfree(&g);
+	return r == 0;
 }
 
 static void scan(struct input *in)
@@ -659,6 +676,16 @@ static void scan(struct input *in)
 		if (strcmp(in->o.paths[i], "-") != 0)
 			scan_spec(in, in->o.paths[i], 0);
 	in->rescan = 0;
+	/* What was waited for and is here now is a source of its own (found
+	 * by this scan): listed once, not also as still waiting. */
+	for (size_t i = 0; i < in->n_waiting;) {
+		if (appeared(in->waiting[i])) {
+			free(in->waiting[i]);
+			in->waiting[i] = in->waiting[--in->n_waiting];
+		} else {
+			i++;
+		}
+	}
 }
 
 /* ---- reading ---- */
@@ -1066,13 +1093,19 @@ size_t input_poll_fds(const struct input *in, int *fds, size_t max)
 	return k;
 }
 
-uint64_t input_register(struct source *s, uint64_t end_offset)
+uint64_t input_register(struct source *s, uint64_t end_offset, double time)
 {
-	return acks_add(&s->acks, end_offset);
+	return acks_add(&s->acks, end_offset, time);
 }
 
-void input_settled(struct source *s, uint64_t ticket)
+void input_settled(struct source *s, uint64_t ticket, enum settled how)
 {
+	if (how == SETTLED_SENT)
+		s->n_sent++;
+	else if (how == SETTLED_DROPPED)
+		s->n_dropped++;
+	else
+		s->n_failed++;
 	uint64_t before = s->acks.committed;
 	acks_settle(&s->acks, ticket);
 	if (s->acks.committed != before && s->is_file)
@@ -1233,6 +1266,10 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		v->pos = s->read_off;
 		v->lines = s->fr.line_no;
 		v->state = source_state_name(in, s);
+		v->sent = s->n_sent;
+		v->dropped = s->n_dropped;
+		v->errors = s->n_failed;
+		v->oldest_unsent = acks_oldest(&s->acks);
 		v->size = 0;
 		struct stat st;
 		/* A file's size now: how far behind the reading is. */
@@ -1244,18 +1281,16 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		if (k == max)
 			continue;
 		struct source_view *v = &out[k++];
+		*v = (struct source_view){.state = has_glob(in->waiting[i]) ? "no match yet" : "waiting"};
 		snprintf(v->path, sizeof v->path, "%s", in->waiting[i]);
-		v->pos = v->size = v->lines = 0;
-		v->state = "waiting";
 	}
 	for (size_t i = 0; i < in->n_deferred; i++) {
 		total++;
 		if (k == max)
 			continue;
 		struct source_view *v = &out[k++];
+		*v = (struct source_view){.state = "no fd yet"};
 		snprintf(v->path, sizeof v->path, "%s", in->deferred[i].path);
-		v->pos = v->size = v->lines = 0;
-		v->state = "no fd yet";
 	}
 	*filled = k;
 	*spooled = in->spooling && in->sp.bytes ? in->sp.bytes : 0;

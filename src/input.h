@@ -83,6 +83,7 @@ struct source {
 	struct source *next_in_bucket;
 	struct source *next_by_ino;
 	int in_ino_map;
+	uint64_t n_sent, n_dropped, n_failed; /* the operator's view, per source */
 };
 
 struct input {
@@ -165,10 +166,14 @@ struct source_view;
 size_t input_view(const struct input *in, struct source_view *out, size_t max, size_t *filled,
 		  uint64_t *spooled);
 
-/* A record read from s ending at end_offset enters the pipeline: its ticket. */
-uint64_t input_register(struct source *s, uint64_t end_offset);
+/* A record read from s at time (wall clock) ending at end_offset enters
+ * the pipeline: its ticket. */
+uint64_t input_register(struct source *s, uint64_t end_offset, double time);
 
-/* The record's fate is final (acknowledged, given up, or dropped). */
-void input_settled(struct source *s, uint64_t ticket);
+enum settled { SETTLED_SENT, SETTLED_DROPPED, SETTLED_FAILED };
+
+/* The record's fate is final: acknowledged, dropped by a script, or given
+ * up on (dead-lettered, or not a record); counted per source. */
+void input_settled(struct source *s, uint64_t ticket, enum settled how);
 
 #endif

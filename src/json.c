@@ -9,6 +9,7 @@
 
 #include "json.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,44 @@ int json_string(const struct json_doc *d, int i, struct buf *out)
 	int r = json_unescape(out, d->js + t->start, (size_t)(t->end - t->start));
 	buf_cstr(out);
 	return r;
+}
+
+/* Token i's text, NUL-terminated in tmp, when it is a number. */
+static const char *number_text(const struct json_doc *d, int i, char *tmp, size_t n)
+{
+	if (i < 0 || i >= d->ntok || d->tok[i].type != JSMN_PRIMITIVE)
+		return NULL;
+	const char *s = d->js + d->tok[i].start;
+	size_t len = (size_t)(d->tok[i].end - d->tok[i].start);
+	if (len == 0 || len >= n || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')))
+		return NULL; /* true, false, null */
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	return tmp;
+}
+
+int json_number(const struct json_doc *d, int i, double *out)
+{
+	char tmp[64], *end;
+	const char *s = number_text(d, i, tmp, sizeof tmp);
+	if (!s)
+		return -1;
+	*out = strtod(s, &end);
+	return *end ? -1 : 0;
+}
+
+int json_uint(const struct json_doc *d, int i, uint64_t *out)
+{
+	char tmp[64], *end;
+	const char *s = number_text(d, i, tmp, sizeof tmp);
+	if (!s || s[0] == '-')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end || errno == ERANGE)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 static int hex4(const char *s, unsigned *out)

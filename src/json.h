@@ -10,6 +10,7 @@
 #define JSMN_PARENT_LINKS /* as json.c compiles jsmn: part of the token's layout */
 #include <jsmn.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -47,6 +48,11 @@ int json_get(const struct json_doc *d, int obj, const char *key);
 /* Token i as a NUL-terminated, unescaped string in out (cleared first), when
  * it is a JSON string; returns 0, or -1 when it is not a valid string. */
 int json_string(const struct json_doc *d, int i, struct buf *out);
+
+/* Token i as a number: 0, or -1 when it is not a JSON number (or, for
+ * json_uint, not a whole number from 0 to 2^64-1). */
+int json_number(const struct json_doc *d, int i, double *out);
+int json_uint(const struct json_doc *d, int i, uint64_t *out);
 
 /* Appends the JSON string body s[0..n) (no quotes) with escapes decoded to
  * UTF-8; a lone surrogate becomes U+FFFD. Returns -1 on a bad escape. */

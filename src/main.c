@@ -19,13 +19,17 @@
 #include "buf.h"
 #include "check.h"
 #include "checkpoint.h"
+#include "command.h"
 #include "console.h"
+#include "control.h"
 #include "crash.h"
 #include "curlmem.h"
 #include "dashboard.h"
 #include "deadletter.h"
 #include "errlog.h"
 #include "input.h"
+#include "metrics_http.h"
+#include "attach.h"
 #include "options.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -59,12 +63,22 @@ struct app {
 	double started;       /* wall clock */
 	struct console *con;  /* the dashboard, or the status line */
 	struct sdnotify *sd;  /* systemd's notifications, or NULL */
+	struct control *ctl;  /* the control socket, or NULL */
+	struct metrics_server *metrics; /* --metrics-listen, or NULL */
 };
 
-static void on_settled(void *ctx, const struct qentry *e)
+static void on_settled(void *ctx, const struct qentry *e, int delivered)
 {
 	(void)ctx;
-	input_settled(e->src, e->ticket);
+	input_settled(e->src, e->ticket, delivered ? SETTLED_SENT : SETTLED_FAILED);
+}
+
+/* Each request's outcome, for `logmash tap` clients (sampled there). */
+static void on_answer(void *ctx, const struct qentry *e, long status, const char *outcome)
+{
+	struct app *a = ctx;
+	if (a->ctl && control_tapping(a->ctl))
+		control_tap(a->ctl, e->source, e->line, status, outcome, e->body, e->len);
 }
 
 static void on_script_error(void *ctx, const char *msg)
@@ -171,7 +185,7 @@ static void reload_scripts(struct app *a)
 	if (from_config)
 		options_set_scripts(&a->o, specs, n);
 	a->st.script_reloads++;
-	warnx_("SIGHUP: scripts reloaded (%zu)", n);
+	errlog_add(ERR_EVENT, "SIGHUP: scripts reloaded (%zu)", n);
 }
 
 /* SIGHUP, credentials: the token file is read again; logs held after a 401
@@ -188,7 +202,7 @@ static void reload_token(struct app *a)
 		return;
 	}
 	sender_set_credentials(a->snd, a->o.token, a->o.project_id);
-	warnx_("SIGHUP: token reloaded from %s; sending %s", a->o.token_file,
+	errlog_add(ERR_EVENT, "SIGHUP: token reloaded from %s; sending %s", a->o.token_file,
 	       a->st.waiting ? "the logs held back again" : "with it");
 }
 
@@ -198,7 +212,7 @@ static void reload(struct app *a)
 	reload_token(a);
 	if (a->snd && a->st.endpoint_failed) {
 		sender_resume(a->snd);
-		warnx_("SIGHUP: trying the API's URL again with the logs held back");
+		errlog_add(ERR_EVENT, "SIGHUP: trying the API's URL again with the logs held back");
 	}
 }
 
@@ -233,29 +247,44 @@ static void begin_stop(struct app *a)
 			"signal again to exit now)\n", a->o.drain_timeout);
 }
 
-/* The dashboard's keys, as the event loop's own actions. */
+/* The dashboard's keys and the control socket's commands, as the event
+ * loop's own actions. */
+static void do_command(struct app *a, int cmd)
+{
+	switch (cmd) {
+	case CMD_STOP:
+		begin_stop(a);
+		break;
+	case CMD_TOGGLE_PAUSE:
+	case CMD_PAUSE:
+	case CMD_RESUME:
+		if (!a->stopping)
+			a->st.paused = cmd == CMD_TOGGLE_PAUSE ? !a->st.paused : cmd == CMD_PAUSE;
+		break;
+	case CMD_RELOAD:
+		reload(a);
+		break;
+	case CMD_RETRY_NOW:
+		if (a->snd) {
+			sender_retry_now(a->snd);
+			errlog_add(ERR_EVENT, "retrying now, as the operator asked");
+		}
+		break;
+	case CMD_HANGUP:
+		/* The operator's terminal is gone: nobody watches, so stop
+		 * as SIGTERM would; the checkpoints keep what is unsent. */
+		if (!a->stopping)
+			begin_stop(a);
+		break;
+	}
+}
+
 static void read_commands(struct app *a)
 {
-	for (int cmd; (cmd = console_command(a->con));) {
-		switch (cmd) {
-		case UI_QUIT:
-			begin_stop(a);
-			break;
-		case UI_PAUSE:
-			if (!a->stopping)
-				a->st.paused = !a->st.paused;
-			break;
-		case UI_RELOAD:
-			reload(a);
-			break;
-		case UI_HANGUP:
-			/* The operator's terminal is gone: nobody watches, so stop
-			 * as SIGTERM would; the checkpoints keep what is unsent. */
-			if (!a->stopping)
-				begin_stop(a);
-			break;
-		}
-	}
+	for (int cmd; (cmd = console_command(a->con));)
+		do_command(a, cmd);
+	for (int cmd; a->ctl && (cmd = control_command(a->ctl));)
+		do_command(a, cmd);
 }
 
 /* The console's view of everything: a copy, so that it never reaches
@@ -385,7 +414,7 @@ static void run(struct app *a)
 		if (finished(a))
 			break;
 
-		struct pollfd fds[3 + MAX_POLL_INPUTS];
+		struct pollfd fds[3 + MAX_POLL_INPUTS + 1 + CONTROL_MAX_CLIENTS];
 		int in_fds[MAX_POLL_INPUTS];
 		nfds_t n = 0;
 		fds[n++] = (struct pollfd){.fd = a->sigfd, .events = POLLIN};
@@ -397,7 +426,19 @@ static void run(struct app *a)
 		size_t k = can_read ? input_poll_fds(&a->in, in_fds, MAX_POLL_INPUTS) : 0;
 		for (size_t i = 0; i < k; i++)
 			fds[n++] = (struct pollfd){.fd = in_fds[i], .events = POLLIN};
+		size_t ctl_at = n, ctl_n = 0;
+		if (a->ctl) {
+			ctl_n = control_poll_fds(a->ctl, fds + n, 1 + CONTROL_MAX_CLIENTS);
+			n += ctl_n;
+		}
 		long timeout = wait_ms(a, more, can_read);
+		if (a->ctl) {
+			long t = control_timeout_ms(a->ctl);
+			if (t < timeout)
+				timeout = t;
+		}
+		if (a->metrics && metrics_server_timeout_ms(a->metrics) < timeout)
+			timeout = metrics_server_timeout_ms(a->metrics);
 		long ct = console_timeout_ms(a->con);
 		if (ct < timeout)
 			timeout = ct;
@@ -405,7 +446,9 @@ static void run(struct app *a)
 		if (st < timeout)
 			timeout = st;
 		/* No sleep due: skip the syscall. */
-		if (timeout > 0 && poll(fds, n, (int)timeout) < 0 && errno != EINTR) {
+		int polled = timeout > 0;
+		if (polled && poll(fds, n, (int)timeout) < 0 && errno != EINTR) {
+			polled = 0;
 			if (errno != ENOMEM && errno != EAGAIN)
 				fatal("poll failed: %s", strerror(errno));
 			/* The kernel is short of memory: say so, wait, go on. */
@@ -414,6 +457,10 @@ static void run(struct app *a)
 			nanosleep(&pause, NULL);
 		}
 		read_signals(a);
+		if (a->ctl)
+			control_tick(a->ctl, polled ? fds + ctl_at : NULL, ctl_n);
+		if (a->metrics)
+			metrics_server_tick(a->metrics);
 		read_commands(a);
 		input_tick(&a->in);
 		console_tick(a->con);
@@ -421,6 +468,36 @@ static void run(struct app *a)
 	}
 	if (a->o.dry_run)
 		pipeline_flush(&a->pl);
+}
+
+/* The control socket (by default in the state directory) and the metrics
+ * server: what watches a running logmash from outside. A replay runs
+ * beside the service and leaves its socket alone. */
+static void open_watchers(struct app *a)
+{
+	const char *path = a->o.control_socket;
+	struct buf def = {0}, err = {0};
+	if (!path && a->o.state_dir && !a->o.replay) {
+		buf_printf(&def, "%s/control.sock", a->o.state_dir);
+		path = buf_cstr(&def);
+	}
+	if (path && strcmp(path, "none") != 0) {
+		struct control_opts co = {.path = path, .group = a->o.control_group,
+					  .fill = fill_snapshot, .ctx = a};
+		a->ctl = control_open(&co, &err);
+		if (!a->ctl && a->o.control_socket)
+			die(EXIT_USAGE, "%s", buf_cstr(&err));
+		if (!a->ctl) /* the default: the run goes on without it */
+			warnx_("no control socket (logmash top, status, tap): %s", buf_cstr(&err));
+	}
+	if (a->o.metrics_listen) {
+		buf_clear(&err);
+		a->metrics = metrics_server_start(a->o.metrics_listen, fill_snapshot, a, &err);
+		if (!a->metrics)
+			die(EXIT_USAGE, "%s", buf_cstr(&err));
+	}
+	buf_free(&def);
+	buf_free(&err);
 }
 
 /* Whether paths a and b name the same file (b need not exist). */
@@ -527,6 +604,10 @@ static void start_line(const struct app *a)
 	buf_printf(&b, "%s; state dir %s", a->o.follow ? " (followed)" : "",
 		   a->o.replay ? "none (a replay's record: FILE.replayed)"
 			       : a->o.state_dir ? a->o.state_dir : "none (nothing kept across runs)");
+	if (a->ctl)
+		buf_printf(&b, "; control socket %s", control_path(a->ctl));
+	if (a->metrics)
+		buf_printf(&b, "; metrics on port %u", metrics_server_port(a->metrics));
 	buf_putc(&b, '\n');
 	fputs(buf_cstr(&b), stderr);
 	buf_free(&b);
@@ -536,6 +617,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (argc > 1 && attach_command(argv[1]))
+		return attach_main(argc - 1, argv + 1);
 	crash_init();
 	struct app a;
 	memset(&a, 0, sizeof a);
@@ -579,6 +662,7 @@ int main(int argc, char **argv)
 			.insecure = a.o.insecure,
 			.dead = &a.dead,
 			.on_settled = on_settled,
+			.on_answer = on_answer,
 			.ctx = &a,
 		};
 		a.snd = sender_new(&so, &a.q, &a.st);
@@ -621,6 +705,7 @@ int main(int argc, char **argv)
 		.fill = fill_snapshot,
 		.ctx = &a,
 	};
+	open_watchers(&a);
 	a.con = console_start(&co);
 	if (!console_has_dashboard(a.con) && !a.o.dry_run)
 		start_line(&a);
@@ -629,6 +714,8 @@ int main(int argc, char **argv)
 	run(&a);
 	sdnotify_close(a.sd);
 	console_stop(a.con);
+	control_close(a.ctl);
+	metrics_server_stop(a.metrics);
 
 	if (a.snd) {
 		a.st.queued = a.q.n;

@@ -22,6 +22,7 @@
 static const char usage_text[] =
 "Usage: logmash [OPTION]... [INPUT]...\n"
 "  or:  logmash check [SCRIPT]... < SAMPLE   (try scripts: logmash check --help)\n"
+"  or:  logmash top|status|tap [--state-dir DIR | --socket PATH]  (watch a running one)\n"
 "Ship log lines to the CodeMash Logs API through Lua filter and enrich scripts.\n"
 "\n"
 "INPUT is a file path, a glob such as '/var/log/app/*.log' (quoted), or - for\n"
@@ -101,6 +102,13 @@ static const char usage_text[] =
 "      --status-interval SECS without the dashboard, a status line on stderr\n"
 "                             this often (default 60; 0: none)\n"
 "      --status-format FMT    text or json (default text)\n"
+"Watching (logmash top, status, tap; see README.md):\n"
+"      --control-socket PATH  serve top, status and tap on this Unix socket\n"
+"                             (default STATE_DIR/control.sock; none: off)\n"
+"      --control-group GROUP  let GROUP's members use it too (mode 0660)\n"
+"      --metrics-listen ADDR:PORT  serve Prometheus /metrics and /health there\n"
+"                             (off by default; bind 127.0.0.1 unless a\n"
+"                             firewall guards the port)\n"
 "General:\n"
 "  -c, --config FILE          Lua config file; options given here override it\n"
 "  -h, --help                 show this help and exit\n"
@@ -166,6 +174,9 @@ static const struct setting settings[] = {
 	SETTING("no-tui", K_FLAG, no_tui, 0, 0),
 	SETTING("status-interval", K_SECONDS_OFF, status_interval, 0, 86400),
 	SETTING("status-format", K_STRING, status_format, 0, 0),
+	SETTING("control-socket", K_PATH, control_socket, 0, 0),
+	SETTING("control-group", K_STRING, control_group, 0, 0),
+	SETTING("metrics-listen", K_STRING, metrics_listen, 0, 0),
 };
 
 /* Options of the command line only. */
@@ -888,6 +899,9 @@ void options_free(struct options *o)
 	free(o->token_file);
 	free(o->config_file);
 	free(o->state_dir);
+	free(o->control_socket);
+	free(o->control_group);
+	free(o->metrics_listen);
 	free(o->multiline_start);
 	free(o->dead_letter);
 	free(o->ca_file);

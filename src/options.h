@@ -47,6 +47,9 @@ struct options {
 	int follow;
 	int from_start;
 	char *state_dir;
+	char *control_socket;   /* NULL: STATE_DIR/control.sock; "none": off */
+	char *control_group;    /* may use the control socket too */
+	char *metrics_listen;   /* ADDR:PORT of /metrics and /health, or NULL */
 	double rotate_wait;
 	double close_inactive;
 	double flush_partial;

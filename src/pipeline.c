@@ -79,21 +79,21 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 		.line = fr->number,
 		.time = time,
 	};
-	uint64_t ticket = input_register(src, fr->end_offset);
+	uint64_t ticket = input_register(src, fr->end_offset, time);
 	p->st->read++;
 	if (p->replay) {
 		if (replay_body(p, fr, &r) != 0) {
 			errlog_add(ERR_INPUT, "%s:%llu: not a dead-letter record (no \"body\" object "
 				   "with a message); skipped", src->path, (unsigned long long)fr->number);
 			p->st->input_errors++;
-			input_settled(src, ticket);
+			input_settled(src, ticket, SETTLED_FAILED);
 			return;
 		}
 		p->st->kept++;
 		if (!p->q) {
 			buf_append(&p->out, p->body.data, p->body.len);
 			buf_putc(&p->out, '\n');
-			input_settled(src, ticket);
+			input_settled(src, ticket, SETTLED_SENT);
 			return;
 		}
 		goto queue;
@@ -105,7 +105,7 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 	}
 	if (p->chain && script_chain_run(p->chain, &r) == SCRIPT_DROP) {
 		p->st->dropped++;
-		input_settled(src, ticket);
+		input_settled(src, ticket, SETTLED_DROPPED);
 		return;
 	}
 	p->st->kept++;
@@ -114,7 +114,7 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 		buf_putc(&p->out, '\n');
 		if (p->out.len >= OUT_FLUSH)
 			pipeline_flush(p);
-		input_settled(src, ticket);
+		input_settled(src, ticket, SETTLED_SENT);
 		return;
 	}
 	buf_clear(&p->body);

@@ -27,7 +27,7 @@ static void send_msg(struct sdnotify *n, const char *msg)
 {
 	int rc = sd_notify(0, msg);
 	if (rc < 0 && !n->told_failure) {
-		errlog_add(ERR_NOTICE, "cannot notify systemd (%.20s...): %s", msg, strerror(-rc));
+		errlog_add(ERR_WARNING, "cannot notify systemd (%.20s...): %s", msg, strerror(-rc));
 		n->told_failure = 1;
 	}
 }

@@ -25,6 +25,7 @@
 				/* with no success for two round trips */
 #define DEADLETTER_RETRY_MS 1000
 #define NO_ID_RETRIES 5        /* a 2xx without a log id: retries, when --max-retries is -1 */
+#define PROBE_EVERY_MS 1000    /* the breaker waits at most this long between probes */
 #define HELD INT64_MAX         /* due time of a log held after a 401/403 */
 #define GATHER_FROM_US 5000    /* answers gather across a round trip this long, */
 #define GATHER_FROM_LIMIT 128  /* with this many requests allowed under way, */
@@ -83,7 +84,8 @@ struct sender {
 	struct stats *st;
 	struct json_doc doc;
 	struct deadletter *dead;
-	void (*on_settled)(void *ctx, const struct qentry *e);
+	void (*on_settled)(void *ctx, const struct qentry *e, int delivered);
+	void (*on_answer)(void *ctx, const struct qentry *e, long status, const char *outcome);
 	void *ctx;
 
 	/* The breaker. */
@@ -309,6 +311,7 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	s->cap_ms = o->retry_cap_ms > s->base_ms ? o->retry_cap_ms : s->base_ms;
 	s->dead = o->dead;
 	s->on_settled = o->on_settled;
+	s->on_answer = o->on_answer;
 	s->ctx = o->ctx;
 	s->rate = o->rate_limit;
 	s->tokens = s->rate > 1 ? s->rate : 1;
@@ -495,8 +498,15 @@ static void trip(struct sender *s, int64_t retry_after_ms)
 				   retry_after_ms);
 	if (d < s->base_ms)
 		d = s->base_ms;
+	/* A probe is one log: cheap enough to send every second while the
+	 * API is down, so that sending resumes within a second of its return
+	 * (unless it asked for longer with Retry-After). */
+	if (d > PROBE_EVERY_MS && retry_after_ms < d)
+		d = retry_after_ms > PROBE_EVERY_MS ? retry_after_ms : PROBE_EVERY_MS;
 	s->hold_ms = now_mono_ms() + d;
 	s->probing = 1;
+	if (!s->st->backing_off)
+		s->st->backoff_since = now_wall();
 	s->st->backing_off = 1;
 	s->st->backoff_until = now_wall() + (double)d / 1000;
 	conc_outage(&s->conc);
@@ -515,11 +525,17 @@ static int64_t quiet_ms(const struct sender *s)
 	return rtt > 0 ? 2 * rtt : 1;
 }
 
+static void retry_waiting_now(struct sender *s);
+
 static void recovered(struct sender *s)
 {
 	s->last_ok_ms = now_mono_ms();
-	if (s->probing)
-		errlog_add(ERR_NETWORK, "the API answers again: sending at full speed");
+	if (s->probing) {
+		errlog_add(ERR_EVENT, "the API answers again: sending at full speed");
+		/* The logs that waited out the outage go now, not when each
+		 * one's own backoff (up to --retry-max) would end. */
+		retry_waiting_now(s);
+	}
 	s->streak = 0;
 	s->trips = 0;
 	s->probing = 0;
@@ -560,11 +576,18 @@ static void start(struct sender *s, struct slot *sl)
 		s->tokens -= 1;
 }
 
+/* What became of a request, for `logmash tap`. */
+static void told(struct sender *s, const struct slot *sl, long status, const char *outcome)
+{
+	if (s->on_answer)
+		s->on_answer(s->ctx, &sl->e, status, outcome);
+}
+
 /* The log's fate is final: tell the input, free the slot. */
-static void release(struct sender *s, struct slot *sl)
+static void release(struct sender *s, struct slot *sl, int delivered)
 {
 	if (s->on_settled)
-		s->on_settled(s->ctx, &sl->e);
+		s->on_settled(s->ctx, &sl->e, delivered);
 	free(sl->e.body);
 	memset(&sl->e, 0, sizeof sl->e);
 	if (sl->state == SLOT_WAITING)
@@ -595,12 +618,13 @@ static void dead_letter(struct sender *s, struct slot *sl)
 		wait_slot(s, sl, now_mono_ms() + DEADLETTER_RETRY_MS);
 		return;
 	}
+	told(s, sl, sl->dl_status, "dead-lettered");
 	s->st->failed++;
 	if (s->dead && s->dead->fd >= 0) {
 		s->st->dead_lettered++;
 		s->st->dead_deleted = s->dead->deleted;
 	}
-	release(s, sl);
+	release(s, sl, 0);
 }
 
 static void give_up(struct sender *s, struct slot *sl, long status, const char *fmt, ...)
@@ -652,6 +676,7 @@ static void retry_later(struct sender *s, struct slot *sl, long status, const ch
 		return;
 	}
 	s->st->retried++;
+	told(s, sl, status, "retry");
 	wait_slot(s, sl, now_mono_ms() + retry_delay_ms(sl->attempts, s->base_ms, s->cap_ms,
 							retry_random(&s->rnd), retry_after_ms));
 }
@@ -710,6 +735,7 @@ static void wrong_endpoint(struct sender *s, struct slot *sl, long status, const
 			   how, to ? ", a redirect to " : "", to ? to : "", detail);
 	}
 	s->st->endpoint_failed = 1;
+	told(s, sl, status, "held");
 	wait_slot(s, sl, HELD);
 }
 
@@ -737,8 +763,10 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 		retry_later(s, sl, 0, why, 0);
 		return;
 	}
-	if (took >= 0)
+	if (took >= 0) {
 		latency_record(&s->st->latency, (uint64_t)took);
+		s->st->latency_sum_us += (uint64_t)took;
+	}
 	struct answer a;
 	answer_parse(status, sl->answer.data, sl->answer.len, &a, &s->doc);
 	switch (retry_classify(status)) {
@@ -748,9 +776,11 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 			s->seen_2xx = 1;
 			s->rejected_streak = 0;
 			s->st->sent++;
+			s->st->last_sent = now_wall();
 			s->st->bytes_sent += sl->e.len;
 			s->st->by_level[sl->e.level >= 0 ? sl->e.level : 0]++;
-			release(s, sl);
+			told(s, sl, status, "sent");
+			release(s, sl, 1);
 		} else if (s->max_retries < 0 && sl->attempts >= NO_ID_RETRIES) {
 			/* The API broke its contract for this log: say so and keep
 			 * the log, rather than retry it for ever. */
@@ -778,6 +808,7 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 		if (sl->credentials != s->credentials) {
 			/* Sent before SIGHUP brought new credentials: says
 			 * nothing of those. Sent again with them. */
+			told(s, sl, status, "retry");
 			wait_slot(s, sl, 0);
 			return;
 		}
@@ -786,6 +817,7 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 			   "every log kept. Fix CODEMASH_TOKEN (or the --token-file) or --project-id",
 			   status, a.detail);
 		s->st->auth_failed = 1;
+		told(s, sl, status, "held");
 		wait_slot(s, sl, HELD); /* sent again after new credentials */
 		return;
 	case OUTCOME_ENDPOINT:
@@ -802,6 +834,7 @@ static void settle(struct sender *s, struct slot *sl, CURLcode res)
 			if (!s->seen_2xx) {
 				s->st->retried++;
 				sl->attempts++;
+				told(s, sl, status, "retry");
 				wait_slot(s, sl, now_mono_ms() + retry_delay_ms(sl->attempts, s->base_ms, s->cap_ms,
 										retry_random(&s->rnd), 0));
 				return;
@@ -907,6 +940,25 @@ long sender_timeout_ms(struct sender *s)
 	if (next != INT64_MAX && next - now < t)
 		t = next <= now ? 0 : (long)(next - now);
 	return t;
+}
+
+static void retry_waiting_now(struct sender *s)
+{
+	int64_t now = now_mono_ms();
+	for (size_t i = 0; i < s->n_slots; i++) {
+		struct slot *sl = &s->slots[i];
+		if (sl->state == SLOT_WAITING && sl->due_ms != HELD && sl->due_ms > now)
+			sl->due_ms = now;
+	}
+}
+
+void sender_retry_now(struct sender *s)
+{
+	if (s->hold_ms > now_mono_ms())
+		s->hold_ms = now_mono_ms();
+	retry_waiting_now(s);
+	if (s->st->backing_off)
+		s->st->backoff_until = now_wall();
 }
 
 void sender_resume(struct sender *s)

@@ -53,9 +53,13 @@ struct sender_opts {
 	int insecure;           /* verify neither the certificate nor the host name */
 	const char *ca_file;    /* NULL: the system's certificate authorities */
 	struct deadletter *dead; /* where rejected logs go (fd -1: counted only) */
-	/* Called once a log's fate is final: acknowledged, or dead-lettered
-	 * (not after a 401/403, which keeps the log). */
-	void (*on_settled)(void *ctx, const struct qentry *e);
+	/* Called once a log's fate is final: acknowledged (delivered 1), or
+	 * dead-lettered (not after a 401/403, which keeps the log). */
+	void (*on_settled)(void *ctx, const struct qentry *e, int delivered);
+	/* Called after each request with the API's status (0: no answer) and
+	 * what becomes of the log: "sent", "retry", "dead-lettered", "held"
+	 * (401/403 or a wrong URL). NULL: not told. */
+	void (*on_answer)(void *ctx, const struct qentry *e, long status, const char *outcome);
 	void *ctx;
 };
 
@@ -83,6 +87,10 @@ size_t sender_active(const struct sender *s);
 /* SIGHUP after a wrong URL (404, 405, a redirect, 400 to every log): the
  * logs held since are sent again. */
 void sender_resume(struct sender *s);
+
+/* Ends a backoff now (the operator asks): the breaker's pause and the
+ * retries' waits are over; what waits is tried again at once. */
+void sender_retry_now(struct sender *s);
 
 /* New credentials (a reload): logs held after a 401/403 are sent again. */
 void sender_set_credentials(struct sender *s, const char *token, const char *project_id);

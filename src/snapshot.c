@@ -46,7 +46,10 @@ const char *snapshot_state(const struct snapshot *s)
 		return "paused";
 	if (s->st.backing_off)
 		return "backing off";
-	if (s->st.in_flight || s->st.queued || s->st.waiting)
+	/* A fast API answers between two snapshots: what was acknowledged
+	 * lately counts as sending too, not only what is under way now. */
+	if (s->st.in_flight || s->st.queued || s->st.waiting ||
+	    (s->st.last_sent > 0 && s->taken - s->st.last_sent < SNAP_SENDING_SECONDS))
 		return "sending";
 	return "idle";
 }

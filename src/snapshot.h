@@ -18,12 +18,15 @@
 #define SNAP_SOURCES 512 /* sources listed; more are counted */
 #define SNAP_SCRIPTS 16
 #define SNAP_PATH 160
+#define SNAP_SENDING_SECONDS 2.0 /* acknowledged this lately: still "sending" */
 
 struct source_view {
 	char path[SNAP_PATH];
 	uint64_t pos;    /* bytes read */
 	uint64_t size;   /* the file's size now (0 when not a file) */
 	uint64_t lines;  /* lines read */
+	uint64_t sent, dropped, errors; /* its logs acknowledged, dropped, given up on */
+	double oldest_unsent; /* when its oldest log not yet settled was read; 0: none */
 	const char *state; /* "following", "reading", "rotated", "waiting", "closed" */
 };
 
@@ -50,6 +53,7 @@ struct snapshot {
 	struct errlog_entry errors[ERRLOG_KEEP];
 	size_t n_notes;         /* logmash.log messages, newest first */
 	struct errlog_entry notes[ERRLOG_KEEP];
+	char attached[256];     /* `logmash top`: to what, or why not now; "" locally */
 };
 
 /* The one place a snapshot passes between threads. */

@@ -31,6 +31,8 @@ struct stats {
 	uint64_t bytes_sent;    /* request body bytes acknowledged */
 	uint64_t by_level[4];   /* sent, by enum level (0 = no level) */
 	struct latency latency; /* of the requests the API answered */
+	uint64_t latency_sum_us; /* ... their sum (Prometheus' _sum) */
+	double last_sent;       /* when the API last acknowledged a log (wall clock) */
 	uint64_t connects;      /* connections opened to the API */
 	uint32_t conc_limit;    /* requests that may be under way now */
 	int http_version;       /* the API's, once it answered: 1 (1.x) or 2; 0 unknown */
@@ -42,6 +44,7 @@ struct stats {
 	int paused;             /* the operator paused sending */
 	int backing_off;        /* the breaker paused all sending */
 	double backoff_until;   /* ... until then (wall clock) */
+	double backoff_since;   /* ... since then: the outage's start (wall clock) */
 };
 
 /* Writes the exit summary; undelivered counts logs still queued or in flight. */

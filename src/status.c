@@ -10,9 +10,40 @@ static double per_second(uint64_t now, uint64_t then, double secs)
 	return secs > 0 && now >= then ? (double)(now - then) / secs : 0;
 }
 
+void status_json(struct buf *out, const struct snapshot *now, const struct snapshot *prev)
+{
+	const struct stats *s = &now->st;
+	double secs = prev ? now->taken - prev->taken : now->taken - now->started;
+	const struct latency *then = prev ? &prev->st.latency : NULL;
+	buf_printf(out,
+		   "{\"time\":%.3f,\"state\":\"%s\",\"uptime\":%.0f,\"read\":%" PRIu64
+		   ",\"dropped\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"failed\":%" PRIu64
+		   ",\"retried\":%" PRIu64 ",\"dead_lettered\":%" PRIu64
+		   ",\"dead_letters_deleted\":%" PRIu64
+		   ",\"in_flight\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"waiting\":%" PRIu64
+		   ",\"spooled_bytes\":%" PRIu64 ",\"script_errors\":%" PRIu64
+		   ",\"read_per_s\":%.1f,\"sent_per_s\":%.1f"
+		   ",\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f"
+		   ",\"concurrency_limit\":%" PRIu32 ",\"rtt_ms\":%.3f,\"rtt_baseline_ms\":%.3f"
+		   ",\"limit_reason\":\"%s\",\"connections_opened\":%" PRIu64 "}\n",
+		   now->taken, snapshot_state(now), now->taken - now->started, s->read, s->dropped,
+		   s->sent, s->failed, s->retried, s->dead_lettered, s->dead_deleted, s->in_flight,
+		   s->queued, s->waiting, now->spooled, s->script_errors,
+		   per_second(s->read, prev ? prev->st.read : 0, secs),
+		   per_second(s->sent, prev ? prev->st.sent : 0, secs),
+		   (double)latency_quantile(&s->latency, then, 0.50) / 1000,
+		   (double)latency_quantile(&s->latency, then, 0.99) / 1000, s->conc_limit,
+		   (double)s->rtt_us / 1000, (double)s->rtt_baseline_us / 1000, s->conc_reason,
+		   s->connects);
+}
+
 void status_line(struct buf *out, const struct snapshot *now, const struct snapshot *prev,
 		 int json)
 {
+	if (json) {
+		status_json(out, now, prev);
+		return;
+	}
 	const struct stats *s = &now->st;
 	double secs = prev ? now->taken - prev->taken : now->taken - now->started;
 	double read_rate = per_second(s->read, prev ? prev->st.read : 0, secs);
@@ -21,26 +52,6 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 	uint64_t p50 = latency_quantile(&s->latency, then, 0.50);
 	uint64_t p99 = latency_quantile(&s->latency, then, 0.99);
 	const char *state = snapshot_state(now);
-	if (json) {
-		buf_printf(out,
-			   "{\"time\":%.3f,\"state\":\"%s\",\"uptime\":%.0f,\"read\":%" PRIu64
-			   ",\"dropped\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"failed\":%" PRIu64
-			   ",\"retried\":%" PRIu64 ",\"dead_lettered\":%" PRIu64
-			   ",\"dead_letters_deleted\":%" PRIu64
-			   ",\"in_flight\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"waiting\":%" PRIu64
-			   ",\"spooled_bytes\":%" PRIu64 ",\"script_errors\":%" PRIu64
-			   ",\"read_per_s\":%.1f,\"sent_per_s\":%.1f"
-			   ",\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f"
-			   ",\"concurrency_limit\":%" PRIu32 ",\"rtt_ms\":%.3f,\"rtt_baseline_ms\":%.3f"
-			   ",\"limit_reason\":\"%s\",\"connections_opened\":%" PRIu64 "}\n",
-			   now->taken, state, now->taken - now->started, s->read, s->dropped, s->sent,
-			   s->failed, s->retried, s->dead_lettered, s->dead_deleted, s->in_flight,
-			   s->queued,
-			   s->waiting, now->spooled, s->script_errors, read_rate, sent_rate,
-			   (double)p50 / 1000, (double)p99 / 1000, s->conc_limit, (double)s->rtt_us / 1000,
-			   (double)s->rtt_baseline_us / 1000, s->conc_reason, s->connects);
-		return;
-	}
 	char up[32], rr[16], sr[16];
 	human_uptime(up, sizeof up, now->taken - now->started);
 	buf_printf(out,
@@ -70,6 +81,8 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 	}
 	if (s->script_errors)
 		buf_printf(out, ", script errors %" PRIu64, s->script_errors);
+	if (s->dead_lettered)
+		buf_printf(out, ", dead-lettered %" PRIu64, s->dead_lettered);
 	buf_putc(out, '\n');
 }
 

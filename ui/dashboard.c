@@ -114,6 +114,16 @@ static void move_sel(struct view *v, long by)
 static int on_key(struct dashboard *d, int ch)
 {
 	struct view *v = &d->v;
+	if (v->popup == POPUP_CONFIRM_STOP) {
+		v->popup = POPUP_NONE;
+		if (ch == 'y' || ch == 'Y') {
+			command(d, CMD_STOP);
+			say(v, "stopping logmash: it sends what it read, then exits");
+		} else {
+			say(v, "not stopped");
+		}
+		return 1;
+	}
 	if (v->popup != POPUP_NONE) {
 		/* Any of these closes it; q here does not quit by surprise. */
 		if (ch == 27 || ch == 'q' || ch == '\n' || ch == '\r' || ch == KEY_ENTER || ch == '?') {
@@ -125,16 +135,28 @@ static int on_key(struct dashboard *d, int ch)
 	int page = v->page > 1 ? v->page - 1 : 1;
 	switch (ch) {
 	case 'q': case 'Q':
-		command(d, UI_QUIT);
+		if (v->attached) { /* top: leave; logmash runs on */
+			command(d, CMD_DETACH);
+			return 1;
+		}
+		command(d, CMD_STOP);
 		say(v, v->snap->stopping ? "exiting now" : "stopping: sending what was read (q again: now)");
 		return 1;
 	case 'p': case 'P':
-		command(d, UI_PAUSE);
+		command(d, CMD_TOGGLE_PAUSE);
 		say(v, v->snap->st.paused ? "resuming" : "pausing");
 		return 1;
 	case 'r': case 'R':
-		command(d, UI_RELOAD);
-		say(v, "reloading scripts");
+		command(d, CMD_RELOAD);
+		say(v, "reloading");
+		return 1;
+	case 'n': case 'N':
+		command(d, CMD_RETRY_NOW);
+		say(v, "retrying now");
+		return 1;
+	case 'S':
+		if (v->attached)
+			v->popup = POPUP_CONFIRM_STOP;
 		return 1;
 	case '\t': case KEY_RIGHT:
 		v->focus = (enum pane)((v->focus + 1) % N_PANES);
@@ -179,7 +201,7 @@ static void *run(void *arg)
 		    (ready > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))) {
 			/* The terminal is gone (the operator's session ended):
 			 * stop drawing; nobody watches, so the loop stops too. */
-			command(d, UI_HANGUP);
+			command(d, CMD_HANGUP);
 			return NULL;
 		}
 		int ch;
@@ -217,7 +239,7 @@ static void init_colors(struct view *v)
 	init_pair(6, COLOR_BLUE, -1);   /* dim: headings, hints */
 }
 
-struct dashboard *dashboard_start(struct snapshot_box *box, int cmd_fd, struct buf *err)
+struct dashboard *dashboard_start(struct snapshot_box *box, int cmd_fd, int mode, struct buf *err)
 {
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
@@ -228,6 +250,7 @@ struct dashboard *dashboard_start(struct snapshot_box *box, int cmd_fd, struct b
 	d->box = box;
 	d->cmd_fd = cmd_fd;
 	d->v.snap = xcalloc(1, sizeof *d->v.snap);
+	d->v.attached = mode == DASH_ATTACHED;
 	history_init(&d->v.hist);
 	d->tty = fdopen(fd, "r+");
 	if (!d->tty) {

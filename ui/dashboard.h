@@ -8,16 +8,19 @@
 #define LOGMASH_DASHBOARD_H
 
 #include "buf.h"
+#include "command.h"
 #include "snapshot.h"
 
-/* What the keys ask of the event loop. */
-enum ui_command { UI_QUIT = 'q', UI_PAUSE = 'p', UI_RELOAD = 'r', UI_HANGUP = 'H' };
 
 struct dashboard;
 
+enum { DASH_LOCAL = 0, DASH_ATTACHED = 1 };
+
 /* Takes the terminal and starts drawing what box holds; commands go to
- * cmd_fd. Returns NULL with the reason in err (no usable terminal). */
-struct dashboard *dashboard_start(struct snapshot_box *box, int cmd_fd, struct buf *err);
+ * cmd_fd. DASH_ATTACHED (`logmash top`): q detaches, and stopping logmash
+ * takes S and a confirming y. Returns NULL with the reason in err (no
+ * usable terminal). */
+struct dashboard *dashboard_start(struct snapshot_box *box, int cmd_fd, int mode, struct buf *err);
 
 /* Stops drawing and gives the terminal back as it was. */
 void dashboard_stop(struct dashboard *d);

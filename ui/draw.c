@@ -111,7 +111,9 @@ static void header(const struct view *v, int w)
 		attroff(color(v, PAIR_BAD) | A_BOLD | A_REVERSE);
 	}
 	attron(A_REVERSE);
-	if (s->dry_run)
+	if (s->attached[0])
+		snprintf(line, sizeof line, " up %s  %s", up, s->attached);
+	else if (s->dry_run)
 		snprintf(line, sizeof line, " up %s  dry run: bodies to stdout", up);
 	else
 		snprintf(line, sizeof line, " up %s  %s  project %s", up, s->endpoint,
@@ -265,10 +267,20 @@ size_t view_rows(const struct view *v, enum pane p)
 }
 
 /* The width of the sources pane's path column, in a pane w wide inside
- * its box: the other columns take 46. */
+ * its box: the other columns take 56. */
 static int path_width(int w)
 {
-	return w - 46 > 10 ? w - 46 : 10;
+	return w - 56 > 10 ? w - 56 : 10;
+}
+
+/* How long the oldest log of a source not yet settled has waited. */
+static char *lag_of(char *out, size_t n, const struct snapshot *s, const struct source_view *sv)
+{
+	if (sv->oldest_unsent <= 0 || s->taken <= sv->oldest_unsent)
+		snprintf(out, n, "-");
+	else
+		snprintf(out, n, "%.1fs", s->taken - sv->oldest_unsent);
+	return out;
 }
 
 static void clock_of(char *out, size_t n, double t)
@@ -286,7 +298,6 @@ static void pane_row(const struct view *v, enum pane p, size_t i, int y, int x, 
 	const struct snapshot *s = v->snap;
 	char when[16];
 	if (p == PANE_SOURCES) {
-		char a[32];
 		const struct source_view *sv = &s->sources[i];
 		int pathw = path_width(w);
 		char behind[24] = "-";
@@ -300,15 +311,19 @@ static void pane_row(const struct view *v, enum pane p, size_t i, int y, int x, 
 			snprintf(cut, sizeof cut, "...%s", path + len - (size_t)(pathw - 3));
 			path = cut;
 		}
-		putf(y, x, w, "%-*.*s %10s %10s %10" PRIu64 " %-10s", pathw, pathw, path,
-		     human_bytes(a, sizeof a, sv->pos), behind, sv->lines, sv->state);
+		char sent[16], dropped[16], failed[16], lag[16];
+		putf(y, x, w, "%-*.*s %8s %8s %8s %8s %7s %-10s", pathw, pathw, path, behind,
+		     human_count(sent, sizeof sent, (double)sv->sent),
+		     human_count(dropped, sizeof dropped, (double)sv->dropped),
+		     human_count(failed, sizeof failed, (double)sv->errors), lag_of(lag, sizeof lag, s, sv),
+		     sv->state);
 		return;
 	}
 	const struct errlog_entry *e = p == PANE_ERRORS ? &s->errors[i] : &s->notes[i];
 	clock_of(when, sizeof when, e->last);
 	attr_t at = A_NORMAL;
 	if (p == PANE_ERRORS)
-		at = e->kind == ERR_NOTICE ? color(v, PAIR_DIM)
+		at = e->kind == ERR_WARNING ? color(v, PAIR_DIM)
 		   : e->kind == ERR_SCRIPT || e->kind == ERR_INPUT ? color(v, PAIR_WARN)
 		   : color(v, PAIR_BAD);
 	int used = putf(y, x, w, "%s ", when);
@@ -349,14 +364,14 @@ static void pane(struct view *v, enum pane p, int y, int x, int h, int w, const 
 	if (p == PANE_SOURCES) {
 		int pathw = path_width(w - 4);
 		attron(color(v, PAIR_DIM));
-		putf(ry++, x + 2, w - 4, "%-*s %10s %10s %10s %-10s", pathw, "path", "read", "behind",
-		     "lines", "state");
+		putf(ry++, x + 2, w - 4, "%-*s %8s %8s %8s %8s %7s %-10s", pathw, "path", "behind",
+		     "sent", "dropped", "failed", "lag", "state");
 		attroff(color(v, PAIR_DIM));
 	}
 	if (n == 0) {
 		attron(color(v, PAIR_DIM));
 		put(ry, x + 2, p == PANE_ERRORS ? "no errors" : p == PANE_NOTES
-			? "no messages (scripts write here with logmash.log)" : "no inputs", w - 4);
+			? "no events (scripts write here too, with logmash.log)" : "no inputs", w - 4);
 		attroff(color(v, PAIR_DIM));
 		return;
 	}
@@ -381,7 +396,7 @@ static void panes(struct view *v, int y, int h, int w)
 	snprintf(title[PANE_SOURCES], sizeof title[0], "Sources %zu%s", s->sources_total,
 		 s->sources_total > s->n_sources ? " (first listed)" : "");
 	snprintf(title[PANE_ERRORS], sizeof title[0], "Errors %zu", s->n_errors);
-	snprintf(title[PANE_NOTES], sizeof title[0], "Script messages %zu", s->n_notes);
+	snprintf(title[PANE_NOTES], sizeof title[0], "Events and script messages %zu", s->n_notes);
 	if (h >= 3 * 6) {
 		/* Room for all three, stacked. */
 		int third = h / 3;
@@ -403,14 +418,36 @@ static void panes(struct view *v, int y, int h, int w)
 	}
 }
 
+/* The keys, most needed first: as many whole ones as the width takes,
+ * "? help" always (it lists them all). */
 static void footer(const struct view *v, int y, int w)
 {
+	const char *keys[] = {
+		v->attached ? "q detach" : "q quit",
+		v->snap->st.paused ? "p RESUME" : "p pause",
+		v->snap->st.backing_off ? "n RETRY NOW" : "n retry now",
+		"r reload",
+		v->attached ? "S stop" : NULL,
+		"Tab pane",
+		"Enter open",
+		"Up/Down PgUp/PgDn scroll",
+	};
+	const char *help = "? help";
+	char line[256];
+	size_t k = 0;
+	line[0] = '\0';
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		if (!keys[i])
+			continue;
+		size_t n = strlen(keys[i]);
+		if (k + 2 + n + 2 + strlen(help) > (size_t)w - 1 || k + n + 3 >= sizeof line)
+			break;
+		k += (size_t)snprintf(line + k, sizeof line - k, " %s ", keys[i]);
+	}
+	snprintf(line + k, sizeof line - k, " %s", help);
 	attron(A_REVERSE);
 	mvhline(y, 0, ' ', w);
-	put(y, 0, v->snap->st.paused
-		? " q quit  p RESUME  r reload  Tab pane  Up/Down PgUp/PgDn scroll  Enter open  ? help"
-		: " q quit  p pause  r reload  Tab pane  Up/Down PgUp/PgDn scroll  Enter open  ? help",
-	    w);
+	put(y, 0, line, w);
 	attroff(A_REVERSE);
 }
 
@@ -426,7 +463,7 @@ static void compact(const struct view *v, int w)
 	putf(3, 0, w, "in flight %" PRIu64 "/%" PRIu32 " queued %" PRIu64, s->st.in_flight,
 	     s->st.conc_limit, s->st.queued);
 	putf(4, 0, w, "errors %zu", s->n_errors);
-	putf(5, 0, w, "(80x24 or more for the dashboard)");
+	putf(5, 0, w, "(60x12 or more for the dashboard)");
 }
 
 void draw_close_popup(struct view *v)
@@ -472,7 +509,8 @@ static void help_popup(struct view *v, int h, int w)
 		"q        quit: stop reading, send what was read",
 		"         (as SIGTERM; q again exits at once)",
 		"p        pause sending / resume it",
-		"r        reload the scripts (as SIGHUP)",
+		"r        reload scripts and token (as SIGHUP)",
+		"n        retry now: end a backoff at once",
 		"Tab      next pane (Shift-Tab: previous)",
 		"Up/Down  move in the pane; PgUp/PgDn a page",
 		"Home/End first / last row",
@@ -489,8 +527,26 @@ static void help_popup(struct view *v, int h, int w)
 	wattron(win, A_BOLD | color(v, PAIR_TITLE));
 	mvwaddstr(win, 0, 2, " Keys ");
 	wattroff(win, A_BOLD | color(v, PAIR_TITLE));
-	for (int i = 0; i < n && i + 2 < ph - 1; i++)
-		mvwaddnstr(win, i + 2, 2, text[i], pw - 4);
+	for (int i = 0; i < n && i + 2 < ph - 1; i++) {
+		const char *t = text[i];
+		if (v->attached && i < 2) /* logmash top */
+			t = i == 0 ? "q        detach: logmash runs on" : "S, y     stop logmash (asks first)";
+		mvwaddnstr(win, i + 2, 2, t, pw - 4);
+	}
+}
+
+/* `logmash top`'s S: stopping the service is asked twice. */
+static void confirm_popup(struct view *v, int h, int w)
+{
+	int pw = 52 < w ? 52 : w;
+	WINDOW *win = popup_window(v, 5, pw, h, w);
+	if (!win)
+		return;
+	wattron(win, A_BOLD | color(v, PAIR_BAD));
+	mvwaddnstr(win, 0, 2, " Stop logmash? ", pw - 4);
+	wattroff(win, A_BOLD | color(v, PAIR_BAD));
+	mvwaddnstr(win, 2, 2, "y: stop it (it sends what it read, then exits)", pw - 4);
+	mvwaddnstr(win, 3, 2, "any other key: no", pw - 4);
 }
 
 /* The selected entry whole, its text wrapped. */
@@ -511,6 +567,10 @@ static void entry_popup(struct view *v, int h, int w)
 		snprintf(lines[n++], 256, "read:   %s of %s", human_bytes(a, sizeof a, sv->pos),
 			 sv->size ? human_bytes(b, sizeof b, sv->size) : "-");
 		snprintf(lines[n++], 256, "lines:  %" PRIu64, sv->lines);
+		snprintf(lines[n++], 256, "logs:   %" PRIu64 " sent, %" PRIu64 " dropped by scripts, %"
+			 PRIu64 " failed", sv->sent, sv->dropped, sv->errors);
+		snprintf(lines[n++], 256, "lag:    %s (the oldest log not yet settled)",
+			 lag_of(a, sizeof a, s, sv));
 	} else {
 		const struct errlog_entry *e = p == PANE_ERRORS ? &s->errors[i] : &s->notes[i];
 		clock_of(a, sizeof a, e->first);
@@ -573,6 +633,8 @@ void draw_screen(struct view *v)
 	wnoutrefresh(stdscr);
 	if (v->popup == POPUP_HELP)
 		help_popup(v, h, w);
+	else if (v->popup == POPUP_CONFIRM_STOP)
+		confirm_popup(v, h, w);
 	else if (v->popup == POPUP_ENTRY)
 		entry_popup(v, h, w);
 	else if (v->pop)

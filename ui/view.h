@@ -12,7 +12,7 @@
 #include "snapshot.h"
 
 enum pane { PANE_SOURCES, PANE_ERRORS, PANE_NOTES, N_PANES };
-enum popup { POPUP_NONE, POPUP_HELP, POPUP_ENTRY };
+enum popup { POPUP_NONE, POPUP_HELP, POPUP_ENTRY, POPUP_CONFIRM_STOP };
 
 struct view {
 	struct snapshot *snap;
@@ -26,6 +26,7 @@ struct view {
 	PANEL *pop_panel;
 	int colors;
 	int utf8;
+	int attached;          /* `logmash top`: q detaches, S stops (after y) */
 	char flash[128];       /* a short answer to a key, shown a moment */
 	double flash_until;
 };

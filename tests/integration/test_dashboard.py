@@ -112,7 +112,8 @@ def test_counters_on_screen_match_what_arrived(api, term, tmp_path):
     assert re.search(r"Error\s+%d\b" % errors, s), s
     assert "project test-project" in s and api.url in s
     assert TOKEN not in s
-    assert re.search(r"app\.log\s+\S+ \S+\s+\S+( \S+)?\s+300 following", s), s
+    # Per source: behind, sent, dropped, failed, lag, state.
+    assert re.search(r"app\.log\s+\S+ \S+\s+300\s+0\s+0\s+\S+\s+following", s), s
     t.keys("q")
     assert t.exit_code() == 0
 
@@ -226,11 +227,11 @@ def test_resize_redraws_without_garbage(api, term, tmp_path):
         frame_is_clean(t.lines(), w, h)
     # At 200x60 the panes stack: all three titles at once.
     t.resize(200, 60)
-    t.wait_screen(r"Sources 1[^\n]*\n(.*\n)*.*Errors 0(.*\n)*.*Script messages 0")
-    # Below 80x24 it degrades to the essentials.
-    t.resize(50, 10)
+    t.wait_screen(r"Sources 1[^\n]*\n(.*\n)*.*Errors 0(.*\n)*.*Events and script messages 0")
+    # Below 60x12 it degrades to the essentials, as the README says.
+    t.resize(59, 12)
     t.wait_screen(r"logmash (sending|idle), up")
-    t.wait_screen(r"80x24 or more")
+    t.wait_screen(r"60x12 or more")
     t.resize(80, 24)
     t.wait_screen(r" q quit")
     t.keys("q")

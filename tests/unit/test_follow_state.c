@@ -21,7 +21,7 @@ static void acks_move_over_settled_prefix_only(void **state)
 	(void)state;
 	struct acks a;
 	acks_init(&a, 100);
-	uint64_t t1 = acks_add(&a, 110), t2 = acks_add(&a, 120), t3 = acks_add(&a, 130);
+	uint64_t t1 = acks_add(&a, 110, 0), t2 = acks_add(&a, 120, 0), t3 = acks_add(&a, 130, 0);
 	acks_settle(&a, t2);
 	assert_int_equal(a.committed, 100); /* t1 still in flight */
 	acks_settle(&a, t3);
@@ -35,7 +35,7 @@ static void acks_move_over_settled_prefix_only(void **state)
 	/* many outstanding, settled in reverse: the ring grows and wraps */
 	uint64_t t[1000];
 	for (int i = 0; i < 1000; i++)
-		t[i] = acks_add(&a, 200 + (uint64_t)i);
+		t[i] = acks_add(&a, 200 + (uint64_t)i, 0);
 	for (int i = 999; i > 0; i--)
 		acks_settle(&a, t[i]);
 	assert_int_equal(a.committed, 130);

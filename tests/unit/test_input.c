@@ -65,7 +65,7 @@ static void collect(struct input *in, size_t want)
 		while (input_next(in, &fr, &t, &s) == INPUT_LINE) {
 			snprintf(got[n_got % 64], sizeof got[0], "%.*s", (int)fr.len, fr.line);
 			n_got++;
-			input_settled(s, input_register(s, fr.end_offset));
+			input_settled(s, input_register(s, fr.end_offset, t), SETTLED_SENT);
 		}
 		struct timespec ts = {0, 10 * 1000000};
 		nanosleep(&ts, NULL);

@@ -1,0 +1,65 @@
+/* health.c - healthy, degraded or down, and why. */
+#include "health.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+uint64_t health_bytes_behind(const struct snapshot *s)
+{
+	uint64_t bytes = s->spooled;
+	for (size_t i = 0; i < s->n_sources; i++)
+		if (s->sources[i].size > s->sources[i].pos)
+			bytes += s->sources[i].size - s->sources[i].pos;
+	return bytes;
+}
+
+void health_judge(const struct snapshot *now, const struct snapshot *prev, uint64_t max_behind,
+		  struct health *h)
+{
+	const struct stats *st = &now->st;
+	h->level = HEALTH_OK;
+	snprintf(h->reason, sizeof h->reason, "%s", snapshot_state(now));
+	if (st->auth_failed) {
+		h->level = HEALTH_DOWN;
+		snprintf(h->reason, sizeof h->reason, "auth failed: the API refused the token or "
+			 "project id; every log is kept until they are fixed and logmash reloaded");
+		return;
+	}
+	if (st->endpoint_failed) {
+		h->level = HEALTH_DOWN;
+		snprintf(h->reason, sizeof h->reason, "wrong url: the API says %s is not its logs "
+			 "endpoint; every log is kept until --url is fixed and logmash reloaded",
+			 now->endpoint);
+		return;
+	}
+	if (now->stopping) {
+		h->level = HEALTH_DOWN;
+		snprintf(h->reason, sizeof h->reason, "stopping: sending what was read, then exiting");
+		return;
+	}
+	if (st->backing_off) {
+		double for_s = now->taken - st->backoff_since;
+		h->level = for_s >= HEALTH_BACKOFF_SECONDS ? HEALTH_DOWN : HEALTH_DEGRADED;
+		snprintf(h->reason, sizeof h->reason, "backing off for %.0f s: the API fails every "
+			 "request; probing it every second", for_s);
+		return;
+	}
+	if (st->paused) {
+		h->level = HEALTH_DEGRADED;
+		snprintf(h->reason, sizeof h->reason, "paused by the operator");
+		return;
+	}
+	uint64_t dead_before = prev ? prev->st.dead_lettered : 0;
+	if (st->dead_lettered > dead_before) {
+		h->level = HEALTH_DEGRADED;
+		snprintf(h->reason, sizeof h->reason, "dead-lettering: %" PRIu64 " logs the API "
+			 "rejected %s", st->dead_lettered - dead_before, prev ? "lately" : "since start");
+		return;
+	}
+	uint64_t behind = health_bytes_behind(now);
+	if (max_behind && behind > max_behind) {
+		h->level = HEALTH_DEGRADED;
+		snprintf(h->reason, sizeof h->reason, "behind: %" PRIu64 " bytes read from no log yet "
+			 "(more than %" PRIu64 ")", behind, max_behind);
+	}
+}
