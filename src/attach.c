@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,9 @@
 #include "status.h"
 #include "util.h"
 
-/* Where a service started from the shipped unit keeps its state. */
+/* Where the shipped unit puts the socket (its RuntimeDirectory=), and
+ * where a service with only a state directory has it. */
+#define UNIT_SOCKET "/run/logmash/control.sock"
 #define DEFAULT_STATE_DIR "/var/lib/logmash"
 #define REPLY_TIMEOUT_MS 5000
 
@@ -35,8 +38,9 @@ static const char usage[] =
 "Usage: logmash top    [--state-dir DIR | --socket PATH]\n"
 "       logmash status [--state-dir DIR | --socket PATH] [--json] [--max-behind SIZE]\n"
 "       logmash tap    [--state-dir DIR | --socket PATH] [--limit N] [--count N]\n"
-"Watch a running logmash through its control socket (by default\n"
-"STATE_DIR/control.sock; without either option, " DEFAULT_STATE_DIR "/control.sock).\n"
+"Watch a running logmash through its control socket: STATE_DIR/control.sock,\n"
+"or PATH; without either, the shipped unit's " UNIT_SOCKET ",\n"
+"else " DEFAULT_STATE_DIR "/control.sock.\n"
 "\n"
 "  top     the dashboard, attached: q detaches and leaves logmash running;\n"
 "          S then y stops it. It reconnects when logmash restarts.\n"
@@ -116,6 +120,8 @@ static void parse(struct attach_opts *o, int argc, char **argv)
 		    argv[optind], o->what);
 	if (o->socket && dir)
 		die(EXIT_USAGE, "give --state-dir or --socket, not both");
+	if (!o->socket && !dir && access(UNIT_SOCKET, F_OK) == 0)
+		o->socket = xstrdup(UNIT_SOCKET);
 	if (!o->socket) {
 		struct buf p = {0};
 		buf_printf(&p, "%s/control.sock", dir ? dir : DEFAULT_STATE_DIR);
@@ -406,6 +412,13 @@ static int top_main(const struct attach_opts *o)
 	struct dashboard *dash = dashboard_start(&t.box, cmd[1], DASH_ATTACHED, &err);
 	if (!dash)
 		die(EXIT_USAGE, "no dashboard: %s (logmash status prints one snapshot)", buf_cstr(&err));
+	/* Resizes go to the dashboard's thread, which started before this. */
+	sigset_t winch;
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	int rc = pthread_sigmask(SIG_BLOCK, &winch, NULL);
+	if (rc != 0)
+		top_note(&t, "cannot leave window resizes to the dashboard: %s", strerror(rc));
 	int done = 0;
 	while (!done) {
 		struct pollfd p[3] = {{.fd = sigfd, .events = POLLIN}, {.fd = cmd[0], .events = POLLIN},

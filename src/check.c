@@ -14,12 +14,14 @@
 #include "options.h"
 #include "script.h"
 #include "util.h"
+#include "validate.h"
 
 #define MAX_SCRIPTS 64
 #define SHOW 72 /* characters of a message or value shown */
 
 static const char usage_text[] =
 "Usage: logmash check [OPTION]... [SCRIPT]... [< SAMPLE]\n"
+"  or:  logmash check -c CONFIG [RUN OPTION]... [--connect]\n"
 "Load a chain of Lua scripts, report load errors with file and line, and run\n"
 "the chain over the sample on standard input (one log a line), printing each\n"
 "log before and after, then what each script did. Nothing is sent.\n"
@@ -35,7 +37,12 @@ static const char usage_text[] =
 "  -h, --help                 this text\n"
 "\n"
 "Exit status: 0 if the chain loaded and no script failed on the sample,\n"
-"1 if a script failed on some log, 2 if a script failed to load.\n";
+"1 if a script failed on some log, 2 if a script failed to load.\n"
+"\n"
+"With -c CONFIG (or --connect), check a configuration instead, with the\n"
+"options of a run: settings, scripts, inputs, the state dir, the token; with\n"
+"--connect also the API (resolved, TLS, HTTP version, certificate; a HEAD\n"
+"without credentials, no log sent). Exit 0 all well, 1 warnings, 2 errors.\n";
 
 struct check {
 	struct script_spec specs[MAX_SCRIPTS];
@@ -164,6 +171,8 @@ int check_main(int argc, char **argv)
 		{"unsafe-scripts", no_argument, NULL, OPT_UNSAFE},
 		{NULL, 0, NULL, 0},
 	};
+	if (validate_wanted(argc, argv))
+		return validate_main(argc, argv);
 	struct check k = {0};
 	struct script_opts so = {.memory_limit = (size_t)64 << 20, .budget = 100000,
 				 .on_error = on_error, .on_log = on_log, .ctx = &k};

@@ -44,6 +44,7 @@ import platform
 import re
 import resource
 import shlex
+import shutil
 import signal
 import statistics
 import subprocess
@@ -58,7 +59,8 @@ BENCH = os.path.join(SHARED, "bench")
 OUT = os.path.join(ROOT, "bench-out")
 RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
 LOGMASH = os.path.join(ROOT, "logmash")
-STAGES = ["lua", "send", "h2", "latency", "memory", "growth", "dashboard", "remote", "crash"]
+STAGES = ["lua", "send", "h2", "latency", "memory", "growth", "dashboard", "watch", "remote",
+          "crash"]
 
 ROWS = []  # (stage, logmash, baseline, ratio or None, target)
 
@@ -815,6 +817,61 @@ def dashboard_cost(srv, log, filt, enr, runs, connections=64):
         pair_ratio([h[1] for h in headless], [d[1] for d in drawn]), ">= 0.95")
 
 
+def watch_cost(srv, log, filt, enr, runs, connections=64):
+    """W1 end to end with `logmash top` attached (tmux) and a real Prometheus
+    scraping /metrics every second, against the same run watched by neither,
+    alternating. Both have a state dir (the socket's home) and
+    --metrics-listen: the difference is the watching."""
+    prom = shutil.which("prometheus")
+    if not os.path.exists("/usr/bin/tmux") or not prom:
+        print("watch: skipped (needs Debian's tmux and prometheus: make deps)")
+        return
+    tmp = tempfile.mkdtemp(prefix="logmash-watch-")
+    sock = "logmash-bench-watch-%d" % os.getpid()
+    plain, watched = [], []
+    try:
+        for i in range(runs):
+            for watch in (False, True):
+                state = os.path.join(tmp, "state-%d-%d" % (i, watch))
+                port, prom_port = free_port(), free_port()
+                extra = ["--no-tui", "--state-dir", state,
+                         "--metrics-listen", "127.0.0.1:%d" % port]
+                p = None
+                if watch:
+                    cfg = os.path.join(tmp, "prom-%d.yml" % i)
+                    with open(cfg, "w") as f:
+                        f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                                "  - job_name: logmash\n    static_configs:\n"
+                                "      - targets: ['127.0.0.1:%d']\n" % port)
+                    p = subprocess.Popen([prom, "--config.file", cfg, "--storage.tsdb.path",
+                                          os.path.join(tmp, "tsdb-%d" % i), "--web.listen-address",
+                                          "127.0.0.1:%d" % prom_port],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    # top waits for the socket, attaching within a second of it.
+                    subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "120", "-y",
+                                    "40", LOGMASH, "top", "--state-dir", state], check=True)
+                try:
+                    r = send_w1(srv["url"], filt, enr, log, connections, extra)[:2]
+                finally:
+                    if p:
+                        p.terminate()
+                        p.wait()
+                    subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+                (watched if watch else plain).append(r)
+            print("  run %d: watched by neither %.0f logs/s (%.1f s CPU), by top and Prometheus "
+                  "%.0f logs/s (%.1f s CPU)" % (i + 1, plain[-1][0], plain[-1][1], watched[-1][0],
+                                                 watched[-1][1]), flush=True)
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+        subprocess.run(["rm", "-rf", tmp])
+    row("W1 with top attached and Prometheus scraping 1/s", "%.0f logs/s" %
+        statistics.median(w[0] for w in watched), "%.0f logs/s" % statistics.median(x[0] for x in plain),
+        pair_ratio([w[0] for w in watched], [x[0] for x in plain]), ">= 0.95")
+    row("  its CPU for W1", "%.1f s" % statistics.median(w[1] for w in watched),
+        "%.1f s" % statistics.median(x[1] for x in plain),
+        pair_ratio([x[1] for x in plain], [w[1] for w in watched]), ">= 0.95")
+
+
 # ---- the table ----
 
 def machine():
@@ -869,7 +926,7 @@ def main():
     if "lua" in stages:
         print("== lua", flush=True)
         lua_stage(log, filt, enr, a.runs, a.lines)
-    if {"send", "h2", "memory", "growth", "dashboard"} & set(stages):
+    if {"send", "h2", "memory", "growth", "dashboard", "watch"} & set(stages):
         with nginx_server() as srv:
             if not srv:
                 print("send, h2, dashboard: skipped (needs Debian's nginx-light: make deps)")
@@ -903,6 +960,9 @@ def main():
             if srv and "dashboard" in stages:
                 print("== dashboard", flush=True)
                 dashboard_cost(srv, log, filt, enr, a.send_runs)
+            if srv and "watch" in stages:
+                print("== watch", flush=True)
+                watch_cost(srv, log, filt, enr, a.send_runs)
     if "latency" in stages:
         print("== latency", flush=True)
         follow_latency()

@@ -173,6 +173,9 @@ def test_the_shipped_unit_takes_a_new_token_on_reload(api):
         os.mkdir(etc, 0o755)
         os.mkdir(state, 0o700)
         os.chown(state, 65534, 65534)  # StateDirectory= belongs to the dynamic user
+        run = os.path.join(top, "run")
+        os.mkdir(run, 0o755)
+        os.chown(run, 65534, 65534)  # and RuntimeDirectory= too
         token = os.path.join(etc, "token")
         with open(token, "w") as f:
             f.write(TOKEN + "\n")
@@ -189,6 +192,7 @@ def test_the_shipped_unit_takes_a_new_token_on_reload(api):
         shutil.copy(BIN, binary)
         argv = shlex.split(exec_start.replace("@BINDIR@", top)
                            .replace("${STATE_DIRECTORY}", state)
+                           .replace("${RUNTIME_DIRECTORY}", run)
                            .replace("/etc/logmash/", etc + "/"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
         proc = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534",
@@ -205,6 +209,12 @@ def test_the_shipped_unit_takes_a_new_token_on_reload(api):
                 f.write("rotated-token\n")
             proc.send_signal(signal.SIGHUP)  # ... and runs systemctl reload
             delivered = wait_for(lambda: len(api.logs()) >= 30, 10)
+            # `sudo logmash status` attaches to the unit's control socket.
+            sock = os.path.join(run, "control.sock")
+            assert oct(os.stat(sock).st_mode & 0o777) == "0o600"
+            st = subprocess.run([BIN, "status", "--socket", sock], capture_output=True,
+                                text=True, timeout=20)
+            assert st.returncode == 0 and "health: ok" in st.stdout, st.stdout + st.stderr
         finally:
             proc.send_signal(signal.SIGTERM)
             err = proc.stderr.read().decode()

@@ -355,6 +355,8 @@ def test_top_attaches_detaches_reconnects_and_stops(api, service, tmuxes, tmp_pa
         for _ in range(10):
             assert "IDLE" not in t.screen()
             time.sleep(0.2)
+        t.resize(80, 24)  # a resize reaches the attached dashboard too
+        t.wait_screen(r"q detach .*\? help\s*$")
         t.keys("q")  # detach: the service runs on
         assert t.exit_code() == 0
         assert svc.proc.poll() is None

@@ -1,0 +1,284 @@
+/* validate.c - `logmash check -c CONFIG [--connect]`: a configuration
+ * checked before it runs, like `vector validate` or `filebeat test`. */
+#include "validate.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "script.h"
+#include "statelock.h"
+#include "util.h"
+
+struct verdict {
+	int warnings, errors;
+};
+
+static void say(struct verdict *v, const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(struct verdict *v, const char *level, const char *fmt, ...)
+{
+	if (level[0] == 'w')
+		v->warnings++;
+	else if (level[0] == 'e')
+		v->errors++;
+	printf("%-8s", level);
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+int validate_wanted(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-c") || !strncmp(argv[i], "--config", 8) ||
+		    !strcmp(argv[i], "--connect"))
+			return 1;
+	return 0;
+}
+
+static void check_scripts(struct verdict *v, const struct options *o)
+{
+	if (!o->n_scripts) {
+		say(v, "ok", "scripts: none (every log is sent as read)");
+		return;
+	}
+	struct script_opts so = {.specs = o->scripts, .n = o->n_scripts,
+				 .memory_limit = o->script_memory, .budget = o->script_budget,
+				 .unsafe = o->unsafe_scripts};
+	struct buf err = {0};
+	struct script_chain *c = script_chain_load(&so, &err);
+	if (!c) {
+		say(v, "error", "scripts: %s (fix the script: `logmash check SCRIPT... < sample` "
+		    "tries it on a sample)", buf_cstr(&err));
+	} else {
+		for (size_t i = 0; i < script_chain_len(c); i++) {
+			const struct script_stat *st = script_chain_stat(c, i);
+			say(v, "ok", "script %s: loads, %s", st->path, script_kind_name(st->kind));
+		}
+		script_chain_free(c);
+	}
+	buf_free(&err);
+}
+
+static void check_inputs(struct verdict *v, const struct options *o)
+{
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		const char *p = o->inputs[i];
+		struct stat st;
+		if (!strcmp(p, "-")) {
+			say(v, "ok", "input -: standard input");
+		} else if (strpbrk(p, "*?[")) {
+			glob_t g;
+			int r = glob(p, 0, NULL, &g);
+			size_t n = r == 0 ? g.gl_pathc : 0;
+			globfree(&g);
+			if (n)
+				say(v, "ok", "input %s: matches %zu file%s", p, n, n == 1 ? "" : "s");
+			else if (o->follow)
+				say(v, "warning", "input %s: matches nothing yet; followed from when a file "
+				    "appears (is the pattern right?)", p);
+			else
+				say(v, "error", "input %s: matches nothing: check the pattern (quote it, "
+				    "so that the shell leaves it to logmash)", p);
+		} else if (stat(p, &st) != 0) {
+			if (errno == ENOENT && o->follow)
+				say(v, "warning", "input %s: not there yet; followed from when it appears",
+				    p);
+			else
+				say(v, "error", "input %s: %s", p, strerror(errno));
+		} else if (access(p, R_OK) != 0) {
+			say(v, "error", "input %s: cannot be read (%s): run logmash as a user who can, "
+			    "or add it to the file's group", p, strerror(errno));
+		} else {
+			say(v, "ok", "input %s: %s, readable", p, S_ISREG(st.st_mode) ? "a file" : "not "
+			    "a regular file (read as a stream: no checkpoint)");
+		}
+	}
+}
+
+static void check_state_dir(struct verdict *v, const struct options *o)
+{
+	if (!o->state_dir) {
+		say(v, o->follow ? "warning" : "ok", "state dir: none%s", o->follow
+		    ? ": a restart reads the files from their end again and loses what was unsent; "
+		      "give --state-dir DIR" : " (nothing is kept across runs)");
+		return;
+	}
+	struct stat st;
+	if (stat(o->state_dir, &st) != 0) {
+		char *parent = xstrdup(o->state_dir);
+		char *slash = strrchr(parent, '/');
+		if (slash)
+			*(slash == parent ? slash + 1 : slash) = '\0';
+		else
+			strcpy(parent, ".");
+		if (access(parent, W_OK) == 0)
+			say(v, "ok", "state dir %s: not there yet; it will be created", o->state_dir);
+		else
+			say(v, "error", "state dir %s: cannot be created in %s: %s", o->state_dir,
+			    parent, strerror(errno));
+		free(parent);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode) || access(o->state_dir, W_OK | X_OK) != 0) {
+		say(v, "error", "state dir %s: not a folder logmash can write to: give another, or "
+		    "fix its owner", o->state_dir);
+		return;
+	}
+	char why[512];
+	int fd = statelock_take(o->state_dir, why, sizeof why);
+	if (fd < 0) {
+		say(v, "error", "state dir %s: %s", o->state_dir, why);
+		return;
+	}
+	close(fd);
+	say(v, "ok", "state dir %s: writable, not in use", o->state_dir);
+}
+
+static void check_token(struct verdict *v, const struct options *o)
+{
+	if (o->dry_run)
+		return;
+	if (!o->token_file || (getenv("CODEMASH_TOKEN") && !o->token_file)) {
+		say(v, "ok", "token: from CODEMASH_TOKEN");
+		return;
+	}
+	struct stat st;
+	if (stat(o->token_file, &st) != 0) {
+		say(v, "error", "token file %s: %s", o->token_file, strerror(errno));
+		return;
+	}
+	/* Group-readable is the shipped unit's way (root:logmash 0640);
+	 * anything more lets others read or replace it. */
+	if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP))
+		say(v, "warning", "token file %s: mode %04o lets others %s it: chmod 640 %s",
+		    o->token_file, (unsigned)(st.st_mode & 07777),
+		    st.st_mode & S_IROTH ? "read" : "change", o->token_file);
+	else
+		say(v, "ok", "token file %s: readable, mode %04o", o->token_file,
+		    (unsigned)(st.st_mode & 07777));
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p, (void)ud;
+	return size * n;
+}
+
+/* The API's host resolved, a TLS connection made and a GET sent to the
+ * endpoint without credentials: what is there, with no log sent. */
+static void check_connect(struct verdict *v, const struct options *o)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		say(v, "error", "connect: cannot initialise libcurl");
+		return;
+	}
+	CURL *h = curl_easy_init();
+	char url[1024], errbuf[CURL_ERROR_SIZE] = "";
+	snprintf(url, sizeof url, "%s/%s/logs", o->url, o->api_version);
+	CURLcode rc = h ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+	if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_URL, url);
+	if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
+	if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+	if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+						(long)(o->connect_timeout * 1000));
+	if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
+	if (rc == CURLE_OK && o->ca_file) rc = curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+	if (rc == CURLE_OK && o->insecure) rc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+	if (rc == CURLE_OK && o->insecure) rc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	if (rc == CURLE_OK)
+		rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) {
+		say(v, "error", "connect %s: %s%s%s", url, curl_easy_strerror(rc), errbuf[0] ? ": " : "",
+		    errbuf);
+		goto out;
+	}
+	char *ip = NULL;
+	long status = 0, version = 0;
+	curl_off_t tls_us = 0;
+	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || !ip)
+		ip = "?";
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+		status = 0;
+	if (curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version) != CURLE_OK)
+		version = 0;
+	if (curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls_us) != CURLE_OK)
+		tls_us = 0;
+	int tls = strncmp(o->url, "https://", 8) == 0;
+	if (!tls && curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &tls_us) != CURLE_OK)
+		tls_us = 0;
+	const char *proto = version == CURL_HTTP_VERSION_2_0 ? "HTTP/2"
+			  : version == CURL_HTTP_VERSION_3 ? "HTTP/3" : "HTTP/1.1";
+	say(v, "ok", "connect %s: %s, %s%s, answered %ld to a GET without credentials (no log "
+	    "sent); %s in %.0f ms", url, ip, proto, version == CURL_HTTP_VERSION_1_1 ||
+	    version == CURL_HTTP_VERSION_1_0 ? " (a connection a request in flight)" : "", status,
+	    tls ? "connected with TLS" : "connected", (double)tls_us / 1000);
+	struct curl_certinfo *ci = NULL;
+	if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) == CURLE_OK && ci && ci->num_of_certs > 0) {
+		const char *subject = "?", *issuer = "?", *expires = "?";
+		for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
+			if (!strncmp(s->data, "Subject:", 8))
+				subject = s->data + 8;
+			else if (!strncmp(s->data, "Issuer:", 7))
+				issuer = s->data + 7;
+			else if (!strncmp(s->data, "Expire date:", 12))
+				expires = s->data + 12;
+		}
+		say(v, o->insecure ? "warning" : "ok", "certificate: %s, issued by %s, expires %s%s",
+		    subject, issuer, expires, o->insecure ? " (NOT verified: --insecure)" : " (verified)");
+	} else if (!strncmp(o->url, "http://", 7)) {
+		say(v, "warning", "connect: http:// sends the token in the clear; use https://");
+	}
+out:
+	curl_easy_cleanup(h);
+	curl_global_cleanup();
+}
+
+int validate_main(int argc, char **argv)
+{
+	int connect = 0, n = 0;
+	char **args = xcalloc((size_t)argc + 1, sizeof *args);
+	args[n++] = "logmash";
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--connect"))
+			connect = 1;
+		else
+			args[n++] = argv[i];
+	}
+	/* Settings and their bounds, the config file, the token: a mistake
+	 * there exits 2 with its message, as a run would. */
+	struct options o;
+	memset(&o, 0, sizeof o);
+	options_parse(&o, n, args);
+	struct verdict v = {0};
+	say(&v, "ok", "settings: %s%s, sending to %s/%s/logs, project %s",
+	    o.config_file ? "config " : "command line", o.config_file ? o.config_file : "", o.url,
+	    o.api_version, o.project_id ? o.project_id : "(none)");
+	check_scripts(&v, &o);
+	check_inputs(&v, &o);
+	check_state_dir(&v, &o);
+	check_token(&v, &o);
+	if (connect)
+		check_connect(&v, &o);
+	printf("%d error%s, %d warning%s%s\n", v.errors, v.errors == 1 ? "" : "s", v.warnings,
+	       v.warnings == 1 ? "" : "s", connect ? "" : " (--connect also tries the API)");
+	options_free(&o);
+	free(args);
+	if (fflush(stdout) != 0)
+		return EXIT_USAGE;
+	return v.errors ? 2 : v.warnings ? 1 : 0;
+}

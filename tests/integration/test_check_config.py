@@ -1,0 +1,85 @@
+"""`logmash check -c CONFIG [--connect]`: a configuration checked before it
+runs, nothing sent."""
+import os
+import subprocess
+
+from conftest import BIN, PROJECT, TOKEN, StandIn, make_certificate
+from test_watch import Service  # noqa: F401  (the fixture below uses it)
+from test_watch import service  # noqa: F401
+
+
+def check(*args, env=None, cwd=None):
+    e = {"CODEMASH_TOKEN": TOKEN, "PATH": os.environ["PATH"]}
+    e.update(env or {})
+    return subprocess.run([BIN, "check", *args], capture_output=True, text=True, env=e,
+                          cwd=cwd, timeout=30, stdin=subprocess.DEVNULL)
+
+
+def config(tmp_path, url, **extra):
+    lines = ['url = "%s"' % url, 'project_id = "%s"' % PROJECT]
+    for k, v in extra.items():
+        lines.append("%s = %s" % (k, v))
+    p = tmp_path / "config.lua"
+    p.write_text("\n".join(lines) + "\n")
+    return str(p)
+
+
+def test_a_good_config_passes_and_sends_nothing(api, tmp_path):
+    (tmp_path / "app.log").write_text("x\n")
+    cfg = config(tmp_path, api.url, inputs='{"%s"}' % (tmp_path / "app.log"),
+                 state_dir='"%s"' % (tmp_path / "state"), follow="true")
+    p = check("-c", cfg, "-e", os.path.join(os.path.dirname(BIN), "scripts", "levels.lua"))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "0 errors, 0 warnings" in p.stdout and "levels.lua: loads, enrich" in p.stdout
+    assert "will be created" in p.stdout
+    assert api.stats()["requests"] == 0
+
+
+def test_warnings_and_errors_each_say_what_to_do(api, tmp_path):
+    tok = tmp_path / "token"
+    tok.write_text(TOKEN + "\n")
+    tok.chmod(0o644)
+    bad = tmp_path / "bad.lua"
+    bad.write_text("function enrich(log) return log.x. end\n")
+    cfg = config(tmp_path, api.url, follow="true",
+                 inputs='{"%s", "%s"}' % (tmp_path / "none" / "*.log", tmp_path / "later.log"))
+    p = check("-c", cfg, "--token-file", str(tok), env={"CODEMASH_TOKEN": ""})
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "matches nothing yet" in p.stdout and "not there yet" in p.stdout
+    assert "chmod 640" in p.stdout
+    assert "no --state-dir" not in p.stdout and "give --state-dir DIR" in p.stdout
+    p = check("-c", cfg, "-e", str(bad))
+    assert p.returncode == 2 and "bad.lua:1:" in p.stdout
+    # Without -F a missing input is an error, and a bad setting exits 2 at once.
+    p = check("-c", config(tmp_path, api.url, inputs='{"%s"}' % (tmp_path / "gone.log")))
+    assert p.returncode == 2 and "gone.log: No such file" in p.stdout
+    p = check("-c", cfg, "--max-in-flight", "0")
+    assert p.returncode == 2 and "--max-in-flight" in p.stderr
+
+
+def test_a_state_dir_in_use_is_an_error(api, service, tmp_path):
+    svc = service()
+    cfg = config(tmp_path, api.url, state_dir='"%s"' % svc.state, follow="true",
+                 inputs='{"%s"}' % svc.log)
+    p = check("-c", cfg)
+    assert p.returncode == 2 and "in use" in p.stdout, p.stdout
+    assert svc.proc.poll() is None
+
+
+def test_connect_reports_the_protocol_and_certificate(tmp_path):
+    cert, key = make_certificate(str(tmp_path))
+    api = StandIn(tls=(cert, key))
+    try:
+        cfg = config(tmp_path, api.url)
+        p = check("-c", cfg, "--connect", "--ca-file", cert)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "HTTP/2" in p.stdout and "no log sent" in p.stdout
+        assert "CN = 127.0.0.1" in p.stdout or "CN=127.0.0.1" in p.stdout
+        assert "(verified)" in p.stdout
+        assert api.logs() == []
+        p = check("-c", cfg, "--connect")  # the system's CAs do not know it
+        assert p.returncode == 2 and "certificate" in p.stdout.lower()
+    finally:
+        api.stop()
+    p = check("-c", config(tmp_path, "https://127.0.0.1:1"), "--connect")
+    assert p.returncode == 2 and "connect https://127.0.0.1:1" in p.stdout
