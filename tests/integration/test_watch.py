@@ -20,6 +20,19 @@ from conftest import BIN, PROJECT, TOKEN, free_port, wait_for
 from test_dashboard import Tmux, pids_of
 
 
+def connectable(path):
+    """Whether something accepts connections on the socket at path (a stale
+    socket file is there, but refuses)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 class Service:
     """logmash -F with a state dir, as a service runs, headless."""
 
@@ -36,7 +49,7 @@ class Service:
             [BIN, "--url", url or api.url, "--project-id", PROJECT, "--no-tui", "-F",
              "--state-dir", str(self.state), "--status-interval", "0", *extra, str(self.log)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err, env=env)
-        assert wait_for(lambda: os.path.exists(self.sock), 10), self.stderr()
+        assert wait_for(lambda: connectable(self.sock), 10), self.stderr()
 
     def write(self, n, start=0, text="line"):
         with open(self.log, "a") as f:
