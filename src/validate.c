@@ -118,12 +118,9 @@ static void check_state_dir(struct verdict *v, const struct options *o)
 	}
 	struct stat st;
 	if (stat(o->state_dir, &st) != 0) {
-		char *parent = xstrdup(o->state_dir);
-		char *slash = strrchr(parent, '/');
-		if (slash)
-			*(slash == parent ? slash + 1 : slash) = '\0';
-		else
-			strcpy(parent, ".");
+		const char *slash = strrchr(o->state_dir, '/');
+		char *parent = !slash ? xstrdup(".")
+			     : xstrndup(o->state_dir, (size_t)(slash - o->state_dir) + (slash == o->state_dir));
 		if (access(parent, W_OK) == 0)
 			say(v, "ok", "state dir %s: not there yet; it will be created", o->state_dir);
 		else
@@ -151,7 +148,7 @@ static void check_token(struct verdict *v, const struct options *o)
 {
 	if (o->dry_run)
 		return;
-	if (!o->token_file || (getenv("CODEMASH_TOKEN") && !o->token_file)) {
+	if (!o->token_file) {
 		say(v, "ok", "token: from CODEMASH_TOKEN");
 		return;
 	}

@@ -1,11 +1,15 @@
 """Fixtures: the real logmash binary against the project's stand-in Logs API."""
 import json
 import os
+import re
+import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 
 import pytest
 
@@ -108,7 +112,6 @@ def api():
 
 def free_port():
     """A port nothing listens on (bound, then released)."""
-    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -151,3 +154,150 @@ def wait_for(pred, timeout=10.0):
             return True
         time.sleep(0.02)
     return False
+
+
+# ---- a real terminal: tmux ----
+
+class Tmux:
+    """logmash in a detached tmux session of its own (its own server)."""
+
+    def __init__(self, tmp_path, cmd, width=100, height=30, env=None):
+        self.sock = "logmash-test-" + uuid.uuid4().hex[:8]
+        self.done = tmp_path / "done"
+        self.stty = tmp_path / "stty"
+        e = {"CODEMASH_TOKEN": TOKEN, "TERM": "screen", "LANG": "C.UTF-8"}
+        e.update(env or {})
+        exports = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
+        # The shell records the terminal's modes before and after, and the
+        # exit code, then stays so that the screen can still be read.
+        shell = ("stty -g > {s}.before; env {env} {cmd}; echo $? > {d}; "
+                 "stty -g > {s}.after; echo EXITED; sleep 600").format(
+                     s=self.stty, env=exports, cmd=cmd, d=self.done)
+        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), "sh", "-c", shell)
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.sock, *args], check=True,
+                              capture_output=True, text=True).stdout
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p")
+
+    def lines(self):
+        return self.screen().split("\n")
+
+    def keys(self, *keys):
+        self.tmux("send-keys", *keys)
+
+    def wait_screen(self, pattern, timeout=15):
+        found = wait_for(lambda: re.search(pattern, self.screen()), timeout)
+        assert found, "not on screen: %r\n%s" % (pattern, self.screen())
+
+    def resize(self, w, h):
+        self.tmux("resize-window", "-x", str(w), "-y", str(h))
+
+    def exit_code(self, timeout=20):
+        assert wait_for(lambda: self.done.exists() and self.done.read_text().strip(), timeout), \
+            self.screen()
+        return int(self.done.read_text())
+
+    def kill(self):
+        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
+
+
+def pids_of(marker):
+    """logmash processes whose command line holds marker (a test's folder)."""
+    out = subprocess.run(["pgrep", "-f", "logmash.*" + re.escape(str(marker))],
+                         capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+class Terminals:
+    """The terminals a test started, each killed at its end."""
+
+    def __init__(self, tmp_path):
+        self.tmp_path = tmp_path
+        self.made = []
+
+    def start(self, cmd, **kw):
+        t = Tmux(self.tmp_path, cmd, **kw)
+        self.made.append(t)
+        return t
+
+    def close(self):
+        for t in self.made:
+            t.kill()
+
+
+@pytest.fixture
+def tmuxes(tmp_path):
+    """Starts a command in a terminal of its own: tmuxes(cmd) -> Tmux."""
+    ts = Terminals(tmp_path)
+    yield ts.start
+    ts.close()
+
+
+# ---- logmash as a service runs: followed, with a state dir ----
+
+def connectable(path):
+    """Whether something accepts connections on the socket at path (a stale
+    socket file is there, but refuses)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+class Service:
+    """logmash -F with a state dir, as a service runs, headless."""
+
+    def __init__(self, api, tmp_path, *extra, url=None, token=TOKEN, sock=None):
+        self.tmp = tmp_path
+        self.log = tmp_path / "app.log"
+        self.log.touch()
+        self.state = tmp_path / "state"
+        self.sock = sock or str(self.state / "control.sock")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
+        env["CODEMASH_TOKEN"] = token
+        self.err = open(tmp_path / "service.err", "wb")
+        self.proc = subprocess.Popen(
+            [BIN, "--url", url or api.url, "--project-id", PROJECT, "--no-tui", "-F",
+             "--state-dir", str(self.state), "--status-interval", "0", *extra, str(self.log)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err, env=env)
+        assert wait_for(lambda: connectable(self.sock), 10), self.stderr()
+
+    def write(self, n, start=0, text="line"):
+        with open(self.log, "a") as f:
+            for i in range(start, start + n):
+                f.write("%s %d\n" % (text, i))
+
+    def stderr(self):
+        self.err.flush()
+        return (self.tmp / "service.err").read_text(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.err.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def service(api, tmp_path):
+    made = []
+
+    def start(*extra, **kw):
+        s = Service(api, tmp_path, *extra, **kw)
+        made.append(s)
+        return s
+    yield start
+    for s in made:
+        s.stop()

@@ -4,8 +4,6 @@ import os
 import subprocess
 
 from conftest import BIN, PROJECT, TOKEN, StandIn, make_certificate
-from test_watch import Service  # noqa: F401  (the fixture below uses it)
-from test_watch import service  # noqa: F401
 
 
 def check(*args, env=None, cwd=None):

@@ -6,80 +6,23 @@ import re
 import shlex
 import subprocess
 import time
-import uuid
 
 import pytest
 
-from conftest import (BIN, NOT_UNDER_VALGRIND, PROJECT, TOKEN, StandIn, make_certificate, run,
-                      script, wait_for)
-
-
-class Tmux:
-    """logmash in a detached tmux session of its own (its own server)."""
-
-    def __init__(self, tmp_path, cmd, width=100, height=30, env=None):
-        self.sock = "logmash-test-" + uuid.uuid4().hex[:8]
-        self.done = tmp_path / "done"
-        self.stty = tmp_path / "stty"
-        e = {"CODEMASH_TOKEN": TOKEN, "TERM": "screen", "LANG": "C.UTF-8"}
-        e.update(env or {})
-        exports = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
-        # The shell records the terminal's modes before and after, and the
-        # exit code, then stays so that the screen can still be read.
-        shell = ("stty -g > {s}.before; env {env} {cmd}; echo $? > {d}; "
-                 "stty -g > {s}.after; echo EXITED; sleep 600").format(
-                     s=self.stty, env=exports, cmd=cmd, d=self.done)
-        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), "sh", "-c", shell)
-
-    def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.sock, *args], check=True,
-                              capture_output=True, text=True).stdout
-
-    def screen(self):
-        return self.tmux("capture-pane", "-p")
-
-    def lines(self):
-        return self.screen().split("\n")
-
-    def keys(self, *keys):
-        self.tmux("send-keys", *keys)
-
-    def wait_screen(self, pattern, timeout=15):
-        found = wait_for(lambda: re.search(pattern, self.screen()), timeout)
-        assert found, "not on screen: %r\n%s" % (pattern, self.screen())
-
-    def resize(self, w, h):
-        self.tmux("resize-window", "-x", str(w), "-y", str(h))
-
-    def exit_code(self, timeout=20):
-        assert wait_for(lambda: self.done.exists() and self.done.read_text().strip(), timeout), \
-            self.screen()
-        return int(self.done.read_text())
-
-    def kill(self):
-        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
-
-
-def pids_of(marker):
-    """logmash processes whose command line holds marker (a test's folder)."""
-    out = subprocess.run(["pgrep", "-f", "logmash.*" + re.escape(str(marker))],
-                         capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+from conftest import (BIN, NOT_UNDER_VALGRIND, PROJECT, TOKEN, StandIn, Terminals,
+                      make_certificate, pids_of, run, script, wait_for)
 
 
 @pytest.fixture
 def term(tmp_path):
-    made = []
+    """logmash against api in a terminal: term(args, api) -> Tmux."""
+    ts = Terminals(tmp_path)
 
     def start(args, api, **kw):
-        cmd = " ".join(shlex.quote(a) for a in
-                       [BIN, "--url", api.url, "--project-id", PROJECT, *args])
-        t = Tmux(tmp_path, cmd, **kw)
-        made.append(t)
-        return t
+        return ts.start(" ".join(shlex.quote(a) for a in
+                                 [BIN, "--url", api.url, "--project-id", PROJECT, *args]), **kw)
     yield start
-    for t in made:
-        t.kill()
+    ts.close()
     # A closed terminal stops logmash (see the hang-up test); a leftover
     # would spin on, unseen, and slow every test after it.
     assert wait_for(lambda: not pids_of(tmp_path), 15), "logmash outlived its terminal"

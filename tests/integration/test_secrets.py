@@ -10,7 +10,7 @@ import pytest
 
 from conftest import (BIN, NOT_UNDER_VALGRIND, PROJECT, TOKEN, UNDER_ASAN, StandIn,
                       make_certificate, run, wait_for)
-from test_dashboard import Tmux
+from conftest import Tmux
 
 
 def is_elf(path):

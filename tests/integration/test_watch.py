@@ -17,72 +17,6 @@ import urllib.request
 import pytest
 
 from conftest import BIN, PROJECT, TOKEN, free_port, wait_for
-from test_dashboard import Tmux, pids_of
-
-
-def connectable(path):
-    """Whether something accepts connections on the socket at path (a stale
-    socket file is there, but refuses)."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        s.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-class Service:
-    """logmash -F with a state dir, as a service runs, headless."""
-
-    def __init__(self, api, tmp_path, *extra, url=None, token=TOKEN, sock=None):
-        self.tmp = tmp_path
-        self.log = tmp_path / "app.log"
-        self.log.touch()
-        self.state = tmp_path / "state"
-        self.sock = sock or str(self.state / "control.sock")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
-        env["CODEMASH_TOKEN"] = token
-        self.err = open(tmp_path / "service.err", "wb")
-        self.proc = subprocess.Popen(
-            [BIN, "--url", url or api.url, "--project-id", PROJECT, "--no-tui", "-F",
-             "--state-dir", str(self.state), "--status-interval", "0", *extra, str(self.log)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err, env=env)
-        assert wait_for(lambda: connectable(self.sock), 10), self.stderr()
-
-    def write(self, n, start=0, text="line"):
-        with open(self.log, "a") as f:
-            for i in range(start, start + n):
-                f.write("%s %d\n" % (text, i))
-
-    def stderr(self):
-        self.err.flush()
-        return (self.tmp / "service.err").read_text(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.err.close()
-        return self.proc.returncode
-
-
-@pytest.fixture
-def service(api, tmp_path):
-    made = []
-
-    def start(*extra, **kw):
-        s = Service(api, tmp_path, *extra, **kw)
-        made.append(s)
-        return s
-    yield start
-    for s in made:
-        s.stop()
 
 
 def attach(*args, timeout=20):
@@ -334,19 +268,6 @@ def test_retry_now_ends_a_long_retry_after(api, service):
 
 
 # ---- top, in a real terminal ----
-
-@pytest.fixture
-def tmuxes(tmp_path):
-    made = []
-
-    def start(cmd, **kw):
-        t = Tmux(tmp_path, cmd, **kw)
-        made.append(t)
-        return t
-    yield start
-    for t in made:
-        t.kill()
-
 
 def test_top_attaches_detaches_reconnects_and_stops(api, service, tmuxes, tmp_path):
     svc = service()
