@@ -99,6 +99,9 @@ static void parse(struct attach_opts *o, int argc, char **argv)
 	};
 	memset(o, 0, sizeof *o);
 	o->what = argv[0];
+	/* For getopt's messages: "logmash top: unrecognized option". */
+	argv[0] = !strcmp(o->what, "top") ? "logmash top" : !strcmp(o->what, "tap") ? "logmash tap"
+								    : "logmash status";
 	o->limit = 100;
 	o->max_behind = HEALTH_MAX_BEHIND;
 	const char *dir = NULL;

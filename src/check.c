@@ -178,6 +178,7 @@ int check_main(int argc, char **argv)
 				 .on_error = on_error, .on_log = on_log, .ctx = &k};
 	int c;
 	optind = 1;
+	argv[0] = "logmash check"; /* for getopt's messages */
 	/* "-": positional scripts keep their place among -f and -e. */
 	while ((c = getopt_long(argc, argv, "-f:e:qh", longs, NULL)) != -1) {
 		char *end;
@@ -228,7 +229,7 @@ int check_main(int argc, char **argv)
 		       (unsigned long long)st->calls);
 		if (st->kind == SCRIPT_FILTER || st->dropped)
 			printf(", %llu dropped", (unsigned long long)st->dropped);
-		printf(", %llu errors\n", (unsigned long long)st->errors);
+		printf(", %llu error%s\n", (unsigned long long)st->errors, st->errors == 1 ? "" : "s");
 		if (st->errors)
 			printf("    last error: %s (line %llu: \"%s\")\n", st->last_error,
 			       (unsigned long long)st->excerpt_line, st->excerpt);
@@ -236,9 +237,10 @@ int check_main(int argc, char **argv)
 	if (isatty(0))
 		printf("loaded; no sample (give one on standard input: logmash check ... < sample.log)\n");
 	else
-		printf("sample: %llu lines, %llu kept, %llu dropped, %llu script errors\n",
-		       (unsigned long long)lines, (unsigned long long)kept,
-		       (unsigned long long)(lines - kept), (unsigned long long)errors);
+		printf("sample: %llu line%s, %llu kept, %llu dropped, %llu script error%s\n",
+		       (unsigned long long)lines, lines == 1 ? "" : "s", (unsigned long long)kept,
+		       (unsigned long long)(lines - kept), (unsigned long long)errors,
+		       errors == 1 ? "" : "s");
 	script_chain_free(chain);
 	if (fflush(stdout) != 0)
 		die(EXIT_USAGE, "check: cannot write the report: %s", strerror(errno));

@@ -14,6 +14,9 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <curses.h>
+
 #include "buf.h"
 #include "crash.h"
 #include "luamem.h"
@@ -102,7 +105,7 @@ static const char usage_text[] =
 "      --status-interval SECS without the dashboard, a status line on stderr\n"
 "                             this often (default 60; 0: none)\n"
 "      --status-format FMT    text or json (default text)\n"
-"Watching (logmash top, status, tap; see README.md):\n"
+"Watching (logmash top, status, tap; see docs/dashboard.md):\n"
 "      --control-socket PATH  serve top, status and tap on this Unix socket\n"
 "                             (default STATE_DIR/control.sock; none: off)\n"
 "      --control-group GROUP  let GROUP's members use it too (mode 0660)\n"
@@ -118,7 +121,7 @@ static const char usage_text[] =
 "for the next start), 1 some logs not delivered, 2 usage or config error or a\n"
 "fatal system error, 3 the API refused the token or project id, 4 the API's URL\n"
 "is wrong (404, 405, a redirect, 400 to every log).\n"
-"Manual: man logmash, or README.md.\n";
+"Manual: man logmash; README.md and docs/ in the source or the installed docs.\n";
 
 /* Settings that both the command line (--rate-limit) and the config file
  * (rate_limit) take: one row each, so that their parsing and bounds cannot
@@ -596,8 +599,8 @@ static int apply_config(lua_State *L)
 		else if (!strcmp(k, "inputs"))
 			cfg_inputs(L, o, file);
 		else
-			return luaL_error(L, "%s: unknown setting '%s' (see 'Config file' in "
-					  "README.md)", file, k);
+			return luaL_error(L, "%s: unknown setting '%s' (see docs/configuration.md, "
+					  "'Config file')", file, k);
 		if (bad)
 			return luaL_error(L, "%s: %s", file, why);
 		lua_pop(L, 1);
@@ -741,7 +744,7 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->timeout = 30;
 	o->connect_timeout = 10;
 	o->drain_timeout = 10;
-	o->script_memory = (size_t)64 << 20;
+	o->script_memory = SCRIPT_MEMORY_DEFAULT;
 	o->script_budget = 100000;
 	o->rotate_wait = 5;
 	o->close_inactive = 300;
@@ -760,6 +763,9 @@ void options_parse(struct options *o, int argc, char **argv)
 
 	build_long_opts();
 
+	/* getopt names the program by argv[0] in its messages: "logmash:",
+	 * as every other message says, not the path it was started by. */
+	argv[0] = "logmash";
 	/* First pass: --help, --version and --config, which the rest builds on. */
 	opterr = 0;
 	int c;
@@ -768,8 +774,9 @@ void options_parse(struct options *o, int argc, char **argv)
 			fputs(usage_text, stdout);
 			exit(0);
 		} else if (c == 'V') {
-			printf("logmash %s (Lua %s.%s, %s)\n", LOGMASH_VERSION, LUA_VERSION_MAJOR,
-			       LUA_VERSION_MINOR, "libcurl");
+			printf("logmash %s (Lua %s.%s, libcurl %s, ncurses %s)\n", LOGMASH_VERSION,
+			       LUA_VERSION_MAJOR, LUA_VERSION_MINOR, curl_version_info(CURLVERSION_NOW)->version,
+			       NCURSES_VERSION);
 			exit(0);
 		} else if (c == 'c') {
 			set_str(&o->config_file, optarg);

@@ -717,7 +717,7 @@ static int setup(lua_State *L)
 struct script_chain *script_chain_load(const struct script_opts *o, struct buf *err)
 {
 	struct script_chain *c = xcalloc(1, sizeof *c);
-	c->mem.limit = o->memory_limit ? o->memory_limit : (size_t)256 << 20;
+	c->mem.limit = o->memory_limit ? o->memory_limit : SCRIPT_MEMORY_DEFAULT;
 	c->on_error = o->on_error;
 	c->on_log = o->on_log;
 	c->ctx = o->ctx;
@@ -990,6 +990,15 @@ fail:
 	return -1;
 }
 
+/* Items in the order of their keys' bytes. */
+static int item_order(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(x->key, y->key, n);
+	return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
 /* Hands the log's result to r: pointers into strings the log table
  * anchors. The items are those check_log() just recorded, unless a script
  * failed after it (or none succeeded): then they are read again. */
@@ -1011,6 +1020,10 @@ static void pull(struct script_chain *c, struct record *r)
 		}
 		lua_pop(L, 1);
 	}
+	/* Sorted: Lua's table order changes from run to run (its hash seed),
+	 * and the same input must give the same bodies, byte for byte. */
+	if (n > 1)
+		qsort(c->items, n, sizeof *c->items, item_order);
 	r->items = c->items;
 	r->n_items = n;
 }

@@ -27,6 +27,8 @@ struct script_spec {
 	const char *path;
 };
 
+#define SCRIPT_MEMORY_DEFAULT ((size_t)64 << 20) /* --script-memory */
+
 struct script_opts {
 	const struct script_spec *specs;
 	size_t n;

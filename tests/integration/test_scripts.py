@@ -468,3 +468,19 @@ def test_sighup_rereads_the_config_files_chain(tmp_path):
                    {"message": "five", "items": {"v": "1"}}, {"message": "six"}]
     assert err.decode().count("SIGHUP: scripts reloaded") == 2
     assert "'scripts' must be a list" in err.decode()
+
+
+def test_dry_run_bodies_are_the_same_byte_for_byte_every_run(tmp_path):
+    """Lua's table order changes from run to run (its hash seed): the items
+    go out sorted by key, so a saved --dry-run output can be compared in CI."""
+    enrich = tmp_path / "many.lua"
+    enrich.write_text("function enrich(log)\n" + "".join(
+        "  log.items.k%02d = '%d'\n" % ((i * 7) % 16, i) for i in range(16)) + "end\n")
+    outs = set()
+    for _ in range(5):
+        p = run(["--dry-run", "-e", str(enrich), "-"], input="a\nb\n", token=None)
+        assert p.returncode == 0, p.stderr
+        outs.add(p.stdout)
+    assert len(outs) == 1
+    body = json.loads(outs.pop().splitlines()[0])
+    assert list(body["items"]) == sorted(body["items"])
