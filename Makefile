@@ -7,6 +7,7 @@ BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man/man1
 DATADIR = $(PREFIX)/share/logmash
 SYSTEMDDIR = $(PREFIX)/lib/systemd/system
+DOCDIR = $(PREFIX)/share/doc/logmash
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -81,10 +82,10 @@ bench: deps
 
 # System calls failing under logmash (strace's fault injection), about
 # 90 s: make test runs the matrix; make faults also writes its table into
-# README.md.
+# docs/operations.md.
 faults: deps
 	$(MAKE) all
-	$(PYTHON) tests/faults/faults.py --table README.md
+	$(PYTHON) tests/faults/faults.py --table docs/operations.md
 
 faults-check: logmash
 	$(PYTHON) tests/faults/faults.py
@@ -158,10 +159,13 @@ fuzz-short: $(FUZZ_BIN)
 
 install: logmash
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/scripts \
-		$(DESTDIR)$(SYSTEMDDIR)
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR)/docs
 	install -m 755 logmash $(DESTDIR)$(BINDIR)/logmash
-	install -m 644 packaging/logmash.1 $(DESTDIR)$(MANDIR)/logmash.1
+	sed 's|@DATADIR@|$(DATADIR)|g; s|@DOCDIR@|$(DOCDIR)|g' packaging/logmash.1 > $(DESTDIR)$(MANDIR)/logmash.1
+	chmod 644 $(DESTDIR)$(MANDIR)/logmash.1
 	install -m 644 scripts/*.lua $(DESTDIR)$(DATADIR)/scripts/
+	install -m 644 README.md HACKING.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
 	sed 's|@DATADIR@|$(DATADIR)|g' packaging/config.lua > $(DESTDIR)$(DATADIR)/config.lua.example
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/logmash.service > $(DESTDIR)$(SYSTEMDDIR)/logmash.service
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/logmash.service
@@ -169,7 +173,7 @@ install: logmash
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/logmash $(DESTDIR)$(MANDIR)/logmash.1 \
 		$(DESTDIR)$(SYSTEMDDIR)/logmash.service
-	rm -rf $(DESTDIR)$(DATADIR)
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -f logmash src/*.o ui/*.o $(UNIT_BIN) $(REMOTE_BACKEND)

@@ -984,7 +984,7 @@ def main():
         os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
         with open(RESULTS, "w") as f:
             f.write("# make bench: the last full run\n\n")
-            f.write("Written by `make bench` (tests/bench.py); see README.md, Development, for what\n"
+            f.write("Written by `make bench` (tests/bench.py); see docs/performance.md for what\n"
                     "each row measures. Ratios > 1 are better for logmash.\n\n")
             f.write("- when: %s (%.0f s)\n- machine: %s\n- workload: W1, %d lines (../shared/bench)\n\n"
                     % (when, took, machine(), a.lines))

@@ -23,7 +23,7 @@ meets and those that really happen there.
 
 usage: faults.py [--only CALL[,CALL]] [--table FILE]
 The table (call x error x when -> outcome) is printed, and written between
-the markers of the reliability section of README.md with --table README.md.
+the markers of the reliability section of docs/operations.md with --table docs/operations.md.
 """
 import argparse
 import json

@@ -26,12 +26,36 @@ def test_help_documents_every_option():
         assert "--" + name in out, name
 
 
-def test_readme_and_man_page_document_every_option():
-    readme = open(os.path.join(ROOT, "README.md")).read()
+def test_docs_and_man_page_document_every_option():
+    table = open(os.path.join(ROOT, "docs", "configuration.md")).read()
     man = open(os.path.join(ROOT, "packaging", "logmash.1")).read().replace("\\-", "-")
     for name in long_options():
-        assert "--" + name in readme, name
+        assert "--" + name in table, name
         assert "--" + name in man, name
+
+
+def test_readme_is_an_entry_page_and_its_links_resolve():
+    """README.md stays short; every relative link in it and in docs/ names a
+    file that exists, and every #anchor a heading there."""
+    import re as _re
+    readme = os.path.join(ROOT, "README.md")
+    assert os.path.getsize(readme) <= 12000
+    pages = [readme, os.path.join(ROOT, "HACKING.md")] + [
+        os.path.join(ROOT, "docs", f) for f in os.listdir(os.path.join(ROOT, "docs"))]
+
+    def anchors(path):
+        heads = _re.findall(r"^#+ (.*)$", open(path).read(), _re.M)
+        return {_re.sub(r"[^\w\- ]", "", _re.sub(r"[`*]", "", h.strip().lower())).replace(" ", "-")
+                for h in heads}
+    for page in pages:
+        for target in _re.findall(r"\]\(([^)\s]+)\)", open(page).read()):
+            if target.startswith(("http://", "https://")):
+                continue
+            path, _, anchor = target.partition("#")
+            full = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
+            assert os.path.exists(full), (page, target)
+            if anchor:
+                assert anchor in anchors(full), (page, target)
 
 
 def test_version():

@@ -89,3 +89,49 @@ def test_real_logs_one_log_a_nonempty_line(name):
     bodies, p = dry([path])
     assert p.returncode == 0
     assert [b["message"] for b in bodies] == want
+
+
+PYTHON_LOG = """2026-11-30 10:00:00,001 INFO app: started
+2026-11-30 10:00:01,002 ERROR app: payment failed
+Traceback (most recent call last):
+  File "app.py", line 10, in pay
+    charge(order)
+ValueError: card declined
+2026-11-30 10:00:02,003 INFO app: next
+"""
+
+JAVA_LOG = """2026-11-30T10:00:00.001Z INFO  [main] c.e.App - started
+2026-11-30T10:00:01.002Z ERROR [main] c.e.App - request failed
+java.lang.IllegalStateException: boom
+\tat com.example.App.handle(App.java:42)
+\tat com.example.App.main(App.java:7)
+Caused by: java.io.IOException: broken pipe
+\tat com.example.Net.send(Net.java:99)
+\t... 2 more
+2026-11-30T10:00:02.003Z INFO  [main] c.e.App - next
+"""
+
+LEVEL_FIRST = """INFO started
+ERROR: payment failed
+Traceback (most recent call last):
+  File "app.py", line 10, in pay
+ValueError: card declined
+WARNING slow
+"""
+
+
+@pytest.mark.parametrize("pattern,text,errors", [
+    (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]", PYTHON_LOG, "ValueError: card declined"),
+    (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]", JAVA_LOG, "\t... 2 more"),
+    (r"^(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL)[ :]", LEVEL_FIRST,
+     "ValueError: card declined"),
+])
+def test_the_documented_multiline_patterns_keep_a_trace_with_its_error(pattern, text, errors):
+    """The patterns docs/operations.md gives: three records, the whole trace
+    in the ERROR one, ending with its last line."""
+    logs, p = dry(["--multiline-start", pattern, "-"], input=text)
+    assert p.returncode == 0, p.stderr
+    assert len(logs) == 3, [l["message"] for l in logs]
+    error = logs[1]["message"]
+    assert "ERROR" in error.split("\n")[0] and error.endswith(errors), error
+    assert "Traceback" in error or "Caused by" in error
