@@ -24,7 +24,6 @@
 #include "control.h"
 #include "crash.h"
 #include "curlmem.h"
-#include "dashboard.h"
 #include "deadletter.h"
 #include "errlog.h"
 #include "input.h"

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """make bench: logmash measured against a baseline in the same run.
 
-Workload W1 (../shared/bench): gen_applog.py 1000000 42, filter.lua, enrich.lua.
+Workload W1 (tests/bench): gen_w1.py 1000000 42, filter.lua, enrich.lua.
 Each row alternates logmash and its baseline several times and compares the
 median of the ratios of neighbouring runs, so that a noisy shared machine
 slows both sides of one ratio alike. At the end one table is printed and kept,
 with the machine and the date, in tests/bench/RESULTS.md.
 
   lua        W1 through --dry-run (read, frame, scripts, encode, write) against
-             lua5.4 lua_limit.lua (the stock interpreter running only the scripts)
+             lua5.4 lua_only.lua (the stock interpreter running only the scripts)
   send       W1 end to end to nginx (Debian's, one worker, answering 200 with a
              log id) over HTTP/1.1, against wrk with as many connections (64);
              and tests/bench/plain_curl.c, the plainest libcurl multi loop
@@ -54,8 +54,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
-BENCH = os.path.join(SHARED, "bench")
+BENCH = os.path.join(ROOT, "tests", "bench")  # W1: its generator and scripts
 OUT = os.path.join(ROOT, "bench-out")
 RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
 LOGMASH = os.path.join(ROOT, "logmash")
@@ -103,7 +102,7 @@ def pair_ratio(ours, base):
 # ---- the Lua stage ----
 
 def lua_stage(log, filt, enr, runs, n):
-    base_cmd = ["lua5.4", os.path.join(BENCH, "lua_limit.lua"), filt, enr]
+    base_cmd = ["lua5.4", os.path.join(BENCH, "lua_only.lua"), filt, enr]
     ours_cmd = [LOGMASH, "--dry-run", "-f", filt, "-e", enr, "-"]
     base, ours = [], []
     for i in range(runs):
@@ -116,7 +115,7 @@ def lua_stage(log, filt, enr, runs, n):
         base.append(b)
         ours.append(o)
         print("  run %d: lua5.4 %.2fs, logmash %.2fs" % (i + 1, b[0], o[0]), flush=True)
-    row("Lua stage, W1 (--dry-run vs lua_limit)",
+    row("Lua stage, W1 (--dry-run vs lua_only)",
         "%.0f lines/s" % (n / statistics.median(x[0] for x in ours)),
         "%.0f lines/s" % (n / statistics.median(x[0] for x in base)),
         pair_ratio([x[0] for x in base], [x[0] for x in ours]), ">= 1.2")
@@ -909,15 +908,12 @@ def main():
     unknown = set(stages) - set(STAGES)
     if unknown:
         sys.exit("bench: unknown stages %s (known: %s)" % (", ".join(unknown), ", ".join(STAGES)))
-    if not os.path.isdir(BENCH):
-        sys.exit("bench: %s not found: the shared benchmark workload lives beside the repository "
-                 "(set SHARED=/path/to/shared)" % BENCH)
     os.makedirs(OUT, exist_ok=True)
-    log = os.path.join(OUT, "w1-%d.log" % a.lines)
+    log = os.path.join(OUT, "w1-%d-seed42.log" % a.lines)
     if not os.path.exists(log):
         print("generating W1 (%d lines) into %s" % (a.lines, log), flush=True)
         with open(log + ".tmp", "wb") as f:
-            subprocess.run([sys.executable, os.path.join(BENCH, "gen_applog.py"), str(a.lines), "42"],
+            subprocess.run([sys.executable, os.path.join(BENCH, "gen_w1.py"), str(a.lines), "42"],
                            stdout=f, check=True)
         os.rename(log + ".tmp", log)
     filt, enr = os.path.join(BENCH, "filter.lua"), os.path.join(BENCH, "enrich.lua")
@@ -986,7 +982,7 @@ def main():
             f.write("# make bench: the last full run\n\n")
             f.write("Written by `make bench` (tests/bench.py); see docs/performance.md for what\n"
                     "each row measures. Ratios > 1 are better for logmash.\n\n")
-            f.write("- when: %s (%.0f s)\n- machine: %s\n- workload: W1, %d lines (../shared/bench)\n\n"
+            f.write("- when: %s (%.0f s)\n- machine: %s\n- workload: W1, %d lines (tests/bench/gen_w1.py, seed 42)\n\n"
                     % (when, took, machine(), a.lines))
             f.write(table() + "\n")
         print("kept in %s" % os.path.relpath(RESULTS, ROOT))

@@ -441,20 +441,31 @@ class Server(ThreadingHTTPServer):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--token", default="test-token")
-    ap.add_argument("--project-id", default="test-project")
-    ap.add_argument("--versions", default="v1,v2")
+    ap.add_argument("--port", type=int, default=0,
+                    help="port on 127.0.0.1 (default 0: a free one, printed as 'listening on PORT')")
+    ap.add_argument("--token", default="test-token",
+                    help="the bearer token it accepts (default test-token); others get 401")
+    ap.add_argument("--project-id", default="test-project",
+                    help="the x-cm-projectid it accepts (default test-project); others get 403")
+    ap.add_argument("--versions", default="v1,v2",
+                    help="API versions served at /VERSION/logs (default v1,v2); others get 404")
     ap.add_argument("--record", help="append accepted logs to this file as JSON lines")
-    ap.add_argument("--fail-every", type=int)
-    ap.add_argument("--fail-status", type=int)
-    ap.add_argument("--fail-first", type=int)
-    ap.add_argument("--retry-after")
-    ap.add_argument("--delay-ms", type=float)
-    ap.add_argument("--drop-every", type=int)
-    ap.add_argument("--down-for", type=float)
+    ap.add_argument("--fail-every", type=int, metavar="N",
+                    help="answer every Nth request with --fail-status instead of accepting it")
+    ap.add_argument("--fail-status", type=int, metavar="S",
+                    help="the status of injected failures (default 503)")
+    ap.add_argument("--fail-first", type=int, metavar="N",
+                    help="answer the first N requests with --fail-status")
+    ap.add_argument("--retry-after", metavar="S",
+                    help="send Retry-After: S (seconds or an HTTP date) with injected failures")
+    ap.add_argument("--delay-ms", type=float, metavar="MS",
+                    help="answer every request this much later (a distant API)")
+    ap.add_argument("--drop-every", type=int, metavar="N",
+                    help="close the connection instead of answering every Nth request")
+    ap.add_argument("--down-for", type=float, metavar="SECONDS",
+                    help="close every connection unanswered for this long after start: an outage")
     ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (and --tls-key)")
-    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-key", help="the certificate's PEM private key")
     a = ap.parse_args()
 
     st = State(a.token, a.project_id, set(a.versions.split(",")), a.record)
