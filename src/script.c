@@ -797,11 +797,6 @@ void script_chain_free(struct script_chain *c)
 	free(c);
 }
 
-size_t script_chain_memory(const struct script_chain *c)
-{
-	return c->mem.used;
-}
-
 size_t script_chain_len(const struct script_chain *c)
 {
 	return c->n;
@@ -876,15 +871,11 @@ static struct item *item_at(struct script_chain *c, size_t i)
 	return &c->items[i];
 }
 
-/* Checks the log against the API's contract after a script, converting
- * what has an obvious string form; on success the result becomes what
- * the next script saves (SAVED_MSG, SAVED_LEVEL) and its items are
- * recorded in c->items. Returns 0, or -1 with the reason in c->err. */
-static int check_log(struct script_chain *c, const struct script *s)
+/* log.message after a script: a non-empty string (a number becomes one).
+ * Leaves it on the stack. */
+static int check_message(struct script_chain *c, const struct script *s)
 {
 	lua_State *L = c->L;
-	buf_clear(&c->err);
-
 	/* Unchanged fields (the common case) need no check: a long string
 	 * compares by pointer first, a short one (any level) only by pointer. */
 	int t = get(L, KEY_MESSAGE);
@@ -895,34 +886,42 @@ static int check_log(struct script_chain *c, const struct script *s)
 		} else if (t != LUA_TSTRING) {
 			buf_printf(&c->err, "%s: log.message must be a string, not %s", s->st.path,
 				   lua_typename(L, t));
-			goto fail;
+			return -1;
 		}
 		if (lua_rawlen(L, -1) == 0) {
 			buf_printf(&c->err, "%s: log.message is empty; drop the log instead",
 				   s->st.path);
-			goto fail;
+			return -1;
 		}
 	}
-	enum level lv = c->level;
-	t = get(L, KEY_LEVEL);
+	return 0;
+}
+
+/* log.level after a script: nil, a level or an alias (made the API's
+ * spelling). Leaves it on the stack; its level in *lv. */
+static int check_level(struct script_chain *c, const struct script *s, enum level *lv)
+{
+	lua_State *L = c->L;
+	*lv = c->level;
+	int t = get(L, KEY_LEVEL);
 	if (lua_rawequal(L, -1, SAVED_LEVEL)) {
 		/* as it was */
 	} else if (t == LUA_TNIL) {
-		lv = LEVEL_NONE;
+		*lv = LEVEL_NONE;
 	} else if (t == LUA_TSTRING) {
 		size_t n;
 		const char *v = lua_tolstring(L, -1, &n);
-		lv = level_parse(v, n);
-		if (lv == LEVEL_INVALID) {
+		*lv = level_parse(v, n);
+		if (*lv == LEVEL_INVALID) {
 			char ex[64];
 			snprintf(ex, sizeof ex, "%.*s", (int)(n < 40 ? n : 40), v);
 			buf_printf(&c->err,
 				   "%s: log.level \"%s\" is not a level (use Information, Warning, "
 				   "Error, or an alias such as info, warn, err, fatal, debug)",
 				   s->st.path, ex);
-			goto fail;
+			return -1;
 		}
-		const char *canon = level_name(lv);
+		const char *canon = level_name(*lv);
 		if (n != strlen(canon) || memcmp(v, canon, n) != 0) {
 			lua_pop(L, 1);
 			lua_pushstring(L, canon);
@@ -931,14 +930,22 @@ static int check_log(struct script_chain *c, const struct script *s)
 	} else {
 		buf_printf(&c->err, "%s: log.level must be a string or nil, not %s", s->st.path,
 			   lua_typename(L, t));
-		goto fail;
+		return -1;
 	}
 
-	t = get(L, KEY_ITEMS);
+	return 0;
+}
+
+/* log.items after a script: string keys, and values that are strings (a
+ * number or boolean becomes one), recorded in c->items. Pops the table. */
+static int check_items(struct script_chain *c, const struct script *s)
+{
+	lua_State *L = c->L;
+	int t = get(L, KEY_ITEMS);
 	if (t != LUA_TTABLE) {
 		buf_printf(&c->err, "%s: log.items must be a table, not %s", s->st.path,
 			   lua_typename(L, t));
-		goto fail;
+		return -1;
 	}
 	int items = lua_gettop(L);
 	int ours = lua_rawequal(L, items, SLOT_ITEMS);
@@ -948,7 +955,7 @@ static int check_log(struct script_chain *c, const struct script *s)
 		if (lua_type(L, -2) != LUA_TSTRING) {
 			buf_printf(&c->err, "%s: log.items keys must be strings, not %s", s->st.path,
 				   luaL_typename(L, -2));
-			goto fail;
+			return -1;
 		}
 		int vt = lua_type(L, -1);
 		if (vt == LUA_TNUMBER || vt == LUA_TBOOLEAN) {
@@ -965,7 +972,7 @@ static int check_log(struct script_chain *c, const struct script *s)
 		} else if (vt != LUA_TSTRING) {
 			buf_printf(&c->err, "%s: log.items.%.40s must be a string, number or boolean, not %s",
 				   s->st.path, lua_tostring(L, -2), lua_typename(L, vt));
-			goto fail;
+			return -1;
 		}
 		if (ours && n < MAX_KEYS)
 			lua_copy(L, -2, SLOT_KEYS + (int)n);
@@ -980,14 +987,27 @@ static int check_log(struct script_chain *c, const struct script *s)
 	/* Not ours: a script may still have written to ours through a kept
 	 * reference, so what is in it is unknown. */
 	c->n_keys = ours && n <= MAX_KEYS ? (int)n : -1;
-	c->level = lv;
 	lua_pop(L, 1);
+	return 0;
+}
+
+/* Checks the log against the API's contract after a script, converting
+ * what has an obvious string form; on success the result becomes what
+ * the next script saves (SAVED_MSG, SAVED_LEVEL) and its items are
+ * recorded in c->items. Returns 0, or -1 with the reason in c->err. */
+static int check_log(struct script_chain *c, const struct script *s)
+{
+	lua_State *L = c->L;
+	buf_clear(&c->err);
+	enum level lv;
+	if (check_message(c, s) != 0 || check_level(c, s, &lv) != 0 || check_items(c, s) != 0) {
+		lua_settop(L, RUN_TOP);
+		return -1;
+	}
+	c->level = lv;
 	lua_replace(L, SAVED_LEVEL);
 	lua_replace(L, SAVED_MSG);
 	return 0;
-fail:
-	lua_settop(L, RUN_TOP);
-	return -1;
 }
 
 /* Items in the order of their keys' bytes. */

@@ -77,7 +77,5 @@ const char *script_chain_dropped_by(const struct script_chain *c);
 
 const char *script_kind_name(enum script_kind k);
 
-/* Bytes the Lua state holds now. */
-size_t script_chain_memory(const struct script_chain *c);
 
 #endif

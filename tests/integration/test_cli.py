@@ -10,9 +10,10 @@ from conftest import BIN, PROJECT, ROOT, TOKEN, dry, run
 
 def long_options():
     """Every option the parser takes: the settings table and the command-line-only ones."""
-    src = open(os.path.join(ROOT, "src", "options.c")).read()
-    names = re.findall(r'SETTING\("([a-z0-9-]+)"', src)
-    names += re.findall(r'\{"([a-z-]+)", (?:required|no|optional)_argument', src)
+    table = open(os.path.join(ROOT, "src", "settings.c")).read()
+    names = re.findall(r'SETTING\("([a-z0-9-]+)"', table)
+    cli = open(os.path.join(ROOT, "src", "options.c")).read()
+    names += re.findall(r'\{"([a-z-]+)", (?:required|no|optional)_argument', cli)
     assert len(names) > 30
     return [n for n in names if n != "token"]
 
