@@ -612,6 +612,142 @@ static void start_line(const struct app *a)
 	buf_free(&b);
 }
 
+/* The queue and the sender, unless this is a dry run. */
+static void start_sending(struct app *a)
+{
+	if (a->o.dry_run)
+		return;
+	CURLcode rc = curlmem_global_init();
+	if (rc != CURLE_OK)
+		die(EXIT_USAGE, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
+	struct buf endpoint = {0};
+	buf_printf(&endpoint, "%s/%s/logs", a->o.url, a->o.api_version);
+	queue_init(&a->q, (size_t)a->o.queue_max, a->o.queue_max_bytes);
+	struct sender_opts so = {
+		.endpoint = buf_cstr(&endpoint),
+		.token = a->o.token,
+		.project_id = a->o.project_id,
+		.max_in_flight = a->o.max_in_flight,
+		.adaptive = strcmp(a->o.concurrency, "adaptive") == 0,
+		.max_connections = a->o.max_connections,
+		.threads = send_threads(a->o.send_threads),
+		.max_retries = a->o.max_retries,
+		.timeout_ms = (long)(a->o.timeout * 1000),
+		.connect_timeout_ms = (long)(a->o.connect_timeout * 1000),
+		.retry_base_ms = (int64_t)(a->o.retry_base * 1000),
+		.retry_cap_ms = (int64_t)(a->o.retry_max * 1000),
+		.rate_limit = a->o.rate_limit,
+		.http2_prior_knowledge = a->o.http2_prior_knowledge,
+		.ca_file = a->o.ca_file,
+		.insecure = a->o.insecure,
+		.dead = &a->dead,
+		.on_settled = on_settled,
+		.on_answer = on_answer,
+		.ctx = a,
+	};
+	a->snd = sender_new(&so, &a->q, &a->st);
+	buf_free(&endpoint);
+	if (!a->snd)
+		die(EXIT_USAGE, "cannot start sending");
+}
+
+/* The pipeline and the inputs (creating the state directory). replayed:
+ * --replay's record, or "". */
+static void open_inputs(struct app *a, const char *replayed)
+{
+	pipeline_init(&a->pl, a->chain, &a->st, a->snd ? &a->q : NULL);
+	a->pl.replay = a->o.replay != NULL;
+	struct input_opts io = {
+		.paths = a->o.inputs,
+		.n = a->o.n_inputs,
+		.max_line = a->o.max_line_bytes,
+		.follow = a->o.follow,
+		.from_start = a->o.from_start,
+		.rotate_wait = a->o.rotate_wait,
+		.close_inactive = a->o.close_inactive,
+		.flush_partial = a->o.flush_partial,
+		.multiline_start = a->o.multiline_start,
+		.multiline_timeout = a->o.multiline_timeout,
+		.multiline_max_lines = (size_t)a->o.multiline_max_lines,
+		.state_dir = a->o.replay ? NULL : a->o.state_dir,
+		.checkpoints = a->o.replay ? replayed : NULL,
+		.save_state = !a->o.dry_run,
+		.spool_max_bytes = a->o.spool_max_bytes,
+	};
+	if (input_open(&a->in, &io, &a->st) != 0)
+		exit(EXIT_USAGE);
+}
+
+/* The console, the control socket, metrics and systemd: what watches. */
+static void open_console(struct app *a)
+{
+	struct console_opts co = {
+		.no_tui = a->o.no_tui,
+		.reads_stdin = reads_stdin(&a->o),
+		.dry_run = a->o.dry_run,
+		.status_interval = a->o.status_interval,
+		.status_json = strcmp(a->o.status_format, "json") == 0,
+		.fill = fill_snapshot,
+		.ctx = a,
+	};
+	open_watchers(a);
+	a->con = console_start(&co);
+	if (!console_has_dashboard(a->con) && !a->o.dry_run)
+		start_line(a);
+	a->sd = sdnotify_open(fill_snapshot, a);
+	sdnotify_ready(a->sd); /* the sources are open, the sender is up */
+}
+
+/* The summary, what became of the logs not delivered, and the exit code. */
+static int report(struct app *a, const char *replayed)
+{
+	if (a->snd) {
+		a->st.queued = a->q.n;
+		a->st.in_flight = sender_active(a->snd);
+	}
+	int unsent_kept = !a->o.dry_run && input_unsent_kept(&a->in);
+	errlog_flush();
+	stats_print_summary(&a->st, stderr, a->o.dry_run);
+	print_script_errors(a->chain);
+	int code = exit_code(a, unsent_kept);
+	unsigned long long unsent = a->o.dry_run ? 0 : stats_undelivered(&a->st);
+	if (unsent && code != EXIT_AUTH && code != EXIT_ENDPOINT) {
+		if (unsent_kept)
+			fprintf(stderr, "logmash: %llu logs not delivered yet: the next start sends them "
+				"(%s records where to resume)\n", unsent,
+				a->o.replay ? replayed : a->o.state_dir);
+		else
+			fprintf(stderr, "logmash: the %llu logs not delivered are not kept: give "
+				"--state-dir DIR and the next start sends what one run could not\n", unsent);
+	}
+	if (code == EXIT_AUTH)
+		fprintf(stderr, "logmash: the API refused the credentials: %llu logs were not sent\n",
+			unsent);
+	if (code == EXIT_ENDPOINT)
+		fprintf(stderr, "logmash: the API's URL is wrong (check --url and --api-version): "
+			"%llu logs were not sent\n", unsent);
+	return code;
+}
+
+/* Everything, in the order that keeps each free safe. */
+static void close_all(struct app *a)
+{
+	/* The sender first: its logs point into the input's sources. */
+	sender_free(a->snd);
+	deadletter_close(&a->dead);
+	input_close(&a->in);
+	pipeline_free(&a->pl);
+	if (!a->o.dry_run) {
+		queue_free(&a->q);
+		curl_global_cleanup();
+	}
+	script_chain_free(a->chain);
+	close(a->sigfd);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd); /* last: the checkpoints are saved */
+	options_free(&a->o);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
@@ -624,139 +760,29 @@ int main(int argc, char **argv)
 	a.dead.fd = -1; /* no dead-letter file until one is opened */
 	options_parse(&a.o, argc, argv);
 	errlog_init(1);
-
 	if (a.o.n_scripts && !a.o.replay) { /* replayed bodies are final */
 		struct buf err = {0};
 		a.chain = load_chain(&a, a.o.scripts, a.o.n_scripts, &err);
 		if (!a.chain)
 			die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
 	}
-
 	struct buf replayed = {0}; /* --replay's record of what it delivered */
 	take_lock(&a, &replayed);
-
-	if (!a.o.dry_run) {
-		CURLcode rc = curlmem_global_init();
-		if (rc != CURLE_OK)
-			die(EXIT_USAGE, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
-		struct buf endpoint = {0};
-		buf_printf(&endpoint, "%s/%s/logs", a.o.url, a.o.api_version);
-		queue_init(&a.q, (size_t)a.o.queue_max, a.o.queue_max_bytes);
-		struct sender_opts so = {
-			.endpoint = buf_cstr(&endpoint),
-			.token = a.o.token,
-			.project_id = a.o.project_id,
-			.max_in_flight = a.o.max_in_flight,
-			.adaptive = strcmp(a.o.concurrency, "adaptive") == 0,
-			.max_connections = a.o.max_connections,
-			.threads = send_threads(a.o.send_threads),
-			.max_retries = a.o.max_retries,
-			.timeout_ms = (long)(a.o.timeout * 1000),
-			.connect_timeout_ms = (long)(a.o.connect_timeout * 1000),
-			.retry_base_ms = (int64_t)(a.o.retry_base * 1000),
-			.retry_cap_ms = (int64_t)(a.o.retry_max * 1000),
-			.rate_limit = a.o.rate_limit,
-			.http2_prior_knowledge = a.o.http2_prior_knowledge,
-			.ca_file = a.o.ca_file,
-			.insecure = a.o.insecure,
-			.dead = &a.dead,
-			.on_settled = on_settled,
-			.on_answer = on_answer,
-			.ctx = &a,
-		};
-		a.snd = sender_new(&so, &a.q, &a.st);
-		buf_free(&endpoint);
-		if (!a.snd)
-			die(EXIT_USAGE, "cannot start sending");
-	}
-
+	start_sending(&a);
 	a.sigfd = setup_signals();
-	pipeline_init(&a.pl, a.chain, &a.st, a.snd ? &a.q : NULL);
-	a.pl.replay = a.o.replay != NULL;
-	struct input_opts io = {
-		.paths = a.o.inputs,
-		.n = a.o.n_inputs,
-		.max_line = a.o.max_line_bytes,
-		.follow = a.o.follow,
-		.from_start = a.o.from_start,
-		.rotate_wait = a.o.rotate_wait,
-		.close_inactive = a.o.close_inactive,
-		.flush_partial = a.o.flush_partial,
-		.multiline_start = a.o.multiline_start,
-		.multiline_timeout = a.o.multiline_timeout,
-		.multiline_max_lines = (size_t)a.o.multiline_max_lines,
-		.state_dir = a.o.replay ? NULL : a.o.state_dir,
-		.checkpoints = a.o.replay ? buf_cstr(&replayed) : NULL,
-		.save_state = !a.o.dry_run,
-		.spool_max_bytes = a.o.spool_max_bytes,
-	};
-	if (input_open(&a.in, &io, &a.st) != 0) /* creates the state directory */
-		exit(EXIT_USAGE);
+	open_inputs(&a, buf_cstr(&replayed));
 	if (a.snd)
 		open_dead_letters(&a);
 	a.started = now_wall();
-	struct console_opts co = {
-		.no_tui = a.o.no_tui,
-		.reads_stdin = reads_stdin(&a.o),
-		.dry_run = a.o.dry_run,
-		.status_interval = a.o.status_interval,
-		.status_json = strcmp(a.o.status_format, "json") == 0,
-		.fill = fill_snapshot,
-		.ctx = &a,
-	};
-	open_watchers(&a);
-	a.con = console_start(&co);
-	if (!console_has_dashboard(a.con) && !a.o.dry_run)
-		start_line(&a);
-	a.sd = sdnotify_open(fill_snapshot, &a);
-	sdnotify_ready(a.sd); /* the sources are open, the sender is up */
+	open_console(&a);
 	run(&a);
 	sdnotify_close(a.sd);
 	console_stop(a.con);
 	control_close(a.ctl);
 	metrics_server_stop(a.metrics);
-
-	if (a.snd) {
-		a.st.queued = a.q.n;
-		a.st.in_flight = sender_active(a.snd);
-	}
-	int unsent_kept = !a.o.dry_run && input_unsent_kept(&a.in);
-	errlog_flush();
-	stats_print_summary(&a.st, stderr, a.o.dry_run);
-	print_script_errors(a.chain);
-	int code = exit_code(&a, unsent_kept);
-	unsigned long long unsent = a.o.dry_run ? 0 : stats_undelivered(&a.st);
-	if (unsent && code != EXIT_AUTH && code != EXIT_ENDPOINT) {
-		if (unsent_kept)
-			fprintf(stderr, "logmash: %llu logs not delivered yet: the next start sends them "
-				"(%s records where to resume)\n", unsent,
-				a.o.replay ? buf_cstr(&replayed) : a.o.state_dir);
-		else
-			fprintf(stderr, "logmash: the %llu logs not delivered are not kept: give "
-				"--state-dir DIR and the next start sends what one run could not\n", unsent);
-	}
-	if (code == EXIT_AUTH)
-		fprintf(stderr, "logmash: the API refused the credentials: %llu logs were not sent\n",
-			(unsigned long long)stats_undelivered(&a.st));
-	if (code == EXIT_ENDPOINT)
-		fprintf(stderr, "logmash: the API's URL is wrong (check --url and --api-version): "
-			"%llu logs were not sent\n", (unsigned long long)stats_undelivered(&a.st));
-
-	/* The sender first: its logs point into the input's sources. */
-	sender_free(a.snd);
-	deadletter_close(&a.dead);
-	input_close(&a.in);
-	pipeline_free(&a.pl);
-	if (!a.o.dry_run) {
-		queue_free(&a.q);
-		curl_global_cleanup();
-	}
-	script_chain_free(a.chain);
-	close(a.sigfd);
-	if (a.lock_fd >= 0)
-		close(a.lock_fd); /* last: the checkpoints are saved */
+	int code = report(&a, buf_cstr(&replayed));
+	close_all(&a);
 	buf_free(&replayed);
-	options_free(&a.o);
 	wipe_stack();
 	return code;
 }
