@@ -42,6 +42,12 @@ struct cp_entry *cp_table_find(const struct cp_table *t, uint64_t dev, uint64_t 
 	return NULL;
 }
 
+void cp_table_remove(struct cp_table *t, struct cp_entry *e)
+{
+	free(e->path);
+	*e = t->e[--t->n];
+}
+
 /* Paths may hold spaces, newlines or anything: escape all but the plain. */
 static void put_path(struct buf *out, const char *p)
 {

@@ -35,6 +35,8 @@ void cp_table_free(struct cp_table *t);
 
 /* The entry for dev/ino, or NULL. */
 struct cp_entry *cp_table_find(const struct cp_table *t, uint64_t dev, uint64_t ino);
+/* Removes e (an entry of t; the last one takes its place). */
+void cp_table_remove(struct cp_table *t, struct cp_entry *e);
 
 /* Text to table (pure). Returns 0, or -1 with a reason in why. */
 int checkpoint_parse(const char *text, size_t len, struct cp_table *t, const char **why);

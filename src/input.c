@@ -1,4 +1,6 @@
-/* input.c - sources: discovery, reading, rotation, checkpoints. */
+/* input.c - reading the sources, their events and timers, checkpoints,
+ * set-up and the operator's view (input_sources.c, input_discovery.c and
+ * input_spool.c hold the rest). */
 #include "input.h"
 
 #include <dirent.h>
@@ -17,680 +19,12 @@
 
 #include "errlog.h"
 #include "snapshot.h"
+#include "input_internal.h"
 #include "util.h"
-
-#define CHUNK ((size_t)128 * 1024)
-#define QUOTA 64              /* records a source gives (and the rest of its chunk) before the next one's turn */
-#define TICK_MS 250           /* timers; polling where inotify cannot serve */
-#define CHECK_MS 1000         /* a followed path's identity, at the least this often */
-#define SCAN_MS 10000         /* globs again, even when inotify is quiet */
-/* Checkpoints, when acknowledgements moved them: at once, then at most this
- * often. A crash repeats what was in flight and what was acknowledged since
- * the last save began (this interval, plus the save's two fsyncs: the file,
- * its folder); at most 10 saves a second however fast logs go (make bench,
- * stage crash, measures both). */
-#define SAVE_MS 100
-#define BUCKETS 4096
-
-/* ---- path -> active source ---- */
-
-static size_t bucket(const char *path)
-{
-	return (size_t)(fnv1a64(path, strlen(path)) % BUCKETS);
-}
-
-static void map_put(struct input *in, struct source *s)
-{
-	size_t b = bucket(s->key);
-	s->next_in_bucket = in->buckets[b];
-	in->buckets[b] = s;
-}
-
-static void map_del(struct input *in, struct source *s)
-{
-	for (struct source **p = &in->buckets[bucket(s->key)]; *p; p = &(*p)->next_in_bucket) {
-		if (*p == s) {
-			*p = s->next_in_bucket;
-			s->next_in_bucket = NULL;
-			return;
-		}
-	}
-}
-
-static struct source *map_get(const struct input *in, const char *key)
-{
-	for (struct source *s = in->buckets[bucket(key)]; s; s = s->next_in_bucket)
-		if (strcmp(s->key, key) == 0)
-			return s;
-	return NULL;
-}
-
-/* ---- (device, inode) -> file being read ----
- *
- * Whether a file is already read under another name (a symlink, a rename)
- * is asked for every path a scan finds: a walk over all sources made
- * starting with thousands of files quadratic. */
-
-static size_t ino_bucket(uint64_t dev, uint64_t ino)
-{
-	return (size_t)((ino * 0x9E3779B97F4A7C15ULL ^ dev) % BUCKETS);
-}
-
-/* s is a file read from now on, its id set. */
-static void ino_put(struct input *in, struct source *s)
-{
-	size_t b = ino_bucket(s->id.dev, s->id.ino);
-	s->next_by_ino = in->by_ino[b];
-	in->by_ino[b] = s;
-	s->in_ino_map = 1;
-}
-
-static void ino_del(struct input *in, struct source *s)
-{
-	if (!s->in_ino_map)
-		return;
-	for (struct source **p = &in->by_ino[ino_bucket(s->id.dev, s->id.ino)]; *p;
-	     p = &(*p)->next_by_ino) {
-		if (*p == s) {
-			*p = s->next_by_ino;
-			break;
-		}
-	}
-	s->next_by_ino = NULL;
-	s->in_ino_map = 0;
-}
-
-/* ---- chunks: at most a few exist, whatever the number of files ---- */
-
-static char *chunk_get(struct input *in)
-{
-	char *c = in->spare ? in->spare : xmalloc(CHUNK);
-	in->spare = NULL;
-	return c;
-}
-
-static void chunk_put(struct input *in, struct source *s)
-{
-	if (!s->chunk)
-		return;
-	if (!in->spare)
-		in->spare = s->chunk;
-	else
-		free(s->chunk);
-	s->chunk = NULL;
-}
-
-/* ---- sources ---- */
-
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
-/* The name events use for path: its folder as watched, a slash, its name. */
-static char *key_of(const char *path)
-{
-	char *d = dir_of(path);
-	const char *slash = strrchr(path, '/');
-	struct buf k = {0};
-	buf_printf(&k, "%s/%s", d, slash ? slash + 1 : path);
-	free(d);
-	return buf_cstr(&k);
-}
-
-static struct source *add_source(struct input *in, const char *path, int fd, int is_file,
-				 uint64_t offset)
-{
-	struct source *s = xcalloc(1, sizeof *s);
-	s->in = in;
-	s->path = xstrdup(path);
-	s->name = s->path;
-	s->key = key_of(path);
-	s->fd = fd;
-	s->is_file = is_file;
-	s->state = SRC_ACTIVE;
-	s->read_off = offset;
-	s->readable = 1;
-	s->last_growth_ms = s->last_check_ms = now_mono_ms();
-	framer_init(&s->fr, in->o.max_line);
-	s->fr.offset = offset;
-	joiner_init(&s->jn, in->has_re ? &in->re : NULL, in->o.multiline_max_lines, in->o.max_line);
-	acks_init(&s->acks, offset);
-	/* Slots below free_hint are taken: starting thousands of files must
-	 * not scan them all for each. */
-	size_t i = in->free_hint;
-	while (i < in->n && in->src[i])
-		i++;
-	in->free_hint = i + 1;
-	if (i == in->n) {
-		if (in->n == in->cap) {
-			in->cap = in->cap ? in->cap * 2 : 16;
-			in->src = xrealloc(in->src, in->cap * sizeof *in->src);
-		}
-		in->n++;
-	}
-	in->src[i] = s;
-	if (is_file) {
-		map_put(in, s);
-		if (in->o.follow) {
-			char *d = dir_of(path);
-			watch_dir(&in->w, d);
-			free(d);
-			/* A symlink: growth happens in its target's folder. */
-			char real[PATH_MAX];
-			if (realpath(path, real) && strcmp(real, path) != 0) {
-				s->real = key_of(real);
-				d = dir_of(real);
-				watch_dir(&in->w, d);
-				free(d);
-			}
-		}
-	}
-	return s;
-}
-
-static void close_fd(struct source *s)
-{
-	if (s->fd > STDIN_FILENO) {
-		close(s->fd);
-		s->in->fds_freed = 1;
-	}
-	s->fd = -1;
-}
-
-/* No more bytes will come: frame what is held, then the source is done. */
-static void finish(struct source *s)
-{
-	framer_finish(&s->fr);
-	s->finishing = 1;
-	s->readable = 1;
-}
-
-static void next_reader(struct input *in);
-
-/* The source will give nothing more. */
-static void set_done(struct input *in, struct source *s)
-{
-	if (s->state == SRC_ACTIVE && s->is_file && !s->segment)
-		map_del(in, s);
-	s->state = SRC_DONE;
-	s->readable = 0;
-	ino_del(in, s);
-	close_fd(s);
-	/* A spool segment read to its end: the next one is read at once (this
-	 * one is deleted later, when its logs have settled). Until then there
-	 * must be no moment without a reader, or the input would look ended. */
-	if (s->segment && in->reader == s) {
-		in->reader = NULL;
-		next_reader(in);
-	}
-}
-
-/* The path no longer names this file: read it to its end, then let go. */
-static void rotated(struct input *in, struct source *s)
-{
-	if (s->state != SRC_ACTIVE)
-		return;
-	map_del(in, s);
-	in->n_special++;
-	s->state = SRC_ROTATED;
-	s->rotated_ms = now_mono_ms();
-	s->readable = 1;
-	in->rescan = 1; /* the path may name a new file now */
-	if (s->fd < 0)
-		finish(s); /* closed while inactive: everything was read */
-}
-
-/* Whether path names the file id was taken from (now). */
-static int path_names(const char *path, const struct fileid *id)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && (uint64_t)st.st_ino == id->ino &&
-	       (uint64_t)st.st_dev == id->dev;
-}
-
-static void free_source(struct input *in, struct source *s)
-{
-	ino_del(in, s);
-	close_fd(s);
-	chunk_put(in, s);
-	framer_free(&s->fr);
-	joiner_free(&s->jn);
-	acks_free(&s->acks);
-	free(s->path);
-	free(s->key);
-	free(s->real);
-	free(s);
-}
-
-/* Frees a done source once all its records settled; its checkpoint stays
- * while its path still names it. */
-static void release(struct input *in, size_t i)
-{
-	struct source *s = in->src[i];
-	if (s->segment) { /* read, sealed and settled: its lines are delivered */
-		spool_drop(&in->sp, s->path, s->read_off);
-		if (in->reader == s)
-			in->reader = NULL;
-		in->cp_dirty = 1;
-	} else if (s->is_file && (s->id.dev || s->id.ino)) {
-		if (path_names(s->path, &s->id))
-			cp_table_add(&in->cp, &s->id, s->acks.committed, s->path);
-		in->cp_dirty = 1;
-	}
-	free_source(in, s);
-	in->src[i] = NULL;
-	if (i < in->free_hint)
-		in->free_hint = i;
-}
-
-/* ---- discovery ---- */
-
-static int has_glob(const char *p)
-{
-	return strpbrk(p, "*?[") != NULL;
-}
-
-/* Whether a source reads this file already (under any name). */
-static int followed(const struct input *in, uint64_t dev, uint64_t ino)
-{
-	for (const struct source *s = in->by_ino[ino_bucket(dev, ino)]; s; s = s->next_by_ino)
-		if (s->is_file && s->state != SRC_DONE && s->id.dev == dev && s->id.ino == ino)
-			return 1;
-	return 0;
-}
-
-/* Closes the descriptors of the longest-idle files when none are left. */
-static void make_room(struct input *in)
-{
-	for (int k = 0; k < 16; k++) {
-		struct source *best = NULL;
-		for (size_t i = 0; i < in->n; i++) {
-			struct source *s = in->src[i];
-			if (s && s->is_file && s->state == SRC_ACTIVE && s->fd >= 0 && s->at_eof &&
-			    !framer_holding(&s->fr) && !joiner_pending(&s->jn) &&
-			    (!best || s->last_growth_ms < best->last_growth_ms))
-				best = s;
-		}
-		if (!best)
-			return;
-		close_fd(best);
-	}
-}
-
-static int open_file(struct input *in, const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-		make_room(in);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	}
-	return fd;
-}
-
-static int stream_ready(int fd);
-static void input_error(struct input *in, const char *fmt, const char *path, int err);
-
-/* ---- the spool: stdin's segments, read back one at a time, in order ---- */
-
-static int sealed(const struct input *in, const struct source *s)
-{
-	return s->seq < in->sp.wseq || in->sp.eof;
-}
-
-/* Starts reading back the next segment when none is being read. */
-static void next_reader(struct input *in)
-{
-	while (in->spooling && !in->reader) {
-		uint64_t seq;
-		if (in->sp.n_old) {
-			seq = in->sp.old[0];
-			memmove(in->sp.old, in->sp.old + 1, --in->sp.n_old * sizeof *in->sp.old);
-		} else if (in->next_seg < in->sp.wseq || (in->next_seg == in->sp.wseq && in->sp.wfd >= 0)) {
-			seq = in->next_seg++;
-		} else {
-			return; /* nothing written yet */
-		}
-		struct buf p = {0};
-		spool_path(&in->sp, seq, &p);
-		int fd = open(p.data, O_RDONLY | O_CLOEXEC);
-		struct fileid id;
-		if (fd < 0 || fileid_of(fd, &id) != 0) {
-			if (errno != ENOENT)
-				errlog_add(ERR_INPUT, "cannot read spool segment %s: %s", p.data, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			buf_free(&p);
-			continue;
-		}
-		uint64_t offset = 0;
-		struct cp_entry *e = cp_table_find(&in->cp, id.dev, id.ino);
-		if (e) {
-			if (fileid_match(fd, &e->id) == 1)
-				offset = e->offset;
-			free(e->path);
-			*e = in->cp.e[--in->cp.n];
-		}
-		if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0)
-			offset = 0;
-		/* Not a followed path: no inotify, no path map; the writer wakes it. */
-		struct source *s = add_source(in, p.data, fd, 0, offset);
-		s->is_file = 1;
-		s->segment = 1;
-		s->seq = seq;
-		s->id = id;
-		ino_put(in, s);
-		s->name = "-";
-		in->reader = s;
-		in->cp_dirty = 1;
-		buf_free(&p);
-	}
-}
-
-/* stdin into the spool; it gives no records itself. */
-static void feed_spool(struct input *in, struct source *s)
-{
-	if (spool_full(&in->sp) || !stream_ready(s->fd))
-		return;
-	s->chunk = chunk_get(in);
-	ssize_t r;
-	do
-		r = read(s->fd, s->chunk, CHUNK);
-	while (r < 0 && errno == EINTR);
-	/* A write that fails keeps its bytes and is retried (spool_retry):
-	 * only bytes still unwritten at exit are an input error. */
-	if (r > 0) {
-		spool_write(&in->sp, s->chunk, (size_t)r);
-	} else if (r == 0 || errno != EAGAIN) {
-		if (r < 0)
-			input_error(in, "cannot read %s: %s", s->path, errno);
-		spool_end(&in->sp);
-		set_done(in, s);
-	}
-	chunk_put(in, s);
-	next_reader(in);
-	if (in->reader)
-		in->reader->readable = 1;
-}
-
-static void input_error(struct input *in, const char *fmt, const char *path, int err)
-{
-	errlog_add(ERR_INPUT, fmt, path, strerror(err));
-	in->st->input_errors++;
-}
-
-/* ---- files waiting for a descriptor ---- */
-
-/* Where path is in the sorted deferred list, or would go; *found set. */
-static size_t deferred_at(const struct input *in, const char *path, int *found)
-{
-	size_t lo = 0, hi = in->n_deferred;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(in->deferred[mid].path, path);
-		if (c == 0) {
-			*found = 1;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = 0;
-	return lo;
-}
-
-static void defer(struct input *in, const char *path, int at_start, int named)
-{
-	int found;
-	size_t at = deferred_at(in, path, &found);
-	if (found)
-		return;
-	if (!in->told_fd_limit) {
-		struct rlimit rl;
-		long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : -1;
-		errlog_add(ERR_INPUT, "no file descriptor free (the limit is %ld, ulimit -n; "
-			   "LimitNOFILE= in a systemd unit): files past it are read as others "
-			   "reach their end and close; raise the limit to follow them all at once",
-			   lim);
-		in->told_fd_limit = 1;
-	}
-	in->deferred = xrealloc(in->deferred, (in->n_deferred + 1) * sizeof *in->deferred);
-	memmove(in->deferred + at + 1, in->deferred + at, (in->n_deferred - at) * sizeof *in->deferred);
-	in->deferred[at] = (struct deferred){xstrdup(path), at_start, named};
-	in->n_deferred++;
-}
-
-static void consider(struct input *in, const char *path, int at_start, int named);
-
-/* Opens the deferred files while descriptors last, in path order. */
-static void open_deferred(struct input *in)
-{
-	in->fds_freed = 0;
-	size_t n = in->n_deferred, k = 0;
-	struct deferred *d = in->deferred;
-	in->deferred = NULL;
-	in->n_deferred = 0;
-	for (; k < n && !in->n_deferred; k++) {
-		consider(in, d[k].path, d[k].at_start, d[k].named);
-		free(d[k].path);
-	}
-	/* The first one deferred again: no descriptor now; keep the rest. */
-	for (; k < n; k++) {
-		defer(in, d[k].path, d[k].at_start, d[k].named);
-		free(d[k].path);
-	}
-	free(d);
-}
-
-/* A path a spec named: follow the file there unless it is followed already.
- * at_start: found before reading began (--follow starts such files at
- * their end unless --from-start); later files start at their first byte. */
-static void consider(struct input *in, const char *path, int at_start, int named)
-{
-	struct stat st;
-	char *key = key_of(path);
-	struct source *cur = map_get(in, key);
-	free(key);
-	int waits = 0;
-	if (in->n_deferred)
-		deferred_at(in, path, &waits);
-	if (waits)
-		return; /* it waits for a descriptor, found as it was */
-	if (stat(path, &st) != 0) {
-		if (cur)
-			cur->check = 1;
-		if (named && !in->o.follow)
-			input_error(in, "cannot open %s: %s", path, errno);
-		return;
-	}
-	if (cur) {
-		if (cur->id.dev == (uint64_t)st.st_dev && cur->id.ino == (uint64_t)st.st_ino)
-			return;
-		rotated(in, cur);
-	}
-	if (S_ISDIR(st.st_mode)) {
-		if (named) {
-			errlog_add(ERR_INPUT, "cannot read %s: it is a directory", path);
-			in->st->input_errors++;
-		}
-		return;
-	}
-	if (S_ISREG(st.st_mode) && followed(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino))
-		return;
-	int fd = open_file(in, path);
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-		defer(in, path, at_start, named);
-		return;
-	}
-	if (fd < 0) {
-		input_error(in, "cannot open %s: %s", path, errno);
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) { /* a FIFO or a device: a stream, like stdin */
-		add_source(in, path, fd, 0, 0);
-		return;
-	}
-	struct fileid id;
-	if (fileid_of(fd, &id) != 0) {
-		input_error(in, "cannot read %s: %s", path, errno);
-		close(fd);
-		return;
-	}
-	struct stat fst;
-	uint64_t size = fstat(fd, &fst) == 0 ? (uint64_t)fst.st_size : 0;
-	uint64_t offset = 0;
-	struct cp_entry *e = cp_table_find(&in->cp, id.dev, id.ino);
-	int known = e && fileid_match(fd, &e->id) == 1; /* else: the inode was reused */
-	if (known)
-		offset = e->offset <= size ? e->offset : 0; /* shorter: truncated meanwhile */
-	else if (at_start && in->o.follow && !in->o.from_start && !in->ran_before)
-		offset = size; /* a first run joins files as they are now */
-	if (e) { /* the source carries the file's checkpoint from now on */
-		free(e->path);
-		*e = in->cp.e[--in->cp.n];
-	}
-	if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
-		input_error(in, "cannot seek in %s: %s", path, errno);
-		close(fd);
-		return;
-	}
-	struct source *s = add_source(in, path, fd, 1, offset);
-	s->id = id;
-	ino_put(in, s);
-	in->cp_dirty = 1;
-}
-
-/* Files rotated while logmash was not running: a checkpoint whose file is
- * no longer at its path may still have unread lines under its new name in
- * the same folder. Found by inode and head fingerprint, it is read to its
- * end, then let go. */
-static void recover_rotated(struct input *in)
-{
-	for (size_t i = 0; i < in->cp.n;) {
-		struct cp_entry *e = &in->cp.e[i];
-		if (path_names(e->path, &e->id)) {
-			i++; /* not rotated: the scan takes it */
-			continue;
-		}
-		char *d = dir_of(e->path);
-		DIR *dh = opendir(d);
-		struct source *s = NULL;
-		struct dirent *de;
-		while (dh && !s && (de = readdir(dh))) {
-			if ((uint64_t)de->d_ino != e->id.ino)
-				continue;
-			struct buf p = {0};
-			buf_printf(&p, "%s/%s", d, de->d_name);
-			int fd = open_file(in, buf_cstr(&p));
-			struct stat st;
-			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-			    (uint64_t)st.st_size > e->offset && fileid_match(fd, &e->id) == 1 &&
-			    lseek(fd, (off_t)e->offset, SEEK_SET) >= 0) {
-				s = add_source(in, e->path, fd, 1, e->offset);
-				s->id = e->id;
-				ino_put(in, s);
-				rotated(in, s);
-			} else if (fd >= 0) {
-				close(fd);
-			}
-			buf_free(&p);
-		}
-		if (dh)
-			closedir(dh);
-		free(d);
-		if (s) {
-			free(e->path);
-			*e = in->cp.e[--in->cp.n];
-		} else {
-			i++;
-		}
-	}
-}
-
-static void note_missing(struct input *in, const char *path)
-{
-	for (size_t i = 0; i < in->n_waiting; i++)
-		if (strcmp(in->waiting[i], path) == 0)
-			return;
-	if (has_glob(path))
-		warnx_("no file matches %s (yet): following what matches from when it appears", path);
-	else
-		warnx_("%s does not exist (yet): following it from when it appears", path);
-	in->waiting = xrealloc(in->waiting, (in->n_waiting + 1) * sizeof *in->waiting);
-	in->waiting[in->n_waiting++] = xstrdup(path);
-}
-
-/* The files one spec (a path or a glob) names now. */
-static void scan_spec(struct input *in, const char *p, int at_start)
-{
-	if (in->o.follow) {
-		char *d = dir_of(p);
-		struct stat st;
-		if (!has_glob(d) && stat(d, &st) == 0)
-			watch_dir(&in->w, d);
-		free(d);
-	}
-	if (!has_glob(p)) {
-		struct stat st;
-		if (at_start && in->o.follow && stat(p, &st) != 0 && errno == ENOENT)
-			note_missing(in, p);
-		consider(in, p, at_start, at_start);
-		return;
-	}
-	glob_t g;
-	int r = glob(p, 0, NULL, &g);
-	if (r == 0) {
-		for (size_t k = 0; k < g.gl_pathc; k++)
-			consider(in, g.gl_pathv[k], at_start, 0);
-	} else if (r == GLOB_NOMATCH && at_start && !in->o.follow) {
-		errlog_add(ERR_INPUT, "no file matches %s", p);
-		in->st->input_errors++;
-	} else if (r == GLOB_NOMATCH && at_start) {
-		note_missing(in, p); /* shown as a source, "no match yet" */
-	}
-	globfree(&g);
-}
-
-/* Whether a path or glob waited for now names a file. */
-static int appeared(const char *p)
-{
-	struct stat st;
-	if (!has_glob(p))
-		return stat(p, &st) == 0;
-	glob_t g;
-	int r = glob(p, 0, NULL, &g);
-	globfree(&g);
-	return r == 0;
-}
-
-static void scan(struct input *in)
-{
-	for (size_t i = 0; i < in->o.n; i++)
-		if (strcmp(in->o.paths[i], "-") != 0)
-			scan_spec(in, in->o.paths[i], 0);
-	in->rescan = 0;
-	/* What was waited for and is here now is a source of its own (found
-	 * by this scan): listed once, not also as still waiting. */
-	for (size_t i = 0; i < in->n_waiting;) {
-		if (appeared(in->waiting[i])) {
-			free(in->waiting[i]);
-			in->waiting[i] = in->waiting[--in->n_waiting];
-		} else {
-			i++;
-		}
-	}
-}
 
 /* ---- reading ---- */
 
-static int stream_ready(int fd)
+int stream_ready(int fd)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	return poll(&p, 1, 0) > 0;
@@ -702,7 +36,7 @@ static int reopen(struct input *in, struct source *s)
 	struct stat st;
 	if (stat(s->path, &st) != 0 || (uint64_t)st.st_ino != s->id.ino ||
 	    (uint64_t)st.st_dev != s->id.dev) {
-		rotated(in, s); /* it went away while closed */
+		mark_rotated(in, s); /* it went away while closed */
 		return 0;
 	}
 	if ((uint64_t)st.st_size == s->read_off)
@@ -712,7 +46,7 @@ static int reopen(struct input *in, struct source *s)
 		return 0;
 	if (fileid_match(fd, &s->id) != 1 || lseek(fd, (off_t)s->read_off, SEEK_SET) < 0) {
 		close(fd);
-		rotated(in, s);
+		mark_rotated(in, s);
 		return 0;
 	}
 	s->fd = fd;
@@ -735,7 +69,7 @@ static int restart(struct source *s, const char *why)
 }
 
 /* A file shorter than what was read from it was truncated. */
-static int truncated(struct source *s)
+static int restart_if_truncated(struct source *s)
 {
 	struct stat st;
 	if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size >= s->read_off)
@@ -753,7 +87,7 @@ static void check_path(struct input *in, struct source *s)
 	if (s->state != SRC_ACTIVE)
 		return;
 	if (!path_names(s->path, &s->id)) {
-		rotated(in, s);
+		mark_rotated(in, s);
 		return;
 	}
 	if (s->fd < 0)
@@ -788,7 +122,7 @@ static int fill(struct input *in, struct source *s)
 	if (s->is_file && !s->readable)
 		return 0;
 	size_t want = CHUNK;
-	if (s->segment && !sealed(in, s)) { /* only what is synced counts as read */
+	if (s->segment && !segment_sealed(in, s)) { /* only what is synced counts as read */
 		uint64_t room = in->sp.synced > s->read_off ? in->sp.synced - s->read_off : 0;
 		if (room < want)
 			want = (size_t)room;
@@ -833,22 +167,22 @@ static int fill(struct input *in, struct source *s)
 	}
 	if (r < 0) {
 		input_error(in, "cannot read %s: %s", s->path, errno);
-		finish(s);
+		finish_source(s);
 		return 0;
 	}
 	/* End of what is there now. */
 	s->at_eof = 1;
 	s->readable = 0;
 	if (s->segment) {
-		if (sealed(in, s))
-			finish(s);
+		if (segment_sealed(in, s))
+			finish_source(s);
 		return 0;
 	}
 	if (!in->o.follow || !s->is_file) {
-		finish(s);
+		finish_source(s);
 		return 0;
 	}
-	if (truncated(s))
+	if (restart_if_truncated(s))
 		return 0;
 	if (s->check || now_mono_ms() - s->last_check_ms >= CHECK_MS)
 		check_path(in, s);
@@ -972,7 +306,7 @@ static void housekeeping(struct input *in, int64_t now)
 		in->n_special += s->state == SRC_ROTATED || s->real;
 		if (s->state == SRC_DONE) {
 			if (acks_pending(&s->acks) == 0)
-				release(in, i);
+				release_source(in, i);
 			continue;
 		}
 		if (!s->is_file)
@@ -994,7 +328,7 @@ static void housekeeping(struct input *in, int64_t now)
 		if (s->state == SRC_ROTATED && s->at_eof && !s->finishing &&
 		    now - s->rotated_ms >= (int64_t)(in->o.rotate_wait * 1000) &&
 		    idle >= (int64_t)(in->o.rotate_wait * 1000))
-			finish(s);
+			finish_source(s);
 		if (s->state == SRC_ACTIVE && s->fd >= 0 && s->at_eof && !framer_holding(&s->fr) &&
 		    !joiner_pending(&s->jn) && idle >= (int64_t)(in->o.close_inactive * 1000))
 			close_fd(s); /* reopened when it grows */
@@ -1034,7 +368,7 @@ void input_tick(struct input *in)
 				in->src[i]->readable = in->src[i]->check = 1;
 	}
 	if (in->o.follow && (in->rescan || now >= in->next_scan_ms)) {
-		scan(in);
+		scan_all(in);
 		in->next_scan_ms = now + (in->w.polling ? TICK_MS * 4 : SCAN_MS);
 	}
 	if (now >= in->next_tick_ms) {
@@ -1209,7 +543,7 @@ void input_close(struct input *in)
 {
 	for (size_t i = 0; i < in->n; i++)
 		if (in->src[i] && in->src[i]->state == SRC_DONE && acks_pending(&in->src[i]->acks) == 0)
-			release(in, i);
+			release_source(in, i);
 	save(in);
 	for (size_t i = 0; i < in->n; i++)
 		if (in->src[i])

@@ -1,0 +1,284 @@
+/* input_sources.c - the sources: the maps that find them (by path, by
+ * device and inode), the chunk pool, and their lifecycle. */
+#include "input.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errlog.h"
+#include "input_internal.h"
+#include "snapshot.h"
+#include "util.h"
+
+/* ---- path -> active source ---- */
+
+static size_t bucket(const char *path)
+{
+	return (size_t)(fnv1a64(path, strlen(path)) % BUCKETS);
+}
+
+static void map_put(struct input *in, struct source *s)
+{
+	size_t b = bucket(s->key);
+	s->next_in_bucket = in->buckets[b];
+	in->buckets[b] = s;
+}
+
+static void map_del(struct input *in, struct source *s)
+{
+	for (struct source **p = &in->buckets[bucket(s->key)]; *p; p = &(*p)->next_in_bucket) {
+		if (*p == s) {
+			*p = s->next_in_bucket;
+			s->next_in_bucket = NULL;
+			return;
+		}
+	}
+}
+
+struct source *map_get(const struct input *in, const char *key)
+{
+	for (struct source *s = in->buckets[bucket(key)]; s; s = s->next_in_bucket)
+		if (strcmp(s->key, key) == 0)
+			return s;
+	return NULL;
+}
+
+/* ---- (device, inode) -> file being read ----
+ *
+ * Whether a file is already read under another name (a symlink, a rename)
+ * is asked for every path a scan finds: a walk over all sources made
+ * starting with thousands of files quadratic. */
+
+size_t ino_bucket(uint64_t dev, uint64_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ULL ^ dev) % BUCKETS);
+}
+
+/* s is a file read from now on, its id set. */
+void ino_put(struct input *in, struct source *s)
+{
+	size_t b = ino_bucket(s->id.dev, s->id.ino);
+	s->next_by_ino = in->by_ino[b];
+	in->by_ino[b] = s;
+	s->in_ino_map = 1;
+}
+
+static void ino_del(struct input *in, struct source *s)
+{
+	if (!s->in_ino_map)
+		return;
+	for (struct source **p = &in->by_ino[ino_bucket(s->id.dev, s->id.ino)]; *p;
+	     p = &(*p)->next_by_ino) {
+		if (*p == s) {
+			*p = s->next_by_ino;
+			break;
+		}
+	}
+	s->next_by_ino = NULL;
+	s->in_ino_map = 0;
+}
+
+/* ---- chunks: at most a few exist, whatever the number of files ---- */
+
+char *chunk_get(struct input *in)
+{
+	char *c = in->spare ? in->spare : xmalloc(CHUNK);
+	in->spare = NULL;
+	return c;
+}
+
+void chunk_put(struct input *in, struct source *s)
+{
+	if (!s->chunk)
+		return;
+	if (!in->spare)
+		in->spare = s->chunk;
+	else
+		free(s->chunk);
+	s->chunk = NULL;
+}
+
+/* ---- sources ---- */
+
+char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* The name events use for path: its folder as watched, a slash, its name. */
+char *key_of(const char *path)
+{
+	char *d = dir_of(path);
+	const char *slash = strrchr(path, '/');
+	struct buf k = {0};
+	buf_printf(&k, "%s/%s", d, slash ? slash + 1 : path);
+	free(d);
+	return buf_cstr(&k);
+}
+
+struct source *add_source(struct input *in, const char *path, int fd, int is_file,
+				 uint64_t offset)
+{
+	struct source *s = xcalloc(1, sizeof *s);
+	s->in = in;
+	s->path = xstrdup(path);
+	s->name = s->path;
+	s->key = key_of(path);
+	s->fd = fd;
+	s->is_file = is_file;
+	s->state = SRC_ACTIVE;
+	s->read_off = offset;
+	s->readable = 1;
+	s->last_growth_ms = s->last_check_ms = now_mono_ms();
+	framer_init(&s->fr, in->o.max_line);
+	s->fr.offset = offset;
+	joiner_init(&s->jn, in->has_re ? &in->re : NULL, in->o.multiline_max_lines, in->o.max_line);
+	acks_init(&s->acks, offset);
+	/* Slots below free_hint are taken: starting thousands of files must
+	 * not scan them all for each. */
+	size_t i = in->free_hint;
+	while (i < in->n && in->src[i])
+		i++;
+	in->free_hint = i + 1;
+	if (i == in->n) {
+		if (in->n == in->cap) {
+			in->cap = in->cap ? in->cap * 2 : 16;
+			in->src = xrealloc(in->src, in->cap * sizeof *in->src);
+		}
+		in->n++;
+	}
+	in->src[i] = s;
+	if (is_file) {
+		map_put(in, s);
+		if (in->o.follow) {
+			char *d = dir_of(path);
+			watch_dir(&in->w, d);
+			free(d);
+			/* A symlink: growth happens in its target's folder. */
+			char real[PATH_MAX];
+			if (realpath(path, real) && strcmp(real, path) != 0) {
+				s->real = key_of(real);
+				d = dir_of(real);
+				watch_dir(&in->w, d);
+				free(d);
+			}
+		}
+	}
+	return s;
+}
+
+void close_fd(struct source *s)
+{
+	if (s->fd > STDIN_FILENO) {
+		close(s->fd);
+		s->in->fds_freed = 1;
+	}
+	s->fd = -1;
+}
+
+/* No more bytes will come: frame what is held, then the source is done. */
+void finish_source(struct source *s)
+{
+	framer_finish(&s->fr);
+	s->finishing = 1;
+	s->readable = 1;
+}
+
+
+/* The source will give nothing more. */
+void set_done(struct input *in, struct source *s)
+{
+	if (s->state == SRC_ACTIVE && s->is_file && !s->segment)
+		map_del(in, s);
+	s->state = SRC_DONE;
+	s->readable = 0;
+	ino_del(in, s);
+	close_fd(s);
+	/* A spool segment read to its end: the next one is read at once (this
+	 * one is deleted later, when its logs have settled). Until then there
+	 * must be no moment without a reader, or the input would look ended. */
+	if (s->segment && in->reader == s) {
+		in->reader = NULL;
+		next_reader(in);
+	}
+}
+
+/* The path no longer names this file: read it to its end, then let go. */
+void mark_rotated(struct input *in, struct source *s)
+{
+	if (s->state != SRC_ACTIVE)
+		return;
+	map_del(in, s);
+	in->n_special++;
+	s->state = SRC_ROTATED;
+	s->rotated_ms = now_mono_ms();
+	s->readable = 1;
+	in->rescan = 1; /* the path may name a new file now */
+	if (s->fd < 0)
+		finish_source(s); /* closed while inactive: everything was read */
+}
+
+/* Whether path names the file id was taken from (now). */
+int path_names(const char *path, const struct fileid *id)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && (uint64_t)st.st_ino == id->ino &&
+	       (uint64_t)st.st_dev == id->dev;
+}
+
+void free_source(struct input *in, struct source *s)
+{
+	ino_del(in, s);
+	close_fd(s);
+	chunk_put(in, s);
+	framer_free(&s->fr);
+	joiner_free(&s->jn);
+	acks_free(&s->acks);
+	free(s->path);
+	free(s->key);
+	free(s->real);
+	free(s);
+}
+
+/* Frees a done source once all its records settled; its checkpoint stays
+ * while its path still names it. */
+void release_source(struct input *in, size_t i)
+{
+	struct source *s = in->src[i];
+	if (s->segment) { /* read, sealed and settled: its lines are delivered */
+		spool_drop(&in->sp, s->path, s->read_off);
+		if (in->reader == s)
+			in->reader = NULL;
+		in->cp_dirty = 1;
+	} else if (s->is_file && (s->id.dev || s->id.ino)) {
+		if (path_names(s->path, &s->id))
+			cp_table_add(&in->cp, &s->id, s->acks.committed, s->path);
+		in->cp_dirty = 1;
+	}
+	free_source(in, s);
+	in->src[i] = NULL;
+	if (i < in->free_hint)
+		in->free_hint = i;
+}
+
+void input_error(struct input *in, const char *fmt, const char *path, int err)
+{
+	errlog_add(ERR_INPUT, fmt, path, strerror(err));
+	in->st->input_errors++;
+}

@@ -1,0 +1,103 @@
+/* input_spool.c - standard input through its spool: written as it comes,
+ * its segments read back one at a time, in order. */
+#include "input.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errlog.h"
+#include "input_internal.h"
+#include "snapshot.h"
+#include "util.h"
+
+/* ---- the spool: stdin's segments, read back one at a time, in order ---- */
+
+int segment_sealed(const struct input *in, const struct source *s)
+{
+	return s->seq < in->sp.wseq || in->sp.eof;
+}
+
+/* Starts reading back the next segment when none is being read. */
+void next_reader(struct input *in)
+{
+	while (in->spooling && !in->reader) {
+		uint64_t seq;
+		if (in->sp.n_old) {
+			seq = in->sp.old[0];
+			memmove(in->sp.old, in->sp.old + 1, --in->sp.n_old * sizeof *in->sp.old);
+		} else if (in->next_seg < in->sp.wseq || (in->next_seg == in->sp.wseq && in->sp.wfd >= 0)) {
+			seq = in->next_seg++;
+		} else {
+			return; /* nothing written yet */
+		}
+		struct buf p = {0};
+		spool_path(&in->sp, seq, &p);
+		int fd = open(p.data, O_RDONLY | O_CLOEXEC);
+		struct fileid id;
+		if (fd < 0 || fileid_of(fd, &id) != 0) {
+			if (errno != ENOENT)
+				errlog_add(ERR_INPUT, "cannot read spool segment %s: %s", p.data, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			buf_free(&p);
+			continue;
+		}
+		uint64_t offset = 0;
+		struct cp_entry *e = cp_table_find(&in->cp, id.dev, id.ino);
+		if (e) {
+			if (fileid_match(fd, &e->id) == 1)
+				offset = e->offset;
+			cp_table_remove(&in->cp, e);
+		}
+		if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0)
+			offset = 0;
+		/* Not a followed path: no inotify, no path map; the writer wakes it. */
+		struct source *s = add_source(in, p.data, fd, 0, offset);
+		s->is_file = 1;
+		s->segment = 1;
+		s->seq = seq;
+		s->id = id;
+		ino_put(in, s);
+		s->name = "-";
+		in->reader = s;
+		in->cp_dirty = 1;
+		buf_free(&p);
+	}
+}
+
+/* stdin into the spool; it gives no records itself. */
+void feed_spool(struct input *in, struct source *s)
+{
+	if (spool_full(&in->sp) || !stream_ready(s->fd))
+		return;
+	s->chunk = chunk_get(in);
+	ssize_t r;
+	do
+		r = read(s->fd, s->chunk, CHUNK);
+	while (r < 0 && errno == EINTR);
+	/* A write that fails keeps its bytes and is retried (spool_retry):
+	 * only bytes still unwritten at exit are an input error. */
+	if (r > 0) {
+		spool_write(&in->sp, s->chunk, (size_t)r);
+	} else if (r == 0 || errno != EAGAIN) {
+		if (r < 0)
+			input_error(in, "cannot read %s: %s", s->path, errno);
+		spool_end(&in->sp);
+		set_done(in, s);
+	}
+	chunk_put(in, s);
+	next_reader(in);
+	if (in->reader)
+		in->reader->readable = 1;
+}
