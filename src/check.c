@@ -158,7 +158,8 @@ static uint64_t run_sample(struct check *k, struct script_chain *c, uint64_t *ke
 	return lines;
 }
 
-int check_main(int argc, char **argv)
+/* The script trial's arguments into k and so; 1 when --help was asked. */
+static int parse_args(struct check *k, struct script_opts *so, int argc, char **argv)
 {
 	enum { OPT_MEMORY = 256, OPT_BUDGET, OPT_UNSAFE };
 	static const struct option longs[] = {
@@ -171,11 +172,6 @@ int check_main(int argc, char **argv)
 		{"unsafe-scripts", no_argument, NULL, OPT_UNSAFE},
 		{NULL, 0, NULL, 0},
 	};
-	if (validate_wanted(argc, argv))
-		return validate_main(argc, argv);
-	struct check k = {0};
-	struct script_opts so = {.memory_limit = (size_t)64 << 20, .budget = 100000,
-				 .on_error = on_error, .on_log = on_log, .ctx = &k};
 	int c;
 	optind = 1;
 	argv[0] = "logmash check"; /* for getopt's messages */
@@ -183,25 +179,37 @@ int check_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "-f:e:qh", longs, NULL)) != -1) {
 		char *end;
 		switch (c) {
-		case 1: add(&k, SCRIPT_AUTO, optarg); break;
-		case 'f': add(&k, SCRIPT_FILTER, optarg); break;
-		case 'e': add(&k, SCRIPT_ENRICH, optarg); break;
-		case 'q': k.quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case OPT_UNSAFE: so.unsafe = 1; break;
+		case 1: add(k, SCRIPT_AUTO, optarg); break;
+		case 'f': add(k, SCRIPT_FILTER, optarg); break;
+		case 'e': add(k, SCRIPT_ENRICH, optarg); break;
+		case 'q': k->quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); return 1;
+		case OPT_UNSAFE: so->unsafe = 1; break;
 		case OPT_MEMORY:
-			if (parse_size(optarg, &so.memory_limit) != 0 || so.memory_limit < (1 << 20))
+			if (parse_size(optarg, &so->memory_limit) != 0 || so->memory_limit < (1 << 20))
 				usage_error("--script-memory wants a size of 1M or more, not ", optarg);
 			break;
 		case OPT_BUDGET:
 			errno = 0;
-			so.budget = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || so.budget < 0)
+			so->budget = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || so->budget < 0)
 				usage_error("--script-budget wants a number of instructions, not ", optarg);
 			break;
 		default: usage_error("unknown option", ""); /* getopt said which */
 		}
 	}
+	return 0;
+}
+
+int check_main(int argc, char **argv)
+{
+	if (validate_wanted(argc, argv))
+		return validate_main(argc, argv);
+	struct check k = {0};
+	struct script_opts so = {.memory_limit = SCRIPT_MEMORY_DEFAULT, .budget = 100000,
+				 .on_error = on_error, .on_log = on_log, .ctx = &k};
+	if (parse_args(&k, &so, argc, argv))
+		return 0;
 	if (k.n == 0)
 		usage_error("name at least one script", "");
 	so.specs = k.specs;
