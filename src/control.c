@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +59,18 @@ struct control {
 	size_t n_cmds;
 };
 
-static void set_err(struct buf *err, const char *fmt, const char *a, const char *b)
+static void set_err(struct buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* err holds the reason alone. */
+static void set_err(struct buf *err, const char *fmt, ...)
 {
+	char text[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
 	buf_clear(err);
-	buf_printf(err, fmt, a, b);
+	buf_puts(err, text);
 }
 
 /* A socket at path: replaced when nobody answers on it, refused when a
@@ -72,13 +81,12 @@ static int clear_path(const char *path, struct buf *err)
 	if (lstat(path, &st) != 0)
 		return errno == ENOENT ? 0 : (set_err(err, "cannot look at %s: %s", path, strerror(errno)), -1);
 	if (!S_ISSOCK(st.st_mode)) {
-		set_err(err, "%s exists and is not a socket%s: give --control-socket another path", path,
-			"");
+		set_err(err, "%s exists and is not a socket: give --control-socket another path", path);
 		return -1;
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		set_err(err, "cannot create a socket: %s%s", strerror(errno), "");
+		set_err(err, "cannot create a socket: %s", strerror(errno));
 		return -1;
 	}
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -87,7 +95,7 @@ static int clear_path(const char *path, struct buf *err)
 	close(fd);
 	if (live) {
 		set_err(err, "another process serves the control socket %s (another logmash?); "
-			"give --control-socket another path%s", path, "");
+			"give --control-socket another path", path);
 		return -1;
 	}
 	if (unlink(path) != 0 && errno != ENOENT) {
@@ -101,8 +109,8 @@ struct control *control_open(const struct control_opts *o, struct buf *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(o->path) >= sizeof sa.sun_path) {
-		set_err(err, "the control socket path %s is longer than a socket's %s bytes: give "
-			"--control-socket a shorter one", o->path, "107");
+		set_err(err, "the control socket path %s is longer than a socket's %zu bytes: give "
+			"--control-socket a shorter one", o->path, sizeof sa.sun_path - 1);
 		return NULL;
 	}
 	memcpy(sa.sun_path, o->path, strlen(o->path) + 1);
@@ -112,7 +120,7 @@ struct control *control_open(const struct control_opts *o, struct buf *err)
 		struct group gr, *found = NULL;
 		char tmp[4096];
 		if (getgrnam_r(o->group, &gr, tmp, sizeof tmp, &found) != 0 || !found) {
-			set_err(err, "--control-group %s: no such group%s", o->group, "");
+			set_err(err, "--control-group %s: no such group", o->group);
 			return NULL;
 		}
 		gid = gr.gr_gid;
@@ -122,7 +130,7 @@ struct control *control_open(const struct control_opts *o, struct buf *err)
 		return NULL;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		set_err(err, "cannot create the control socket: %s%s", strerror(errno), "");
+		set_err(err, "cannot create the control socket: %s", strerror(errno));
 		return NULL;
 	}
 	/* Created 0600 from the start: no moment when others could connect. */
@@ -476,11 +484,13 @@ static void refill(struct client *k, int64_t now)
 
 int control_tapping(struct control *c)
 {
-	int64_t now = now_mono_ms();
+	int64_t now = 0; /* read only when a tap client is there: this runs for every request */
 	for (size_t i = 0; i < c->n; i++) {
 		struct client *k = &c->cl[i];
 		if (!k->tap || k->closing)
 			continue;
+		if (!now)
+			now = now_mono_ms();
 		refill(k, now);
 		if (k->tokens >= 1)
 			return 1;
