@@ -23,6 +23,7 @@
 #include "encoder.h"
 #include "health.h"
 #include "json.h"
+#include "options.h"
 #include "latency.h"
 #include "snapjson.h"
 #include "status.h"
@@ -75,20 +76,6 @@ static long number(const char *opt, const char *s, long lo, long hi)
 	return v;
 }
 
-static uint64_t size_arg(const char *opt, const char *s)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	double mult = *end == 'K' || *end == 'k' ? 1024.0 : *end == 'M' || *end == 'm' ? 1048576.0
-		    : *end == 'G' || *end == 'g' ? 1073741824.0 : 1;
-	if (mult > 1)
-		end++;
-	if (errno || *end || v < 0 || s == end)
-		die(EXIT_USAGE, "%s %s: give a size such as 64M", opt, s);
-	return (uint64_t)(v * mult);
-}
-
 static void parse(struct attach_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -113,7 +100,13 @@ static void parse(struct attach_opts *o, int argc, char **argv)
 		case 'j': o->json = 1; break;
 		case 'l': o->limit = number("--limit", optarg, 1, 1000); break;
 		case 'n': o->count = number("--count", optarg, 1, LONG_MAX); break;
-		case 'b': o->max_behind = size_arg("--max-behind", optarg); break;
+		case 'b': {
+			size_t v;
+			if (parse_size(optarg, &v) != 0)
+				die(EXIT_USAGE, "--max-behind %s: give a size such as 64M", optarg);
+			o->max_behind = v;
+			break;
+		}
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(EXIT_USAGE);
 		}
