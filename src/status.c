@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 
+#include "health.h"
 #include "humanize.h"
 
 static double per_second(uint64_t now, uint64_t then, double secs)
@@ -91,10 +92,7 @@ void status_systemd(struct buf *out, const struct snapshot *now, const struct sn
 	const struct stats *s = &now->st;
 	double secs = prev ? now->taken - prev->taken : now->taken - now->started;
 	char rate[16], behind[24];
-	uint64_t bytes = now->spooled;
-	for (size_t i = 0; i < now->n_sources; i++)
-		if (now->sources[i].size > now->sources[i].pos)
-			bytes += now->sources[i].size - now->sources[i].pos;
+	uint64_t bytes = health_bytes_behind(now);
 	uint64_t errors = s->failed + s->script_errors + s->input_errors;
 	buf_printf(out, "%s %s/s, queued %" PRIu64 ", behind %s, %" PRIu64 " error%s",
 		   snapshot_state(now),
