@@ -8,8 +8,7 @@ uint64_t health_bytes_behind(const struct snapshot *s)
 {
 	uint64_t bytes = s->spooled;
 	for (size_t i = 0; i < s->n_sources; i++)
-		if (s->sources[i].size > s->sources[i].pos)
-			bytes += s->sources[i].size - s->sources[i].pos;
+		bytes += source_behind(&s->sources[i]);
 	return bytes;
 }
 

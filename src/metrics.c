@@ -122,7 +122,7 @@ void metrics_render(struct buf *out, const struct snapshot *s)
 	size_t shown = 0;
 	for (size_t i = 0; i < s->n_sources; i++) {
 		const struct source_view *v = &s->sources[i];
-		uint64_t behind = v->size > v->pos ? v->size - v->pos : 0;
+		uint64_t behind = source_behind(v);
 		if (shown == METRICS_MAX_SOURCES) {
 			other += behind;
 			continue;

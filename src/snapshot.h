@@ -56,6 +56,18 @@ struct snapshot {
 	char attached[256];     /* `logmash top`: to what, or why not now; "" locally */
 };
 
+/* Bytes of v's file not read yet. */
+static inline uint64_t source_behind(const struct source_view *v)
+{
+	return v->size > v->pos ? v->size - v->pos : 0;
+}
+
+/* Seconds v's oldest log not yet settled has waited at s's time (0: none). */
+static inline double source_lag(const struct snapshot *s, const struct source_view *v)
+{
+	return v->oldest_unsent > 0 && s->taken > v->oldest_unsent ? s->taken - v->oldest_unsent : 0;
+}
+
 /* The one place a snapshot passes between threads. */
 struct snapshot_box {
 	pthread_mutex_t mu;

@@ -276,10 +276,11 @@ static int path_width(int w)
 /* How long the oldest log of a source not yet settled has waited. */
 static char *lag_of(char *out, size_t n, const struct snapshot *s, const struct source_view *sv)
 {
-	if (sv->oldest_unsent <= 0 || s->taken <= sv->oldest_unsent)
+	double lag = source_lag(s, sv);
+	if (lag <= 0)
 		snprintf(out, n, "-");
 	else
-		snprintf(out, n, "%.1fs", s->taken - sv->oldest_unsent);
+		snprintf(out, n, "%.1fs", lag);
 	return out;
 }
 
