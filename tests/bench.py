@@ -808,12 +808,18 @@ def dashboard_cost(srv, log, filt, enr, runs, connections=64):
     finally:
         subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
         subprocess.run(["rm", "-rf", tmp])
-    row("W1 with the dashboard (tmux 120x40)", "%.0f logs/s" % statistics.median(d[0] for d in drawn),
-        "%.0f logs/s" % statistics.median(h[0] for h in headless),
-        pair_ratio([d[0] for d in drawn], [h[0] for h in headless]), ">= 0.95")
-    row("  its CPU for W1", "%.1f s" % statistics.median(d[1] for d in drawn),
-        "%.1f s" % statistics.median(h[1] for h in headless),
-        pair_ratio([h[1] for h in headless], [d[1] for d in drawn]), ">= 0.95")
+    cost_rows("W1 with the dashboard (tmux 120x40)", drawn, headless)
+
+
+def cost_rows(stage, ours, base):
+    """The two rows of what watching costs: W1's rate and its CPU, each a list
+    of (logs/s, CPU s) from alternating runs, against the same unwatched."""
+    row(stage, "%.0f logs/s" % statistics.median(x[0] for x in ours),
+        "%.0f logs/s" % statistics.median(x[0] for x in base),
+        pair_ratio([x[0] for x in ours], [x[0] for x in base]), ">= 0.95")
+    row("  its CPU for W1", "%.1f s" % statistics.median(x[1] for x in ours),
+        "%.1f s" % statistics.median(x[1] for x in base),
+        pair_ratio([x[1] for x in base], [x[1] for x in ours]), ">= 0.95")
 
 
 def watch_cost(srv, log, filt, enr, runs, connections=64):
@@ -863,12 +869,7 @@ def watch_cost(srv, log, filt, enr, runs, connections=64):
     finally:
         subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
         subprocess.run(["rm", "-rf", tmp])
-    row("W1 with top attached and Prometheus scraping 1/s", "%.0f logs/s" %
-        statistics.median(w[0] for w in watched), "%.0f logs/s" % statistics.median(x[0] for x in plain),
-        pair_ratio([w[0] for w in watched], [x[0] for x in plain]), ">= 0.95")
-    row("  its CPU for W1", "%.1f s" % statistics.median(w[1] for w in watched),
-        "%.1f s" % statistics.median(x[1] for x in plain),
-        pair_ratio([x[1] for x in plain], [w[1] for w in watched]), ">= 0.95")
+    cost_rows("W1 with top attached and Prometheus scraping 1/s", watched, plain)
 
 
 # ---- the table ----
