@@ -1,4 +1,4 @@
-/* script.c - the Lua chain: loading, the sandbox, and running one log.
+/* script.c - the Lua chain: loading the scripts, and running one log through
  *
  * Data model: one table log = {message, level, items, source, line, time}
  * is refilled for each log and handed to each script in turn; it and its
@@ -14,17 +14,14 @@
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "budget.h"
 #include "encoder.h"
-#include "luajson.h"
 #include "luamem.h"
+#include "sandbox.h"
 #include "util.h"
 
 struct script {
@@ -54,108 +51,9 @@ struct script_chain {
 	int checked;      /* ...and they are log.items now */
 	struct buf err;
 
-	/* The instruction budget (see "the instruction budget" below). */
-	long budget;                   /* 0: none */
-	long counted;                  /* instructions counted in this call */
-	volatile sig_atomic_t in_call; /* a script call is under way */
+	struct budget budget;    /* --script-budget (budget.h) */
+	struct sandbox_log log;  /* where logmash.log goes: chain_log */
 };
-
-/* ---- the instruction budget ----
- *
- * A count hook makes Lua check every instruction it runs, which would slow
- * every script down for the sake of the rare runaway one. So the hook is
- * only installed into a call that a timer catches running: the timer runs
- * on this thread's CPU clock (it never fires while the thread sleeps) and
- * ticks every millisecond of CPU, or at the kernel's tick if that is
- * coarser (4 ms at HZ=250). A tick that finds a script call under way
- * installs the hook (lua_sethook is safe in a signal handler); from then on
- * that call is counted, in steps of HOOK_STEP instructions, and fails when
- * it has run --script-budget of them. A runaway call therefore stops within
- * one tick and the budget; a call the tick never meets costs two stores. */
-#define HOOK_STEP 1000
-#define TICK_NS 1000000
-
-static struct script_chain *volatile watched; /* the chain whose calls are timed */
-
-static void budget_hook(lua_State *L, lua_Debug *ar)
-{
-	(void)ar;
-	struct script_chain *c = *(struct script_chain **)lua_getextraspace(L);
-	c->counted += HOOK_STEP;
-	if (c->counted >= c->budget) {
-		lua_sethook(L, NULL, 0, 0);
-		/* Where the call is now: luaL_where(L, 1) would name its caller. */
-		lua_Debug here;
-		if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
-			lua_pushfstring(L, "%s:%d: ", here.short_src, here.currentline);
-		else
-			lua_pushliteral(L, "");
-		lua_pushfstring(L, "%sran over its instruction budget (--script-budget %I): an "
-				"endless loop?", lua_tostring(L, -1), (lua_Integer)c->budget);
-		lua_error(L);
-	}
-}
-
-/* A call that ran over its budget must end, however the script catches
- * errors: pcall, xpcall and coroutine.resume pass the budget's error on
- * (spent_rethrow), and a coroutine is counted from its creation on (the
- * tick only hooks the main thread, and cannot tell which thread runs). */
-static int spent(lua_State *L)
-{
-	const struct script_chain *c = *(struct script_chain **)lua_getextraspace(L);
-	return c->in_call && c->budget && c->counted >= c->budget;
-}
-
-static void hook_coroutine(lua_State *co)
-{
-	const struct script_chain *c = *(struct script_chain **)lua_getextraspace(co);
-	if (c->budget)
-		lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
-}
-
-static void on_tick(int sig)
-{
-	(void)sig;
-	struct script_chain *c = watched;
-	if (c && c->in_call && !lua_gethookmask(c->L))
-		lua_sethook(c->L, budget_hook, LUA_MASKCOUNT, HOOK_STEP);
-}
-
-/* Starts the tick, once for the process; -1 if the system refuses. */
-static int start_ticking(void)
-{
-	static int started;
-	if (started)
-		return 0;
-	int sig = SIGRTMIN;
-	struct sigaction sa = {.sa_handler = on_tick, .sa_flags = SA_RESTART};
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL) != 0)
-		return -1;
-	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = sig};
-	sev._sigev_un._tid = gettid(); /* this thread: the one that runs the scripts */
-	timer_t t;
-	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t) != 0)
-		return -1;
-	struct itimerspec every = {.it_interval = {0, TICK_NS}, .it_value = {0, TICK_NS}};
-	if (timer_settime(t, 0, &every, NULL) != 0)
-		return -1;
-	started = 1;
-	return 0;
-}
-
-static inline void call_begins(struct script_chain *c)
-{
-	c->counted = 0;
-	c->in_call = 1;
-}
-
-static inline void call_ends(struct script_chain *c)
-{
-	c->in_call = 0;
-	if (lua_gethookmask(c->L))
-		lua_sethook(c->L, NULL, 0, 0);
-}
 
 /* Item keys remembered to empty the items table by: clearing by
  * traversal (lua_next) costs twice as much. */
@@ -247,426 +145,20 @@ static int msgh(lua_State *L)
 	return 1;
 }
 
-/* ---- the sandbox ---- */
-
-/* Calls the function this closure wraps (its upvalue 1) with the closure's
- * arguments, leaving nres results. */
-static void call_wrapped(lua_State *L, int nres)
-{
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, nres);
-}
-
-/* load() and loadfile() that refuse binary chunks: the mode argument, at
- * the index in upvalue 2, is forced to "t". */
-static int text_only(lua_State *L)
-{
-	int mode_at = (int)lua_tointeger(L, lua_upvalueindex(2));
-	if (lua_gettop(L) < mode_at)
-		lua_settop(L, mode_at);
-	lua_pushliteral(L, "t");
-	lua_replace(L, mode_at);
-	call_wrapped(L, LUA_MULTRET);
-	return lua_gettop(L);
-}
-
-static void wrap_text_only(lua_State *L, const char *name, int mode_at)
-{
-	lua_getglobal(L, name);
-	lua_pushinteger(L, mode_at);
-	lua_pushcclosure(L, text_only, 2);
-	lua_setglobal(L, name);
-}
-
-static int safe_dofile(lua_State *L)
-{
-	const char *fname = luaL_checkstring(L, 1);
-	lua_settop(L, 1);
-	if (luaL_loadfilex(L, fname, "t") != LUA_OK)
-		return lua_error(L);
-	lua_call(L, 0, LUA_MULTRET);
-	return lua_gettop(L) - 1;
-}
-
-/* package.searchers[2] without binary chunks. */
-static int text_searcher(lua_State *L)
-{
-	const char *name = luaL_checkstring(L, 1);
-	lua_getglobal(L, "package");
-	lua_getfield(L, -1, "searchpath");
-	lua_pushstring(L, name);
-	lua_getfield(L, -3, "path");
-	lua_call(L, 2, 2);
-	if (lua_isnil(L, -2))
-		return 1; /* the message from searchpath */
-	const char *file = lua_tostring(L, -2);
-	if (luaL_loadfilex(L, file, "t") != LUA_OK)
-		return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name,
-				  file, lua_tostring(L, -1));
-	lua_pushstring(L, file);
-	return 2;
-}
-
-/* pcall, xpcall, coroutine.resume (upvalue 1), except that a false first
- * result from a call that has spent its budget is raised again. The
- * continuation keeps them yieldable, as the originals are. */
-static int after_protected(lua_State *L, int status, lua_KContext ctx)
-{
-	(void)status;
-	(void)ctx;
-	if (spent(L) && lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
-		lua_settop(L, 2);
-		return lua_error(L);
-	}
-	return lua_gettop(L);
-}
-
-static int spent_rethrow(lua_State *L)
-{
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, after_protected);
-	return after_protected(L, LUA_OK, 0);
-}
-
-/* coroutine.create and coroutine.wrap (upvalue 1) with the count hook. */
-static int counted_create(lua_State *L)
-{
-	call_wrapped(L, 1);
-	if (lua_isthread(L, -1))
-		hook_coroutine(lua_tothread(L, -1));
-	return 1;
-}
-
-static int counted_wrap(lua_State *L)
-{
-	call_wrapped(L, 1);
-	if (lua_getupvalue(L, -1, 1) && lua_isthread(L, -1)) /* the wrapped thread */
-		hook_coroutine(lua_tothread(L, -1));
-	lua_settop(L, 1);
-	return 1;
-}
-
-/* setmetatable without __gc: the collector runs finalizers with hooks off,
- * where no budget could stop an endless one. */
-static int no_gc_setmetatable(lua_State *L)
-{
-	if (lua_type(L, 2) == LUA_TTABLE) {
-		lua_pushliteral(L, "__gc");
-		if (lua_rawget(L, 2) != LUA_TNIL)
-			return luaL_error(L, "a __gc metamethod is not allowed in logmash's sandbox "
-					  "(the instruction budget cannot stop one)");
-		lua_pop(L, 1);
-	}
-	call_wrapped(L, 1);
-	return 1;
-}
-
-/* Replaces lib.name (lib NULL: the global) with fn over the original. */
-static void wrap_with(lua_State *L, const char *lib, const char *name, lua_CFunction fn)
-{
-	if (lib)
-		lua_getglobal(L, lib);
-	else
-		lua_pushglobaltable(L);
-	lua_getfield(L, -1, name);
-	lua_pushcclosure(L, fn, 1);
-	lua_setfield(L, -2, name);
-	lua_pop(L, 1);
-}
-
-/* What a script gets in place of a function the sandbox takes away: an
- * error that says so, rather than "attempt to call a nil value". */
-static int forbidden(lua_State *L)
-{
-	return luaL_error(L, "%s is not allowed in logmash's sandbox (--unsafe-scripts lifts it)",
-			  lua_tostring(L, lua_upvalueindex(1)));
-}
-
-static void forbid(lua_State *L, const char *lib, const char *const *names)
-{
-	lua_getglobal(L, lib);
-	for (; *names; names++) {
-		lua_pushfstring(L, "%s.%s", lib, *names);
-		lua_pushcclosure(L, forbidden, 1);
-		lua_setfield(L, -2, *names);
-	}
-	lua_pop(L, 1);
-}
-
-/* The debug library: any use of it raises the sandbox's error. */
-static int forbidden_debug(lua_State *L)
-{
-	return luaL_error(L, "the debug library is not allowed in logmash's sandbox "
-			  "(--unsafe-scripts lifts it)");
-}
-
-static void sandbox(lua_State *L)
-{
-	static const char *const os_off[] = {"execute", "exit", "remove", "rename",
-					     "tmpname", "setlocale", NULL};
-	static const char *const io_off[] = {"popen", NULL};
-	static const char *const pkg_off[] = {"loadlib", NULL};
-	forbid(L, "os", os_off);
-	forbid(L, "io", io_off);
-	forbid(L, "package", pkg_off);
-
-	lua_getglobal(L, "package");
-	lua_pushliteral(L, "");
-	lua_setfield(L, -2, "cpath");
-	lua_createtable(L, 2, 0); /* searchers: preload, and Lua source only */
-	lua_getfield(L, -2, "searchers");
-	lua_rawgeti(L, -1, 1);
-	lua_rawseti(L, -3, 1);
-	lua_pop(L, 1);
-	lua_pushcfunction(L, text_searcher);
-	lua_rawseti(L, -2, 2);
-	lua_setfield(L, -2, "searchers");
-	lua_getfield(L, -1, "loaded");
-	lua_pushnil(L);
-	lua_setfield(L, -2, "debug");
-	lua_pop(L, 2);
-
-	lua_newtable(L);
-	lua_createtable(L, 0, 1);
-	lua_pushcfunction(L, forbidden_debug);
-	lua_setfield(L, -2, "__index");
-	lua_setmetatable(L, -2);
-	lua_setglobal(L, "debug");
-	wrap_text_only(L, "load", 3);
-	wrap_text_only(L, "loadfile", 2);
-	wrap_with(L, NULL, "pcall", spent_rethrow);
-	wrap_with(L, NULL, "xpcall", spent_rethrow);
-	wrap_with(L, "coroutine", "resume", spent_rethrow);
-	wrap_with(L, "coroutine", "create", counted_create);
-	wrap_with(L, "coroutine", "wrap", counted_wrap);
-	wrap_with(L, NULL, "setmetatable", no_gc_setmetatable);
-	lua_pushcfunction(L, safe_dofile);
-	lua_setglobal(L, "dofile");
-}
-
-/* ---- one script cannot change what another sees ---- */
-
-/* The scripts of a chain share one Lua state. Each has globals of its own,
- * but the libraries (string, table, logmash...) and the global table behind
- * them are shared: a filter that replaced string.gsub, or the strings'
- * metatable, would change what the next script's redaction does. So the
- * sandbox shows each shared table through a read-only view. */
-static int read_only(lua_State *L)
-{
-	return luaL_error(L, "%s is shared by every script and cannot be changed in logmash's "
-			  "sandbox (keep your own values in local variables or the script's globals)",
-			  lua_tostring(L, lua_upvalueindex(1)));
-}
-
-/* The views and the global table, as keys of a weak table in the registry:
- * rawset, which goes past __newindex, refuses them. */
-#define LOCKED "logmash.locked"
-
-static void lock_table(lua_State *L, int t)
-{
-	t = lua_absindex(L, t);
-	lua_getfield(L, LUA_REGISTRYINDEX, LOCKED);
-	lua_pushvalue(L, t);
-	lua_pushboolean(L, 1);
-	lua_rawset(L, -3);
-	lua_pop(L, 1);
-}
-
-static int guarded_rawset(lua_State *L)
-{
-	lua_getfield(L, LUA_REGISTRYINDEX, LOCKED);
-	lua_pushvalue(L, 1);
-	int locked = lua_rawget(L, -2) != LUA_TNIL;
-	lua_pop(L, 2);
-	if (locked)
-		return luaL_error(L, "rawset: a library or the shared global environment is shared "
-				  "by every script and cannot be changed in logmash's sandbox");
-	call_wrapped(L, 1);
-	return 1;
-}
-
-/* __pairs of a view: the real table's pairs. Upvalues: next, the table. */
-static int view_pairs(lua_State *L)
-{
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_pushvalue(L, lua_upvalueindex(2));
-	lua_pushnil(L);
-	return 3;
-}
-
-/* Replaces the table on top of the stack with a read-only view of it. */
-static void push_view(lua_State *L, const char *what)
-{
-	int t = lua_gettop(L);
-	lua_newtable(L);
-	lua_createtable(L, 0, 4);
-	lua_pushvalue(L, t);
-	lua_setfield(L, -2, "__index");
-	lua_pushstring(L, what);
-	lua_pushcclosure(L, read_only, 1);
-	lua_setfield(L, -2, "__newindex");
-	lua_getglobal(L, "next");
-	lua_pushvalue(L, t);
-	lua_pushcclosure(L, view_pairs, 2);
-	lua_setfield(L, -2, "__pairs");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable"); /* getmetatable(view) is false */
-	lua_setmetatable(L, -2);
-	lock_table(L, -1);
-	lua_replace(L, t);
-}
-
-static void isolate(lua_State *L)
-{
-	static const char *const libs[] = {"string", "table", "math", "utf8", "coroutine", "os",
-					   "io", "package", "logmash", NULL};
-	lua_newtable(L); /* LOCKED, weak-keyed */
-	lua_createtable(L, 0, 1);
-	lua_pushliteral(L, "k");
-	lua_setfield(L, -2, "__mode");
-	lua_setmetatable(L, -2);
-	lua_setfield(L, LUA_REGISTRYINDEX, LOCKED);
-	wrap_with(L, NULL, "rawset", guarded_rawset);
-
-	/* The strings' metatable: getmetatable("") gives false, not string. */
-	lua_pushliteral(L, "");
-	lua_getmetatable(L, -1);
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
-	lua_pop(L, 2);
-
-	/* The libraries, as globals and as require() returns them; require
-	 * itself still writes to the real package.loaded. */
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-	lua_getglobal(L, "package");
-	lua_pushvalue(L, -2);
-	push_view(L, "package.loaded");
-	lua_setfield(L, -2, "loaded");
-	lua_pop(L, 1);
-	for (const char *const *n = libs; *n; n++) {
-		char what[64];
-		snprintf(what, sizeof what, "the %s library", *n);
-		lua_getglobal(L, *n);
-		push_view(L, what);
-		lua_pushvalue(L, -1);
-		lua_setfield(L, -3, *n);
-		lua_setglobal(L, *n);
-	}
-
-	/* The global table itself: chunks that load() or require() runs see it
-	 * as theirs. Its names move to a base behind it, so that assigning to
-	 * any of them, even an existing one, reaches __newindex. */
-	lua_pushglobaltable(L);
-	int g = lua_gettop(L);
-	lua_newtable(L);
-	int base = g + 1;
-	lua_pushnil(L);
-	while (lua_next(L, g)) {
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, base);
-	}
-	lua_pushnil(L);
-	while (lua_next(L, base)) {
-		lua_pop(L, 1);
-		lua_pushvalue(L, -1);
-		lua_pushnil(L);
-		lua_rawset(L, g);
-	}
-	lua_createtable(L, 0, 3);
-	lua_pushvalue(L, base);
-	lua_setfield(L, -2, "__index");
-	lua_pushliteral(L, "the shared global environment (a chunk from load() or require())");
-	lua_pushcclosure(L, read_only, 1);
-	lua_setfield(L, -2, "__newindex");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
-	lua_setmetatable(L, g);
-	lock_table(L, g);
-	lua_pushvalue(L, g);
-	lua_setfield(L, -4, "_G"); /* LOADED._G */
-	lua_pop(L, 3);
-}
-
-/* print() goes to stderr: in --dry-run, stdout carries the request bodies. */
-static int l_print(lua_State *L)
-{
-	int n = lua_gettop(L);
-	for (int i = 1; i <= n; i++) {
-		size_t len;
-		const char *s = luaL_tolstring(L, i, &len);
-		if (i > 1)
-			fputc('\t', stderr);
-		fwrite(s, 1, len, stderr);
-		lua_pop(L, 1);
-	}
-	fputc('\n', stderr);
-	return 0;
-}
-
-static int l_now(lua_State *L)
-{
-	lua_pushnumber(L, now_wall());
-	return 1;
-}
-
-/* logmash.log(...): a message to the operator, its arguments joined with
- * spaces as print() would, from the script that runs. */
-static int l_log(lua_State *L)
-{
-	struct script_chain *c = *(struct script_chain **)lua_getextraspace(L);
-	int n = lua_gettop(L);
-	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	for (int i = 1; i <= n; i++) {
-		if (i > 1)
-			luaL_addchar(&b, ' ');
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-	}
-	luaL_pushresult(&b);
-	if (c->on_log)
-		c->on_log(c->ctx, c->running ? c->running->st.path : "init", lua_tostring(L, -1));
-	return 0;
-}
-
-static void open_logmash(lua_State *L)
-{
-	char host[256];
-	if (gethostname(host, sizeof host) != 0)
-		snprintf(host, sizeof host, "localhost");
-	host[sizeof host - 1] = '\0';
-	lua_createtable(L, 0, 4);
-	lua_pushstring(L, host);
-	lua_setfield(L, -2, "hostname");
-	lua_pushliteral(L, LOGMASH_VERSION);
-	lua_setfield(L, -2, "version");
-	luajson_push_decode(L);
-	lua_setfield(L, -2, "json_decode");
-	luajson_push_encode(L);
-	lua_setfield(L, -2, "json_encode");
-	lua_pushcfunction(L, l_log);
-	lua_setfield(L, -2, "log");
-	lua_pushcfunction(L, l_now);
-	lua_setfield(L, -2, "now");
-	lua_setglobal(L, "logmash");
-}
-
 /* ---- loading ---- */
+
+/* logmash.log from the script that runs (or "init" while loading). */
+static void chain_log(void *ctx, const char *msg)
+{
+	struct script_chain *c = ctx;
+	if (c->on_log)
+		c->on_log(c->ctx, c->running ? c->running->st.path : "init", msg);
+}
 
 static int setup(lua_State *L)
 {
 	struct script_chain *c = lua_touserdata(L, 1);
-	luaL_openlibs(L);
-	if (!c->unsafe)
-		sandbox(L);
-	lua_pushcfunction(L, l_print);
-	lua_setglobal(L, "print");
-	open_logmash(L);
-	if (!c->unsafe)
-		isolate(L);
+	sandbox_open(L, c->unsafe, &c->log);
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct script *s = &c->s[i];
@@ -683,9 +175,9 @@ static int setup(lua_State *L)
 			return lua_error(L);
 		lua_pushvalue(L, env);
 		lua_setupvalue(L, -2, 1); /* a main chunk's only upvalue is _ENV */
-		call_begins(c);
+		budget_call_begins(&c->budget);
 		lua_call(L, 0, 0);
-		call_ends(c);
+		budget_call_ends(&c->budget);
 		if (s->st.kind == SCRIPT_AUTO) {
 			int f = lua_getfield(L, env, "filter") == LUA_TFUNCTION;
 			int e = lua_getfield(L, env, "enrich") == LUA_TFUNCTION;
@@ -705,9 +197,9 @@ static int setup(lua_State *L)
 		s->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 		lua_getfield(L, env, "init");
 		if (lua_isfunction(L, -1)) {
-			call_begins(c);
+			budget_call_begins(&c->budget);
 			lua_call(L, 0, 0);
-			call_ends(c);
+			budget_call_ends(&c->budget);
 		}
 		lua_settop(L, env - 1);
 	}
@@ -722,7 +214,8 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 	c->on_log = o->on_log;
 	c->ctx = o->ctx;
 	c->unsafe = o->unsafe;
-	c->budget = o->budget;
+	c->budget.limit = o->budget;
+	c->log = (struct sandbox_log){chain_log, c};
 	c->n = o->n;
 	c->s = xcalloc(o->n, sizeof *c->s);
 	for (size_t i = 0; i < o->n; i++) {
@@ -736,28 +229,23 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 		return NULL;
 	}
 	lua_atpanic(c->L, l_panic);
-	*(struct script_chain **)lua_getextraspace(c->L) = c;
-	struct script_chain *running = watched; /* a reload's old chain, if it fails */
-	if (c->budget > 0) {
-		if (start_ticking() != 0) {
-			buf_printf(err, "cannot start the timer behind --script-budget: %s",
-				   strerror(errno));
-			script_chain_free(c);
-			return NULL;
-		}
-		watched = c;
+	struct budget *running = budget_watched(); /* a reload's old chain's, if it fails */
+	if (budget_watch(&c->budget, c->L) != 0) {
+		buf_printf(err, "cannot start the timer behind --script-budget: %s", strerror(errno));
+		script_chain_free(c);
+		return NULL;
 	}
 	lua_pushcfunction(c->L, msgh);
 	lua_pushcfunction(c->L, setup);
 	lua_pushlightuserdata(c->L, c);
 	int status = lua_pcall(c->L, 1, 0, 1);
-	call_ends(c); /* init() may have failed mid-call */
+	budget_call_ends(&c->budget); /* init() may have failed mid-call */
 	if (status != LUA_OK) {
 		const char *m = status == LUA_ERRMEM ? "out of memory (raise --script-memory)"
 						     : lua_tostring(c->L, -1);
 		buf_printf(err, "%s", m ? m : "unknown error");
 		script_chain_free(c);
-		watched = running;
+		budget_rewatch(running);
 		return NULL;
 	}
 	lua_settop(c->L, 0);
@@ -787,8 +275,7 @@ void script_chain_free(struct script_chain *c)
 {
 	if (!c)
 		return;
-	if (watched == c)
-		watched = NULL;
+	budget_forget(&c->budget);
 	if (c->L)
 		lua_close(c->L);
 	buf_free(&c->err);
@@ -1104,9 +591,9 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 		lua_pushvalue(L, SLOT_LOG);
 		c->running = s;
 		c->checked = 0; /* the script may change the items */
-		call_begins(c);
+		budget_call_begins(&c->budget);
 		int status = lua_pcall(L, 1, 1, SLOT_MSGH);
-		call_ends(c);
+		budget_call_ends(&c->budget);
 		if (status == LUA_OK) {
 			int drop = s->st.kind == SCRIPT_FILTER
 					   ? !lua_toboolean(L, -1)
