@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "encoder.h"
+#include "utf8.h"
 
 /* Copies the string member key of obj into out, printable; 0 if present. */
 static int member(struct json_doc *d, int obj, const char *key, struct buf *tmp,

@@ -13,6 +13,7 @@
 #include "framer.h"
 #include "options.h"
 #include "script.h"
+#include "utf8.h"
 #include "util.h"
 #include "validate.h"
 

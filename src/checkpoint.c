@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "errlog.h"
+#include "hash.h"
 #include "util.h"
 
 #define HEADER "logmash-checkpoints 1\n"

@@ -5,16 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-uint64_t fnv1a64(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	while (n--) {
-		h ^= *s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
+#include "hash.h"
 
 /* Hashes the first n bytes of fd into *h. Returns the bytes read (may be
  * fewer than n when the file is shorter), or -1. */

@@ -29,6 +29,4 @@ int fileid_match(int fd, const struct fileid *known);
  * FILEID_HEAD bytes and the file has grown since. */
 void fileid_refresh(int fd, struct fileid *id);
 
-uint64_t fnv1a64(const void *p, size_t n);
-
 #endif

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 void framer_init(struct framer *f, size_t max_line)
 {
 	memset(f, 0, sizeof *f);
@@ -43,23 +45,6 @@ void framer_restart(struct framer *f, uint64_t offset)
 	f->offset = offset;
 }
 
-/* Where to cut s so that it keeps at most max bytes, given next, the first
- * byte dropped (s[max], or the first byte of what follows s). */
-static size_t cut_before(const char *s, size_t max, unsigned char next)
-{
-	size_t cut = max;
-	/* Back off while the first byte dropped continues a sequence, at most
-	 * 3 bytes (the longest sequence is 4). */
-	for (int i = 0; i < 3 && cut > 0 && (next & 0xC0) == 0x80; i++)
-		next = (unsigned char)s[--cut];
-	return (next & 0xC0) == 0x80 ? max : cut; /* not UTF-8 anyway: cut where asked */
-}
-
-size_t utf8_cut(const char *s, size_t n, size_t max)
-{
-	return n <= max ? n : cut_before(s, max, (unsigned char)s[max]);
-}
-
 /* Adds seg to the pending partial line, keeping at most max_line bytes. */
 static void partial_add(struct framer *f, const char *seg, size_t n)
 {
@@ -71,7 +56,7 @@ static void partial_add(struct framer *f, const char *seg, size_t n)
 		/* Cut at a character boundary, which may lie in what the
 		 * partial line holds already (a character split across reads). */
 		buf_append(&f->partial, seg, room);
-		f->partial.len = cut_before(f->partial.data, f->partial.len, (unsigned char)seg[room]);
+		f->partial.len = utf8_cut_before(f->partial.data, f->partial.len, (unsigned char)seg[room]);
 		f->discarding = 1;
 		return;
 	}

@@ -71,7 +71,4 @@ void framer_restart(struct framer *f, uint64_t offset);
  * is used up (feed more) or, after framer_finish, when input is done. */
 int framer_next(struct framer *f, struct frame *out);
 
-/* Largest cut <= max in s[0..n) that does not split a UTF-8 sequence. */
-size_t utf8_cut(const char *s, size_t n, size_t max);
-
 #endif

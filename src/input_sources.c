@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "errlog.h"
+#include "hash.h"
 #include "input_internal.h"
 #include "snapshot.h"
 #include "util.h"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "framer.h"
+#include "utf8.h"
 
 void joiner_init(struct joiner *j, const regex_t *start, size_t max_lines, size_t max_bytes)
 {

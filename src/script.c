@@ -22,6 +22,7 @@
 #include "encoder.h"
 #include "luamem.h"
 #include "sandbox.h"
+#include "utf8.h"
 #include "util.h"
 
 struct script {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "encoder.h"
+#include "utf8.h"
 
 static void check_string(const char *in, size_t n, const char *expect)
 {
