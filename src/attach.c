@@ -373,7 +373,7 @@ static void top_command(struct top *t, int cmd)
 {
 	const char *name = cmd == CMD_STOP ? "stop" : cmd == CMD_RELOAD ? "reload"
 			 : cmd == CMD_RETRY_NOW ? "retry"
-			 : cmd == CMD_TOGGLE_PAUSE ? (t->snap->st.paused ? "resume" : "pause") : NULL;
+			 : cmd == CMD_TOGGLE_PAUSE ? (t->snap->send.paused ? "resume" : "pause") : NULL;
 	if (!name || !t->connected)
 		return;
 	char req[64];

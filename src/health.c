@@ -16,15 +16,16 @@ void health_judge(const struct snapshot *now, const struct snapshot *prev, uint6
 		  struct health *h)
 {
 	const struct stats *st = &now->st;
+	const struct sender_state *sd = &now->send;
 	h->level = HEALTH_OK;
 	snprintf(h->reason, sizeof h->reason, "%s", snapshot_state(now));
-	if (st->auth_failed) {
+	if (sd->auth_failed) {
 		h->level = HEALTH_DOWN;
 		snprintf(h->reason, sizeof h->reason, "auth failed: the API refused the token or "
 			 "project id; every log is kept until they are fixed and logmash reloaded");
 		return;
 	}
-	if (st->endpoint_failed) {
+	if (sd->endpoint_failed) {
 		h->level = HEALTH_DOWN;
 		snprintf(h->reason, sizeof h->reason, "wrong url: the API says %s is not its logs "
 			 "endpoint; every log is kept until --url is fixed and logmash reloaded",
@@ -36,14 +37,14 @@ void health_judge(const struct snapshot *now, const struct snapshot *prev, uint6
 		snprintf(h->reason, sizeof h->reason, "stopping: sending what was read, then exiting");
 		return;
 	}
-	if (st->backing_off) {
-		double for_s = now->taken - st->backoff_since;
+	if (sd->backing_off) {
+		double for_s = now->taken - sd->backoff_since;
 		h->level = for_s >= HEALTH_BACKOFF_SECONDS ? HEALTH_DOWN : HEALTH_DEGRADED;
 		snprintf(h->reason, sizeof h->reason, "backing off for %.0f s: the API fails every "
 			 "request; probing it every second", for_s);
 		return;
 	}
-	if (st->paused) {
+	if (sd->paused) {
 		h->level = HEALTH_DEGRADED;
 		snprintf(h->reason, sizeof h->reason, "paused by the operator");
 		return;

@@ -187,6 +187,12 @@ static void reload_scripts(struct app *a)
 	errlog_add(ERR_EVENT, "SIGHUP: scripts reloaded (%zu)", n);
 }
 
+/* What holds the sender back (nothing in a dry run, which has none). */
+static struct sender_state send_state(const struct app *a)
+{
+	return a->snd ? sender_state(a->snd) : (struct sender_state){0};
+}
+
 /* SIGHUP, credentials: the token file is read again; logs held after a 401
  * or 403 are sent again. */
 static void reload_token(struct app *a)
@@ -194,7 +200,7 @@ static void reload_token(struct app *a)
 	char why[600];
 	if (!a->snd)
 		return;
-	if (!a->o.token_file && !a->st.auth_failed)
+	if (!a->o.token_file && !send_state(a).auth_failed)
 		return; /* nothing to reload, nothing waiting for it */
 	if (options_reload_token(&a->o, why, sizeof why) != 0) {
 		errlog_add(ERR_AUTH, "SIGHUP: %s", why);
@@ -209,7 +215,7 @@ static void reload(struct app *a)
 {
 	reload_scripts(a);
 	reload_token(a);
-	if (a->snd && a->st.endpoint_failed) {
+	if (send_state(a).endpoint_failed) {
 		sender_resume(a->snd);
 		errlog_add(ERR_EVENT, "SIGHUP: trying the API's URL again with the logs held back");
 	}
@@ -239,7 +245,8 @@ static void begin_stop(struct app *a)
 	}
 	a->stopping = 1;
 	sdnotify_stopping(a->sd);
-	a->st.paused = 0; /* draining means sending */
+	if (a->snd)
+		sender_pause(a->snd, 0); /* draining means sending */
 	a->drain_deadline = now_mono_ms() + (int64_t)(a->o.drain_timeout * 1000);
 	if (!a->o.dry_run && !(a->con && console_has_dashboard(a->con)))
 		fprintf(stderr, "logmash: stopping: sending what was read (up to %gs; "
@@ -257,8 +264,9 @@ static void do_command(struct app *a, int cmd)
 	case CMD_TOGGLE_PAUSE:
 	case CMD_PAUSE:
 	case CMD_RESUME:
-		if (!a->stopping)
-			a->st.paused = cmd == CMD_TOGGLE_PAUSE ? !a->st.paused : cmd == CMD_PAUSE;
+		if (!a->stopping && a->snd)
+			sender_pause(a->snd, cmd == CMD_TOGGLE_PAUSE ? !send_state(a).paused
+								     : cmd == CMD_PAUSE);
 		break;
 	case CMD_RELOAD:
 		reload(a);
@@ -294,6 +302,7 @@ static void fill_snapshot(void *ctx, struct snapshot *s, int with_sources)
 	s->taken = now_wall();
 	s->started = a->started;
 	s->st = a->st;
+	s->send = send_state(a);
 	s->stopping = a->stopping;
 	s->dry_run = a->o.dry_run;
 	s->insecure = a->o.insecure && !a->o.dry_run;
@@ -352,8 +361,8 @@ static int finished(struct app *a)
 		return 1;
 	/* Refused credentials or a wrong URL end a one-off run; a follower
 	 * waits for SIGHUP. */
-	if (a->snd && (a->st.auth_failed || a->st.endpoint_failed) && sender_active(a->snd) == 0 &&
-	    !a->o.follow)
+	struct sender_state ss = send_state(a);
+	if ((ss.auth_failed || ss.endpoint_failed) && sender_active(a->snd) == 0 && !a->o.follow)
 		return 1;
 	int reading_over = a->input_done || a->stopping;
 	int sending_over = !a->snd || (a->q.n == 0 && sender_holding(a->snd) == 0);
@@ -542,9 +551,9 @@ static int reads_stdin(const struct options *o)
  * a success: a service stopped during an outage does not show as failed. */
 static int exit_code(const struct app *a, int unsent_kept)
 {
-	if (a->st.auth_failed)
+	if (send_state(a).auth_failed)
 		return EXIT_AUTH;
-	if (a->st.endpoint_failed)
+	if (send_state(a).endpoint_failed)
 		return EXIT_ENDPOINT;
 	if (a->st.input_errors || a->pl.out_failed)
 		return EXIT_UNDELIVERED;

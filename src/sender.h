@@ -27,12 +27,12 @@
 #ifndef LOGMASH_SENDER_H
 #define LOGMASH_SENDER_H
 
-#include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "deadletter.h"
 #include "queue.h"
+#include "sender_state.h"
 #include "stats.h"
 
 struct sender_opts {
@@ -91,6 +91,13 @@ void sender_resume(struct sender *s);
 /* Ends a backoff now (the operator asks): the breaker's pause and the
  * retries' waits are over; what waits is tried again at once. */
 void sender_retry_now(struct sender *s);
+
+/* The operator's pause: what is under way finishes, nothing starts, the
+ * queue fills and reading waits for it. */
+void sender_pause(struct sender *s, int on);
+
+/* What holds the sender back now, for the operator's view. */
+struct sender_state sender_state(const struct sender *s);
 
 /* New credentials (a reload): logs held after a 401/403 are sent again. */
 void sender_set_credentials(struct sender *s, const char *token, const char *project_id);

@@ -24,15 +24,16 @@ static const struct field stat_fields[] = {
 	STAT(waiting, F_U64), STAT(queued, F_U64), STAT(input_errors, F_U64),
 	STAT(bytes_sent, F_U64), STAT(latency_sum_us, F_U64), STAT(last_sent, F_DBL),
 	STAT(connects, F_U64), STAT(conc_limit, F_U32), STAT(http_version, F_INT),
-	STAT(rtt_baseline_us, F_I64), STAT(rtt_us, F_I64), STAT(auth_failed, F_INT),
-	STAT(endpoint_failed, F_INT), STAT(paused, F_INT), STAT(backing_off, F_INT),
-	STAT(backoff_until, F_DBL), STAT(backoff_since, F_DBL),
+	STAT(rtt_baseline_us, F_I64), STAT(rtt_us, F_I64),
 };
 
 #define SNAP(name, type) {#name, type, offsetof(struct snapshot, name)}
+#define SEND(name, type) {#name, type, offsetof(struct snapshot, send.name)}
 static const struct field snap_fields[] = {
 	SNAP(taken, F_DBL), SNAP(started, F_DBL), SNAP(stopping, F_INT), SNAP(dry_run, F_INT),
 	SNAP(insecure, F_INT), SNAP(spooled, F_U64),
+	SEND(auth_failed, F_INT), SEND(endpoint_failed, F_INT), SEND(paused, F_INT),
+	SEND(backing_off, F_INT), SEND(backoff_until, F_DBL), SEND(backoff_since, F_DBL),
 };
 
 /* The strings a snapshot points to rather than holds: read back as the

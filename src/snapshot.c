@@ -36,15 +36,15 @@ const char *snapshot_state(const struct snapshot *s)
 {
 	if (s->dry_run)
 		return "dry run";
-	if (s->st.auth_failed)
+	if (s->send.auth_failed)
 		return "auth failed";
-	if (s->st.endpoint_failed)
+	if (s->send.endpoint_failed)
 		return "wrong url";
 	if (s->stopping)
 		return "draining";
-	if (s->st.paused)
+	if (s->send.paused)
 		return "paused";
-	if (s->st.backing_off)
+	if (s->send.backing_off)
 		return "backing off";
 	/* A fast API answers between two snapshots: what was acknowledged
 	 * lately counts as sending too, not only what is under way now. */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "errlog.h"
+#include "sender_state.h"
 #include "stats.h"
 
 #define SNAP_SOURCES 512 /* sources listed; more are counted */
@@ -39,6 +40,7 @@ struct script_view {
 struct snapshot {
 	double taken, started;  /* wall clock */
 	struct stats st;
+	struct sender_state send; /* all 0 in a dry run */
 	int stopping;           /* draining after q or SIGTERM */
 	int dry_run;
 	int insecure;           /* TLS is not verified: said in the header */

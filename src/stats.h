@@ -39,12 +39,6 @@ struct stats {
 	int64_t rtt_baseline_us; /* the round trip without a queue (concurrency.h) */
 	int64_t rtt_us;         /* ... and lately */
 	char conc_reason[64];   /* why the limit last moved */
-	int auth_failed;        /* the API refused the credentials */
-	int endpoint_failed;    /* the URL is wrong: 404, 405, a redirect, 400 to every log */
-	int paused;             /* the operator paused sending */
-	int backing_off;        /* the breaker paused all sending */
-	double backoff_until;   /* ... until then (wall clock) */
-	double backoff_since;   /* ... since then: the outage's start (wall clock) */
 };
 
 /* Writes the exit summary; undelivered counts logs still queued or in flight. */

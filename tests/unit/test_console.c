@@ -144,9 +144,9 @@ static void status_lines(void **state)
 	assert_non_null(strstr(t, "\"sent_per_s\":200.0"));
 	assert_true(t[0] == '{' && t[b.len - 2] == '}');
 	/* States in the word the header shows */
-	now->st.paused = 1;
+	now->send.paused = 1;
 	assert_string_equal(snapshot_state(now), "paused");
-	now->st.auth_failed = 1;
+	now->send.auth_failed = 1;
 	assert_string_equal(snapshot_state(now), "auth failed");
 	buf_free(&b);
 	free(prev);

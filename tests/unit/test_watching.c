@@ -91,8 +91,8 @@ static struct snapshot *sample(void)
 	s->st.by_level[2] = 7;
 	s->st.conc_limit = 64;
 	s->st.rtt_us = -1;
-	s->st.backing_off = 1;
-	s->st.backoff_since = 950.5;
+	s->send.backing_off = 1;
+	s->send.backoff_since = 950.5;
 	snprintf(s->st.conc_reason, sizeof s->st.conc_reason, "slow start");
 	latency_record(&s->st.latency, 20000);
 	latency_record(&s->st.latency, 150000);
@@ -135,7 +135,7 @@ static void a_snapshot_survives_json(void **state)
 	assert_int_equal(back->st.by_level[2], 7);
 	assert_int_equal(back->st.conc_limit, 64);
 	assert_int_equal(back->st.rtt_us, -1);
-	assert_true(back->st.backoff_since == 950.5);
+	assert_true(back->send.backoff_since == 950.5);
 	assert_string_equal(back->st.conc_reason, "slow start");
 	assert_memory_equal(&back->st.latency, &s->st.latency, sizeof s->st.latency);
 	assert_int_equal(back->n_scripts, 1);
@@ -178,15 +178,15 @@ static void health_says_why(void **state)
 	s->st.last_sent = 990;
 	assert_string_equal(snapshot_state(s), "idle");
 
-	s->st.backing_off = 1;
-	s->st.backoff_since = 990;
+	s->send.backing_off = 1;
+	s->send.backoff_since = 990;
 	health_judge(s, NULL, 0, &h);
 	assert_int_equal(h.level, HEALTH_DEGRADED);
 	assert_non_null(strstr(h.reason, "backing off for 10 s"));
-	s->st.backoff_since = 1000 - HEALTH_BACKOFF_SECONDS;
+	s->send.backoff_since = 1000 - HEALTH_BACKOFF_SECONDS;
 	health_judge(s, NULL, 0, &h);
 	assert_int_equal(h.level, HEALTH_DOWN);
-	s->st.backing_off = 0;
+	s->send.backing_off = 0;
 
 	s->st.dead_lettered = 3;
 	prev->st.dead_lettered = 3;
@@ -207,12 +207,12 @@ static void health_says_why(void **state)
 	health_judge(s, NULL, 0, &h); /* 0: no limit */
 	assert_int_equal(h.level, HEALTH_OK);
 
-	s->st.auth_failed = 1;
+	s->send.auth_failed = 1;
 	health_judge(s, NULL, 0, &h);
 	assert_int_equal(h.level, HEALTH_DOWN);
 	assert_non_null(strstr(h.reason, "auth failed"));
-	s->st.auth_failed = 0;
-	s->st.endpoint_failed = 1;
+	s->send.auth_failed = 0;
+	s->send.endpoint_failed = 1;
 	health_judge(s, NULL, 0, &h);
 	assert_int_equal(h.level, HEALTH_DOWN);
 	assert_non_null(strstr(h.reason, "wrong url"));
