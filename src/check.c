@@ -20,7 +20,7 @@
 #define MAX_SCRIPTS 64
 #define SHOW 72 /* characters of a message or value shown */
 
-static const char usage_text[] =
+static const char usage_head[] =
 "Usage: logmash check [OPTION]... [SCRIPT]... [< SAMPLE]\n"
 "  or:  logmash check -c CONFIG [RUN OPTION]... [--connect]\n"
 "Load a chain of Lua scripts, report load errors with file and line, and run\n"
@@ -28,13 +28,10 @@ static const char usage_text[] =
 "log before and after, then what each script did. Nothing is sent.\n"
 "\n"
 "A SCRIPT is a filter or an enrich script, whichever function it defines;\n"
-"the chain runs in the order given.\n"
-"  -f, --filter FILE          a filter script, in chain order\n"
-"  -e, --enrich FILE          an enrich script, in chain order\n"
+"the chain runs in the order given.\n";
+
+static const char usage_tail[] =
 "  -q, --quiet                print only what each script did\n"
-"      --script-memory SIZE   memory limit of the Lua state (default 64M)\n"
-"      --script-budget N      instruction budget of a call (default 100000)\n"
-"      --unsafe-scripts       lift the sandbox\n"
 "  -h, --help                 this text\n"
 "\n"
 "Exit status: 0 if the chain loaded and no script failed on the sample,\n"
@@ -42,8 +39,20 @@ static const char usage_text[] =
 "\n"
 "With -c CONFIG (or --connect), check a configuration instead, with the\n"
 "options of a run: settings, scripts, inputs, the state dir, the token; with\n"
-"--connect also the API (resolved, TLS, HTTP version, certificate; a HEAD\n"
+"--connect also the API (resolved, TLS, HTTP version, certificate; a GET\n"
 "without credentials, no log sent). Exit 0 all well, 1 warnings, 2 errors.\n";
+
+/* The options a run shares with check, as logmash --help has them. */
+static const char *const shared[] = {"filter", "enrich", "script-memory", "script-budget",
+				     "unsafe-scripts"};
+
+static void usage(void)
+{
+	fputs(usage_head, stdout);
+	for (size_t i = 0; i < ARRAY_LEN(shared); i++)
+		options_help(stdout, shared[i]);
+	fputs(usage_tail, stdout);
+}
 
 struct check {
 	struct script_spec specs[MAX_SCRIPTS];
@@ -159,42 +168,37 @@ static uint64_t run_sample(struct check *k, struct script_chain *c, uint64_t *ke
 	return lines;
 }
 
-/* The script trial's arguments into k and so; 1 when --help was asked. */
-static int parse_args(struct check *k, struct script_opts *so, int argc, char **argv)
+/* The script trial's arguments into k and o; 1 when --help was asked. The
+ * settings a run shares with check are parsed, with their bounds and
+ * defaults, by the run's own table (options_set). */
+static int parse_args(struct check *k, struct options *o, int argc, char **argv)
 {
-	enum { OPT_MEMORY = 256, OPT_BUDGET, OPT_UNSAFE };
+	enum { OPT_SHARED = 256 };
 	static const struct option longs[] = {
 		{"filter", required_argument, NULL, 'f'},
 		{"enrich", required_argument, NULL, 'e'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
-		{"script-memory", required_argument, NULL, OPT_MEMORY},
-		{"script-budget", required_argument, NULL, OPT_BUDGET},
-		{"unsafe-scripts", no_argument, NULL, OPT_UNSAFE},
+		{"script-memory", required_argument, NULL, OPT_SHARED},
+		{"script-budget", required_argument, NULL, OPT_SHARED},
+		{"unsafe-scripts", no_argument, NULL, OPT_SHARED},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, at;
+	char why[256];
 	optind = 1;
 	argv[0] = "logmash check"; /* for getopt's messages */
 	/* "-": positional scripts keep their place among -f and -e. */
-	while ((c = getopt_long(argc, argv, "-f:e:qh", longs, NULL)) != -1) {
-		char *end;
+	while ((c = getopt_long(argc, argv, "-f:e:qh", longs, &at)) != -1) {
 		switch (c) {
 		case 1: add(k, SCRIPT_AUTO, optarg); break;
 		case 'f': add(k, SCRIPT_FILTER, optarg); break;
 		case 'e': add(k, SCRIPT_ENRICH, optarg); break;
 		case 'q': k->quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return 1;
-		case OPT_UNSAFE: so->unsafe = 1; break;
-		case OPT_MEMORY:
-			if (parse_size(optarg, &so->memory_limit) != 0 || so->memory_limit < (1 << 20))
-				usage_error("--script-memory wants a size of 1M or more, not ", optarg);
-			break;
-		case OPT_BUDGET:
-			errno = 0;
-			so->budget = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || so->budget < 0)
-				usage_error("--script-budget wants a number of instructions, not ", optarg);
+		case 'h': usage(); return 1;
+		case OPT_SHARED:
+			if (options_set(o, longs[at].name, optarg, why, sizeof why) != 0)
+				usage_error(why, "");
 			break;
 		default: usage_error("unknown option", ""); /* getopt said which */
 		}
@@ -207,9 +211,14 @@ int check_main(int argc, char **argv)
 	if (validate_wanted(argc, argv))
 		return validate_main(argc, argv);
 	struct check k = {0};
-	struct script_opts so = {.memory_limit = SCRIPT_MEMORY_DEFAULT, .budget = 100000,
-				 .on_error = on_error, .on_log = on_log, .ctx = &k};
-	if (parse_args(&k, &so, argc, argv))
+	struct options o;
+	options_defaults(&o);
+	int help = parse_args(&k, &o, argc, argv);
+	struct script_opts so = {.memory_limit = o.script_memory, .budget = o.script_budget,
+				 .unsafe = o.unsafe_scripts, .on_error = on_error, .on_log = on_log,
+				 .ctx = &k};
+	options_free(&o);
+	if (help)
 		return 0;
 	if (k.n == 0)
 		usage_error("name at least one script", "");

@@ -201,8 +201,8 @@ static int apply_config(lua_State *L)
 		else if (!strcmp(k, "inputs"))
 			cfg_inputs(L, o, file);
 		else
-			return luaL_error(L, "%s: unknown setting '%s' (see docs/configuration.md, "
-					  "'Config file')", file, k);
+			return luaL_error(L, "%s: unknown setting '%s' (the keys: man logmash, "
+					  "CONFIG FILE)", file, k);
 		if (bad)
 			return luaL_error(L, "%s: %s", file, why);
 		lua_pop(L, 1);

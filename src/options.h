@@ -7,6 +7,7 @@
 #define LOGMASH_OPTIONS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "script.h"
 
@@ -74,6 +75,16 @@ struct options {
 /* Fills o from argv, the config file and the environment. Prints --help or
  * --version and exits 0 for those; exits EXIT_USAGE with a message that says
  * what to do on any error. */
+/* Every setting at its default (the settings table's). */
+void options_defaults(struct options *o);
+
+/* Sets the setting --name (a flag ignores val) as the command line would.
+ * 0, or -1 with the reason in why. */
+int options_set(struct options *o, const char *name, const char *val, char *why, size_t n);
+
+/* Writes --name's line of --help to out (for another command's help). */
+void options_help(FILE *out, const char *name);
+
 void options_parse(struct options *o, int argc, char **argv);
 
 /* Reads the Lua config file into o (options_parse does, for --config).

@@ -210,7 +210,7 @@ static int setup(lua_State *L)
 struct script_chain *script_chain_load(const struct script_opts *o, struct buf *err)
 {
 	struct script_chain *c = xcalloc(1, sizeof *c);
-	c->mem.limit = o->memory_limit ? o->memory_limit : SCRIPT_MEMORY_DEFAULT;
+	c->mem.limit = o->memory_limit;
 	c->on_error = o->on_error;
 	c->on_log = o->on_log;
 	c->ctx = o->ctx;

@@ -27,12 +27,10 @@ struct script_spec {
 	const char *path;
 };
 
-#define SCRIPT_MEMORY_DEFAULT ((size_t)64 << 20) /* --script-memory */
-
 struct script_opts {
 	const struct script_spec *specs;
 	size_t n;
-	size_t memory_limit; /* bytes the Lua state may hold */
+	size_t memory_limit; /* bytes the Lua state may hold (more than 0) */
 	int unsafe;          /* lift the sandbox */
 	long budget;         /* instructions a call may run once past ~1 ms; 0: no limit */
 	/* Called for each failed script call; msg names the script. */

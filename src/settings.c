@@ -11,56 +11,187 @@
 #include "buf.h"
 #include "util.h"
 
-/* Settings that both the command line (--rate-limit) and the config file
- * (rate_limit) take: one row each, so that their parsing and bounds cannot
- * drift apart. The config key is the option's name with '_' for '-'. */
-#define SETTING(name, kind, field, min, max) {name, kind, offsetof(struct options, field), min, max}
+/* Every option, one row each: the settings, which the config file takes
+ * too (rate_limit for --rate-limit), and the command line's own (CLI). The
+ * rows' order within a section is --help's; the defaults are applied by
+ * options_defaults through the same parsers as a value given. */
+#define SETTING(name, kind, field, min, max, def, arg, sec, help) \
+	{name, 0, kind, offsetof(struct options, field), min, max, def, arg, sec, help}
+#define CLI(name, short, arg, sec, help) {name, short, K_CLI, 0, 0, 0, NULL, arg, sec, help}
 const struct setting settings[] = {
-	SETTING("url", K_STRING, url, 0, 0),
-	SETTING("api-version", K_STRING, api_version, 0, 0),
-	SETTING("project-id", K_STRING, project_id, 0, 0),
-	SETTING("script-memory", K_SIZE, script_memory, 1 << 20, 17179869184.0),
-	SETTING("unsafe-scripts", K_FLAG, unsafe_scripts, 0, 0),
-	SETTING("script-budget", K_LONG, script_budget, 0, 1000000000000.0),
-	SETTING("max-line-bytes", K_SIZE, max_line_bytes, 1, 1073741824.0),
-	SETTING("max-in-flight", K_LONG, max_in_flight, 1, 4096),
-	SETTING("concurrency", K_STRING, concurrency, 0, 0),
-	SETTING("max-connections", K_LONG, max_connections, 0, 4096),
-	SETTING("send-threads", K_LONG, send_threads, 0, 64),
-	SETTING("max-retries", K_LONG, max_retries, -1, 1000000),
-	SETTING("timeout", K_SECONDS, timeout, 0, 86400),
-	SETTING("connect-timeout", K_SECONDS, connect_timeout, 0, 86400),
-	SETTING("drain-timeout", K_SECONDS, drain_timeout, 0, 86400),
-	SETTING("follow", K_FLAG, follow, 0, 0),
-	SETTING("from-start", K_FLAG, from_start, 0, 0),
-	SETTING("state-dir", K_PATH, state_dir, 0, 0),
-	SETTING("rotate-wait", K_SECONDS, rotate_wait, 0, 86400),
-	SETTING("close-inactive", K_SECONDS, close_inactive, 0, 86400),
-	SETTING("flush-partial", K_SECONDS, flush_partial, 0, 86400),
-	SETTING("multiline-start", K_STRING, multiline_start, 0, 0),
-	SETTING("multiline-timeout", K_SECONDS, multiline_timeout, 0, 86400),
-	SETTING("multiline-max-lines", K_LONG, multiline_max_lines, 1, 100000),
-	SETTING("retry-base", K_SECONDS, retry_base, 0, 86400),
-	SETTING("retry-max", K_SECONDS, retry_max, 0, 86400),
-	SETTING("rate-limit", K_RATE, rate_limit, 0, 10000000),
-	SETTING("http2-prior-knowledge", K_FLAG, http2_prior_knowledge, 0, 0),
-	SETTING("ca-file", K_PATH, ca_file, 0, 0),
-	SETTING("insecure", K_FLAG, insecure, 0, 0),
-	SETTING("dead-letter", K_PATH, dead_letter, 0, 0),
-	SETTING("dead-letter-max-bytes", K_SIZE, dead_letter_max_bytes, 0, 1099511627776.0),
-	SETTING("dead-letter-keep", K_LONG, dead_letter_keep, 1, 1000),
-	SETTING("queue-max", K_LONG, queue_max, 1, 10000000),
-	SETTING("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0),
-	SETTING("spool-max-bytes", K_SIZE, spool_max_bytes, 1048576, 1099511627776.0),
-	SETTING("no-tui", K_FLAG, no_tui, 0, 0),
-	SETTING("status-interval", K_SECONDS_OFF, status_interval, 0, 86400),
-	SETTING("status-format", K_STRING, status_format, 0, 0),
-	SETTING("control-socket", K_PATH, control_socket, 0, 0),
-	SETTING("control-group", K_STRING, control_group, 0, 0),
-	SETTING("metrics-listen", K_STRING, metrics_listen, 0, 0),
+	SETTING("url", K_STRING, url, 0, 0, "https://api.codemash.io", "URL", SEC_API,
+		"API base URL; logs are posted to URL/VERSION/logs"),
+	SETTING("api-version", K_STRING, api_version, 0, 0, "v1", "V", SEC_API,
+		"API version in the path"),
+	SETTING("project-id", K_STRING, project_id, 0, 0, NULL, "ID", SEC_API,
+		"CodeMash project id (or CODEMASH_PROJECT_ID)"),
+	CLI("token-file", OPT_TOKEN_FILE, "FILE", SEC_API,
+	    "read the API token from FILE (or set CODEMASH_TOKEN; the token is never taken as "
+	    "an argument)"),
+	CLI("token", OPT_TOKEN, "[TOKEN]", SEC_API, NULL), /* refused, saying why; not in --help */
+	CLI("filter", 'f', "FILE", SEC_SCRIPTS, "Lua script defining filter(log); false/nil drops"),
+	CLI("enrich", 'e', "FILE", SEC_SCRIPTS, "Lua script defining enrich(log); edits the log"),
+	SETTING("script-memory", K_SIZE, script_memory, 1 << 20, 17179869184.0, "64M", "SIZE",
+		SEC_SCRIPTS, "memory limit of the Lua state"),
+	SETTING("unsafe-scripts", K_FLAG, unsafe_scripts, 0, 0, NULL, NULL, SEC_SCRIPTS,
+		"lift the sandbox (os.execute, io.popen, C modules)"),
+	SETTING("script-budget", K_LONG, script_budget, 0, 1000000000000.0, "100000", "N",
+		SEC_SCRIPTS, "Lua instructions a script call may run once it has taken a "
+		"millisecond; then it fails for that log (0: no limit)"),
+	{"follow", 'F', K_FLAG, offsetof(struct options, follow), 0, 0, NULL, NULL, SEC_INPUT,
+	 "follow the inputs as they grow and rotate, like tail -F, until stopped"},
+	SETTING("from-start", K_FLAG, from_start, 0, 0, NULL, NULL, SEC_INPUT,
+		"read files seen for the first time from their start (with -F they start at "
+		"their end)"),
+	SETTING("state-dir", K_PATH, state_dir, 0, 0, NULL, "DIR", SEC_INPUT,
+		"keep each file's checkpoint in DIR: a restart resumes after the last "
+		"acknowledged log"),
+	SETTING("rotate-wait", K_SECONDS, rotate_wait, 0, 86400, "5", "SECS", SEC_INPUT,
+		"keep reading a rotated file until it is quiet this long"),
+	SETTING("close-inactive", K_SECONDS, close_inactive, 0, 86400, "300", "SECS", SEC_INPUT,
+		"close files idle this long; reopen on growth"),
+	SETTING("flush-partial", K_SECONDS, flush_partial, 0, 86400, "5", "SECS", SEC_INPUT,
+		"send a last line without its newline after this long without growth"),
+	SETTING("multiline-start", K_STRING, multiline_start, 0, 0, NULL, "REGEX", SEC_INPUT,
+		"a line matching REGEX (POSIX extended) starts a record; other lines join the one "
+		"before"),
+	SETTING("multiline-timeout", K_SECONDS, multiline_timeout, 0, 86400, "2", "SECS", SEC_INPUT,
+		"end a record after this long without a line"),
+	SETTING("multiline-max-lines", K_LONG, multiline_max_lines, 1, 100000, "500", "N", SEC_INPUT,
+		"end a record at N lines"),
+	SETTING("max-line-bytes", K_SIZE, max_line_bytes, 1, 1073741824.0, "1M", "SIZE", SEC_INPUT,
+		"cut longer lines (and records) there"),
+	SETTING("concurrency", K_STRING, concurrency, 0, 0, "adaptive", "MODE", SEC_SENDING,
+		"adaptive: the requests under way follow the API's answers and round trip, up "
+		"to --max-in-flight; fixed: always --max-in-flight"),
+	SETTING("max-in-flight", K_LONG, max_in_flight, 1, 4096, "1024", "N", SEC_SENDING,
+		"requests under way at once, at most"),
+	SETTING("max-connections", K_LONG, max_connections, 0, 4096, "0", "N", SEC_SENDING,
+		"connections to the API, at most (0: 4 when it speaks HTTP/2, 128 when HTTP/1.1)"),
+	SETTING("send-threads", K_LONG, send_threads, 0, 64, "0", "N", SEC_SENDING,
+		"threads carrying the requests (0: one a CPU core, at most 2)"),
+	SETTING("max-retries", K_LONG, max_retries, -1, 1000000, "-1", "N", SEC_SENDING,
+		"retries of a transient failure before giving up (-1: retry until it succeeds)"),
+	SETTING("timeout", K_SECONDS, timeout, 0, 86400, "30", "SECS", SEC_SENDING,
+		"whole-request timeout"),
+	SETTING("connect-timeout", K_SECONDS, connect_timeout, 0, 86400, "10", "SECS", SEC_SENDING,
+		"connection timeout"),
+	SETTING("drain-timeout", K_SECONDS, drain_timeout, 0, 86400, "10", "SECS", SEC_SENDING,
+		"on SIGINT/SIGTERM, time to finish sending what was read"),
+	CLI("dry-run", OPT_DRY_RUN, NULL, SEC_SENDING,
+	    "write each request body as a JSON line to stdout and send nothing"),
+	SETTING("rate-limit", K_RATE, rate_limit, 0, 10000000, NULL, "N", SEC_SENDING,
+		"at most N requests a second (default: no limit)"),
+	SETTING("retry-base", K_SECONDS, retry_base, 0, 86400, "0.2", "SECS", SEC_SENDING,
+		"first retry waits up to this long"),
+	SETTING("retry-max", K_SECONDS, retry_max, 0, 86400, "30", "SECS", SEC_SENDING,
+		"retries wait at most this long"),
+	SETTING("http2-prior-knowledge", K_FLAG, http2_prior_knowledge, 0, 0, NULL, NULL,
+		SEC_SENDING, "speak HTTP/2 to a cleartext (http://) server"),
+	SETTING("ca-file", K_PATH, ca_file, 0, 0, NULL, "FILE", SEC_SENDING,
+		"trust the certificate authorities in FILE (PEM) instead of the system's"),
+	SETTING("insecure", K_FLAG, insecure, 0, 0, NULL, NULL, SEC_SENDING,
+		"do not verify the API's TLS certificate (unsafe)"),
+	SETTING("dead-letter", K_PATH, dead_letter, 0, 0, NULL, "FILE", SEC_SENDING,
+		"logs the API rejects for good, as JSON lines (default: "
+		"STATE_DIR/dead-letters.jsonl)"),
+	SETTING("dead-letter-max-bytes", K_SIZE, dead_letter_max_bytes, 0, 1099511627776.0, "64M",
+		"SIZE", SEC_SENDING, "rotate it past SIZE (0: never)"),
+	SETTING("dead-letter-keep", K_LONG, dead_letter_keep, 1, 1000, "4", "N", SEC_SENDING,
+		"rotated dead-letter files kept; an older one is deleted, reported and counted"),
+	CLI("replay", OPT_REPLAY, "FILE", SEC_SENDING, "send the logs of a dead-letter file again"),
+	SETTING("queue-max", K_LONG, queue_max, 1, 10000000, "8192", "N", SEC_SENDING,
+		"logs waiting to be sent, at most"),
+	SETTING("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0, "32M", "SIZE",
+		SEC_SENDING, "their bytes, at most"),
+	SETTING("spool-max-bytes", K_SIZE, spool_max_bytes, 1048576, 1099511627776.0, "256M", "SIZE",
+		SEC_SENDING, "standard input not yet sent, kept on disk in STATE_DIR/spool, at most"),
+	SETTING("no-tui", K_FLAG, no_tui, 0, 0, NULL, NULL, SEC_CONSOLE,
+		"no dashboard, even on a terminal (it is on when stdout is a terminal and not a "
+		"--dry-run)"),
+	SETTING("status-interval", K_SECONDS_OFF, status_interval, 0, 86400, "60", "SECS",
+		SEC_CONSOLE, "without the dashboard, a status line on stderr this often (0: none)"),
+	SETTING("status-format", K_STRING, status_format, 0, 0, "text", "FMT", SEC_CONSOLE,
+		"text or json"),
+	SETTING("control-socket", K_PATH, control_socket, 0, 0, NULL, "PATH", SEC_WATCHING,
+		"serve top, status and tap on this Unix socket (default STATE_DIR/control.sock; "
+		"none: off)"),
+	SETTING("control-group", K_STRING, control_group, 0, 0, NULL, "GROUP", SEC_WATCHING,
+		"let GROUP's members use it too (mode 0660)"),
+	SETTING("metrics-listen", K_STRING, metrics_listen, 0, 0, NULL, "ADDR:PORT", SEC_WATCHING,
+		"serve Prometheus /metrics and /health there (off by default; bind 127.0.0.1 "
+		"unless a firewall guards the port)"),
+	CLI("config", 'c', "FILE", SEC_GENERAL, "Lua config file; options given here override it"),
+	CLI("help", 'h', NULL, SEC_GENERAL, "show this help and exit"),
+	CLI("version", 'V', NULL, SEC_GENERAL, "show the version and exit"),
 };
 
 const size_t n_settings = ARRAY_LEN(settings);
+
+const char *const section_title[N_SECTIONS] = {
+	[SEC_API] = "API",
+	[SEC_SCRIPTS] = "Scripts (run in the order given)",
+	[SEC_INPUT] = "Input",
+	[SEC_SENDING] = "Sending",
+	[SEC_CONSOLE] = "Console",
+	[SEC_WATCHING] = "Watching (logmash top, status, tap; see docs/dashboard.md)",
+	[SEC_GENERAL] = "General",
+};
+
+const struct setting *setting_named(const char *name)
+{
+	for (size_t i = 0; i < n_settings; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+#define HELP_COLUMN 29 /* where the help text starts */
+#define HELP_WIDTH 79
+
+void setting_help(FILE *out, const struct setting *st)
+{
+	char lead[96];
+	int has_short = st->short_opt > 0 && st->short_opt < 128;
+	int n = snprintf(lead, sizeof lead, "  %c%c%s--%s%s%s", has_short ? '-' : ' ',
+			 has_short ? st->short_opt : ' ', has_short ? ", " : "  ", st->name,
+			 st->arg ? " " : "", st->arg ? st->arg : "");
+	struct buf text = {0};
+	buf_puts(&text, st->help);
+	/* "(0: none)" and a default become "(0: none; default 60)". */
+	if (st->def && text.len && text.data[text.len - 1] == ')') {
+		text.len--;
+		buf_printf(&text, "; default %s)", st->def);
+	} else if (st->def) {
+		buf_printf(&text, " (default %s)", st->def);
+	}
+	/* The text from HELP_COLUMN, or two spaces past a long lead; words
+	 * wrapped at HELP_WIDTH onto lines indented to HELP_COLUMN. */
+	fputs(lead, out);
+	int col = n < HELP_COLUMN - 1 ? HELP_COLUMN : n + 2;
+	fprintf(out, "%*s", col - n, "");
+	const char *w = buf_cstr(&text);
+	int at_start = 1;
+	while (*w) {
+		size_t len = strcspn(w, " ");
+		if (!at_start && col + 1 + (int)len > HELP_WIDTH) {
+			fprintf(out, "\n%*s", HELP_COLUMN, "");
+			col = HELP_COLUMN;
+			at_start = 1;
+		}
+		if (!at_start) {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(w, 1, len, out);
+		col += (int)len;
+		at_start = 0;
+		w += len;
+		w += strspn(w, " ");
+	}
+	fputc('\n', out);
+	buf_free(&text);
+}
 
 int parse_size(const char *s, size_t *out)
 {
@@ -211,6 +342,8 @@ int setting_apply(struct options *o, const struct setting *st, const char *val, 
 {
 	char *field = (char *)o + st->off;
 	switch (st->kind) {
+	case K_CLI:
+		return 0; /* options.c's to act on */
 	case K_FLAG:
 		*(int *)(void *)field = 1;
 		return 0;
@@ -243,6 +376,8 @@ int setting_apply(struct options *o, const struct setting *st, const char *val, 
 const struct setting *setting_for_key(const char *key)
 {
 	for (size_t i = 0; i < n_settings; i++) {
+		if (settings[i].kind == K_CLI)
+			continue;
 		const char *n = settings[i].name, *k = key;
 		while (*n && (*n == *k || (*n == '-' && *k == '_')))
 			n++, k++;

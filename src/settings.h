@@ -1,26 +1,44 @@
 /* settings.h - shared by options.c, config.c and token.c only: the table of
- * settings that both the command line (--rate-limit) and the config file
- * (rate_limit) take, one row each, so that their parsing and bounds cannot
- * drift apart. The config key is the option's name with '_' for '-'. */
+ * every option, one row each with its default, bounds, section and help, so
+ * that parsing, defaults, --help and the config file cannot drift apart.
+ * A setting (any kind but K_CLI) is taken by the config file too, its key
+ * the option's name with '_' for '-'. The man page is checked against the
+ * table (tests/integration/test_cli.py). */
 #ifndef LOGMASH_SETTINGS_H
 #define LOGMASH_SETTINGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "options.h"
 
-/* K_SECONDS_OFF: seconds, or 0 for "never". */
-enum kind { K_FLAG, K_STRING, K_PATH, K_SIZE, K_LONG, K_SECONDS, K_SECONDS_OFF, K_RATE };
+/* K_SECONDS_OFF: seconds, or 0 for "never". K_CLI: the command line's
+ * own (options.c acts on it), not a config-file setting. */
+enum kind { K_FLAG, K_STRING, K_PATH, K_SIZE, K_LONG, K_SECONDS, K_SECONDS_OFF, K_RATE, K_CLI };
+
+/* --help's sections, in order (section_title). */
+enum section { SEC_API, SEC_SCRIPTS, SEC_INPUT, SEC_SENDING, SEC_CONSOLE, SEC_WATCHING,
+	       SEC_GENERAL, N_SECTIONS };
+
+/* getopt's values of the K_CLI options without a short letter. */
+enum { OPT_TOKEN_FILE = 256, OPT_TOKEN, OPT_DRY_RUN, OPT_REPLAY, OPT_SETTING = 512 };
 
 struct setting {
 	const char *name;
+	int short_opt;     /* the short option, or (K_CLI) getopt's value; 0: none */
 	enum kind kind;
-	size_t off;      /* the field in struct options */
-	double min, max; /* for numbers */
+	size_t off;        /* the field in struct options */
+	double min, max;   /* for numbers */
+	const char *def;   /* the default, as it would be given; NULL: none (0, off) */
+	const char *arg;   /* the value's name in --help; NULL: none, "[X]": optional */
+	enum section sec;
+	const char *help;  /* NULL: left out of --help */
 };
 
 extern const struct setting settings[];
 extern const size_t n_settings;
+
+extern const char *const section_title[N_SECTIONS];
 
 /* The setting whose config key (the option's name, '_' for '-') is key. */
 const struct setting *setting_for_key(const char *key);
@@ -30,6 +48,13 @@ const struct setting *setting_for_key(const char *key);
  * reason in why for a bad value. */
 int setting_apply(struct options *o, const struct setting *st, const char *val, const char *config,
 		  char *why, size_t n);
+
+/* The row of the option named name (the long name), or NULL. */
+const struct setting *setting_named(const char *name);
+
+/* Writes st's --help entry: "  -f, --filter FILE", its help and default,
+ * wrapped at 80 columns. */
+void setting_help(FILE *out, const struct setting *st);
 
 /* A path in the config file is relative to the config file's folder. */
 char *settings_path(const char *config, const char *p);

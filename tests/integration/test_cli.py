@@ -8,31 +8,101 @@ import pytest
 from conftest import BIN, PROJECT, ROOT, TOKEN, dry, run
 
 
-def long_options():
-    """Every option the parser takes: the settings table and the command-line-only ones."""
-    table = open(os.path.join(ROOT, "src", "settings.c")).read()
-    names = re.findall(r'SETTING\("([a-z0-9-]+)"', table)
-    cli = open(os.path.join(ROOT, "src", "options.c")).read()
-    names += re.findall(r'\{"([a-z-]+)", (?:required|no|optional)_argument', cli)
-    assert len(names) > 30
-    return [n for n in names if n != "token"]
-
-
-def test_help_documents_every_option():
+def help_options():
+    """--help, which logmash writes from its settings table:
+    {section: {long name: (short, arg, default)}}."""
     p = run(["--help"], token=None)
     assert p.returncode == 0
-    out = p.stdout.decode()
-    assert out.startswith("Usage: logmash")
-    for name in long_options():
-        assert "--" + name in out, name
+    sections, section, opt = {}, None, None
+    for line in p.stdout.decode().splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            section = line.split()[0].rstrip(":")
+            sections[section] = {}
+            continue
+        m = re.match(r"^  (?:-(\w), |    )--([a-z0-9-]+)(?: (\S+))?(?:  +(.*))?$", line)
+        if m and section:
+            opt = m.group(2)
+            sections[section][opt] = [m.group(1), m.group(3), m.group(4) or ""]
+        elif line.startswith(" " * 29) and opt:
+            sections[section][opt][2] += " " + line.strip()
+        else:
+            opt = None
+    result = {}
+    for sec, opts in sections.items():
+        result[sec] = {}
+        for name, (short, arg, text) in opts.items():
+            d = re.search(r"\bdefault ([^;)]+)\)", text)
+            result[sec][name] = (short, arg, d.group(1) if d else None)
+    assert sum(len(o) for o in result.values()) > 40
+    return result
 
 
-def test_docs_and_man_page_document_every_option():
-    table = open(os.path.join(ROOT, "docs", "configuration.md")).read()
-    man = open(os.path.join(ROOT, "packaging", "logmash.1")).read().replace("\\-", "-")
-    for name in long_options():
-        assert "--" + name in table, name
-        assert "--" + name in man, name
+def man_page():
+    return open(os.path.join(ROOT, "packaging", "logmash.1")).read().replace("\\-", "-")
+
+
+def man_options():
+    """The man page's OPTIONS: {section: {long name: (short, arg, text)}}."""
+    man = man_page()
+    body = man[man.index("\n.SH OPTIONS\n"):]
+    body = body[:body.index("\n.SH ", 1)]
+    sections, section, tag, text = {}, None, None, []
+
+    def close():
+        if tag is not None:
+            shorts = re.findall(r"(?<![-\w])-(\w)\b", tag)
+            args = re.findall(r'" ([A-Z][A-Z:_]*)"', tag)
+            plain = re.sub(r"\\f[BIR]|^\.\w+ ", "", " ".join(text))
+            for name in re.findall(r"--([a-z0-9-]+)", tag):
+                sections[section][name] = (shorts[0] if shorts else None,
+                                           args[-1] if args else None, plain)
+    lines = body.splitlines()
+    for k, line in enumerate(lines):
+        if line.startswith(".SS "):
+            close()
+            tag, section = None, line[4:].split()[0]
+            sections[section] = {}
+        elif line == ".TP":
+            close()
+            tag, text = lines[k + 1], []
+        elif tag is not None and line != tag:
+            text.append(line)
+    close()
+    return sections
+
+
+def test_help_and_man_page_list_the_same_options_both_ways():
+    """Each option of --help (the settings table) is in the man page's
+    OPTIONS under the same section, with the same short option, value
+    name and default; and the man page lists no option the table lacks."""
+    helped, man = help_options(), man_options()
+    assert sorted(helped) == sorted(man), "sections"
+    for sec in helped:
+        assert sorted(helped[sec]) == sorted(man[sec]), sec
+        for name, (short, arg, default) in helped[sec].items():
+            m_short, m_arg, m_text = man[sec][name]
+            assert (short, arg) == (m_short, m_arg), name
+            if default:
+                assert re.search(r"default\)? ?\(?" + re.escape(default) + r"\b", m_text) or \
+                    re.search(re.escape(default) + r"\W+\(the default\)", m_text), (name, default)
+
+
+def test_man_page_config_keys_are_what_the_config_file_takes_both_ways(tmp_path):
+    """Every key the man page's CONFIG FILE lists is taken by a config file;
+    every option it does not list is an unknown setting there."""
+    man = man_page()
+    keys = man[man.index("Its keys:"):]
+    keys = set(re.findall(r"[a-z0-9_]+", keys[len("Its keys:"):keys.index(".PP")]))
+    names = {n.replace("-", "_") for opts in help_options().values() for n in opts}
+    assert {"inputs", "scripts", "token_file"} <= keys
+
+    def taken(key):
+        cfg = tmp_path / "c.lua"
+        cfg.write_text("%s = 1\n" % key)
+        p = run(["--dry-run", "-c", str(cfg), "-"], input=b"", token=None)
+        return b"unknown setting" not in p.stderr
+    for key in sorted(names | keys):
+        assert taken(key) == (key in keys), key
 
 
 def test_readme_is_an_entry_page_and_its_links_resolve():
