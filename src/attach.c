@@ -210,7 +210,7 @@ static void status_json_out(const struct snapshot *now, const struct snapshot *p
 		buf_printf(&out, ",\"state\":\"%s\",\"bytes_read\":%" PRIu64 ",\"bytes_behind\":%" PRIu64
 			   ",\"lines\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"dropped\":%" PRIu64
 			   ",\"failed\":%" PRIu64 ",\"lag_seconds\":%.3f}",
-			   v->state, v->pos, source_behind(v), v->lines, v->sent, v->dropped, v->errors,
+			   source_state_name[v->state], v->pos, source_behind(v), v->lines, v->sent, v->dropped, v->errors,
 			   source_lag(now, v));
 	}
 	buf_printf(&out, "],\"sources_total\":%zu}\n", now->sources_total);
@@ -248,7 +248,7 @@ static int status_main(const struct attach_opts *o)
 			const struct source_view *v = &now->sources[i];
 			buf_printf(&out, "  %s: %s, %" PRIu64 " bytes behind, sent %" PRIu64
 				   ", dropped %" PRIu64 ", failed %" PRIu64 ", lag %.1f s\n", v->path,
-				   v->state, source_behind(v), v->sent, v->dropped, v->errors,
+				   source_state_name[v->state], source_behind(v), v->sent, v->dropped, v->errors,
 				   source_lag(now, v));
 		}
 		if (now->sources_total > now->n_sources)

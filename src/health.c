@@ -18,7 +18,7 @@ void health_judge(const struct snapshot *now, const struct snapshot *prev, uint6
 	const struct stats *st = &now->st;
 	const struct sender_state *sd = &now->send;
 	h->level = HEALTH_OK;
-	snprintf(h->reason, sizeof h->reason, "%s", snapshot_state(now));
+	snprintf(h->reason, sizeof h->reason, "%s", run_state_name[snapshot_state(now)]);
 	if (sd->auth_failed) {
 		h->level = HEALTH_DOWN;
 		snprintf(h->reason, sizeof h->reason, "auth failed: the API refused the token or "

@@ -573,15 +573,15 @@ void input_close(struct input *in)
 
 /* ---- the operator's view ---- */
 
-static const char *source_state_name(const struct input *in, const struct source *s)
+static enum source_view_state view_state(const struct input *in, const struct source *s)
 {
 	if (s->state == SRC_DONE)
-		return "closed";
+		return SOURCE_CLOSED;
 	if (s->state == SRC_ROTATED)
-		return "rotated";
+		return SOURCE_ROTATED;
 	if (s->fd < 0)
-		return "waiting";
-	return in->o.follow ? "following" : "reading";
+		return SOURCE_WAITING;
+	return in->o.follow ? SOURCE_FOLLOWING : SOURCE_READING;
 }
 
 size_t input_view(const struct input *in, struct source_view *out, size_t max, size_t *filled,
@@ -599,7 +599,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		snprintf(v->path, sizeof v->path, "%s", s->path);
 		v->pos = s->read_off;
 		v->lines = s->fr.line_no;
-		v->state = source_state_name(in, s);
+		v->state = view_state(in, s);
 		v->sent = s->n_sent;
 		v->dropped = s->n_dropped;
 		v->errors = s->n_failed;
@@ -615,7 +615,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		if (k == max)
 			continue;
 		struct source_view *v = &out[k++];
-		*v = (struct source_view){.state = has_glob(in->waiting[i]) ? "no match yet" : "waiting"};
+		*v = (struct source_view){.state = has_glob(in->waiting[i]) ? SOURCE_NO_MATCH : SOURCE_WAITING};
 		snprintf(v->path, sizeof v->path, "%s", in->waiting[i]);
 	}
 	for (size_t i = 0; i < in->n_deferred; i++) {
@@ -623,7 +623,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		if (k == max)
 			continue;
 		struct source_view *v = &out[k++];
-		*v = (struct source_view){.state = "no fd yet"};
+		*v = (struct source_view){.state = SOURCE_NO_FD};
 		snprintf(v->path, sizeof v->path, "%s", in->deferred[i].path);
 	}
 	*filled = k;

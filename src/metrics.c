@@ -10,8 +10,6 @@
 /* Histogram bounds in seconds: a distant API's 20-150 ms sits in the middle. */
 static const double bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
-static const char *const states[] = {"sending", "idle", "backing off", "paused", "auth failed",
-				     "wrong url", "draining", "dry run"};
 
 static void head(struct buf *out, const char *name, const char *type, const char *help)
 {
@@ -62,11 +60,11 @@ void metrics_render(struct buf *out, const struct snapshot *s)
 	const struct stats *st = &s->st;
 	gauge(out, "logmash_up", "1 while logmash runs and answers.", 1);
 	head(out, "logmash_state", "gauge", "The state logmash is in: 1 for the current one.");
-	const char *now = snapshot_state(s);
-	for (size_t i = 0; i < sizeof states / sizeof *states; i++) {
+	enum run_state now = snapshot_state(s);
+	for (int i = 0; i < N_RUN_STATES; i++) {
 		buf_puts(out, "logmash_state{state=");
-		label(out, states[i]);
-		buf_printf(out, "} %d\n", strcmp(states[i], now) == 0);
+		label(out, run_state_name[i]);
+		buf_printf(out, "} %d\n", i == (int)now);
 	}
 	gauge(out, "logmash_start_time_seconds", "When logmash started, in seconds since the epoch.",
 	      s->started);

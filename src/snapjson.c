@@ -38,8 +38,6 @@ static const struct field snap_fields[] = {
 
 /* The strings a snapshot points to rather than holds: read back as the
  * same constants. */
-static const char *const source_states[] = {"following", "reading", "rotated", "waiting",
-					     "closed", "no fd yet", "no match yet"};
 static const char *const script_kinds[] = {"filter", "enrich"};
 static const enum errkind kinds[] = {ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT,
 				     ERR_AUTH, ERR_SCRIPT_LOG, ERR_WARNING, ERR_EVENT};
@@ -119,7 +117,7 @@ void snapjson_write(struct buf *out, const struct snapshot *s)
 		buf_puts(out, i ? ",{" : "{");
 		put_str(out, "path", v->path);
 		buf_putc(out, ',');
-		put_str(out, "state", v->state);
+		put_str(out, "state", source_state_name[v->state]);
 		buf_printf(out, ",\"pos\":%" PRIu64 ",\"size\":%" PRIu64 ",\"lines\":%" PRIu64
 			   ",\"sent\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"errors\":%" PRIu64
 			   ",\"oldest_unsent\":%.6f}",
@@ -296,7 +294,10 @@ int snapjson_read(const struct json_doc *d, int obj, struct snapshot *s)
 		if (get_str(d, t, "path", v->path, sizeof v->path, &tmp) != 0 ||
 		    get_str(d, t, "state", state, sizeof state, &tmp) != 0)
 			goto out;
-		v->state = constant(source_states, sizeof source_states / sizeof *source_states, state);
+		v->state = SOURCE_READING; /* a name this version does not know */
+		for (int k = 0; k < N_SOURCE_STATES; k++)
+			if (strcmp(source_state_name[k], state) == 0)
+				v->state = (enum source_view_state)k;
 		v->pos = get_u64(d, t, "pos");
 		v->size = get_u64(d, t, "size");
 		v->lines = get_u64(d, t, "lines");

@@ -3,6 +3,18 @@
 
 #include <string.h>
 
+const char *const run_state_name[N_RUN_STATES] = {
+	[RUN_SENDING] = "sending", [RUN_IDLE] = "idle", [RUN_BACKING_OFF] = "backing off",
+	[RUN_PAUSED] = "paused", [RUN_AUTH_FAILED] = "auth failed", [RUN_WRONG_URL] = "wrong url",
+	[RUN_DRAINING] = "draining", [RUN_DRY_RUN] = "dry run",
+};
+
+const char *const source_state_name[N_SOURCE_STATES] = {
+	[SOURCE_READING] = "reading", [SOURCE_FOLLOWING] = "following",
+	[SOURCE_ROTATED] = "rotated", [SOURCE_WAITING] = "waiting", [SOURCE_CLOSED] = "closed",
+	[SOURCE_NO_FD] = "no fd yet", [SOURCE_NO_MATCH] = "no match yet",
+};
+
 int snapshot_box_init(struct snapshot_box *b)
 {
 	memset(&b->s, 0, sizeof b->s);
@@ -32,24 +44,24 @@ uint64_t snapshot_read(struct snapshot_box *b, struct snapshot *out)
 	return v;
 }
 
-const char *snapshot_state(const struct snapshot *s)
+enum run_state snapshot_state(const struct snapshot *s)
 {
 	if (s->dry_run)
-		return "dry run";
+		return RUN_DRY_RUN;
 	if (s->send.auth_failed)
-		return "auth failed";
+		return RUN_AUTH_FAILED;
 	if (s->send.endpoint_failed)
-		return "wrong url";
+		return RUN_WRONG_URL;
 	if (s->stopping)
-		return "draining";
+		return RUN_DRAINING;
 	if (s->send.paused)
-		return "paused";
+		return RUN_PAUSED;
 	if (s->send.backing_off)
-		return "backing off";
+		return RUN_BACKING_OFF;
 	/* A fast API answers between two snapshots: what was acknowledged
 	 * lately counts as sending too, not only what is under way now. */
 	if (s->st.in_flight || s->st.queued || s->st.waiting ||
 	    (s->st.last_sent > 0 && s->taken - s->st.last_sent < SNAP_SENDING_SECONDS))
-		return "sending";
-	return "idle";
+		return RUN_SENDING;
+	return RUN_IDLE;
 }

@@ -21,6 +21,11 @@
 #define SNAP_PATH 160
 #define SNAP_SENDING_SECONDS 2.0 /* acknowledged this lately: still "sending" */
 
+/* A source as the operator sees it (source_state_name). */
+enum source_view_state { SOURCE_READING, SOURCE_FOLLOWING, SOURCE_ROTATED, SOURCE_WAITING, SOURCE_CLOSED,
+		    SOURCE_NO_FD, SOURCE_NO_MATCH, N_SOURCE_STATES };
+extern const char *const source_state_name[N_SOURCE_STATES];
+
 struct source_view {
 	char path[SNAP_PATH];
 	uint64_t pos;    /* bytes read */
@@ -28,7 +33,7 @@ struct source_view {
 	uint64_t lines;  /* lines read */
 	uint64_t sent, dropped, errors; /* its logs acknowledged, dropped, given up on */
 	double oldest_unsent; /* when its oldest log not yet settled was read; 0: none */
-	const char *state; /* "following", "reading", "rotated", "waiting", "closed" */
+	enum source_view_state state;
 };
 
 struct script_view {
@@ -83,9 +88,12 @@ void snapshot_publish(struct snapshot_box *b, const struct snapshot *s);
 /* Copies the latest into out; returns its version (0: none yet). */
 uint64_t snapshot_read(struct snapshot_box *b, struct snapshot *out);
 
-/* The machine's state in a word, for the header and the status line:
- * "sending", "idle", "backing off", "paused", "auth failed", "wrong url", "draining",
- * "dry run". */
-const char *snapshot_state(const struct snapshot *s);
+/* The machine's state, for the header, the status line, health and
+ * metrics; run_state_name has it in a word ("backing off"). */
+enum run_state { RUN_SENDING, RUN_IDLE, RUN_BACKING_OFF, RUN_PAUSED, RUN_AUTH_FAILED,
+		 RUN_WRONG_URL, RUN_DRAINING, RUN_DRY_RUN, N_RUN_STATES };
+extern const char *const run_state_name[N_RUN_STATES];
+
+enum run_state snapshot_state(const struct snapshot *s);
 
 #endif

@@ -27,7 +27,7 @@ void status_json(struct buf *out, const struct snapshot *now, const struct snaps
 		   ",\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f"
 		   ",\"concurrency_limit\":%" PRIu32 ",\"rtt_ms\":%.3f,\"rtt_baseline_ms\":%.3f"
 		   ",\"limit_reason\":\"%s\",\"connections_opened\":%" PRIu64 "}\n",
-		   now->taken, snapshot_state(now), now->taken - now->started, s->read, s->dropped,
+		   now->taken, run_state_name[snapshot_state(now)], now->taken - now->started, s->read, s->dropped,
 		   s->sent, s->failed, s->retried, s->dead_lettered, s->dead_deleted, s->in_flight,
 		   s->queued, s->waiting, now->spooled, s->script_errors,
 		   per_second(s->read, prev ? prev->st.read : 0, secs),
@@ -52,7 +52,7 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 	const struct latency *then = prev ? &prev->st.latency : NULL;
 	uint64_t p50 = latency_quantile(&s->latency, then, 0.50);
 	uint64_t p99 = latency_quantile(&s->latency, then, 0.99);
-	const char *state = snapshot_state(now);
+	const char *state = run_state_name[snapshot_state(now)];
 	char up[32], rr[16], sr[16];
 	human_uptime(up, sizeof up, now->taken - now->started);
 	buf_printf(out,
@@ -95,7 +95,7 @@ void status_systemd(struct buf *out, const struct snapshot *now, const struct sn
 	uint64_t bytes = health_bytes_behind(now);
 	uint64_t errors = s->failed + s->script_errors + s->input_errors;
 	buf_printf(out, "%s %s/s, queued %" PRIu64 ", behind %s, %" PRIu64 " error%s",
-		   snapshot_state(now),
+		   run_state_name[snapshot_state(now)],
 		   human_count(rate, sizeof rate, per_second(s->sent, prev ? prev->st.sent : 0, secs)),
 		   s->queued + s->waiting, human_bytes(behind, sizeof behind, bytes), errors,
 		   errors == 1 ? "" : "s");

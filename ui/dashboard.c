@@ -144,7 +144,7 @@ static int on_key(struct dashboard *d, int ch)
 		return 1;
 	case 'p': case 'P':
 		command(d, CMD_TOGGLE_PAUSE);
-		say(v, v->snap->st.paused ? "resuming" : "pausing");
+		say(v, v->snap->send.paused ? "resuming" : "pausing");
 		return 1;
 	case 'r': case 'R':
 		command(d, CMD_RELOAD);

@@ -75,19 +75,23 @@ static void frame(const struct view *v, int y, int x, int h, int w, const char *
 	attroff(a);
 }
 
-static int state_pair(const char *state)
+static int state_pair(enum run_state state)
 {
-	if (!strcmp(state, "sending") || !strcmp(state, "idle") || !strcmp(state, "dry run"))
+	switch (state) {
+	case RUN_SENDING: case RUN_IDLE: case RUN_DRY_RUN:
 		return PAIR_GOOD;
-	if (!strcmp(state, "auth failed") || !strcmp(state, "wrong url"))
+	case RUN_AUTH_FAILED: case RUN_WRONG_URL:
 		return PAIR_BAD;
+	case RUN_BACKING_OFF: case RUN_PAUSED: case RUN_DRAINING: case N_RUN_STATES:
+		break;
+	}
 	return PAIR_WARN;
 }
 
 static void header(const struct view *v, int w)
 {
 	const struct snapshot *s = v->snap;
-	const char *state = snapshot_state(s);
+	enum run_state state = snapshot_state(s);
 	char up[32], line[512];
 	human_uptime(up, sizeof up, s->taken - s->started);
 	attron(A_REVERSE);
@@ -96,10 +100,10 @@ static void header(const struct view *v, int w)
 	attroff(A_REVERSE);
 	attron(color(v, state_pair(state)) | A_BOLD | A_REVERSE);
 	char st[96];
-	if (!strcmp(state, "backing off") && s->st.backoff_until > s->taken)
-		snprintf(st, sizeof st, " BACKING OFF %.0fs ", s->st.backoff_until - s->taken + 0.5);
+	if (state == RUN_BACKING_OFF && s->send.backoff_until > s->taken)
+		snprintf(st, sizeof st, " BACKING OFF %.0fs ", s->send.backoff_until - s->taken + 0.5);
 	else {
-		snprintf(st, sizeof st, " %s ", state);
+		snprintf(st, sizeof st, " %s ", run_state_name[state]);
 		for (char *p = st; *p; p++)
 			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 	}
@@ -317,7 +321,7 @@ static void pane_row(const struct view *v, enum pane p, size_t i, int y, int x, 
 		     human_count(sent, sizeof sent, (double)sv->sent),
 		     human_count(dropped, sizeof dropped, (double)sv->dropped),
 		     human_count(failed, sizeof failed, (double)sv->errors), lag_of(lag, sizeof lag, s, sv),
-		     sv->state);
+		     source_state_name[sv->state]);
 		return;
 	}
 	const struct errlog_entry *e = p == PANE_ERRORS ? &s->errors[i] : &s->notes[i];
@@ -425,8 +429,8 @@ static void footer(const struct view *v, int y, int w)
 {
 	const char *keys[] = {
 		v->attached ? "q detach" : "q quit",
-		v->snap->st.paused ? "p RESUME" : "p pause",
-		v->snap->st.backing_off ? "n RETRY NOW" : "n retry now",
+		v->snap->send.paused ? "p RESUME" : "p pause",
+		v->snap->send.backing_off ? "n RETRY NOW" : "n retry now",
 		"r reload",
 		v->attached ? "S stop" : NULL,
 		"Tab pane",
@@ -458,7 +462,7 @@ static void compact(const struct view *v, int w)
 	const struct snapshot *s = v->snap;
 	char up[32];
 	human_uptime(up, sizeof up, s->taken - s->started);
-	putf(0, 0, w, "logmash %s, up %s", snapshot_state(s), up);
+	putf(0, 0, w, "logmash %s, up %s", run_state_name[snapshot_state(s)], up);
 	putf(1, 0, w, "read %" PRIu64 " dropped %" PRIu64, s->st.read, s->st.dropped);
 	putf(2, 0, w, "sent %" PRIu64 " failed %" PRIu64, s->st.sent, s->st.failed);
 	putf(3, 0, w, "in flight %" PRIu64 "/%" PRIu32 " queued %" PRIu64, s->st.in_flight,
@@ -564,7 +568,7 @@ static void entry_popup(struct view *v, int h, int w)
 	if (p == PANE_SOURCES) {
 		const struct source_view *sv = &s->sources[i];
 		snprintf(lines[n++], 256, "path:   %s", sv->path);
-		snprintf(lines[n++], 256, "state:  %s", sv->state);
+		snprintf(lines[n++], 256, "state:  %s", source_state_name[sv->state]);
 		snprintf(lines[n++], 256, "read:   %s of %s", human_bytes(a, sizeof a, sv->pos),
 			 sv->size ? human_bytes(b, sizeof b, sv->size) : "-");
 		snprintf(lines[n++], 256, "lines:  %" PRIu64, sv->lines);

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			PROMISE(s.n_errors <= ERRLOG_KEEP && s.n_notes <= ERRLOG_KEEP,
 				"the errors stay within a snapshot");
 			for (size_t i = 0; i < s.n_sources; i++)
-				PROMISE(s.sources[i].state && strnlen(s.sources[i].path, SNAP_PATH) < SNAP_PATH,
+				PROMISE(s.sources[i].state < N_SOURCE_STATES && strnlen(s.sources[i].path, SNAP_PATH) < SNAP_PATH,
 					"a source has a state and a terminated path");
 			PROMISE(s.sources_total >= s.n_sources, "the total counts those listed");
 			(void)snapshot_state(&s);

@@ -145,9 +145,9 @@ static void status_lines(void **state)
 	assert_true(t[0] == '{' && t[b.len - 2] == '}');
 	/* States in the word the header shows */
 	now->send.paused = 1;
-	assert_string_equal(snapshot_state(now), "paused");
+	assert_int_equal(snapshot_state(now), RUN_PAUSED);
 	now->send.auth_failed = 1;
-	assert_string_equal(snapshot_state(now), "auth failed");
+	assert_int_equal(snapshot_state(now), RUN_AUTH_FAILED);
 	buf_free(&b);
 	free(prev);
 	free(now);
