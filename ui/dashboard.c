@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "crash.h"
+#include "keys.h"
 #include "util.h"
 #include "view.h"
 
@@ -124,64 +125,66 @@ static int on_key(struct dashboard *d, int ch)
 		}
 		return 1;
 	}
+	enum key_action act = key_action(ch, v->attached);
 	if (v->popup != POPUP_NONE) {
 		/* Any of these closes it; q here does not quit by surprise. */
-		if (ch == 27 || ch == 'q' || ch == '\n' || ch == '\r' || ch == KEY_ENTER || ch == '?') {
+		if (act == ACT_CLOSE || act == ACT_QUIT || act == ACT_DETACH || act == ACT_OPEN ||
+		    act == ACT_HELP) {
 			v->popup = POPUP_NONE;
 			return 1;
 		}
 		return 0;
 	}
 	int page = v->page > 1 ? v->page - 1 : 1;
-	switch (ch) {
-	case 'q': case 'Q':
-		if (v->attached) { /* top: leave; logmash runs on */
-			command(d, CMD_DETACH);
-			return 1;
-		}
+	switch (act) {
+	case ACT_DETACH: /* top: leave; logmash runs on */
+		command(d, CMD_DETACH);
+		return 1;
+	case ACT_QUIT:
 		command(d, CMD_STOP);
 		say(v, v->snap->stopping ? "exiting now" : "stopping: sending what was read (q again: now)");
 		return 1;
-	case 'p': case 'P':
+	case ACT_PAUSE:
 		command(d, CMD_TOGGLE_PAUSE);
 		say(v, v->snap->send.paused ? "resuming" : "pausing");
 		return 1;
-	case 'r': case 'R':
+	case ACT_RELOAD:
 		command(d, CMD_RELOAD);
 		say(v, "reloading");
 		return 1;
-	case 'n': case 'N':
+	case ACT_RETRY_NOW:
 		command(d, CMD_RETRY_NOW);
 		say(v, "retrying now");
 		return 1;
-	case 'S':
-		if (v->attached)
-			v->popup = POPUP_CONFIRM_STOP;
+	case ACT_ASK_STOP:
+		v->popup = POPUP_CONFIRM_STOP;
 		return 1;
-	case '\t': case KEY_RIGHT:
+	case ACT_NEXT_PANE:
 		v->focus = (enum pane)((v->focus + 1) % N_PANES);
 		return 1;
-	case KEY_BTAB: case KEY_LEFT:
+	case ACT_PREV_PANE:
 		v->focus = (enum pane)((v->focus + N_PANES - 1) % N_PANES);
 		return 1;
-	case KEY_UP: case 'k': move_sel(v, -1); return 1;
-	case KEY_DOWN: case 'j': move_sel(v, 1); return 1;
-	case KEY_PPAGE: move_sel(v, -page); return 1;
-	case KEY_NPAGE: case ' ': move_sel(v, page); return 1;
-	case KEY_HOME: case 'g': move_sel(v, -(long)view_rows(v, v->focus)); return 1;
-	case KEY_END: case 'G': move_sel(v, (long)view_rows(v, v->focus)); return 1;
-	case '\n': case '\r': case KEY_ENTER:
+	case ACT_UP: move_sel(v, -1); return 1;
+	case ACT_DOWN: move_sel(v, 1); return 1;
+	case ACT_PAGE_UP: move_sel(v, -page); return 1;
+	case ACT_PAGE_DOWN: move_sel(v, page); return 1;
+	case ACT_FIRST: move_sel(v, -(long)view_rows(v, v->focus)); return 1;
+	case ACT_LAST: move_sel(v, (long)view_rows(v, v->focus)); return 1;
+	case ACT_OPEN:
 		if (view_rows(v, v->focus))
 			v->popup = POPUP_ENTRY;
 		return 1;
-	case '?': case 'h':
+	case ACT_HELP:
 		v->popup = POPUP_HELP;
 		return 1;
-	case KEY_RESIZE:
+	case ACT_REDRAW: /* a resize, or the screen spoiled by something else */
+		if (ch != KEY_RESIZE)
+			clearok(curscr, TRUE);
 		return 1;
-	case 12: /* Ctrl-L: the screen was spoiled by something else */
-		clearok(curscr, TRUE);
-		return 1;
+	case ACT_CLOSE:
+	case ACT_NONE:
+		break;
 	}
 	return 0;
 }

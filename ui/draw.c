@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "humanize.h"
+#include "keys.h"
 #include "view.h"
 
 enum { PAIR_TITLE = 1, PAIR_GOOD, PAIR_WARN, PAIR_BAD, PAIR_HEAD, PAIR_DIM };
@@ -423,33 +424,32 @@ static void panes(struct view *v, int y, int h, int w)
 	}
 }
 
-/* The keys, most needed first: as many whole ones as the width takes,
- * "? help" always (it lists them all). */
+/* Whether the key's reminder should shout now. */
+static int key_now(const struct view *v, const struct key *k)
+{
+	return (k->now == NOW_PAUSED && v->snap->send.paused) ||
+	       (k->now == NOW_BACKING_OFF && v->snap->send.backing_off);
+}
+
+/* The keys' reminders in the table's order (most needed first): as many
+ * whole ones as the width takes, and the last, "? help", always. */
 static void footer(const struct view *v, int y, int w)
 {
-	const char *keys[] = {
-		v->attached ? "q detach" : "q quit",
-		v->snap->send.paused ? "p RESUME" : "p pause",
-		v->snap->send.backing_off ? "n RETRY NOW" : "n retry now",
-		"r reload",
-		v->attached ? "S stop" : NULL,
-		"Tab pane",
-		"Enter open",
-		"Up/Down PgUp/PgDn scroll",
-	};
-	const char *help = "? help";
+	const struct key *last = &keys[n_keys - 1];
 	char line[256];
 	size_t k = 0;
 	line[0] = '\0';
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-		if (!keys[i])
+	for (size_t i = 0; i + 1 < n_keys; i++) {
+		const struct key *key = &keys[i];
+		if (!key->footer || !key_shown(key, v->attached))
 			continue;
-		size_t n = strlen(keys[i]);
-		if (k + 2 + n + 2 + strlen(help) > (size_t)w - 1 || k + n + 3 >= sizeof line)
+		const char *t = key_now(v, key) && key->footer_now ? key->footer_now : key->footer;
+		size_t n = strlen(t);
+		if (k + 2 + n + 2 + strlen(last->footer) > (size_t)w - 1 || k + n + 3 >= sizeof line)
 			break;
-		k += (size_t)snprintf(line + k, sizeof line - k, " %s ", keys[i]);
+		k += (size_t)snprintf(line + k, sizeof line - k, " %s ", t);
 	}
-	snprintf(line + k, sizeof line - k, " %s", help);
+	snprintf(line + k, sizeof line - k, " %s", last->footer);
 	attron(A_REVERSE);
 	mvhline(y, 0, ' ', w);
 	put(y, 0, line, w);
@@ -508,36 +508,44 @@ static WINDOW *popup_window(struct view *v, int h, int w, int sh, int sw)
 	return v->pop;
 }
 
+#define HELP_LABEL 10 /* the keys' column */
+
+/* The help window: each key of the table with its label, its text wrapped
+ * beside it. */
 static void help_popup(struct view *v, int h, int w)
 {
-	static const char *const text[] = {
-		"q        quit: stop reading, send what was read",
-		"         (as SIGTERM; q again exits at once)",
-		"p        pause sending / resume it",
-		"r        reload scripts and token (as SIGHUP)",
-		"n        retry now: end a backoff at once",
-		"Tab      next pane (Shift-Tab: previous)",
-		"Up/Down  move in the pane; PgUp/PgDn a page",
-		"Home/End first / last row",
-		"Enter    show the selected error or message whole",
-		"Esc      close this window",
-		"",
-		"Rates and latency cover the last 5 seconds.",
-	};
-	int n = (int)(sizeof text / sizeof *text);
-	int ph = n + 4 < h ? n + 4 : h, pw = 56 < w ? 56 : w;
+	char lines[48][128];
+	int n = 0, pw = 60 < w ? 60 : w, room = pw - 4 - HELP_LABEL;
+	for (size_t i = 0; i < n_keys && n < 44; i++) {
+		const struct key *k = &keys[i];
+		if (!k->label || !key_shown(k, v->attached))
+			continue;
+		const char *t = k->help, *label = k->label;
+		while (*t && n < 44 && room > 10) {
+			size_t take = strlen(t);
+			if (take > (size_t)room) { /* break at a space */
+				take = (size_t)room;
+				while (take > 1 && t[take] != ' ')
+					take--;
+			}
+			snprintf(lines[n++], sizeof lines[0], "%-*s%.*s", HELP_LABEL, label, (int)take, t);
+			label = "";
+			t += take;
+			while (*t == ' ')
+				t++;
+		}
+	}
+	snprintf(lines[n++], sizeof lines[0], "%s", "");
+	snprintf(lines[n++], sizeof lines[0], "%s", "Rates and latency cover the last 5 seconds.");
+	int ph = n + 4 < h ? n + 4 : h;
 	WINDOW *win = popup_window(v, ph, pw, h, w);
 	if (!win)
 		return;
 	wattron(win, A_BOLD | color(v, PAIR_TITLE));
 	mvwaddstr(win, 0, 2, " Keys ");
 	wattroff(win, A_BOLD | color(v, PAIR_TITLE));
-	for (int i = 0; i < n && i + 2 < ph - 1; i++) {
-		const char *t = text[i];
-		if (v->attached && i < 2) /* logmash top */
-			t = i == 0 ? "q        detach: logmash runs on" : "S, y     stop logmash (asks first)";
-		mvwaddnstr(win, i + 2, 2, t, pw - 4);
-	}
+	for (int i = 0; i < n && i + 2 < ph - 1; i++)
+		mvwaddnstr(win, i + 2, 2, lines[i], pw - 4);
 }
 
 /* `logmash top`'s S: stopping the service is asked twice. */

@@ -116,6 +116,28 @@ def test_p_pauses_sending_and_resumes_it(api, term, tmp_path):
     assert t.exit_code() == 0
 
 
+def test_help_explains_every_key_the_footer_shows(api, term, tmp_path):
+    """The footer and ? come from one key table: each key the footer names is
+    in the help window, which a second ? closes."""
+    log = tmp_path / "app.log"
+    append(log, ["one"])
+    t = term(["-F", "--from-start", str(log)], api, width=140, height=40)
+    t.wait_screen(r"\? help\s*$")
+    footer = t.lines()[39]
+    shown = re.findall(r"(?:^ |  )(\S+) [a-zA-Z]", footer)
+    assert "q" in shown and "p" in shown and "?" in shown, footer
+    t.keys("?")
+    t.wait_screen(r"Keys")
+    help_labels = {m for l in t.lines() for m in re.findall(r"│ (\S+)(?=\s{2,}\S)", l)}
+    for key in shown:
+        assert any(key == label or key in label.split("/") for label in help_labels), \
+            (key, help_labels)
+    t.keys("?")
+    assert wait_for(lambda: "Keys" not in t.screen(), 5)
+    t.keys("q")
+    assert t.exit_code() == 0
+
+
 def test_r_reloads_the_scripts(api, term, tmp_path):
     enrich = tmp_path / "tag.lua"
     enrich.write_text("function enrich(log) log.items.v = 'one' end\n")
