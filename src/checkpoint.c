@@ -204,10 +204,10 @@ static void set_aside(const char *file, const char *why)
 	struct buf bad = {0};
 	buf_printf(&bad, "%s.bad-%ld", file, (long)time(NULL));
 	if (rename(file, buf_cstr(&bad)) == 0)
-		errlog_add(ERR_INPUT, "checkpoint file %s: %s; set aside as %s, starting without it",
+		errlog_add(ERR_CHECKPOINT, "checkpoint file %s: %s; set aside as %s, starting without it",
 			   file, why, bad.data);
 	else
-		errlog_add(ERR_INPUT, "checkpoint file %s: %s; cannot set it aside (%s), ignoring it",
+		errlog_add(ERR_CHECKPOINT, "checkpoint file %s: %s; cannot set it aside (%s), ignoring it",
 			   file, why, strerror(errno));
 	buf_free(&bad);
 }
@@ -219,7 +219,7 @@ int checkpoint_load(const char *file, struct cp_table *t)
 	FILE *f = fopen(file, "rb");
 	if (!f) {
 		if (errno != ENOENT)
-			errlog_add(ERR_INPUT, "cannot read checkpoint file %s: %s", file, strerror(errno));
+			errlog_add(ERR_CHECKPOINT, "cannot read checkpoint file %s: %s", file, strerror(errno));
 		return 0;
 	}
 	struct buf text = {0};
@@ -279,7 +279,7 @@ int checkpoint_save(const char *file, const struct cp_table *t)
 		unlink(tmp);
 	buf_free(&tb);
 	if (!ok) {
-		errlog_add(ERR_INPUT, "cannot save checkpoints in %s: %s (the old ones stay)", file,
+		errlog_add(ERR_CHECKPOINT, "cannot save checkpoints in %s: %s (the old ones stay)", file,
 			   strerror(saved));
 		buf_free(&db);
 		return -1;
@@ -287,7 +287,7 @@ int checkpoint_save(const char *file, const struct cp_table *t)
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		if (fsync(dfd) != 0)
-			errlog_add(ERR_INPUT, "cannot sync folder %s: %s", dir, strerror(errno));
+			errlog_add(ERR_CHECKPOINT, "cannot sync folder %s: %s", dir, strerror(errno));
 		close(dfd);
 	}
 	buf_free(&db);

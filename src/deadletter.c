@@ -76,11 +76,11 @@ static void rotate(struct deadletter *d)
 	uint64_t n = count_records(buf_cstr(&to));
 	if (unlink(buf_cstr(&to)) == 0) {
 		d->deleted += n;
-		errlog_add(ERR_INPUT, "dead-letter file %s deleted to keep --dead-letter-max-bytes: "
+		errlog_add(ERR_DEADLETTER, "dead-letter file %s deleted to keep --dead-letter-max-bytes: "
 			   "its %llu logs were never replayed and are gone (raise --dead-letter-keep, "
 			   "or replay rotated files sooner)", buf_cstr(&to), (unsigned long long)n);
 	} else if (errno != ENOENT) { /* renaming over it would delete it unseen */
-		errlog_add(ERR_INPUT, "cannot delete the oldest dead-letter file %s: %s; the "
+		errlog_add(ERR_DEADLETTER, "cannot delete the oldest dead-letter file %s: %s; the "
 			   "dead-letter file grows past --dead-letter-max-bytes", buf_cstr(&to),
 			   strerror(errno));
 		buf_free(&to);
@@ -95,7 +95,7 @@ static void rotate(struct deadletter *d)
 			buf_puts(&from, d->path);
 		buf_printf(&to, "%s.%d", d->path, k + 1);
 		if (rename(buf_cstr(&from), buf_cstr(&to)) != 0 && errno != ENOENT) {
-			errlog_add(ERR_INPUT, "cannot rotate the dead-letter file (%s to %s): %s; it "
+			errlog_add(ERR_DEADLETTER, "cannot rotate the dead-letter file (%s to %s): %s; it "
 				   "grows past --dead-letter-max-bytes", buf_cstr(&from), buf_cstr(&to),
 				   strerror(errno));
 			break;
@@ -103,7 +103,7 @@ static void rotate(struct deadletter *d)
 		if (k == 0) { /* renamed: a new file takes the next records */
 			int old = d->fd;
 			if (open_file(d) != 0) {
-				errlog_add(ERR_INPUT, "cannot open a new dead-letter file %s: %s; writing "
+				errlog_add(ERR_DEADLETTER, "cannot open a new dead-letter file %s: %s; writing "
 					   "on in %s", d->path, strerror(errno), buf_cstr(&to));
 				break; /* d->fd still the old one, now called FILE.1 */
 			}

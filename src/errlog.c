@@ -51,6 +51,11 @@ const char *errkind_name(enum errkind k)
 	case ERR_SCRIPT_LOG: return "script log";
 	case ERR_WARNING: return "warning";
 	case ERR_EVENT: return "event";
+	case ERR_OUTPUT: return "output";
+	case ERR_DEADLETTER: return "dead-letter";
+	case ERR_CHECKPOINT: return "checkpoint";
+	case ERR_SPOOL: return "spool";
+	case ERR_SYSTEM: return "system";
 	}
 	return "error";
 }

@@ -21,8 +21,11 @@
 /* ERR_WARNING: what logmash warns of (a failed reload...); ERR_EVENT: what
  * went right that the operator should know (kept with the scripts'
  * logmash.log messages, not with the errors). */
+/* What failed: the API (http, network, auth), a script, reading the inputs,
+ * writing standard output (--dry-run), the dead-letter file, checkpoints,
+ * the spool, the system (poll); warnings; events are not failures. */
 enum errkind { ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT, ERR_AUTH, ERR_SCRIPT_LOG, ERR_WARNING,
-	       ERR_EVENT };
+	       ERR_EVENT, ERR_OUTPUT, ERR_DEADLETTER, ERR_CHECKPOINT, ERR_SPOOL, ERR_SYSTEM };
 
 struct errlog_entry {
 	enum errkind kind;

@@ -114,15 +114,15 @@ static void check_path(struct input *in, struct source *s)
 /* Reads a chunk into s's framer: 1 when bytes came, 0 when none now. */
 static int fill(struct input *in, struct source *s)
 {
-	if (s->to_spool) {
+	if (s->kind == KIND_SPOOLING) {
 		feed_spool(in, s);
 		return 0;
 	}
 	/* Files are read when told they may have grown; streams when poll says. */
-	if (s->is_file && !s->readable)
+	if (is_file(s) && !s->readable)
 		return 0;
 	size_t want = CHUNK;
-	if (s->segment && !segment_sealed(in, s)) { /* only what is synced counts as read */
+	if (s->kind == KIND_SEGMENT && !segment_sealed(in, s)) { /* only what is synced counts as read */
 		uint64_t room = in->sp.synced > s->read_off ? in->sp.synced - s->read_off : 0;
 		if (room < want)
 			want = (size_t)room;
@@ -132,11 +132,11 @@ static int fill(struct input *in, struct source *s)
 			return 0;
 		}
 	}
-	if (s->fd < 0 && (!s->is_file || s->finishing || !reopen(in, s))) {
+	if (s->fd < 0 && (!is_file(s) || s->finishing || !reopen(in, s))) {
 		s->readable = 0;
 		return 0;
 	}
-	if (!s->is_file && !stream_ready(s->fd))
+	if (!is_file(s) && !stream_ready(s->fd))
 		return 0;
 	s->chunk = chunk_get(in);
 	ssize_t r;
@@ -156,7 +156,7 @@ static int fill(struct input *in, struct source *s)
 		s->readable = 0;
 		return 0;
 	}
-	if (r < 0 && in->o.follow && s->is_file && !s->segment && s->state == SRC_ACTIVE) {
+	if (r < 0 && in->o.follow && s->kind == KIND_FILE && s->state == SRC_ACTIVE) {
 		/* A followed file stays followed: read again at its next check
 		 * (an I/O error can pass; its lines must not be skipped). */
 		errlog_add(ERR_INPUT, "cannot read %s: %s (trying again)", s->path, strerror(errno));
@@ -173,12 +173,12 @@ static int fill(struct input *in, struct source *s)
 	/* End of what is there now. */
 	s->at_eof = 1;
 	s->readable = 0;
-	if (s->segment) {
+	if (s->kind == KIND_SEGMENT) {
 		if (segment_sealed(in, s))
 			finish_source(s);
 		return 0;
 	}
-	if (!in->o.follow || !s->is_file) {
+	if (!in->o.follow || !is_file(s)) {
 		finish_source(s);
 		return 0;
 	}
@@ -239,7 +239,7 @@ enum input_status input_next(struct input *in, struct frame *fr, double *time,
 		if (in->cur >= in->n)
 			in->cur = 0;
 		struct source *s = in->src[in->cur];
-		if (s && s->to_spool && s->state != SRC_DONE) {
+		if (s && s->kind == KIND_SPOOLING && s->state != SRC_DONE) {
 			any = 1;
 		} else if (s && s->state != SRC_DONE) {
 			/* Following, a source's turn is QUOTA records, rounded up to
@@ -290,7 +290,7 @@ static void on_event(void *ctx, const char *dir, const char *name, uint32_t mask
 	 * symlink's target. */
 	for (size_t i = 0; i < in->n; i++) {
 		struct source *r = in->src[i];
-		if (r && r->is_file && (r->state == SRC_ROTATED || (r->real && strcmp(r->real, full) == 0)))
+		if (r && is_file(r) && (r->state == SRC_ROTATED || (r->real && strcmp(r->real, full) == 0)))
 			r->readable = 1;
 	}
 }
@@ -309,7 +309,7 @@ static void housekeeping(struct input *in, int64_t now)
 				release_source(in, i);
 			continue;
 		}
-		if (!s->is_file)
+		if (!is_file(s))
 			continue;
 		int64_t idle = now - s->last_growth_ms;
 		if (poll_all || s->state == SRC_ROTATED)
@@ -347,7 +347,7 @@ static void save(struct input *in)
 	}
 	for (size_t i = 0; i < in->n; i++) {
 		struct source *s = in->src[i];
-		if (!s || !s->is_file)
+		if (!s || !is_file(s))
 			continue;
 		if (s->fd >= 0)
 			fileid_refresh(s->fd, &s->id);
@@ -403,7 +403,7 @@ long input_timeout_ms(const struct input *in)
 		return 20; /* the group commit is due */
 	for (size_t i = 0; i < in->n; i++) {
 		const struct source *s = in->src[i];
-		if (s && s->state != SRC_DONE && s->readable && (s->is_file || s->finishing))
+		if (s && s->state != SRC_DONE && s->readable && (is_file(s) || s->finishing))
 			return 0;
 	}
 	int64_t due = in->next_tick_ms;
@@ -420,8 +420,8 @@ size_t input_poll_fds(const struct input *in, int *fds, size_t max)
 		fds[k++] = in->w.fd;
 	for (size_t i = 0; i < in->n && k < max; i++) {
 		const struct source *s = in->src[i];
-		if (s && !s->is_file && s->state != SRC_DONE && s->fd >= 0 && !s->finishing &&
-		    !(s->to_spool && spool_full(&in->sp)))
+		if (s && !is_file(s) && s->state != SRC_DONE && s->fd >= 0 && !s->finishing &&
+		    !(s->kind == KIND_SPOOLING && spool_full(&in->sp)))
 			fds[k++] = s->fd;
 	}
 	return k;
@@ -442,7 +442,7 @@ void input_settled(struct source *s, uint64_t ticket, enum settled how)
 		s->n_failed++;
 	uint64_t before = s->acks.committed;
 	acks_settle(&s->acks, ticket);
-	if (s->acks.committed != before && s->is_file)
+	if (s->acks.committed != before && is_file(s))
 		s->in->cp_dirty = 1;
 }
 
@@ -459,9 +459,11 @@ static void raise_fd_limit(void)
 	}
 }
 
-int input_open(struct input *in, const struct input_opts *o, struct stats *st)
+static void discard(struct input *in);
+
+/* Sets in up from o; -1 (reported) leaves it for discard(). */
+static int set_up(struct input *in, const struct input_opts *o, struct stats *st)
 {
-	memset(in, 0, sizeof *in);
 	in->o = *o;
 	in->st = st;
 	in->w.fd = -1;
@@ -508,9 +510,9 @@ int input_open(struct input *in, const struct input_opts *o, struct stats *st)
 	/* In the order given: without -F, inputs are read one after another. */
 	for (size_t i = 0; i < o->n; i++) {
 		if (strcmp(o->paths[i], "-") == 0) {
-			struct source *s = add_source(in, "-", STDIN_FILENO, 0, 0);
-			s->to_spool = in->spooling;
-			if (s->to_spool)
+			struct source *s = add_source(in, "-", STDIN_FILENO,
+						      in->spooling ? KIND_SPOOLING : KIND_STREAM, 0);
+			if (in->spooling)
 				in->feeder = s;
 		} else {
 			in->files = 1;
@@ -524,6 +526,16 @@ int input_open(struct input *in, const struct input_opts *o, struct stats *st)
 	return 0;
 }
 
+struct input *input_open(const struct input_opts *o, struct stats *st)
+{
+	struct input *in = xcalloc(1, sizeof *in);
+	if (set_up(in, o, st) != 0) {
+		discard(in);
+		return NULL;
+	}
+	return in;
+}
+
 int input_unsent_kept(struct input *in)
 {
 	if (!in->cp_file || !in->o.save_state)
@@ -532,7 +544,7 @@ int input_unsent_kept(struct input *in)
 		return 0; /* read from the pipe, not on disk */
 	for (size_t i = 0; i < in->n; i++) {
 		const struct source *s = in->src[i];
-		if (s && !s->is_file && acks_pending(&s->acks))
+		if (s && !is_file(s) && acks_pending(&s->acks))
 			return 0; /* stdin without a spool */
 	}
 	save(in);
@@ -541,10 +553,18 @@ int input_unsent_kept(struct input *in)
 
 void input_close(struct input *in)
 {
+	if (!in)
+		return;
 	for (size_t i = 0; i < in->n; i++)
 		if (in->src[i] && in->src[i]->state == SRC_DONE && acks_pending(&in->src[i]->acks) == 0)
 			release_source(in, i);
 	save(in);
+	discard(in);
+}
+
+/* Frees everything, saving nothing. */
+static void discard(struct input *in)
+{
 	for (size_t i = 0; i < in->n; i++)
 		if (in->src[i])
 			free_source(in, in->src[i]);
@@ -568,10 +588,20 @@ void input_close(struct input *in)
 	if (in->has_re)
 		regfree(&in->re);
 	watch_free(&in->w);
-	memset(in, 0, sizeof *in);
+	free(in);
 }
 
 /* ---- the operator's view ---- */
+
+const char *source_name(const struct source *s)
+{
+	return s->name;
+}
+
+const char *source_path(const struct source *s)
+{
+	return s->path;
+}
 
 static enum source_view_state view_state(const struct input *in, const struct source *s)
 {
@@ -590,7 +620,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 	size_t total = 0, k = 0;
 	for (size_t i = 0; i < in->n; i++) {
 		const struct source *s = in->src[i];
-		if (!s || s->segment)
+		if (!s || s->kind == KIND_SEGMENT)
 			continue; /* spool segments are stdin's, shown as its backlog */
 		total++;
 		if (k == max)
@@ -607,7 +637,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		v->size = 0;
 		struct stat st;
 		/* A file's size now: how far behind the reading is. */
-		if (s->is_file && s->fd >= 0 && fstat(s->fd, &st) == 0)
+		if (is_file(s) && s->fd >= 0 && fstat(s->fd, &st) == 0)
 			v->size = (uint64_t)st.st_size;
 	}
 	for (size_t i = 0; i < in->n_waiting; i++) {

@@ -17,19 +17,11 @@
 #ifndef LOGMASH_INPUT_H
 #define LOGMASH_INPUT_H
 
-#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
-#include "acks.h"
-#include "checkpoint.h"
-#include "fileid.h"
 #include "framer.h"
-#include "joiner.h"
-#include "spool.h"
 #include "stats.h"
-#include "watch.h"
 
 struct input_opts {
 	char *const *paths; /* paths, globs, "-": kept, not copied */
@@ -49,97 +41,29 @@ struct input_opts {
 	uint64_t spool_max_bytes; /* stdin through STATE_DIR/spool (with a state dir) */
 };
 
-enum source_state { SRC_ACTIVE, SRC_ROTATED, SRC_DONE };
-
+/* Opaque: input_internal.h has them, for input*.c only. */
 struct input;
-
-struct source {
-	struct input *in;
-	char *path;          /* where it was found; "-" is stdin */
-	const char *name;    /* log.source: the path, or "-" for stdin and its spool */
-	int to_spool;        /* stdin with a state dir: its bytes go to the spool */
-	int segment;         /* a spool segment being read back */
-	uint64_t seq;        /* its number */
-	char *key;           /* folder/name as inotify reports it: the map's key */
-	char *real;          /* the file a symlink path pointed to, or NULL */
-	int fd;              /* -1: closed (inactive, or done) */
-	int is_file;         /* a regular file: identity, checkpoints, rotation */
-	enum source_state state;
-	struct fileid id;
-	uint64_t read_off;   /* the next byte to read */
-	struct framer fr;
-	struct joiner jn;
-	struct acks acks;
-	char *chunk;         /* the chunk the framer works through, or NULL */
-	double read_time;
-	int64_t last_growth_ms, last_check_ms, rotated_ms;
-	struct timespec seen_mtime; /* at the last identity check that hashed */
-	uint64_t seen_size;
-	int readable;        /* worth a read() now */
-	int check;           /* an event says: is the path still this file? */
-	int at_eof;
-	int flush_joiner;
-	int finishing;       /* no more bytes will come: drain, then DONE */
-	struct source *next_in_bucket;
-	struct source *next_by_ino;
-	int in_ino_map;
-	uint64_t n_sent, n_dropped, n_failed; /* the operator's view, per source */
-};
-
-struct input {
-	struct input_opts o;
-	struct stats *st;
-	struct source **src;
-	size_t n, cap;
-	size_t cur, quota;
-	struct watch w;
-	regex_t re;
-	int has_re;
-	int files;              /* some spec names files (not only stdin) */
-	char *cp_file;          /* the checkpoint table, or NULL: no checkpoints */
-	struct cp_table cp;     /* checkpoints of files not followed now */
-	int cp_dirty;
-	int save_failed;        /* the last checkpoint save failed */
-	int ran_before;         /* the state directory has a table: not a first run */
-	int rescan;
-	size_t n_special;       /* sources read under another name: rotated, symlinked */
-	int64_t next_tick_ms, next_scan_ms, next_save_ms;
-	struct source **buckets; /* path -> active source */
-	struct source **by_ino;  /* (dev, inode) -> file being read */
-	size_t free_hint;        /* no free slot in src below this */
-	char *spare;            /* one free read chunk */
-	char **waiting;         /* plain paths reported missing once */
-	size_t n_waiting;
-	/* Files found while no descriptor was free, sorted by path: opened as
-	 * descriptors come free (a file read to its end, an idle one closed). */
-	struct deferred {
-		char *path;
-		int at_start, named;
-	} *deferred;
-	size_t n_deferred;
-	int fds_freed;          /* a source let go of its descriptor */
-	int told_fd_limit;
-	struct spool sp;
-	int spooling;           /* stdin goes through the spool */
-	struct source *reader;  /* the spool segment being read back, or NULL */
-	struct source *feeder;  /* stdin writing into the spool, or NULL */
-	uint64_t next_seg;      /* the segment to read back after the old ones */
-};
+struct source;
 
 enum input_status { INPUT_LINE, INPUT_WAIT, INPUT_END };
 
-/* Opens every input. Returns 0, or -1 (a bad regex, an unusable state
- * directory: a usage error, already reported). Unreadable inputs are
+/* Opens every input. Returns NULL on a usage error (a bad regex, an
+ * unusable state directory), already reported. Unreadable inputs are
  * reported and counted, not fatal. */
-int input_open(struct input *in, const struct input_opts *o, struct stats *st);
+struct input *input_open(const struct input_opts *o, struct stats *st);
 
 /* Whether every record read and not settled will be read again by the next
  * run: it came from a file whose checkpoint was just saved, or through the
  * spool. Saves the checkpoints. */
 int input_unsent_kept(struct input *in);
 
-/* Saves the checkpoints a last time and closes everything. */
+/* Saves the checkpoints a last time, closes everything and frees in. */
 void input_close(struct input *in);
+
+/* A source's name in logs (log.source: its path, or "-" for stdin and its
+ * spool) and the path it was found by, for messages. */
+const char *source_name(const struct source *s);
+const char *source_path(const struct source *s);
 
 /* The next record: INPUT_LINE with *fr, *time and *src set (valid until
  * the next call); INPUT_WAIT when nothing is ready; INPUT_END when every

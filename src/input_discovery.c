@@ -33,7 +33,7 @@ int has_glob(const char *p)
 static int followed(const struct input *in, uint64_t dev, uint64_t ino)
 {
 	for (const struct source *s = in->by_ino[ino_bucket(dev, ino)]; s; s = s->next_by_ino)
-		if (s->is_file && s->state != SRC_DONE && s->id.dev == dev && s->id.ino == ino)
+		if (is_file(s) && s->state != SRC_DONE && s->id.dev == dev && s->id.ino == ino)
 			return 1;
 	return 0;
 }
@@ -45,7 +45,7 @@ static void make_room(struct input *in)
 		struct source *best = NULL;
 		for (size_t i = 0; i < in->n; i++) {
 			struct source *s = in->src[i];
-			if (s && s->is_file && s->state == SRC_ACTIVE && s->fd >= 0 && s->at_eof &&
+			if (s && is_file(s) && s->state == SRC_ACTIVE && s->fd >= 0 && s->at_eof &&
 			    !framer_holding(&s->fr) && !joiner_pending(&s->jn) &&
 			    (!best || s->last_growth_ms < best->last_growth_ms))
 				best = s;
@@ -178,7 +178,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) { /* a FIFO or a device: a stream, like stdin */
-		add_source(in, path, fd, 0, 0);
+		add_source(in, path, fd, KIND_STREAM, 0);
 		return;
 	}
 	struct fileid id;
@@ -204,7 +204,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 		close(fd);
 		return;
 	}
-	struct source *s = add_source(in, path, fd, 1, offset);
+	struct source *s = add_source(in, path, fd, KIND_FILE, offset);
 	s->id = id;
 	ino_put(in, s);
 	in->cp_dirty = 1;
@@ -236,7 +236,7 @@ void recover_rotated(struct input *in)
 			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 			    (uint64_t)st.st_size > e->offset && fileid_match(fd, &e->id) == 1 &&
 			    lseek(fd, (off_t)e->offset, SEEK_SET) >= 0) {
-				s = add_source(in, e->path, fd, 1, e->offset);
+				s = add_source(in, e->path, fd, KIND_FILE, e->offset);
 				s->id = e->id;
 				ino_put(in, s);
 				mark_rotated(in, s);

@@ -5,6 +5,17 @@
 
 #include "input.h"
 
+#include <regex.h>
+#include <time.h>
+
+#include "acks.h"
+#include "checkpoint.h"
+#include "fileid.h"
+#include "framer.h"
+#include "joiner.h"
+#include "spool.h"
+#include "watch.h"
+
 #define CHUNK ((size_t)128 * 1024)
 #define QUOTA 64              /* records a source gives (and the rest of its chunk) before the next one's turn */
 #define TICK_MS 250           /* timers; polling where inotify cannot serve */
@@ -17,6 +28,91 @@
  * stage crash, measures both). */
 #define SAVE_MS 100
 #define BUCKETS 4096
+
+enum source_state { SRC_ACTIVE, SRC_ROTATED, SRC_DONE };
+
+/* KIND_FILE: a regular file found by path (identity, checkpoints, rotation).
+ * KIND_STREAM: stdin or a FIFO, read as it comes. KIND_SPOOLING: stdin with
+ * a state dir, its bytes written to the spool. KIND_SEGMENT: a spool
+ * segment read back (a file, but not a followed path). */
+enum source_kind { KIND_FILE, KIND_STREAM, KIND_SPOOLING, KIND_SEGMENT };
+
+struct source {
+	struct input *in;
+	char *path;          /* where it was found; "-" is stdin */
+	const char *name;    /* log.source: the path, or "-" for stdin and its spool */
+	enum source_kind kind;
+	uint64_t seq;        /* its number */
+	char *key;           /* folder/name as inotify reports it: the map's key */
+	char *real;          /* the file a symlink path pointed to, or NULL */
+	int fd;              /* -1: closed (inactive, or done) */
+	enum source_state state;
+	struct fileid id;
+	uint64_t read_off;   /* the next byte to read */
+	struct framer fr;
+	struct joiner jn;
+	struct acks acks;
+	char *chunk;         /* the chunk the framer works through, or NULL */
+	double read_time;
+	int64_t last_growth_ms, last_check_ms, rotated_ms;
+	struct timespec seen_mtime; /* at the last identity check that hashed */
+	uint64_t seen_size;
+	int readable;        /* worth a read() now */
+	int check;           /* an event says: is the path still this file? */
+	int at_eof;
+	int flush_joiner;
+	int finishing;       /* no more bytes will come: drain, then DONE */
+	struct source *next_in_bucket;
+	struct source *next_by_ino;
+	int in_ino_map;
+	uint64_t n_sent, n_dropped, n_failed; /* the operator's view, per source */
+};
+
+struct input {
+	struct input_opts o;
+	struct stats *st;
+	struct source **src;
+	size_t n, cap;
+	size_t cur, quota;
+	struct watch w;
+	regex_t re;
+	int has_re;
+	int files;              /* some spec names files (not only stdin) */
+	char *cp_file;          /* the checkpoint table, or NULL: no checkpoints */
+	struct cp_table cp;     /* checkpoints of files not followed now */
+	int cp_dirty;
+	int save_failed;        /* the last checkpoint save failed */
+	int ran_before;         /* the state directory has a table: not a first run */
+	int rescan;
+	size_t n_special;       /* sources read under another name: rotated, symlinked */
+	int64_t next_tick_ms, next_scan_ms, next_save_ms;
+	struct source **buckets; /* path -> active source */
+	struct source **by_ino;  /* (dev, inode) -> file being read */
+	size_t free_hint;        /* no free slot in src below this */
+	char *spare;            /* one free read chunk */
+	char **waiting;         /* plain paths reported missing once */
+	size_t n_waiting;
+	/* Files found while no descriptor was free, sorted by path: opened as
+	 * descriptors come free (a file read to its end, an idle one closed). */
+	struct deferred {
+		char *path;
+		int at_start, named;
+	} *deferred;
+	size_t n_deferred;
+	int fds_freed;          /* a source let go of its descriptor */
+	int told_fd_limit;
+	struct spool sp;
+	int spooling;           /* stdin goes through the spool */
+	struct source *reader;  /* the spool segment being read back, or NULL */
+	struct source *feeder;  /* stdin writing into the spool, or NULL */
+	uint64_t next_seg;      /* the segment to read back after the old ones */
+};
+
+/* Read from a file on disk (its identity known, read on events and timers). */
+static inline int is_file(const struct source *s)
+{
+	return s->kind == KIND_FILE || s->kind == KIND_SEGMENT;
+}
 
 
 /* input.c */
@@ -31,7 +127,8 @@ void scan_all(struct input *in);
 void scan_spec(struct input *in, const char *p, int at_start);
 
 /* input_sources.c */
-struct source *add_source(struct input *in, const char *path, int fd, int is_file, uint64_t offset);
+struct source *add_source(struct input *in, const char *path, int fd, enum source_kind kind,
+			  uint64_t offset);
 char *chunk_get(struct input *in);
 void chunk_put(struct input *in, struct source *s);
 void close_fd(struct source *s);

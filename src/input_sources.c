@@ -133,8 +133,8 @@ char *key_of(const char *path)
 	return buf_cstr(&k);
 }
 
-struct source *add_source(struct input *in, const char *path, int fd, int is_file,
-				 uint64_t offset)
+struct source *add_source(struct input *in, const char *path, int fd, enum source_kind kind,
+			  uint64_t offset)
 {
 	struct source *s = xcalloc(1, sizeof *s);
 	s->in = in;
@@ -142,7 +142,7 @@ struct source *add_source(struct input *in, const char *path, int fd, int is_fil
 	s->name = s->path;
 	s->key = key_of(path);
 	s->fd = fd;
-	s->is_file = is_file;
+	s->kind = kind;
 	s->state = SRC_ACTIVE;
 	s->read_off = offset;
 	s->readable = 1;
@@ -165,7 +165,7 @@ struct source *add_source(struct input *in, const char *path, int fd, int is_fil
 		in->n++;
 	}
 	in->src[i] = s;
-	if (is_file) {
+	if (kind == KIND_FILE) {
 		map_put(in, s);
 		if (in->o.follow) {
 			char *d = dir_of(path);
@@ -205,7 +205,7 @@ void finish_source(struct source *s)
 /* The source will give nothing more. */
 void set_done(struct input *in, struct source *s)
 {
-	if (s->state == SRC_ACTIVE && s->is_file && !s->segment)
+	if (s->state == SRC_ACTIVE && s->kind == KIND_FILE)
 		map_del(in, s);
 	s->state = SRC_DONE;
 	s->readable = 0;
@@ -214,7 +214,7 @@ void set_done(struct input *in, struct source *s)
 	/* A spool segment read to its end: the next one is read at once (this
 	 * one is deleted later, when its logs have settled). Until then there
 	 * must be no moment without a reader, or the input would look ended. */
-	if (s->segment && in->reader == s) {
+	if (s->kind == KIND_SEGMENT && in->reader == s) {
 		in->reader = NULL;
 		next_reader(in);
 	}
@@ -262,12 +262,12 @@ void free_source(struct input *in, struct source *s)
 void release_source(struct input *in, size_t i)
 {
 	struct source *s = in->src[i];
-	if (s->segment) { /* read, sealed and settled: its lines are delivered */
+	if (s->kind == KIND_SEGMENT) { /* read, sealed and settled: its lines are delivered */
 		spool_drop(&in->sp, s->path, s->read_off);
 		if (in->reader == s)
 			in->reader = NULL;
 		in->cp_dirty = 1;
-	} else if (s->is_file && (s->id.dev || s->id.ino)) {
+	} else if (is_file(s) && (s->id.dev || s->id.ino)) {
 		if (path_names(s->path, &s->id))
 			cp_table_add(&in->cp, &s->id, s->acks.committed, s->path);
 		in->cp_dirty = 1;

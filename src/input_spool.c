@@ -47,7 +47,7 @@ void next_reader(struct input *in)
 		struct fileid id;
 		if (fd < 0 || fileid_of(fd, &id) != 0) {
 			if (errno != ENOENT)
-				errlog_add(ERR_INPUT, "cannot read spool segment %s: %s", p.data, strerror(errno));
+				errlog_add(ERR_SPOOL, "cannot read spool segment %s: %s", p.data, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			buf_free(&p);
@@ -63,9 +63,7 @@ void next_reader(struct input *in)
 		if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0)
 			offset = 0;
 		/* Not a followed path: no inotify, no path map; the writer wakes it. */
-		struct source *s = add_source(in, p.data, fd, 0, offset);
-		s->is_file = 1;
-		s->segment = 1;
+		struct source *s = add_source(in, p.data, fd, KIND_SEGMENT, offset);
 		s->seq = seq;
 		s->id = id;
 		ino_put(in, s);

@@ -46,7 +46,7 @@
 struct app {
 	struct options o;
 	struct stats st;
-	struct input in;
+	struct input *in;
 	struct queue q;
 	struct pipeline pl;
 	struct script_chain *chain;
@@ -321,7 +321,7 @@ static void fill_snapshot(void *ctx, struct snapshot *s, int with_sources)
 	s->n_sources = s->sources_total = 0;
 	s->spooled = 0;
 	if (with_sources)
-		s->sources_total = input_view(&a->in, s->sources, SNAP_SOURCES, &s->n_sources,
+		s->sources_total = input_view(a->in, s->sources, SNAP_SOURCES, &s->n_sources,
 					      &s->spooled);
 	s->n_errors = errlog_copy_errors(s->errors, ERRLOG_KEEP);
 	s->n_notes = errlog_copy_notes(s->notes, ERRLOG_KEEP);
@@ -341,7 +341,7 @@ static int pump_input(struct app *a)
 		struct frame fr;
 		double time;
 		struct source *src;
-		switch (input_next(&a->in, &fr, &time, &src)) {
+		switch (input_next(a->in, &fr, &time, &src)) {
 		case INPUT_LINE:
 			pipeline_process(&a->pl, &fr, time, src);
 			break;
@@ -374,7 +374,7 @@ static int finished(struct app *a)
 /* How long the loop may sleep: until a timer is due or input is ready. */
 static long wait_ms(struct app *a, int more, int can_read)
 {
-	long timeout = input_timeout_ms(&a->in); /* the input's timers run even when not reading */
+	long timeout = input_timeout_ms(a->in); /* the input's timers run even when not reading */
 	if (timeout > 1000)
 		timeout = 1000;
 	if (!can_read && timeout == 0)
@@ -431,7 +431,7 @@ static void run(struct app *a)
 		if (a->snd)
 			fds[n++] = (struct pollfd){.fd = sender_fd(a->snd), .events = POLLIN};
 		int can_read = !a->stopping && !a->input_done && !(a->snd && queue_full(&a->q));
-		size_t k = can_read ? input_poll_fds(&a->in, in_fds, MAX_POLL_INPUTS) : 0;
+		size_t k = can_read ? input_poll_fds(a->in, in_fds, MAX_POLL_INPUTS) : 0;
 		for (size_t i = 0; i < k; i++)
 			fds[n++] = (struct pollfd){.fd = in_fds[i], .events = POLLIN};
 		size_t ctl_at = n, ctl_n = 0;
@@ -460,7 +460,7 @@ static void run(struct app *a)
 			if (errno != ENOMEM && errno != EAGAIN)
 				fatal("poll failed: %s", strerror(errno));
 			/* The kernel is short of memory: say so, wait, go on. */
-			errlog_add(ERR_INPUT, "poll failed: %s (trying again)", strerror(errno));
+			errlog_add(ERR_SYSTEM, "poll failed: %s (trying again)", strerror(errno));
 			struct timespec pause = {.tv_nsec = 10L * 1000 * 1000};
 			nanosleep(&pause, NULL);
 		}
@@ -470,7 +470,7 @@ static void run(struct app *a)
 		if (a->metrics)
 			metrics_server_tick(a->metrics);
 		read_commands(a);
-		input_tick(&a->in);
+		input_tick(a->in);
 		console_tick(a->con);
 		sdnotify_tick(a->sd);
 	}
@@ -683,7 +683,7 @@ static void open_inputs(struct app *a, const char *replayed)
 		.save_state = !a->o.dry_run,
 		.spool_max_bytes = a->o.spool_max_bytes,
 	};
-	if (input_open(&a->in, &io, &a->st) != 0)
+	if (!(a->in = input_open(&io, &a->st)))
 		exit(EXIT_USAGE);
 }
 
@@ -714,7 +714,7 @@ static int report(struct app *a, const char *replayed)
 		a->st.queued = a->q.n;
 		a->st.in_flight = sender_active(a->snd);
 	}
-	int unsent_kept = !a->o.dry_run && input_unsent_kept(&a->in);
+	int unsent_kept = !a->o.dry_run && input_unsent_kept(a->in);
 	errlog_flush();
 	stats_print_summary(&a->st, stderr, a->o.dry_run);
 	print_script_errors(a->chain);
@@ -744,7 +744,7 @@ static void close_all(struct app *a)
 	/* The sender first: its logs point into the input's sources. */
 	sender_free(a->snd);
 	deadletter_close(&a->dead);
-	input_close(&a->in);
+	input_close(a->in);
 	pipeline_free(&a->pl);
 	if (!a->o.dry_run) {
 		queue_free(&a->q);

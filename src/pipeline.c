@@ -59,7 +59,7 @@ int pipeline_flush(struct pipeline *p)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			errlog_add(ERR_INPUT, "cannot write to standard output: %s", strerror(errno));
+			errlog_add(ERR_OUTPUT, "cannot write to standard output: %s", strerror(errno));
 			p->out_failed = 1;
 			break;
 		}
@@ -75,7 +75,7 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 		.message = fr->line,
 		.message_len = fr->len,
 		.level = LEVEL_NONE,
-		.source = src->name,
+		.source = source_name(src),
 		.line = fr->number,
 		.time = time,
 	};
@@ -84,7 +84,7 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 	if (p->replay) {
 		if (replay_body(p, fr, &r) != 0) {
 			errlog_add(ERR_INPUT, "%s:%llu: not a dead-letter record (no \"body\" object "
-				   "with a message); skipped", src->path, (unsigned long long)fr->number);
+				   "with a message); skipped", source_path(src), (unsigned long long)fr->number);
 			p->st->input_errors++;
 			input_settled(src, ticket, SETTLED_FAILED);
 			return;
@@ -101,7 +101,7 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 	if (fr->truncated) {
 		p->st->truncated++;
 		errlog_add(ERR_INPUT, "%s: a line longer than --max-line-bytes was cut to %zu bytes",
-			   src->path, fr->len);
+			   source_path(src), fr->len);
 	}
 	if (p->chain && script_chain_run(p->chain, &r) == SCRIPT_DROP) {
 		p->st->dropped++;
@@ -124,7 +124,7 @@ queue:;
 		.body = xstrndup(p->body.data, p->body.len),
 		.len = p->body.len,
 		.level = r.level,
-		.source = src->name,
+		.source = source_name(src),
 		.line = fr->number,
 		.src = src,
 		.ticket = ticket,

@@ -49,7 +49,7 @@ void dead_letter(struct sender *s, struct slot *sl)
 {
 	if (s->dead && deadletter_write(s->dead, sl->e.body, sl->e.len, sl->dl_status, sl->dl_error,
 					sl->answer.data, sl->answer.len, sl->e.source, sl->e.line) != 0) {
-		errlog_add(ERR_INPUT, "cannot write to the dead-letter file %s: %s (the log is kept; "
+		errlog_add(ERR_DEADLETTER, "cannot write to the dead-letter file %s: %s (the log is kept; "
 			   "trying again)", s->dead->path, strerror(errno));
 		sl->dl_pending = 1;
 		wait_slot(s, sl, now_mono_ms() + DEADLETTER_RETRY_MS);

@@ -40,7 +40,9 @@ static const struct field snap_fields[] = {
  * same constants. */
 static const char *const script_kinds[] = {"filter", "enrich"};
 static const enum errkind kinds[] = {ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT,
-				     ERR_AUTH, ERR_SCRIPT_LOG, ERR_WARNING, ERR_EVENT};
+				     ERR_AUTH, ERR_SCRIPT_LOG, ERR_WARNING, ERR_EVENT,
+				     ERR_OUTPUT, ERR_DEADLETTER, ERR_CHECKPOINT, ERR_SPOOL,
+				     ERR_SYSTEM};
 
 static void put_str(struct buf *out, const char *key, const char *s)
 {

@@ -93,7 +93,7 @@ void spool_close(struct spool *sp)
 	if (sp->wfd >= 0)
 		close(sp->wfd);
 	if (sp->unwritten.len)
-		errlog_add(ERR_INPUT, "%zu bytes of standard input never reached the spool %s "
+		errlog_add(ERR_SPOOL, "%zu bytes of standard input never reached the spool %s "
 			   "(stopped while it could not be written): they are lost", sp->unwritten.len,
 			   sp->dir);
 	buf_free(&sp->unwritten);
@@ -127,7 +127,7 @@ static int append(struct spool *sp, const char *p, size_t n)
 		spool_path(sp, sp->wseq, &path);
 		sp->wfd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 		if (sp->wfd < 0) {
-			errlog_add(ERR_INPUT, "cannot create spool segment %s: %s (standard input "
+			errlog_add(ERR_SPOOL, "cannot create spool segment %s: %s (standard input "
 				   "waits)", path.data, strerror(errno));
 			buf_free(&path);
 			buf_append(&sp->unwritten, p, n);
@@ -141,7 +141,7 @@ static int append(struct spool *sp, const char *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			errlog_add(ERR_INPUT, "cannot write to the spool %s: %s (standard input waits)",
+			errlog_add(ERR_SPOOL, "cannot write to the spool %s: %s (standard input waits)",
 				   sp->dir, strerror(errno));
 			buf_append(&sp->unwritten, p, n);
 			return -1;
@@ -227,7 +227,7 @@ void spool_sync(struct spool *sp, int force)
 	if (!force && now - sp->last_sync_ms < SYNC_MS)
 		return;
 	if (fdatasync(sp->wfd) != 0) {
-		errlog_add(ERR_INPUT, "cannot sync the spool %s: %s", sp->dir, strerror(errno));
+		errlog_add(ERR_SPOOL, "cannot sync the spool %s: %s", sp->dir, strerror(errno));
 		return;
 	}
 	sp->synced = sp->wsize;
@@ -237,6 +237,6 @@ void spool_sync(struct spool *sp, int force)
 void spool_drop(struct spool *sp, const char *path, uint64_t size)
 {
 	if (unlink(path) != 0 && errno != ENOENT)
-		errlog_add(ERR_INPUT, "cannot delete spool segment %s: %s", path, strerror(errno));
+		errlog_add(ERR_SPOOL, "cannot delete spool segment %s: %s", path, strerror(errno));
 	sp->bytes = sp->bytes > size ? sp->bytes - size : 0;
 }

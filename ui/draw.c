@@ -329,9 +329,12 @@ static void pane_row(const struct view *v, enum pane p, size_t i, int y, int x, 
 	clock_of(when, sizeof when, e->last);
 	attr_t at = A_NORMAL;
 	if (p == PANE_ERRORS)
+		/* The API's failures in red, warnings dim, the rest (scripts,
+		 * files, the spool...) in yellow. */
 		at = e->kind == ERR_WARNING ? color(v, PAIR_DIM)
-		   : e->kind == ERR_SCRIPT || e->kind == ERR_INPUT ? color(v, PAIR_WARN)
-		   : color(v, PAIR_BAD);
+		   : e->kind == ERR_HTTP || e->kind == ERR_NETWORK || e->kind == ERR_AUTH
+			   ? color(v, PAIR_BAD)
+			   : color(v, PAIR_WARN);
 	int used = putf(y, x, w, "%s ", when);
 	attron(at);
 	if (p == PANE_ERRORS)
