@@ -181,19 +181,19 @@ bad:
 	return -1;
 }
 
-int checkpoint_dir(const char *dir)
+int checkpoint_dir(const char *dir, struct buf *err)
 {
 	struct stat st;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		warnx_("cannot create state directory %s: %s", dir, strerror(errno));
+		buf_printf(err, "cannot create state directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		warnx_("state directory %s is not a directory", dir);
+		buf_printf(err, "state directory %s is not a directory", dir);
 		return -1;
 	}
 	if (access(dir, W_OK | X_OK) != 0) {
-		warnx_("cannot write to state directory %s: %s", dir, strerror(errno));
+		buf_printf(err, "cannot write to state directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;

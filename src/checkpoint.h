@@ -43,7 +43,7 @@ int checkpoint_parse(const char *text, size_t len, struct cp_table *t, const cha
 void checkpoint_format(const struct cp_table *t, struct buf *out);
 
 /* Creates dir (mode 700) if needed. Returns 0, or -1 with a message printed. */
-int checkpoint_dir(const char *dir);
+int checkpoint_dir(const char *dir, struct buf *err);
 
 /* Reads the table in file into t (empty when there is none). A corrupt or foreign
  * file is reported and set aside. Returns 1 when a table was read (logmash

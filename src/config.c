@@ -227,13 +227,6 @@ int options_load_config(struct options *o, const char *file, char *why, size_t n
 	return rc == LUA_OK ? 0 : -1;
 }
 
-void options_load_config_or_die(struct options *o, const char *file)
-{
-	char why[PATH_MAX + 512];
-	if (options_load_config(o, file, why, sizeof why) != 0)
-		die(EXIT_USAGE, "%s", why);
-}
-
 int options_config_scripts(const struct options *o, struct script_spec **out, size_t *n,
 			   char *why, size_t wn)
 {

@@ -54,19 +54,24 @@ struct console *console_start(const struct console_opts *o)
 		o->fill(o->ctx, c->last_status, 0); /* the first line's rates start here */
 		return c;
 	}
-	if (snapshot_box_init(&c->box) != 0)
-		die(EXIT_USAGE, "cannot set up the dashboard's snapshot lock");
-	if (pipe2(c->cmd, O_CLOEXEC | O_NONBLOCK) != 0)
-		die(EXIT_USAGE, "cannot create the dashboard's command pipe: %s", strerror(errno));
-	o->fill(o->ctx, c->snap, 1);
-	snapshot_publish(&c->box, c->snap);
+	/* Without the dashboard's parts, the run goes on with the status line. */
 	struct buf err = {0};
-	c->dash = dashboard_start(&c->box, c->cmd[1], DASH_LOCAL, &err);
+	int boxed = snapshot_box_init(&c->box) == 0;
+	if (!boxed)
+		buf_printf(&err, "cannot set up the snapshot lock");
+	else if (pipe2(c->cmd, O_CLOEXEC | O_NONBLOCK) != 0)
+		buf_printf(&err, "cannot create the command pipe: %s", strerror(errno));
+	if (!err.len) {
+		o->fill(o->ctx, c->snap, 1);
+		snapshot_publish(&c->box, c->snap);
+		c->dash = dashboard_start(&c->box, c->cmd[1], DASH_LOCAL, &err);
+	}
 	if (!c->dash) {
 		warnx_("no dashboard: %s; going on without it (--no-tui says so at start)",
 		       buf_cstr(&err));
 		buf_free(&err);
-		snapshot_box_free(&c->box);
+		if (boxed)
+			snapshot_box_free(&c->box);
 		o->fill(o->ctx, c->last_status, 0);
 		return c;
 	}

@@ -33,7 +33,8 @@ static int open_file(struct deadletter *d)
 	return 0;
 }
 
-int deadletter_open(struct deadletter *d, const char *path, uint64_t max_bytes, int keep)
+int deadletter_open(struct deadletter *d, const char *path, uint64_t max_bytes, int keep,
+		    struct buf *err)
 {
 	memset(d, 0, sizeof *d);
 	d->fd = -1;
@@ -43,7 +44,7 @@ int deadletter_open(struct deadletter *d, const char *path, uint64_t max_bytes, 
 	d->max_bytes = max_bytes;
 	d->keep = keep < 1 ? 1 : keep;
 	if (open_file(d) != 0) {
-		warnx_("cannot open the dead-letter file %s: %s", path, strerror(errno));
+		buf_printf(err, "cannot open the dead-letter file %s: %s", path, strerror(errno));
 		free(d->path);
 		d->path = NULL;
 		return -1;

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 struct deadletter {
 	int fd; /* -1: no file, dead letters are counted and reported only */
 	char *path;
@@ -32,7 +34,8 @@ struct deadletter {
 /* Opens path for appending (created mode 600), rotating past max_bytes
  * (0: never) and keeping `keep` rotated files. Returns 0, or -1 with a
  * message printed. A NULL path opens nothing. */
-int deadletter_open(struct deadletter *d, const char *path, uint64_t max_bytes, int keep);
+int deadletter_open(struct deadletter *d, const char *path, uint64_t max_bytes, int keep,
+		    struct buf *err);
 void deadletter_close(struct deadletter *d);
 
 /* Appends one record and syncs it. Returns 0, or -1 (errno set). */

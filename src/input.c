@@ -462,7 +462,7 @@ static void raise_fd_limit(void)
 static void discard(struct input *in);
 
 /* Sets in up from o; -1 (reported) leaves it for discard(). */
-static int set_up(struct input *in, const struct input_opts *o, struct stats *st)
+static int set_up(struct input *in, const struct input_opts *o, struct stats *st, struct buf *err)
 {
 	in->o = *o;
 	in->st = st;
@@ -474,12 +474,13 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 		if (rc != 0) {
 			char msg[256];
 			regerror(rc, &in->re, msg, sizeof msg);
-			warnx_("--multiline-start: bad regular expression '%s': %s", o->multiline_start, msg);
+			buf_printf(err, "--multiline-start: bad regular expression '%s': %s", o->multiline_start,
+				   msg);
 			return -1;
 		}
 		in->has_re = 1;
 	}
-	if (o->state_dir && checkpoint_dir(o->state_dir) != 0)
+	if (o->state_dir && checkpoint_dir(o->state_dir, err) != 0)
 		return -1;
 	if (o->checkpoints)
 		in->cp_file = xstrdup(o->checkpoints);
@@ -501,7 +502,7 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 	/* stdin goes through the spool where there is a state directory; what
 	 * an earlier run spooled and did not deliver is read back first. */
 	if (o->state_dir && o->save_state) {
-		if (spool_open(&in->sp, o->state_dir, o->spool_max_bytes, o->max_line) != 0)
+		if (spool_open(&in->sp, o->state_dir, o->spool_max_bytes, o->max_line, err) != 0)
 			return -1;
 		in->spooling = 1;
 		in->next_seg = in->sp.wseq;
@@ -526,10 +527,10 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 	return 0;
 }
 
-struct input *input_open(const struct input_opts *o, struct stats *st)
+struct input *input_open(const struct input_opts *o, struct stats *st, struct buf *err)
 {
 	struct input *in = xcalloc(1, sizeof *in);
-	if (set_up(in, o, st) != 0) {
+	if (set_up(in, o, st, err) != 0) {
 		discard(in);
 		return NULL;
 	}

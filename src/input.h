@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "framer.h"
 #include "stats.h"
 
@@ -47,10 +48,10 @@ struct source;
 
 enum input_status { INPUT_LINE, INPUT_WAIT, INPUT_END };
 
-/* Opens every input. Returns NULL on a usage error (a bad regex, an
- * unusable state directory), already reported. Unreadable inputs are
+/* Opens every input. Returns NULL with the reason in err on a usage error
+ * (a bad regex, an unusable state directory). Unreadable inputs are
  * reported and counted, not fatal. */
-struct input *input_open(const struct input_opts *o, struct stats *st);
+struct input *input_open(const struct input_opts *o, struct stats *st, struct buf *err);
 
 /* Whether every record read and not settled will be read again by the next
  * run: it came from a file whose checkpoint was just saved, or through the

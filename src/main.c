@@ -529,9 +529,10 @@ static void open_dead_letters(struct app *a)
 		die(EXIT_USAGE, "--replay %s: that is the dead-letter file logs would go to; "
 		    "move it aside first (mv %s %s.replay) or give another --dead-letter",
 		    a->o.replay, a->o.replay, a->o.replay);
+	struct buf err = {0};
 	if (deadletter_open(&a->dead, dl.len ? buf_cstr(&dl) : NULL, a->o.dead_letter_max_bytes,
-			    (int)a->o.dead_letter_keep) != 0)
-		exit(EXIT_USAGE);
+			    (int)a->o.dead_letter_keep, &err) != 0)
+		die(EXIT_USAGE, "%s", buf_cstr(&err));
 	if (!dl.len)
 		warnx_("warning: logs the API rejects for good will be counted as lost, not kept: "
 		       "give --dead-letter FILE (or --state-dir DIR) to keep them");
@@ -584,8 +585,9 @@ static void take_lock(struct app *a, struct buf *replayed)
 	}
 	if (!a->o.state_dir || a->o.dry_run)
 		return;
-	if (checkpoint_dir(a->o.state_dir) != 0)
-		exit(EXIT_USAGE);
+	struct buf err = {0};
+	if (checkpoint_dir(a->o.state_dir, &err) != 0)
+		die(EXIT_USAGE, "%s", buf_cstr(&err));
 	if ((a->lock_fd = statelock_take(a->o.state_dir, why, sizeof why)) < 0)
 		die(EXIT_USAGE, "%s", why);
 }
@@ -654,10 +656,11 @@ static void start_sending(struct app *a)
 		.on_answer = on_answer,
 		.ctx = a,
 	};
-	a->snd = sender_new(&so, &a->q, &a->st);
+	struct buf err = {0};
+	a->snd = sender_new(&so, &a->q, &a->st, &err);
 	buf_free(&endpoint);
 	if (!a->snd)
-		die(EXIT_USAGE, "cannot start sending");
+		die(EXIT_USAGE, "cannot start sending: %s", buf_cstr(&err));
 }
 
 /* The pipeline and the inputs (creating the state directory). replayed:
@@ -683,8 +686,9 @@ static void open_inputs(struct app *a, const char *replayed)
 		.save_state = !a->o.dry_run,
 		.spool_max_bytes = a->o.spool_max_bytes,
 	};
-	if (!(a->in = input_open(&io, &a->st)))
-		exit(EXIT_USAGE);
+	struct buf err = {0};
+	if (!(a->in = input_open(&io, &a->st, &err)))
+		die(EXIT_USAGE, "%s", buf_cstr(&err));
 }
 
 /* The console, the control socket, metrics and systemd: what watches. */

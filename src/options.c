@@ -228,8 +228,12 @@ static void take_token(struct options *o, char *cli_token_file)
 		; /* nothing to read */
 	else if (!cli_token_file && env_tok && *env_tok)
 		o->token = xstrdup(env_tok);
-	else if (o->token_file) /* --token-file's, or the config file's */
-		o->token = token_read_or_die(o->token_file);
+	else if (o->token_file) { /* --token-file's, or the config file's */
+		char why[PATH_MAX + 128];
+		o->token = token_load(o->token_file, why, sizeof why);
+		if (!o->token)
+			die(EXIT_USAGE, "%s", why);
+	}
 	free(cli_token_file);
 	if (o->token)
 		crash_secret(o->token, strlen(o->token));
@@ -283,8 +287,9 @@ void options_parse(struct options *o, int argc, char **argv)
 	 * as every other message says, not the path it was started by. */
 	argv[0] = "logmash";
 	first_pass(o, argc, argv, long_opts, shorts);
-	if (o->config_file)
-		options_load_config_or_die(o, o->config_file);
+	char why[PATH_MAX + 512];
+	if (o->config_file && options_load_config(o, o->config_file, why, sizeof why) != 0)
+		die(EXIT_USAGE, "%s", why);
 	const char *env_pid = getenv("CODEMASH_PROJECT_ID");
 	if (env_pid && *env_pid)
 		options_set_str(&o->project_id, env_pid);

@@ -65,13 +65,15 @@ void request_setup_free(struct request_setup *r)
 	do {                                                                         \
 		CURLcode rc_ = curl_easy_setopt((h), (opt), (val));                  \
 		if (rc_ != CURLE_OK) {                                               \
-			warnx_("libcurl refused %s: %s", #opt, curl_easy_strerror(rc_)); \
+			buf_printf(err, "libcurl refused %s: %s", #opt,              \
+				   curl_easy_strerror(rc_));                         \
 			return -1;                                                   \
 		}                                                                    \
 	} while (0)
 
 int request_easy_setup(CURL *h, const struct request_setup *o, CURLU *url,
-		       struct curl_slist *headers, curl_write_callback write, void *ud, char *errbuf)
+		       struct curl_slist *headers, curl_write_callback write, void *ud, char *errbuf,
+		       struct buf *err)
 {
 	SETOPT(h, CURLOPT_CURLU, url);
 	SETOPT(h, CURLOPT_HTTPHEADER, headers);

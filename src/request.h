@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 
+#include "buf.h"
+
 struct request_setup {
 	long timeout_ms, connect_timeout_ms;
 	long http_version;
@@ -23,10 +25,11 @@ void request_setup_free(struct request_setup *r);
 
 /* Sets a new handle up for POSTs to url with headers, writing the answer
  * through write(ud) and keeping ud as its private pointer and errbuf
- * (CURL_ERROR_SIZE bytes) for libcurl's message. -1, with a warning on
- * stderr, if libcurl refuses an option. */
+ * (CURL_ERROR_SIZE bytes) for libcurl's message. -1, with the reason in
+ * err, if libcurl refuses an option. */
 int request_easy_setup(CURL *h, const struct request_setup *r, CURLU *url,
-		       struct curl_slist *headers, curl_write_callback write, void *ud, char *errbuf);
+		       struct curl_slist *headers, curl_write_callback write, void *ud, char *errbuf,
+		       struct buf *err);
 
 /* The request headers (the token among them, registered with crash.h as a
  * secret); NULL when out of memory. request_headers_free wipes them. */

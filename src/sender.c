@@ -38,13 +38,15 @@ static size_t on_answer(char *p, size_t size, size_t n, void *ud)
 
 /* The slot's handle, made the first time the slot carries a request: a
  * limit that never grew past 30 costs 30 handles, not --max-in-flight. */
-static int slot_easy(struct sender *s, struct slot *sl)
+static int slot_easy(struct sender *s, struct slot *sl, struct buf *err)
 {
 	if (sl->easy)
 		return 0;
 	sl->easy = curl_easy_init();
+	if (!sl->easy)
+		buf_printf(err, "cannot make a libcurl transfer (out of memory)");
 	if (!sl->easy || request_easy_setup(sl->easy, &s->setup, s->url, s->headers, on_answer,
-						  sl, sl->errbuf) != 0) {
+					    sl, sl->errbuf, err) != 0) {
 		if (sl->easy)
 			curl_easy_cleanup(sl->easy);
 		sl->easy = NULL;
@@ -131,33 +133,33 @@ static struct sender *sender_alloc(const struct sender_opts *o, struct queue *q,
 
 /* What can fail before any transfer: the URL, libcurl itself, the headers.
  * -1 with a message on stderr. */
-static int sender_prepare(struct sender *s, const struct sender_opts *o)
+static int sender_prepare(struct sender *s, const struct sender_opts *o, struct buf *err)
 {
 	/* curl 7.88.0 and 7.88.1 (Debian 12's) break a reused HTTP/2 cleartext
 	 * connection: every second request on it fails (curl issue 10634, fixed
 	 * in 8.0.0). Refused here rather than retried forever. */
 	unsigned cv = curl_version_info(CURLVERSION_NOW)->version_num;
 	if (o->http2_prior_knowledge && cv >= 0x075800 && cv < 0x080000) {
-		warnx_("--http2-prior-knowledge needs libcurl 8.0.0 or later: this libcurl (%s) "
-		       "fails every reused HTTP/2 cleartext connection (curl issue 10634). Use an "
-		       "https:// URL, where HTTP/2 is negotiated, or leave the option off",
-		       curl_version_info(CURLVERSION_NOW)->version);
+		buf_printf(err, "--http2-prior-knowledge needs libcurl 8.0.0 or later: this libcurl "
+			   "(%s) fails every reused HTTP/2 cleartext connection (curl issue 10634). "
+			   "Use an https:// URL, where HTTP/2 is negotiated, or leave the option off",
+			   curl_version_info(CURLVERSION_NOW)->version);
 		return -1;
 	}
 	s->url = curl_url();
 	if (!s->url) {
-		warnx_("cannot start libcurl (out of memory)");
+		buf_printf(err, "cannot start libcurl (out of memory)");
 		return -1;
 	}
 	CURLUcode uc = curl_url_set(s->url, CURLUPART_URL, o->endpoint, 0);
 	if (uc != CURLUE_OK) {
-		warnx_("the API URL %s is not usable: %s (check --url)", o->endpoint,
-		       curl_url_strerror(uc));
+		buf_printf(err, "the API URL %s is not usable: %s (check --url)", o->endpoint,
+			   curl_url_strerror(uc));
 		return -1;
 	}
 	s->headers = request_headers(o->token, o->project_id);
 	if (!s->headers) {
-		warnx_("cannot start libcurl (out of memory)");
+		buf_printf(err, "cannot start libcurl (out of memory)");
 		return -1;
 	}
 	request_setup_init(&s->setup, o->endpoint, o->timeout_ms, o->connect_timeout_ms,
@@ -165,10 +167,11 @@ static int sender_prepare(struct sender *s, const struct sender_opts *o)
 	return 0;
 }
 
-struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct stats *st)
+struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct stats *st,
+			  struct buf *err)
 {
 	struct sender *s = sender_alloc(o, q, st);
-	if (sender_prepare(s, o) != 0) {
+	if (sender_prepare(s, o, err) != 0) {
 		sender_free(s);
 		return NULL;
 	}
@@ -181,7 +184,7 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	int h2_expected = o->http2_prior_knowledge || strncasecmp(o->endpoint, "https:", 6) == 0;
 	long conns = h2_expected ? (o->max_connections ? o->max_connections : H2_CONNECTIONS)
 				 : h1_connections(s);
-	s->tr = transport_new((unsigned)threads, per_thread, conns);
+	s->tr = transport_new((unsigned)threads, per_thread, conns, err);
 	if (!s->tr) {
 		sender_free(s);
 		return NULL;
@@ -191,8 +194,7 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	for (size_t i = 0; i < s->n_slots; i++)
 		s->slots[i].thread = (unsigned)(i % (size_t)threads);
 	/* The first handle now: an option libcurl refuses is a start-up error. */
-	if (slot_easy(s, &s->slots[0]) != 0) {
-		warnx_("cannot set up libcurl transfers");
+	if (slot_easy(s, &s->slots[0], err) != 0) {
 		sender_free(s);
 		return NULL;
 	}
@@ -351,7 +353,8 @@ static void start(struct sender *s, struct slot *sl)
 {
 	buf_clear(&sl->answer);
 	sl->errbuf[0] = '\0';
-	CURLcode rc = slot_easy(s, sl) == 0 ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+	struct buf why = {0};
+	CURLcode rc = slot_easy(s, sl, &why) == 0 ? CURLE_OK : CURLE_FAILED_INIT;
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, s->headers);
 	sl->credentials = s->credentials;
@@ -361,7 +364,9 @@ static void start(struct sender *s, struct slot *sl)
 		rc = curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sl->e.body);
 	if (rc != CURLE_OK) {
 		/* Cannot happen short of memory exhaustion: try again later. */
-		errlog_add(ERR_NETWORK, "cannot start a request: %s", curl_easy_strerror(rc));
+		errlog_add(ERR_NETWORK, "cannot start a request: %s",
+			   why.len ? buf_cstr(&why) : curl_easy_strerror(rc));
+		buf_free(&why);
 		if (sl->state != SLOT_WAITING)
 			s->waiting++;
 		sl->state = SLOT_WAITING;

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "deadletter.h"
 #include "queue.h"
 #include "sender_state.h"
@@ -65,8 +66,9 @@ struct sender_opts {
 
 struct sender;
 
-/* Returns NULL with a message on stderr when libcurl cannot start. */
-struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct stats *st);
+/* Returns NULL with the reason in err when libcurl cannot start. */
+struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct stats *st,
+			  struct buf *err);
 void sender_free(struct sender *s);
 
 /* Settles finished transfers and starts what can start. */

@@ -65,12 +65,7 @@ void options_clear_scripts(struct options *o);
 void options_add_input(struct options *o, const char *path);
 void options_clear_inputs(struct options *o);
 
-/* Loads the config file into o, or exits with its error (EXIT_USAGE). */
-void options_load_config_or_die(struct options *o, const char *file);
-
 /* The token in path, or NULL with the reason in why. */
 char *token_load(const char *path, char *why, size_t whylen);
-/* The same, or exits with the reason. */
-char *token_read_or_die(const char *path);
 
 #endif

@@ -47,7 +47,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int spool_open(struct spool *sp, const char *state_dir, uint64_t max_bytes, size_t max_line)
+int spool_open(struct spool *sp, const char *state_dir, uint64_t max_bytes, size_t max_line,
+	       struct buf *err)
 {
 	memset(sp, 0, sizeof *sp);
 	sp->wfd = -1;
@@ -57,12 +58,12 @@ int spool_open(struct spool *sp, const char *state_dir, uint64_t max_bytes, size
 	buf_printf(&d, "%s/spool", state_dir);
 	sp->dir = buf_cstr(&d);
 	if (mkdir(sp->dir, 0700) != 0 && errno != EEXIST) {
-		warnx_("cannot create the spool %s: %s", sp->dir, strerror(errno));
+		buf_printf(err, "cannot create the spool %s: %s", sp->dir, strerror(errno));
 		return -1;
 	}
 	DIR *dh = opendir(sp->dir);
 	if (!dh) {
-		warnx_("cannot read the spool %s: %s", sp->dir, strerror(errno));
+		buf_printf(err, "cannot read the spool %s: %s", sp->dir, strerror(errno));
 		return -1;
 	}
 	struct dirent *de;

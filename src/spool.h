@@ -40,7 +40,8 @@ struct spool {
 
 /* Opens STATE_DIR/spool, finding segments an earlier run left. Returns 0,
  * or -1 with a message printed. */
-int spool_open(struct spool *sp, const char *state_dir, uint64_t max_bytes, size_t max_line);
+int spool_open(struct spool *sp, const char *state_dir, uint64_t max_bytes, size_t max_line,
+	       struct buf *err);
 void spool_close(struct spool *sp);
 
 /* Whether stdin must wait: the segments hold max_bytes, or bytes read

@@ -50,15 +50,6 @@ char *token_load(const char *path, char *why, size_t whylen)
 	return t;
 }
 
-char *token_read_or_die(const char *path)
-{
-	char why[600];
-	char *t = token_load(path, why, sizeof why);
-	if (!t)
-		die(EXIT_USAGE, "%s", why);
-	return t;
-}
-
 int options_reload_token(struct options *o, char *why, size_t n)
 {
 	if (!o->token_file) {

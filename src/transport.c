@@ -206,7 +206,7 @@ static long share(long connections, unsigned threads)
 	return each < 1 ? 1 : each;
 }
 
-struct transport *transport_new(unsigned threads, long per_thread, long connections)
+struct transport *transport_new(unsigned threads, long per_thread, long connections, struct buf *err)
 {
 	struct transport *t = xcalloc(1, sizeof *t);
 	t->efd = -1;
@@ -219,7 +219,7 @@ struct transport *transport_new(unsigned threads, long per_thread, long connecti
 	t->done = xcalloc(t->cap_done, sizeof *t->done);
 	t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (t->efd < 0) {
-		warnx_("cannot create an eventfd: %s", strerror(errno));
+		buf_printf(err, "cannot create an eventfd: %s", strerror(errno));
 		transport_free(t);
 		return NULL;
 	}
@@ -243,7 +243,7 @@ struct transport *transport_new(unsigned threads, long per_thread, long connecti
 		    /* libcurl's own default is 100 streams a connection */
 		    curl_multi_setopt(w->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, per_thread) != CURLM_OK ||
 		    set_connections(w->multi, w->conns) != CURLM_OK) {
-			warnx_("cannot set up a libcurl multi handle");
+			buf_printf(err, "cannot set up a libcurl multi handle");
 			transport_free(t);
 			return NULL;
 		}
@@ -259,7 +259,7 @@ struct transport *transport_new(unsigned threads, long per_thread, long connecti
 				fatal("pthread_sigmask: %s", strerror(rc2));
 		}
 		if (rc != 0) {
-			warnx_("cannot start a sending thread: %s", strerror(rc));
+			buf_printf(err, "cannot start a sending thread: %s", strerror(rc));
 			transport_free(t);
 			return NULL;
 		}

@@ -17,6 +17,8 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 struct transport_done {
 	CURL *easy;
 	CURLcode result;
@@ -28,7 +30,7 @@ struct transport;
  * connections to the host in all (shared out among the threads, at least
  * one each; HTTP/2 multiplexes up to per_thread streams on each). NULL with
  * a message on stderr if they cannot start. */
-struct transport *transport_new(unsigned threads, long per_thread, long connections);
+struct transport *transport_new(unsigned threads, long per_thread, long connections, struct buf *err);
 
 /* Another number of connections to the host in all (the threads take it
  * before their next transfers). */

@@ -51,8 +51,12 @@ static struct input *open_input(struct stats *st, const char *spec, const char *
 	};
 	memset(st, 0, sizeof *st);
 	n_got = 0;
-	struct input *in = input_open(&o, st);
+	struct buf err = {0};
+	struct input *in = input_open(&o, st, &err);
+	if (!in)
+		print_message("input_open: %s\n", buf_cstr(&err));
 	assert_non_null(in);
+	buf_free(&err);
 	return in;
 }
 

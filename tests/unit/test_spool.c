@@ -34,7 +34,8 @@ static void segments_end_on_lines_and_hold_everything(void **state)
 {
 	(void)state;
 	struct spool sp;
-	assert_int_equal(spool_open(&sp, dir, 1 << 20, 4096), 0);
+	struct buf err = {0};
+	assert_int_equal(spool_open(&sp, dir, 1 << 20, 4096, &err), 0);
 	/* 2 MB of 97-byte lines, fed in 1000-byte chunks that cut lines anywhere */
 	struct buf all = {0};
 	for (int i = 0; i < 20000; i++)
@@ -79,7 +80,8 @@ static void last_line_without_newline_is_kept(void **state)
 	snprintf(sub, sizeof sub, "%s/b", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	struct spool sp;
-	assert_int_equal(spool_open(&sp, sub, 1 << 20, 4096), 0);
+	struct buf err = {0};
+	assert_int_equal(spool_open(&sp, sub, 1 << 20, 4096, &err), 0);
 	assert_int_equal(spool_write(&sp, "one\ntw", 6), 0);
 	assert_int_equal(spool_end(&sp), 0);
 	struct buf p = {0};
@@ -91,7 +93,7 @@ static void last_line_without_newline_is_kept(void **state)
 	free(b);
 	spool_close(&sp);
 	/* a second open finds the segment an earlier run left */
-	assert_int_equal(spool_open(&sp, sub, 1 << 20, 4096), 0);
+	assert_int_equal(spool_open(&sp, sub, 1 << 20, 4096, &err), 0);
 	assert_int_equal(sp.n_old, 1);
 	assert_int_equal(sp.wseq, 1);
 	spool_close(&sp);
