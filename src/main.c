@@ -596,24 +596,7 @@ static void take_lock(struct app *a, struct buf *replayed)
 static void start_line(const struct app *a)
 {
 	struct buf b = {0};
-	buf_printf(&b, "logmash %s: sending to %s/%s/logs, project %s", LOGMASH_VERSION, a->o.url,
-		   a->o.api_version, a->o.project_id ? a->o.project_id : "(none)");
-	buf_puts(&b, "; scripts: ");
-	for (size_t i = 0; i < a->o.n_scripts; i++)
-		buf_printf(&b, "%s%s %s", i ? ", " : "",
-			   a->o.scripts[i].kind == SCRIPT_FILTER   ? "filter"
-			   : a->o.scripts[i].kind == SCRIPT_ENRICH ? "enrich"
-								   : "script",
-			   a->o.scripts[i].path);
-	if (!a->o.n_scripts || a->o.replay)
-		buf_puts(&b, a->o.replay ? "none (a replay sends bodies as they are)" : "none");
-	buf_puts(&b, "; sources: ");
-	for (size_t i = 0; i < a->o.n_inputs; i++)
-		buf_printf(&b, "%s%s", i ? ", " : "",
-			   strcmp(a->o.inputs[i], "-") == 0 ? "standard input" : a->o.inputs[i]);
-	buf_printf(&b, "%s; state dir %s", a->o.follow ? " (followed)" : "",
-		   a->o.replay ? "none (a replay's record: FILE.replayed)"
-			       : a->o.state_dir ? a->o.state_dir : "none (nothing kept across runs)");
+	options_describe(&b, &a->o);
 	if (a->ctl)
 		buf_printf(&b, "; control socket %s", control_path(a->ctl));
 	if (a->metrics)

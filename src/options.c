@@ -300,6 +300,26 @@ void options_parse(struct options *o, int argc, char **argv)
 	check_together(o);
 }
 
+void options_describe(struct buf *b, const struct options *o)
+{
+	buf_printf(b, "logmash %s: sending to %s/%s/logs, project %s", LOGMASH_VERSION, o->url,
+		   o->api_version, o->project_id ? o->project_id : "(none)");
+	buf_puts(b, "; scripts: ");
+	for (size_t i = 0; i < o->n_scripts; i++)
+		buf_printf(b, "%s%s %s", i ? ", " : "",
+			   o->scripts[i].kind == SCRIPT_AUTO ? "script" : script_kind_name(o->scripts[i].kind),
+			   o->scripts[i].path);
+	if (!o->n_scripts || o->replay)
+		buf_puts(b, o->replay ? "none (a replay sends bodies as they are)" : "none");
+	buf_puts(b, "; sources: ");
+	for (size_t i = 0; i < o->n_inputs; i++)
+		buf_printf(b, "%s%s", i ? ", " : "",
+			   strcmp(o->inputs[i], "-") == 0 ? "standard input" : o->inputs[i]);
+	buf_printf(b, "%s; state dir %s", o->follow ? " (followed)" : "",
+		   o->replay ? "none (a replay's record: FILE.replayed)"
+			     : o->state_dir ? o->state_dir : "none (nothing kept across runs)");
+}
+
 void options_free(struct options *o)
 {
 	if (o->token) {

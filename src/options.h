@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "script.h"
 
 struct options {
@@ -86,6 +87,10 @@ int options_set(struct options *o, const char *name, const char *val, char *why,
 void options_help(FILE *out, const char *name);
 
 void options_parse(struct options *o, int argc, char **argv);
+
+/* Appends what the run will do, in one line for the journal (no newline;
+ * never the token): version, endpoint, project, scripts, sources, state. */
+void options_describe(struct buf *b, const struct options *o);
 
 /* Reads the Lua config file into o (options_parse does, for --config).
  * 0, or -1 with the reason in why; o may then hold some of its settings. */
