@@ -524,6 +524,8 @@ static void help_popup(struct view *v, int h, int w)
 		if (!k->label || !key_shown(k, v->attached))
 			continue;
 		const char *t = k->help, *label = k->label;
+		/* cppcheck-suppress knownConditionTrueFalse ; w is the terminal's width, which
+		 * cppcheck 2.10 takes to be 0 */
 		while (*t && n < 44 && room > 10) {
 			size_t take = strlen(t);
 			if (take > (size_t)room) { /* break at a space */
