@@ -195,8 +195,8 @@ static void status_json_out(const struct snapshot *now, const struct snapshot *p
 			    const struct health *h)
 {
 	struct buf out = {0};
-	status_json(&out, now, prev);
-	out.len -= 2; /* reopen the object: "}\n" */
+	buf_putc(&out, '{');
+	status_json_fields(&out, now, prev);
 	buf_printf(&out, ",\"health\":\"%s\",\"reason\":",
 		   h->level == HEALTH_OK ? "ok" : h->level == HEALTH_DEGRADED ? "degraded" : "down");
 	encode_string(&out, h->reason, strlen(h->reason));

@@ -11,13 +11,13 @@ static double per_second(uint64_t now, uint64_t then, double secs)
 	return secs > 0 && now >= then ? (double)(now - then) / secs : 0;
 }
 
-void status_json(struct buf *out, const struct snapshot *now, const struct snapshot *prev)
+void status_json_fields(struct buf *out, const struct snapshot *now, const struct snapshot *prev)
 {
 	const struct stats *s = &now->st;
 	double secs = prev ? now->taken - prev->taken : now->taken - now->started;
 	const struct latency *then = prev ? &prev->st.latency : NULL;
 	buf_printf(out,
-		   "{\"time\":%.3f,\"state\":\"%s\",\"uptime\":%.0f,\"read\":%" PRIu64
+		   "\"time\":%.3f,\"state\":\"%s\",\"uptime\":%.0f,\"read\":%" PRIu64
 		   ",\"dropped\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"failed\":%" PRIu64
 		   ",\"retried\":%" PRIu64 ",\"dead_lettered\":%" PRIu64
 		   ",\"dead_letters_deleted\":%" PRIu64
@@ -26,7 +26,7 @@ void status_json(struct buf *out, const struct snapshot *now, const struct snaps
 		   ",\"read_per_s\":%.1f,\"sent_per_s\":%.1f"
 		   ",\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f"
 		   ",\"concurrency_limit\":%" PRIu32 ",\"rtt_ms\":%.3f,\"rtt_baseline_ms\":%.3f"
-		   ",\"limit_reason\":\"%s\",\"connections_opened\":%" PRIu64 "}\n",
+		   ",\"limit_reason\":\"%s\",\"connections_opened\":%" PRIu64,
 		   now->taken, run_state_name[snapshot_state(now)], now->taken - now->started, s->read, s->dropped,
 		   s->sent, s->failed, s->retried, s->dead_lettered, s->dead_deleted, s->in_flight,
 		   s->queued, s->waiting, now->spooled, s->script_errors,
@@ -36,6 +36,13 @@ void status_json(struct buf *out, const struct snapshot *now, const struct snaps
 		   (double)latency_quantile(&s->latency, then, 0.99) / 1000, s->conc_limit,
 		   (double)s->rtt_us / 1000, (double)s->rtt_baseline_us / 1000, s->conc_reason,
 		   s->connects);
+}
+
+void status_json(struct buf *out, const struct snapshot *now, const struct snapshot *prev)
+{
+	buf_putc(out, '{');
+	status_json_fields(out, now, prev);
+	buf_puts(out, "}\n");
 }
 
 void status_line(struct buf *out, const struct snapshot *now, const struct snapshot *prev,

@@ -14,6 +14,10 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 /* The same as one JSON object (with its newline). */
 void status_json(struct buf *out, const struct snapshot *now, const struct snapshot *prev);
 
+/* Its fields alone, "key":value,... without the braces: for a caller that
+ * adds its own (logmash status --json). */
+void status_json_fields(struct buf *out, const struct snapshot *now, const struct snapshot *prev);
+
 /* Appends systemd's STATUS= text (no newline): one short line for
  * `systemctl status`, "sending 2.3k/s, queued 12, behind 0 B, 0 errors". */
 void status_systemd(struct buf *out, const struct snapshot *now, const struct snapshot *prev);
