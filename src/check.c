@@ -42,15 +42,26 @@ static const char usage_tail[] =
 "--connect also the API (resolved, TLS, HTTP version, certificate; a GET\n"
 "without credentials, no log sent). Exit 0 all well, 1 warnings, 2 errors.\n";
 
-/* The options a run shares with check, as logmash --help has them. */
-static const char *const shared[] = {"filter", "enrich", "script-memory", "script-budget",
-				     "unsafe-scripts"};
+/* check's options. Those a run has too (-f, -e and the settings) are
+ * described, in --help, by the run's own table. */
+enum { OPT_SHARED = 256 };
+static const struct option longs[] = {
+	{"filter", required_argument, NULL, 'f'},
+	{"enrich", required_argument, NULL, 'e'},
+	{"script-memory", required_argument, NULL, OPT_SHARED},
+	{"script-budget", required_argument, NULL, OPT_SHARED},
+	{"unsafe-scripts", no_argument, NULL, OPT_SHARED},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
 
 static void usage(void)
 {
 	fputs(usage_head, stdout);
-	for (size_t i = 0; i < ARRAY_LEN(shared); i++)
-		options_help(stdout, shared[i]);
+	for (const struct option *l = longs; l->name; l++)
+		if (l->val == 'f' || l->val == 'e' || l->val == OPT_SHARED)
+			options_help(stdout, l->name);
 	fputs(usage_tail, stdout);
 }
 
@@ -173,17 +184,6 @@ static uint64_t run_sample(struct check *k, struct script_chain *c, uint64_t *ke
  * defaults, by the run's own table (options_set). */
 static int parse_args(struct check *k, struct options *o, int argc, char **argv)
 {
-	enum { OPT_SHARED = 256 };
-	static const struct option longs[] = {
-		{"filter", required_argument, NULL, 'f'},
-		{"enrich", required_argument, NULL, 'e'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"script-memory", required_argument, NULL, OPT_SHARED},
-		{"script-budget", required_argument, NULL, OPT_SHARED},
-		{"unsafe-scripts", no_argument, NULL, OPT_SHARED},
-		{NULL, 0, NULL, 0},
-	};
 	int c, at;
 	char why[256];
 	optind = 1;

@@ -138,11 +138,7 @@ static int fill(struct input *in, struct source *s)
 	}
 	if (!is_file(s) && !stream_ready(s->fd))
 		return 0;
-	s->chunk = chunk_get(in);
-	ssize_t r;
-	do
-		r = read(s->fd, s->chunk, want);
-	while (r < 0 && errno == EINTR);
+	ssize_t r = read_chunk(in, s, want);
 	if (r > 0) {
 		framer_feed(&s->fr, s->chunk, (size_t)r);
 		s->read_off += (uint64_t)r;

@@ -6,6 +6,7 @@
 #include "input.h"
 
 #include <regex.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "acks.h"
@@ -129,7 +130,10 @@ void scan_spec(struct input *in, const char *p, int at_start);
 /* input_sources.c */
 struct source *add_source(struct input *in, const char *path, int fd, enum source_kind kind,
 			  uint64_t offset);
-char *chunk_get(struct input *in);
+/* Reads up to want bytes (at most CHUNK) of s into a chunk it takes
+ * (s->chunk; chunk_put gives it back), again after EINTR: read(2)'s
+ * result. */
+ssize_t read_chunk(struct input *in, struct source *s, size_t want);
 void chunk_put(struct input *in, struct source *s);
 void close_fd(struct source *s);
 char *dir_of(const char *path);

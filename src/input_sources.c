@@ -92,11 +92,21 @@ static void ino_del(struct input *in, struct source *s)
 
 /* ---- chunks: at most a few exist, whatever the number of files ---- */
 
-char *chunk_get(struct input *in)
+static char *chunk_get(struct input *in)
 {
 	char *c = in->spare ? in->spare : xmalloc(CHUNK);
 	in->spare = NULL;
 	return c;
+}
+
+ssize_t read_chunk(struct input *in, struct source *s, size_t want)
+{
+	s->chunk = chunk_get(in);
+	ssize_t r;
+	do
+		r = read(s->fd, s->chunk, want);
+	while (r < 0 && errno == EINTR);
+	return r;
 }
 
 void chunk_put(struct input *in, struct source *s)

@@ -79,11 +79,7 @@ void feed_spool(struct input *in, struct source *s)
 {
 	if (spool_full(&in->sp) || !stream_ready(s->fd))
 		return;
-	s->chunk = chunk_get(in);
-	ssize_t r;
-	do
-		r = read(s->fd, s->chunk, CHUNK);
-	while (r < 0 && errno == EINTR);
+	ssize_t r = read_chunk(in, s, CHUNK);
 	/* A write that fails keeps its bytes and is retried (spool_retry):
 	 * only bytes still unwritten at exit are an input error. */
 	if (r > 0) {
