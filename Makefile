@@ -11,7 +11,7 @@ DOCDIR = $(PREFIX)/share/doc/logmash
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = lua5.4 libcurl ncursesw panelw libsystemd libmicrohttpd
+PKGS = lua5.4 libcurl ncursesw panelw libsystemd libmicrohttpd libpcre2-8
 PYTHON ?= /usr/bin/python3
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -25,7 +25,7 @@ SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 
 # Debian packages the build, the tests and the demo need.
-DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libsystemd-dev libmicrohttpd-dev prometheus \
+DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libsystemd-dev libmicrohttpd-dev libpcre2-dev prometheus \
                libncurses-dev libjsmn-dev libcmocka-dev python3 python3-pytest python3-h2 openssl tmux ca-certificates logrotate nginx-light wrk nghttp2-client \
                clang libclang-rt-14-dev valgrind gdb cppcheck clang-tidy strace
 

@@ -9,6 +9,8 @@
 
 #include "budget.h"
 #include "luajson.h"
+#include "script_parsers.h"
+#include "script_regex.h"
 #include "util.h"
 
 /* Calls the function this closure wraps (its upvalue 1) with the closure's
@@ -414,6 +416,9 @@ static void open_logmash(lua_State *L, const struct sandbox_log *log)
 	lua_setfield(L, -2, "log");
 	lua_pushcfunction(L, l_now);
 	lua_setfield(L, -2, "now");
+	script_regex_push(L);
+	lua_setfield(L, -2, "regex");
+	script_parsers_open(L, -1);
 	lua_setglobal(L, "logmash");
 }
 

@@ -21,6 +21,7 @@
 #include "budget.h"
 #include "encoder.h"
 #include "luamem.h"
+#include "numfmt.h"
 #include "sandbox.h"
 #include "utf8.h"
 #include "util.h"
@@ -45,6 +46,8 @@ struct script_chain {
 	int snap_n;    /* entries in SLOT_SNAP */
 	int n_keys;    /* keys in SLOT_ITEMS, saved at SLOT_KEYS; -1: unknown */
 	const char *src_ptr; /* the source SLOT_SOURCE holds */
+	uint64_t line;       /* the running log's line and time, for the */
+	double time;         /* check that a script left them as they were */
 	enum level level;
 	struct item *items;
 	size_t items_cap;
@@ -144,6 +147,123 @@ static int msgh(lua_State *L)
 		return 1;
 	lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
 	return 1;
+}
+
+/* ---- the log table catches mistakes ---- */
+
+/* The fields of a log: what a script may set, then what it may only read. */
+static const char *const log_fields[] = {"message", "level", "items", "source", "line", "time"};
+enum { LOG_WRITABLE = 3 };
+
+/* Optimal string alignment distance (Damerau-Levenshtein without
+ * repeated edits of one substring), for a typo's nearest field. */
+static size_t edit_distance(const char *a, size_t n, const char *b, size_t m)
+{
+	size_t d[16][16];
+	if (n > 14 || m > 14)
+		return (size_t)-1;
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[n][m];
+}
+
+/* Raises "log.KEY is not a field of a log", with the nearest field. */
+static int not_a_field(lua_State *L)
+{
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		size_t n;
+		const char *k = lua_tolstring(L, 2, &n);
+		const char *near = NULL;
+		size_t best = 3;
+		for (size_t i = 0; i < ARRAY_LEN(log_fields); i++) {
+			size_t d = edit_distance(k, n, log_fields[i], strlen(log_fields[i]));
+			if (d < best && d < strlen(log_fields[i]))
+				best = d, near = log_fields[i];
+		}
+		char shown[48];
+		printable_excerpt(shown, sizeof shown, k, n);
+		lua_pushfstring(L, "log.%s is not a field of a log", shown);
+		luaL_addvalue(&b);
+		if (near)
+			lua_pushfstring(L, " (did you mean %s?)", near);
+		else
+			lua_pushliteral(L, " (a log has message, level, items, source, line and time; "
+					   "keep your own values in log.items or in local variables)");
+		luaL_addvalue(&b);
+	} else {
+		lua_pushfstring(L, "log[%s] is not a field of a log (a log has message, level, "
+				   "items, source, line and time)", luaL_tolstring(L, 2, NULL));
+		lua_remove(L, -2);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	luaL_where(L, 1);
+	lua_insert(L, -2);
+	lua_concat(L, 2);
+	return lua_error(L);
+}
+
+/* Which field k (at index 2) is: its index in log_fields, or -1. */
+static int field_of(lua_State *L)
+{
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return -1;
+	const char *k = lua_tostring(L, 2);
+	for (size_t i = 0; i < ARRAY_LEN(log_fields); i++)
+		if (!strcmp(k, log_fields[i]))
+			return (int)i;
+	return -1;
+}
+
+/* The log table's __index: only for a key it does not hold, which for a
+ * real field (a level not set) is nil. */
+static int log_index(lua_State *L)
+{
+	if (field_of(L) < 0)
+		return not_a_field(L);
+	lua_pushnil(L);
+	return 1;
+}
+
+/* __newindex: a key it does not hold yet, such as the level. */
+static int log_newindex(lua_State *L)
+{
+	int f = field_of(L);
+	if (f < 0)
+		return not_a_field(L);
+	if (f >= LOG_WRITABLE)
+		return luaL_error(L, "log.%s is read only", log_fields[f]);
+	lua_settop(L, 3);
+	lua_rawset(L, 1);
+	return 0;
+}
+
+static void push_log_metatable(lua_State *L)
+{
+	lua_createtable(L, 0, 3);
+	lua_pushcfunction(L, log_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, log_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable"); /* setmetatable(log, nil) cannot lift it */
 }
 
 /* ---- loading ---- */
@@ -261,6 +381,8 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 		lua_pushstring(c->L, keys[i]);
 	lua_pushcfunction(c->L, msgh);      /* SLOT_MSGH */
 	lua_createtable(c->L, 0, 8);        /* SLOT_LOG: 6 fields, room for 2 more */
+	push_log_metatable(c->L);
+	lua_setmetatable(c->L, -2);
 	lua_createtable(c->L, 0, 4);        /* SLOT_ITEMS */
 	lua_newtable(c->L);                 /* SLOT_SNAP */
 	lua_pushboolean(c->L, 0);           /* SLOT_SOURCE */
@@ -359,6 +481,22 @@ static struct item *item_at(struct script_chain *c, size_t i)
 	return &c->items[i];
 }
 
+/* Replaces the number at idx with its text as an item value: integers
+ * exact, other floats in their shortest round-trip form (numfmt.h);
+ * Lua's own tostring keeps 14 digits (2^63 -> 9.2233720368548e+18). */
+static void number_to_text(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	if (lua_isinteger(L, idx)) {
+		lua_tolstring(L, idx, NULL); /* exact already; converts in place */
+		return;
+	}
+	char text[NUMFMT_MAX];
+	size_t n = numfmt_double((double)lua_tonumber(L, idx), text);
+	lua_pushlstring(L, text, n);
+	lua_replace(L, idx);
+}
+
 /* log.message after a script: a non-empty string (a number becomes one).
  * Leaves it on the stack. */
 static int check_message(struct script_chain *c, const struct script *s)
@@ -369,7 +507,7 @@ static int check_message(struct script_chain *c, const struct script *s)
 	int t = get(L, KEY_MESSAGE);
 	if (!lua_rawequal(L, -1, SAVED_MSG)) {
 		if (t == LUA_TNUMBER) {
-			lua_tolstring(L, -1, NULL);
+			number_to_text(L, -1);
 			set(L, KEY_MESSAGE, -1);
 		} else if (t != LUA_TSTRING) {
 			buf_printf(&c->err, "%s: log.message must be a string, not %s", s->st.path,
@@ -449,17 +587,24 @@ static int check_items(struct script_chain *c, const struct script *s)
 		if (vt == LUA_TNUMBER || vt == LUA_TBOOLEAN) {
 			/* Replacing an existing key's value is allowed mid-traversal. */
 			lua_pushvalue(L, -2);
+			lua_pushvalue(L, -2);
 			if (vt == LUA_TNUMBER)
-				lua_pushstring(L, lua_tostring(L, -2));
+				number_to_text(L, -1);
 			else
-				lua_pushstring(L, lua_toboolean(L, -2) ? "true" : "false");
+				lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
+			if (vt == LUA_TBOOLEAN)
+				lua_remove(L, -2);
 			lua_rawset(L, items);
 			lua_pushvalue(L, -2);
 			lua_rawget(L, items); /* the string now in the table */
 			lua_replace(L, -2);
 		} else if (vt != LUA_TSTRING) {
-			buf_printf(&c->err, "%s: log.items.%.40s must be a string, number or boolean, not %s",
-				   s->st.path, lua_tostring(L, -2), lua_typename(L, vt));
+			char key[48];
+			size_t kn;
+			const char *k = lua_tolstring(L, -2, &kn);
+			printable_excerpt(key, sizeof key, k, kn);
+			buf_printf(&c->err, "%s: log.items.%s must be a string, number or boolean, not %s",
+				   s->st.path, key, lua_typename(L, vt));
 			return -1;
 		}
 		if (ours && n < MAX_KEYS)
@@ -479,6 +624,29 @@ static int check_items(struct script_chain *c, const struct script *s)
 	return 0;
 }
 
+/* log.source, log.line and log.time as the log came: a script that
+ * wrote them meant something that would not happen. */
+static int check_read_only(struct script_chain *c, const struct script *s)
+{
+	lua_State *L = c->L;
+	const char *changed = NULL;
+	get(L, KEY_SOURCE);
+	if (!lua_rawequal(L, -1, SLOT_SOURCE))
+		changed = "source";
+	get(L, KEY_LINE);
+	if (!lua_isinteger(L, -1) || (uint64_t)lua_tointeger(L, -1) != c->line)
+		changed = "line";
+	get(L, KEY_TIME);
+	if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) != c->time)
+		changed = "time";
+	lua_pop(L, 3);
+	if (!changed)
+		return 0;
+	buf_printf(&c->err, "%s: log.%s is read only (keep what you derive from it in log.items)",
+		   s->st.path, changed);
+	return -1;
+}
+
 /* Checks the log against the API's contract after a script, converting
  * what has an obvious string form; on success the result becomes what
  * the next script saves (SAVED_MSG, SAVED_LEVEL) and its items are
@@ -488,7 +656,8 @@ static int check_log(struct script_chain *c, const struct script *s)
 	lua_State *L = c->L;
 	buf_clear(&c->err);
 	enum level lv;
-	if (check_message(c, s) != 0 || check_level(c, s, &lv) != 0 || check_items(c, s) != 0) {
+	if (check_read_only(c, s) != 0 || check_message(c, s) != 0 || check_level(c, s, &lv) != 0 ||
+	    check_items(c, s) != 0) {
 		lua_settop(L, RUN_TOP);
 		return -1;
 	}
@@ -571,9 +740,34 @@ static void fill_log(struct script_chain *c, const struct record *r)
 	lua_pushvalue(L, KEY_TIME);
 	lua_pushnumber(L, r->time);
 	lua_rawset(L, SLOT_LOG);
+	c->line = (uint64_t)(lua_Integer)r->line;
+	c->time = (double)(lua_Number)r->time;
 	c->level = LEVEL_NONE;
 	c->n_items = 0;
 	c->checked = 1;
+}
+
+/* What the script's result (on top of the stack) says: a filter must
+ * answer true or false; an enrich script drops the log by returning
+ * false and keeps it by returning nothing, true or the log. Anything
+ * else is a mistake (a filter that forgets to answer would otherwise
+ * drop everything): -1 with the reason in c->err, and the log is kept. */
+static int answer(struct script_chain *c, const struct script *s, int *drop)
+{
+	lua_State *L = c->L;
+	int t = lua_type(L, -1);
+	*drop = t == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+	if (t == LUA_TBOOLEAN || (s->st.kind == SCRIPT_ENRICH &&
+				  (t == LUA_TNIL || lua_rawequal(L, -1, SLOT_LOG))))
+		return 0;
+	buf_clear(&c->err);
+	if (s->st.kind == SCRIPT_FILTER)
+		buf_printf(&c->err, "%s: filter returned %s: return true to keep the log, false to "
+			   "drop it", s->st.path, lua_typename(L, t));
+	else
+		buf_printf(&c->err, "%s: enrich returned %s: return nothing (or true) to keep the "
+			   "log, false to drop it", s->st.path, lua_typename(L, t));
+	return -1;
 }
 
 enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
@@ -596,9 +790,13 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 		int status = lua_pcall(L, 1, 1, SLOT_MSGH);
 		budget_call_ends(&c->budget);
 		if (status == LUA_OK) {
-			int drop = s->st.kind == SCRIPT_FILTER
-					   ? !lua_toboolean(L, -1)
-					   : lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+			int drop;
+			if (answer(c, s, &drop) != 0) {
+				report(c, s, r->line);
+				restore(c, saved_level);
+				lua_settop(L, RUN_TOP);
+				continue;
+			}
 			lua_pop(L, 1);
 			if (drop) {
 				c->n_keys = -1; /* the script may have changed them */

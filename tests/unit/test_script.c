@@ -253,9 +253,10 @@ static void budget_stops_runaway_calls(void **state)
 	alarm(0);
 }
 
-/* What a return value means: a filter keeps the log unless it returns false
- * or nil (Lua's truth, so 0 and "" keep); an enrich script drops it only by
- * returning false itself, and any other value is ignored. */
+/* What a return value means: a filter answers true (keep) or false
+ * (drop), and any other answer is an error that keeps the log; an enrich
+ * script drops it only by returning false, keeps it by returning nothing,
+ * true or the log, and any other value is an error that keeps it. */
 static void return_values(void **state)
 {
 	(void)state;
@@ -263,17 +264,28 @@ static void return_values(void **state)
 		enum script_kind kind;
 		const char *ret;
 		enum script_verdict want;
+		const char *error; /* NULL: none */
 	} cases[] = {
-		{SCRIPT_FILTER, "false", SCRIPT_DROP}, {SCRIPT_FILTER, "nil", SCRIPT_DROP},
-		{SCRIPT_FILTER, "", SCRIPT_DROP},      {SCRIPT_FILTER, "0", SCRIPT_KEEP},
-		{SCRIPT_FILTER, "''", SCRIPT_KEEP},    {SCRIPT_FILTER, "{}", SCRIPT_KEEP},
-		{SCRIPT_ENRICH, "false", SCRIPT_DROP}, {SCRIPT_ENRICH, "nil", SCRIPT_KEEP},
-		{SCRIPT_ENRICH, "", SCRIPT_KEEP},      {SCRIPT_ENRICH, "'drop'", SCRIPT_KEEP},
-		{SCRIPT_ENRICH, "0", SCRIPT_KEEP},     {SCRIPT_ENRICH, "true, false", SCRIPT_KEEP},
+		{SCRIPT_FILTER, "false", SCRIPT_DROP, NULL},
+		{SCRIPT_FILTER, "true", SCRIPT_KEEP, NULL},
+		{SCRIPT_FILTER, "nil", SCRIPT_KEEP, "filter returned nil: return true to keep the log, false to drop it"},
+		{SCRIPT_FILTER, "", SCRIPT_KEEP, "filter returned nil"},
+		{SCRIPT_FILTER, "0", SCRIPT_KEEP, "filter returned number"},
+		{SCRIPT_FILTER, "''", SCRIPT_KEEP, "filter returned string"},
+		{SCRIPT_FILTER, "{}", SCRIPT_KEEP, "filter returned table"},
+		{SCRIPT_ENRICH, "false", SCRIPT_DROP, NULL},
+		{SCRIPT_ENRICH, "nil", SCRIPT_KEEP, NULL},
+		{SCRIPT_ENRICH, "", SCRIPT_KEEP, NULL},
+		{SCRIPT_ENRICH, "true", SCRIPT_KEEP, NULL},
+		{SCRIPT_ENRICH, "log", SCRIPT_KEEP, NULL},
+		{SCRIPT_ENRICH, "true, false", SCRIPT_KEEP, NULL},
+		{SCRIPT_ENRICH, "'drop'", SCRIPT_KEEP, "enrich returned string: return nothing (or true) to keep"},
+		{SCRIPT_ENRICH, "0", SCRIPT_KEEP, "enrich returned number"},
+		{SCRIPT_ENRICH, "{}", SCRIPT_KEEP, "enrich returned table"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		char body[128];
-		snprintf(body, sizeof body, "function %s(log) return %s end",
+		char body[160];
+		snprintf(body, sizeof body, "function %s(log) log.items.x = 'set' return %s end",
 			 cases[i].kind == SCRIPT_FILTER ? "filter" : "enrich", cases[i].ret);
 		struct script_spec specs[] = {{cases[i].kind, write_script("ret.lua", body)}};
 		struct buf err = {0};
@@ -282,10 +294,125 @@ static void return_values(void **state)
 		struct record r = rec("m");
 		if (script_chain_run(c, &r) != cases[i].want)
 			fail_msg("case %zu: %s", i, body);
-		assert_int_equal(errors, 0);
+		if (!cases[i].error) {
+			assert_int_equal(errors, 0);
+		} else {
+			assert_int_equal(errors, 1);
+			if (!strstr(last_error, cases[i].error) || !strstr(last_error, "ret.lua: "))
+				fail_msg("case %zu: '%s' lacks '%s'", i, last_error, cases[i].error);
+			assert_int_equal(r.n_items, 0); /* as it entered the failed script */
+		}
 		script_chain_free(c);
 		buf_free(&err);
 	}
+}
+
+/* A field a log does not have, read or written, fails the script for that
+ * log and names the nearest real field; the read-only ones stay as they
+ * came. */
+static void typos_are_errors(void **state)
+{
+	(void)state;
+	struct {
+		const char *body, *error;
+	} cases[] = {
+		{"log.levle = 'Error'", "t.lua:1: log.levle is not a field of a log (did you mean level?)"},
+		{"log.item.user = 'bob'", "t.lua:1: log.item is not a field of a log (did you mean items?)"},
+		{"log.mesage = 'x'", "log.mesage is not a field of a log (did you mean message?)"},
+		{"if log.lvl == 'Error' then end", "log.lvl is not a field of a log (did you mean level?)"},
+		{"log.hostname = 'h'", "log.hostname is not a field of a log (a log has message, level, items"},
+		{"log[1] = 'x'", "log[1] is not a field of a log"},
+		{"log.source = 'elsewhere'", "t.lua: log.source is read only"},
+		{"log.line = 1", "t.lua: log.line is read only"},
+		{"log.time = nil", "t.lua: log.time is read only"},
+		{"log.time = nil; log.time = 5", "t.lua:1: log.time is read only"},
+		{"setmetatable(log, nil)", "cannot change a protected metatable"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char body[200];
+		snprintf(body, sizeof body, "function enrich(log) log.items.a = 'A'; %s end", cases[i].body);
+		struct script_spec specs[] = {{SCRIPT_ENRICH, write_script("t.lua", body)}};
+		struct buf err = {0};
+		struct script_chain *c = load(specs, 1, &err);
+		assert_non_null(c);
+		struct record r = rec("as it came");
+		assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+		assert_int_equal(errors, 1);
+		if (!strstr(last_error, cases[i].error))
+			fail_msg("case %zu: '%s' lacks '%s'", i, last_error, cases[i].error);
+		assert_int_equal(r.n_items, 0);
+		assert_memory_equal(r.message, "as it came", 10);
+		script_chain_free(c);
+		buf_free(&err);
+	}
+	/* The real fields still read and write, a level not set reads nil. */
+	struct script_spec ok[] = {{SCRIPT_ENRICH, write_script("ok.lua",
+		"function enrich(log)\n"
+		"  assert(log.level == nil)\n"
+		"  log.level = 'warn'\n"
+		"  log.items.l = log.level .. log.source .. log.line .. log.time\n"
+		"  log.level = nil\n"
+		"  log.level = 'err'\n"
+		"  local n = 0 for k in pairs(log) do n = n + 1 end\n"
+		"  log.items.fields = n\n"
+		"end")}};
+	struct buf err = {0};
+	struct script_chain *c = load(ok, 1, &err);
+	assert_non_null(c);
+	struct record r = rec("m");
+	assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+	if (errors)
+		fail_msg("%s", last_error);
+	assert_string_equal(item(&r, "l"), "warn-71.5"); /* made canonical after the script */
+	assert_string_equal(item(&r, "fields"), "6");
+	assert_int_equal(r.level, LEVEL_ERROR);
+	script_chain_free(c);
+	buf_free(&err);
+}
+
+/* Item values as the API gets them: integers exact, other floats in
+ * their shortest round-trip form, booleans as words. */
+static void item_values(void **state)
+{
+	(void)state;
+	struct script_spec specs[] = {{SCRIPT_ENRICH, write_script("v.lua",
+		"function enrich(log)\n"
+		"  local i = log.items\n"
+		"  i.s = 'text'; i.int = 42; i.neg = -7; i.maxint = math.maxinteger\n"
+		"  i.p53 = 2^53; i.p63 = 2^63; i.third = 1/3; i.tenth = 0.1; i.half = 2.5\n"
+		"  i.negzero = -0.0; i.big = 1e21; i.small = 1e-7; i.t = true; i.f = false\n"
+		"  i.inf = math.huge\n"
+		"end")}};
+	struct buf err = {0};
+	struct script_chain *c = load(specs, 1, &err);
+	assert_non_null(c);
+	struct record r = rec("m");
+	assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+	assert_int_equal(errors, 0);
+	static const char *const want[][2] = {
+		{"s", "text"}, {"int", "42"}, {"neg", "-7"}, {"maxint", "9223372036854775807"},
+		{"p53", "9007199254740992"}, {"p63", "9223372036854775808"},
+		{"third", "0.3333333333333333"}, {"tenth", "0.1"}, {"half", "2.5"},
+		{"negzero", "0"}, {"big", "1000000000000000000000"}, {"small", "1e-07"},
+		{"t", "true"}, {"f", "false"}, {"inf", "inf"},
+	};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		if (!item(&r, want[i][0]) || strcmp(item(&r, want[i][0]), want[i][1]))
+			fail_msg("%s: '%s', not '%s'", want[i][0], item(&r, want[i][0]), want[i][1]);
+	script_chain_free(c);
+
+	/* A table or function is an error that names the item. */
+	struct script_spec bad[] = {{SCRIPT_ENRICH, write_script("b.lua",
+		"function enrich(log) log.items.ok = 1; log.items.f = print end")}};
+	c = load(bad, 1, &err);
+	assert_non_null(c);
+	r = rec("m");
+	assert_int_equal(script_chain_run(c, &r), SCRIPT_KEEP);
+	assert_int_equal(errors, 1);
+	assert_non_null(strstr(last_error, "b.lua: log.items.f must be a string, number or boolean, not function"));
+	assert_int_equal(r.n_items, 0);
+	script_chain_free(c);
+	buf_free(&err);
 }
 
 static void load_errors_name_file_and_line(void **state)
@@ -422,6 +549,8 @@ int main(void)
 		cmocka_unit_test(contract_violations_roll_back),
 		cmocka_unit_test(load_errors_name_file_and_line),
 		cmocka_unit_test(return_values),
+		cmocka_unit_test(typos_are_errors),
+		cmocka_unit_test(item_values),
 		cmocka_unit_test(budget_stops_runaway_calls),
 		cmocka_unit_test(sandbox_and_helpers),
 		cmocka_unit_test(deep_json_refused),
