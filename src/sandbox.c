@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "budget.h"
@@ -140,22 +141,164 @@ static void wrap_with(lua_State *L, const char *lib, const char *name, lua_CFunc
 	lua_pop(L, 1);
 }
 
-/* What a script gets in place of a function the sandbox takes away: an
- * error that says so, rather than "attempt to call a nil value". */
+/* ---- the libraries, from a list of what is offered ---- */
+
+/* What a script gets in place of a function the sandbox does not offer:
+ * an error that says so, rather than "attempt to call a nil value".
+ * Upvalue 1: its name; 2: why, or nil. */
 static int forbidden(lua_State *L)
 {
-	return luaL_error(L, "%s is not allowed in logmash's sandbox (--unsafe-scripts lifts it)",
-			  lua_tostring(L, lua_upvalueindex(1)));
+	const char *why = lua_tostring(L, lua_upvalueindex(2));
+	return luaL_error(L, "%s is not allowed in logmash's sandbox%s%s (--unsafe-scripts lifts it)",
+			  lua_tostring(L, lua_upvalueindex(1)), why ? ": " : "", why ? why : "");
 }
 
-static void forbid(lua_State *L, const char *lib, const char *const *names)
+static void push_forbidden(lua_State *L, const char *what, const char *name, const char *why)
 {
-	lua_getglobal(L, lib);
-	for (; *names; names++) {
-		lua_pushfstring(L, "%s.%s", lib, *names);
-		lua_pushcclosure(L, forbidden, 1);
-		lua_setfield(L, -2, *names);
+	lua_pushfstring(L, "%s%s", what, name);
+	if (why)
+		lua_pushstring(L, why);
+	else
+		lua_pushnil(L);
+	lua_pushcclosure(L, forbidden, 2);
+}
+
+#define READ_ONLY_FILES "files can be read, not written, and no program run"
+
+/* One library as the sandbox offers it: the names copied from the full
+ * library; every other function of it raises the sandbox's error. */
+struct offer {
+	const char *name;          /* global and package.loaded name */
+	lua_CFunction open;
+	const char *const *names;  /* offered, NULL-terminated */
+	const char *why;           /* what the refusals add, or NULL */
+};
+
+static const char *const base_names[] = {
+	"assert", "collectgarbage", "dofile", "error", "getmetatable", "ipairs", "load",
+	"loadfile", "next", "pairs", "pcall", "print", "rawequal", "rawget", "rawlen", "rawset",
+	"require", "select", "setmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION",
+	NULL};
+static const char *const package_names[] = {"config", "cpath", "loaded", "path", "preload",
+					     "searchers", "searchpath", NULL};
+static const char *const coroutine_names[] = {"close", "create", "isyieldable", "resume",
+					      "running", "status", "wrap", "yield", NULL};
+static const char *const table_names[] = {"concat", "insert", "move", "pack", "remove",
+					  "sort", "unpack", NULL};
+static const char *const io_names[] = {"close", "lines", "open", "type", NULL};
+static const char *const os_names[] = {"clock", "date", "difftime", "getenv", "time", NULL};
+static const char *const string_names[] = {
+	"byte", "char", "dump", "find", "format", "gmatch", "gsub", "len", "lower", "match",
+	"pack", "packsize", "rep", "reverse", "sub", "unpack", "upper", NULL};
+static const char *const math_names[] = {
+	"abs", "acos", "asin", "atan", "ceil", "cos", "deg", "exp", "floor", "fmod", "huge",
+	"log", "max", "maxinteger", "min", "mininteger", "modf", "pi", "rad", "random",
+	"randomseed", "sin", "sqrt", "tan", "tointeger", "type", "ult", NULL};
+static const char *const utf8_names[] = {"char", "charpattern", "codepoint", "codes", "len",
+					 "offset", NULL};
+/* A file's methods (a file opened for reading). */
+static const char *const file_names[] = {"close", "lines", "read", "seek", NULL};
+
+static const struct offer offers[] = {
+	{"package", luaopen_package, package_names, NULL},
+	{"coroutine", luaopen_coroutine, coroutine_names, NULL},
+	{"table", luaopen_table, table_names, NULL},
+	{"io", luaopen_io, io_names, READ_ONLY_FILES},
+	{"os", luaopen_os, os_names, NULL},
+	{"string", luaopen_string, string_names, NULL},
+	{"math", luaopen_math, math_names, NULL},
+	{"utf8", luaopen_utf8, utf8_names, NULL},
+};
+
+/* A new table on top of the stack holding what names offers of the table
+ * at full; the rest of full's functions raise, named what..name. */
+static void build_offered(lua_State *L, int full, const char *const *names, const char *what,
+			  const char *why)
+{
+	full = lua_absindex(L, full);
+	lua_newtable(L);
+	for (const char *const *n = names; *n; n++) {
+		lua_getfield(L, full, *n);
+		lua_setfield(L, -2, *n);
 	}
+	int offered = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, full)) {
+		if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION) {
+			lua_pushvalue(L, -2);
+			if (lua_rawget(L, offered) == LUA_TNIL) {
+				push_forbidden(L, what, lua_tostring(L, -3), why);
+				lua_pushvalue(L, -4);
+				lua_insert(L, -2);
+				lua_rawset(L, offered);
+			}
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	}
+}
+
+/* package.cpath empty and package.searchers the preload one and Lua
+ * source only, in the library require() reads (its upvalue: the full
+ * table, not the offered copy). */
+static void text_only_searchers(lua_State *L, int package)
+{
+	package = lua_absindex(L, package);
+	lua_pushliteral(L, "");
+	lua_setfield(L, package, "cpath");
+	lua_createtable(L, 2, 0);
+	lua_getfield(L, package, "searchers");
+	lua_rawgeti(L, -1, 1);
+	lua_rawseti(L, -3, 1);
+	lua_pop(L, 1);
+	lua_pushcfunction(L, text_searcher);
+	lua_rawseti(L, -2, 2);
+	lua_setfield(L, package, "searchers");
+}
+
+/* io.open with any mode but r or rb is refused. Upvalue 1: the original. */
+static int read_only_open(lua_State *L)
+{
+	const char *mode = luaL_optstring(L, 2, "r");
+	if (strcmp(mode, "r") != 0 && strcmp(mode, "rb") != 0)
+		return luaL_error(L, "io.open(..., \"%s\") is not allowed in logmash's sandbox: "
+				  READ_ONLY_FILES " (open with \"r\"; --unsafe-scripts lifts it)", mode);
+	call_wrapped(L, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* io.lines and io.close name their file: without one they would read
+ * logmash's own standard input, or close its standard output. */
+static int named_file_only(lua_State *L)
+{
+	if (lua_isnoneornil(L, 1))
+		return luaL_error(L, "%s needs a file in logmash's sandbox (standard input and "
+				  "output are logmash's)", lua_tostring(L, lua_upvalueindex(2)));
+	call_wrapped(L, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+static void wrap_io(lua_State *L, int io)
+{
+	lua_getfield(L, io, "open");
+	lua_pushcclosure(L, read_only_open, 1);
+	lua_setfield(L, io, "open");
+	static const char *const named[] = {"lines", "close"};
+	for (size_t i = 0; i < ARRAY_LEN(named); i++) {
+		lua_getfield(L, io, named[i]);
+		lua_pushfstring(L, "io.%s", named[i]);
+		lua_pushcclosure(L, named_file_only, 2);
+		lua_setfield(L, io, named[i]);
+	}
+	/* A file's methods, from the list too; the metatable is shared by
+	 * every script, so it is not theirs to change. */
+	luaL_getmetatable(L, LUA_FILEHANDLE);
+	lua_getfield(L, -1, "__index");
+	build_offered(L, -1, file_names, "file:", READ_ONLY_FILES);
+	lua_setfield(L, -3, "__index");
+	lua_pop(L, 1);
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 1);
 }
 
@@ -166,38 +309,52 @@ static int forbidden_debug(lua_State *L)
 			  "(--unsafe-scripts lifts it)");
 }
 
-static void sandbox(lua_State *L)
+/* Opens the offered libraries (as linit.c opens them all), each as a
+ * table built from its list; then a global table built from the base
+ * library's list. The full libraries are left to the collector. */
+static void open_offered(lua_State *L)
 {
-	static const char *const os_off[] = {"execute", "exit", "remove", "rename",
-					     "tmpname", "setlocale", NULL};
-	static const char *const io_off[] = {"popen", NULL};
-	static const char *const pkg_off[] = {"loadlib", NULL};
-	forbid(L, "os", os_off);
-	forbid(L, "io", io_off);
-	forbid(L, "package", pkg_off);
-
-	lua_getglobal(L, "package");
-	lua_pushliteral(L, "");
-	lua_setfield(L, -2, "cpath");
-	lua_createtable(L, 2, 0); /* searchers: preload, and Lua source only */
-	lua_getfield(L, -2, "searchers");
-	lua_rawgeti(L, -1, 1);
-	lua_rawseti(L, -3, 1);
-	lua_pop(L, 1);
-	lua_pushcfunction(L, text_searcher);
-	lua_rawseti(L, -2, 2);
-	lua_setfield(L, -2, "searchers");
-	lua_getfield(L, -1, "loaded");
-	lua_pushnil(L);
-	lua_setfield(L, -2, "debug");
-	lua_pop(L, 2);
-
-	lua_newtable(L);
+	luaL_requiref(L, LUA_GNAME, luaopen_base, 0);
+	int full_base = lua_gettop(L);
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	int loaded = lua_gettop(L);
+	for (size_t i = 0; i < ARRAY_LEN(offers); i++) {
+		const struct offer *o = &offers[i];
+		luaL_requiref(L, o->name, o->open, 0);
+		if (!strcmp(o->name, "package"))
+			text_only_searchers(L, -1);
+		char what[32];
+		snprintf(what, sizeof what, "%s.", o->name);
+		build_offered(L, -1, o->names, what, o->why);
+		if (!strcmp(o->name, "io"))
+			wrap_io(L, lua_gettop(L));
+		lua_pushvalue(L, -1);
+		lua_setfield(L, loaded, o->name);
+		lua_setfield(L, full_base, o->name); /* copied into the globals below */
+		lua_pop(L, 1);
+	}
+	build_offered(L, full_base, base_names, "", NULL);
+	for (size_t i = 0; i < ARRAY_LEN(offers); i++) {
+		lua_getfield(L, full_base, offers[i].name);
+		lua_setfield(L, -2, offers[i].name);
+	}
+	lua_newtable(L); /* debug */
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, forbidden_debug);
 	lua_setfield(L, -2, "__index");
 	lua_setmetatable(L, -2);
-	lua_setglobal(L, "debug");
+	lua_setfield(L, -2, "debug");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -2, LUA_GNAME);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, loaded, LUA_GNAME);
+	lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+	lua_settop(L, full_base - 1);
+}
+
+static void sandbox(lua_State *L)
+{
+	open_offered(L);
 	wrap_text_only(L, "load", 3);
 	wrap_text_only(L, "loadfile", 2);
 	wrap_with(L, NULL, "pcall", spent_rethrow);
@@ -424,8 +581,9 @@ static void open_logmash(lua_State *L, const struct sandbox_log *log)
 
 void sandbox_open(lua_State *L, int unsafe, const struct sandbox_log *log)
 {
-	luaL_openlibs(L);
-	if (!unsafe)
+	if (unsafe)
+		luaL_openlibs(L);
+	else
 		sandbox(L);
 	lua_pushcfunction(L, l_print);
 	lua_setglobal(L, "print");

@@ -428,7 +428,7 @@ def test_check_reports_load_errors_with_file_and_line(tmp_path):
     p = check([s])
     assert p.returncode == 2
     assert b"script failed to load: " in p.stderr and b"syntax.lua:3:" in p.stderr
-    both = write(tmp_path, "both.lua", "function filter(l) end\nfunction enrich(l) end\n")
+    both = write(tmp_path, "both.lua", "function filter(l) return true end\nfunction enrich(l) end\n")
     p = check([both])
     assert p.returncode == 2 and b"defines both filter(log) and enrich(log)" in p.stderr
     p = check(["-f", both], "x\n")  # told which: fine
