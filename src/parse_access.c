@@ -1,8 +1,8 @@
 /* parse_access.c - Common and Combined Log Format lines (parse_access.h).
  *
- * A quoted field ends at a quote followed by a space or the end of the
- * line, so that an agent holding a bare quote (which nginx writes as \x22
- * but some servers write as it came) still parses. */
+ * A quoted field ends at a quote that the end of the line or the next
+ * field follows, so that an agent holding a bare quote (which nginx writes
+ * as \x22 but some servers write as it came) still parses. */
 #include "parse_access.h"
 
 #include <stdio.h>
@@ -44,6 +44,19 @@ static struct slice dash_absent(struct slice v)
 	return v;
 }
 
+/* Whether the quote at s[i] closes its field: the line ends there, or
+ * the next field (a status, a size, "-" or another quoted one) follows. */
+static int closes(const char *s, size_t n, size_t i)
+{
+	if (++i == n)
+		return 1;
+	if (s[i] != ' ')
+		return 0;
+	while (i < n && s[i] == ' ')
+		i++;
+	return i == n || s[i] == '"' || s[i] == '-' || digit(s[i]);
+}
+
 /* "..." at s[*i]: the slice inside, unescaped into *scratch if it has
  * escapes (then *scratch moves past it). */
 static int quoted(const char *s, size_t n, size_t *i, char **scratch, struct slice *out)
@@ -56,7 +69,7 @@ static int quoted(const char *s, size_t n, size_t *i, char **scratch, struct sli
 		if (s[*i] == '\\' && *i + 1 < n) {
 			escaped = 1;
 			(*i)++;
-		} else if (s[*i] == '"' && (*i + 1 == n || s[*i + 1] == ' ')) {
+		} else if (s[*i] == '"' && closes(s, n, *i)) {
 			break;
 		}
 	}
