@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "budget.h"
+#include "level.h"
 #include "luajson.h"
 #include "script_parsers.h"
 #include "script_regex.h"
@@ -553,6 +554,20 @@ static int l_log(lua_State *L)
 	return 0;
 }
 
+/* logmash.level(word): the API's level for a level word or alias (any
+ * case), or nil: lets a script test a word before log.level takes it. */
+static int l_level(lua_State *L)
+{
+	size_t n;
+	const char *w = luaL_checklstring(L, 1, &n);
+	enum level lv = level_parse(w, n);
+	if (lv == LEVEL_NONE || lv == LEVEL_INVALID)
+		lua_pushnil(L);
+	else
+		lua_pushstring(L, level_name(lv));
+	return 1;
+}
+
 static void open_logmash(lua_State *L, const struct sandbox_log *log)
 {
 	char host[256];
@@ -573,6 +588,8 @@ static void open_logmash(lua_State *L, const struct sandbox_log *log)
 	lua_setfield(L, -2, "log");
 	lua_pushcfunction(L, l_now);
 	lua_setfield(L, -2, "now");
+	lua_pushcfunction(L, l_level);
+	lua_setfield(L, -2, "level");
 	script_regex_push(L);
 	lua_setfield(L, -2, "regex");
 	script_parsers_open(L, -1);

@@ -1,12 +1,15 @@
 /* sandbox.h - what a script's Lua state offers: the standard libraries
  * within the sandbox, print() to stderr, and the `logmash` library.
  *
- * The sandbox (lifted by --unsafe-scripts) takes away what reaches out of
- * the process (os.execute, io.popen, package.loadlib, the debug library,
- * binary chunks), keeps the instruction budget (budget.h) from being caught
- * by pcall or escaped through coroutines or __gc, and shows the libraries
- * and the global table through read-only views, so that one script cannot
- * change what another sees. docs/scripts.md lists it for operators. */
+ * The sandbox (lifted by --unsafe-scripts) is built from lists of what it
+ * offers, as Lua's linit.c builds its libraries: each library is a new
+ * table holding the listed functions, every other function of it raising
+ * the sandbox's message; io reads files and writes none, and nothing runs
+ * a program or loads native code or binary chunks. It also keeps the
+ * instruction budget (budget.h) from being caught by pcall or escaped
+ * through coroutines or __gc, and shows the libraries and the global table
+ * through read-only views, so that one script cannot change what another
+ * sees. docs/scripts.md lists what is offered (a test checks both ways). */
 #ifndef LOGMASH_SANDBOX_H
 #define LOGMASH_SANDBOX_H
 

@@ -29,12 +29,12 @@ const struct setting settings[] = {
 	    "read the API token from FILE (or set CODEMASH_TOKEN; the token is never taken as "
 	    "an argument)"),
 	CLI("token", OPT_TOKEN, "[TOKEN]", SEC_API, NULL), /* refused, saying why; not in --help */
-	CLI("filter", 'f', "FILE", SEC_SCRIPTS, "Lua script defining filter(log); false/nil drops"),
+	CLI("filter", 'f', "FILE", SEC_SCRIPTS, "Lua script defining filter(log); true keeps, false drops"),
 	CLI("enrich", 'e', "FILE", SEC_SCRIPTS, "Lua script defining enrich(log); edits the log"),
 	SETTING("script-memory", K_SIZE, script_memory, 1 << 20, 17179869184.0, "64M", "SIZE",
 		SEC_SCRIPTS, "memory limit of the Lua state"),
 	SETTING("unsafe-scripts", K_FLAG, unsafe_scripts, 0, 0, NULL, NULL, SEC_SCRIPTS,
-		"lift the sandbox (os.execute, io.popen, C modules)"),
+		"lift the sandbox (writing files, os.execute, io.popen, C modules)"),
 	SETTING("script-budget", K_LONG, script_budget, 0, 1000000000000.0, "100000", "N",
 		SEC_SCRIPTS, "Lua instructions a script call may run once it has taken a "
 		"millisecond; then it fails for that log (0: no limit)"),

@@ -448,8 +448,10 @@ static int precision(const char *fmt)
 		return 3;
 	int p = 0;
 	for (const char *f = fmt; *f; f++) {
-		if (*f != '%' || !*++f)
+		if (*f != '%')
 			continue;
+		if (!*++f)
+			break;
 		int k = *f == 'f' ? 6 : (*f == '3' || *f == '6' || *f == '9') && f[1] == 'f' ? *f - '0' : 0;
 		p = k > p ? k : p;
 	}
