@@ -18,6 +18,9 @@ static int is_space(char c)
 
 static int at(const struct kv *k, const char *what, size_t len)
 {
+	/* One character, the common case, without a call. */
+	if (len == 1)
+		return k->i < k->n && k->s[k->i] == *what;
 	return k->n - k->i >= len && !memcmp(k->s + k->i, what, len);
 }
 

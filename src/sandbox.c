@@ -608,3 +608,26 @@ void sandbox_open(lua_State *L, int unsafe, const struct sandbox_log *log)
 	if (!unsafe)
 		isolate(L);
 }
+
+void sandbox_push_env(lua_State *L)
+{
+	lua_createtable(L, 0, 48);
+	int env = lua_gettop(L);
+	lua_createtable(L, 0, 1);
+	lua_pushglobaltable(L);
+	/* The sandbox's global table holds nothing itself: its names are in
+	 * the base behind it (isolate). */
+	if (lua_getmetatable(L, -1) && lua_getfield(L, -1, "__index") == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, env);
+		}
+	}
+	lua_settop(L, env + 2);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, env);
+	lua_pushvalue(L, env);
+	lua_setfield(L, env, "_G");
+}

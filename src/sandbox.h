@@ -27,4 +27,12 @@ struct sandbox_log {
  * protected). */
 void sandbox_open(lua_State *L, int unsafe, const struct sandbox_log *log);
 
+/* Pushes a new table of globals for one script: it reads through to the
+ * shared ones, and its _G is itself (_G.x = 1 sets the script's own x).
+ * Under the sandbox it starts with a copy of the shared names, so that a
+ * script's `tonumber` or `string.format` is found at once rather than
+ * behind the read-only global table: assigning one of them changes the
+ * script's own globals, as assigning any name does. */
+void sandbox_push_env(lua_State *L);
+
 #endif

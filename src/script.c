@@ -283,14 +283,8 @@ static int setup(lua_State *L)
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct script *s = &c->s[i];
-		lua_createtable(L, 0, 4); /* the script's own globals */
-		lua_createtable(L, 0, 1);
-		lua_pushglobaltable(L);
-		lua_setfield(L, -2, "__index");
-		lua_setmetatable(L, -2);
+		sandbox_push_env(L); /* the script's own globals */
 		int env = lua_gettop(L);
-		lua_pushvalue(L, env);
-		lua_setfield(L, env, "_G"); /* _G.x = 1 sets the script's own x */
 		c->running = s;
 		if (luaL_loadfilex(L, s->st.path, "t") != LUA_OK)
 			return lua_error(L);

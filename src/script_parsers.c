@@ -189,7 +189,13 @@ static int l_parse_kv(lua_State *L)
 	char small[SCRATCH_SMALL];
 	char *tmp = scratch(L, small, n);
 	char why[128];
-	lua_newtable(L);
+	/* Sized for the pairs the line can hold (at most one a separator, and
+	 * no more than 64 ahead of time): a table grown pair by pair rehashes
+	 * at 1, 2, 4 and 8. */
+	int room = 1;
+	for (size_t i = 0; i < n && room < 64; i++)
+		room += s[i] == ' ';
+	lua_createtable(L, 0, room);
 	int found = parse_kv(s, n, &o, kv_pair, L, tmp, why, sizeof why);
 	if (found < 0)
 		return luaL_error(L, "%s", why);

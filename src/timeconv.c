@@ -441,6 +441,61 @@ static int put_digits(char *out, size_t n, size_t len, int64_t units, int p, int
 	return (int)len + k;
 }
 
+/* Howard Hinnant's civil_from_days, the inverse of timeconv_days. */
+static void civil(int64_t days, int64_t *y, int *m, int *d)
+{
+	days += 719468;
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	int64_t doe = days - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static char *put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* The default form, 2026-11-26T10:00:01.250Z, written by hand: it is the
+ * one scripts use on every log, and snprintf is a third of its cost. */
+static int rfc3339_ms(int64_t secs, int ms, char *out, size_t n, char *why, size_t why_n)
+{
+	if (n < 25) {
+		say(why, why_n, "the formatted time is too long");
+		return -1;
+	}
+	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	int tod = (int)(secs - days * 86400);
+	int64_t y;
+	int m, d;
+	civil(days, &y, &m, &d);
+	char *p = out;
+	p = put2(p, (int)(y / 100));
+	p = put2(p, (int)(y % 100));
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, tod / 3600);
+	*p++ = ':';
+	p = put2(p, tod / 60 % 60);
+	*p++ = ':';
+	p = put2(p, tod % 60);
+	*p++ = '.';
+	*p++ = (char)('0' + ms / 100);
+	p = put2(p, ms % 100);
+	*p++ = 'Z';
+	*p = '\0';
+	return (int)(p - out);
+}
+
 /* The most digits of a fraction that fmt writes (the default: 3). */
 static int precision(const char *fmt)
 {
@@ -479,20 +534,12 @@ int timeconv_format(double t, const char *fmt, char *out, size_t n, char *why, s
 		whole += 1;
 	}
 	time_t secs = (time_t)whole;
+	if (!fmt)
+		return rfc3339_ms((int64_t)secs, (int)units, out, n, why, why_n);
 	struct tm tm;
 	if (!gmtime_r(&secs, &tm)) {
 		say(why, why_n, "the time cannot be written as a date");
 		return -1;
-	}
-	if (!fmt) {
-		int len = snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-				   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-				   (int)units);
-		if (len < 0 || (size_t)len >= n) {
-			say(why, why_n, "the formatted time is too long");
-			return -1;
-		}
-		return len;
 	}
 	/* strftime one conversion at a time, with %f, %Nf and %s done here. */
 	size_t len = 0;
