@@ -1,6 +1,7 @@
 /* script.c - the Lua chain: loading the scripts, and running one log through
  *
- * Data model: one table log = {message, level, items, source, line, time}
+ * Data model: one table log = {message, level, items} (its metatable
+ * serves source, line and time, read only, and refuses any other field)
  * is refilled for each log and handed to each script in turn; it and its
  * items table are reused, so a log allocates only its message string. Before
  * each script the fields that it may change (message, level, items) are
@@ -45,9 +46,12 @@ struct script_chain {
 
 	int snap_n;    /* entries in SLOT_SNAP */
 	int n_keys;    /* keys in SLOT_ITEMS, saved at SLOT_KEYS; -1: unknown */
-	const char *src_ptr; /* the source SLOT_SOURCE holds */
-	uint64_t line;       /* the running log's line and time, for the */
-	double time;         /* check that a script left them as they were */
+	/* The read-only fields of the running log, which the log table's
+	 * __index serves: the source as a Lua string in the registry. */
+	const char *src_ptr;
+	int src_ref;
+	uint64_t line;
+	double time;
 	enum level level;
 	struct item *items;
 	size_t items_cap;
@@ -69,12 +73,11 @@ struct script_chain {
  * items tables: reused from log to log, so a log allocates nothing but
  * its message string (and what the scripts make). */
 enum {
-	KEY_MESSAGE = 1, KEY_LEVEL, KEY_ITEMS, KEY_SOURCE, KEY_LINE, KEY_TIME,
+	KEY_MESSAGE = 1, KEY_LEVEL, KEY_ITEMS,
 	SLOT_MSGH,   /* the message handler of every call */
 	SLOT_LOG,    /* the log table */
 	SLOT_ITEMS,  /* our items table: log.items at the start of each log */
 	SLOT_SNAP,   /* the items as they entered the running script */
-	SLOT_SOURCE, /* the source path as a Lua string, cached */
 	SLOT_KEYS,   /* the keys in SLOT_ITEMS, when known (c->n_keys) */
 	N_SLOTS = SLOT_KEYS + MAX_KEYS - 1
 };
@@ -151,7 +154,8 @@ static int msgh(lua_State *L)
 
 /* ---- the log table catches mistakes ---- */
 
-/* The fields of a log: what a script may set, then what it may only read. */
+/* The fields of a log: what a script may set, then what it may only read
+ * (log_index knows their places). */
 static const char *const log_fields[] = {"message", "level", "items", "source", "line", "time"};
 enum { LOG_WRITABLE = 3 };
 
@@ -232,14 +236,62 @@ static int field_of(lua_State *L)
 	return -1;
 }
 
-/* The log table's __index: only for a key it does not hold, which for a
- * real field (a level not set) is nil. */
+/* The log table's __index: for a key it does not hold. The read-only
+ * fields live here rather than in the table, so that writing one reaches
+ * __newindex and fails at once, and filling a log costs nothing for them;
+ * a writable field not held (a level not set) is nil. Upvalue 1: the
+ * chain. */
+/* Pushes the read-only field f (or nil for a writable one not held).
+ * Upvalue 1 of the running C function: the chain. */
+static void push_read_only(lua_State *L, int f)
+{
+	const struct script_chain *c = lua_touserdata(L, lua_upvalueindex(1));
+	if (f == 3)
+		lua_rawgeti(L, LUA_REGISTRYINDEX, c->src_ref);
+	else if (f == 4)
+		lua_pushinteger(L, (lua_Integer)c->line);
+	else if (f == 5)
+		lua_pushnumber(L, (lua_Number)c->time);
+	else
+		lua_pushnil(L);
+}
+
 static int log_index(lua_State *L)
 {
-	if (field_of(L) < 0)
+	int f = field_of(L);
+	if (f < 0)
 		return not_a_field(L);
-	lua_pushnil(L);
+	push_read_only(L, f);
 	return 1;
+}
+
+/* __pairs: the six fields, those that are not nil. Upvalue 1: the chain. */
+static int log_next(lua_State *L)
+{
+	int i = 0;
+	if (!lua_isnil(L, 2) && (i = field_of(L) + 1) == 0)
+		return 0;
+	for (lua_settop(L, 1); i < (int)ARRAY_LEN(log_fields); i++) {
+		lua_pushstring(L, log_fields[i]);
+		lua_pushvalue(L, -1);
+		if (i < LOG_WRITABLE)
+			lua_rawget(L, 1);
+		else
+			push_read_only(L, i);
+		if (!lua_isnil(L, -1))
+			return 2;
+		lua_pop(L, 2);
+	}
+	return 0;
+}
+
+static int log_pairs(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushcclosure(L, log_next, 1);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
 }
 
 /* __newindex: a key it does not hold yet, such as the level. */
@@ -255,11 +307,15 @@ static int log_newindex(lua_State *L)
 	return 0;
 }
 
-static void push_log_metatable(lua_State *L)
+static void push_log_metatable(lua_State *L, struct script_chain *c)
 {
-	lua_createtable(L, 0, 3);
-	lua_pushcfunction(L, log_index);
+	lua_createtable(L, 0, 4);
+	lua_pushlightuserdata(L, c);
+	lua_pushcclosure(L, log_index, 1);
 	lua_setfield(L, -2, "__index");
+	lua_pushlightuserdata(L, c);
+	lua_pushcclosure(L, log_pairs, 1);
+	lua_setfield(L, -2, "__pairs");
 	lua_pushcfunction(L, log_newindex);
 	lua_setfield(L, -2, "__newindex");
 	lua_pushboolean(L, 0);
@@ -331,6 +387,7 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 	c->unsafe = o->unsafe;
 	c->budget.limit = o->budget;
 	c->log = (struct sandbox_log){chain_log, c};
+	c->src_ref = LUA_NOREF;
 	c->n = o->n;
 	c->s = xcalloc(o->n, sizeof *c->s);
 	for (size_t i = 0; i < o->n; i++) {
@@ -370,16 +427,15 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 		script_chain_free(c);
 		return NULL;
 	}
-	static const char *const keys[] = {"message", "level", "items", "source", "line", "time"};
+	static const char *const keys[] = {"message", "level", "items"};
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		lua_pushstring(c->L, keys[i]);
 	lua_pushcfunction(c->L, msgh);      /* SLOT_MSGH */
-	lua_createtable(c->L, 0, 8);        /* SLOT_LOG: 6 fields, room for 2 more */
-	push_log_metatable(c->L);
+	lua_createtable(c->L, 0, 4);        /* SLOT_LOG: message, level, items */
+	push_log_metatable(c->L, c);
 	lua_setmetatable(c->L, -2);
 	lua_createtable(c->L, 0, 4);        /* SLOT_ITEMS */
 	lua_newtable(c->L);                 /* SLOT_SNAP */
-	lua_pushboolean(c->L, 0);           /* SLOT_SOURCE */
 	for (int i = 0; i < MAX_KEYS; i++)  /* SLOT_KEYS */
 		lua_pushnil(c->L);
 	set(c->L, KEY_ITEMS, SLOT_ITEMS);
@@ -618,29 +674,6 @@ static int check_items(struct script_chain *c, const struct script *s)
 	return 0;
 }
 
-/* log.source, log.line and log.time as the log came: a script that
- * wrote them meant something that would not happen. */
-static int check_read_only(struct script_chain *c, const struct script *s)
-{
-	lua_State *L = c->L;
-	const char *changed = NULL;
-	get(L, KEY_SOURCE);
-	if (!lua_rawequal(L, -1, SLOT_SOURCE))
-		changed = "source";
-	get(L, KEY_LINE);
-	if (!lua_isinteger(L, -1) || (uint64_t)lua_tointeger(L, -1) != c->line)
-		changed = "line";
-	get(L, KEY_TIME);
-	if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) != c->time)
-		changed = "time";
-	lua_pop(L, 3);
-	if (!changed)
-		return 0;
-	buf_printf(&c->err, "%s: log.%s is read only (keep what you derive from it in log.items)",
-		   s->st.path, changed);
-	return -1;
-}
-
 /* Checks the log against the API's contract after a script, converting
  * what has an obvious string form; on success the result becomes what
  * the next script saves (SAVED_MSG, SAVED_LEVEL) and its items are
@@ -650,8 +683,7 @@ static int check_log(struct script_chain *c, const struct script *s)
 	lua_State *L = c->L;
 	buf_clear(&c->err);
 	enum level lv;
-	if (check_read_only(c, s) != 0 || check_message(c, s) != 0 || check_level(c, s, &lv) != 0 ||
-	    check_items(c, s) != 0) {
+	if (check_message(c, s) != 0 || check_level(c, s, &lv) != 0 || check_items(c, s) != 0) {
 		lua_settop(L, RUN_TOP);
 		return -1;
 	}
@@ -722,20 +754,13 @@ static void fill_log(struct script_chain *c, const struct record *r)
 	c->n_keys = 0;
 	set(L, KEY_ITEMS, SLOT_ITEMS);
 	if (r->source != c->src_ptr) {
+		luaL_unref(L, LUA_REGISTRYINDEX, c->src_ref);
 		lua_pushstring(L, r->source);
-		lua_replace(L, SLOT_SOURCE);
+		c->src_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 		c->src_ptr = r->source;
 	}
-	/* Read only: set again in case a script wrote them. */
-	set(L, KEY_SOURCE, SLOT_SOURCE);
-	lua_pushvalue(L, KEY_LINE);
-	lua_pushinteger(L, (lua_Integer)r->line);
-	lua_rawset(L, SLOT_LOG);
-	lua_pushvalue(L, KEY_TIME);
-	lua_pushnumber(L, r->time);
-	lua_rawset(L, SLOT_LOG);
-	c->line = (uint64_t)(lua_Integer)r->line;
-	c->time = (double)(lua_Number)r->time;
+	c->line = r->line;
+	c->time = r->time;
 	c->level = LEVEL_NONE;
 	c->n_items = 0;
 	c->checked = 1;

@@ -9,6 +9,10 @@ with the machine and the date, in tests/bench/RESULTS.md.
 
   lua        W1 through --dry-run (read, frame, scripts, encode, write) against
              lua5.4 lua_only.lua (the stock interpreter running only the scripts)
+  helpers    W1 with an enrich using logmash.regex, parse_kv, parse_time and
+             format_time (helpers.lua) against one giving the same items with
+             Lua patterns and a time parser in Lua (patterns.lua): both in
+             logmash, and patterns.lua in lua5.4 lua_only.lua
   send       W1 end to end to nginx (Debian's, one worker, answering 200 with a
              log id) over HTTP/1.1, against wrk with as many connections (64);
              and tests/bench/plain_curl.c, the plainest libcurl multi loop
@@ -58,7 +62,7 @@ BENCH = os.path.join(ROOT, "tests", "bench")  # W1: its generator and scripts
 OUT = os.path.join(ROOT, "bench-out")
 RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
 LOGMASH = os.path.join(ROOT, "logmash")
-STAGES = ["lua", "send", "h2", "latency", "memory", "growth", "dashboard", "watch", "remote",
+STAGES = ["lua", "helpers", "send", "h2", "latency", "memory", "growth", "dashboard", "watch", "remote",
           "crash"]
 
 ROWS = []  # (stage, logmash, baseline, ratio or None, target)
@@ -122,6 +126,38 @@ def lua_stage(log, filt, enr, runs, n):
     row("  CPU per line", "%.2f us" % (statistics.median(x[1] for x in ours) / n * 1e6),
         "%.2f us" % (statistics.median(x[1] for x in base) / n * 1e6),
         pair_ratio([x[1] for x in base], [x[1] for x in ours]))
+
+
+# ---- the script helpers ----
+
+def helpers_stage(log, filt, runs, n):
+    """W1's enrich with logmash's helpers (helpers.lua) against the same
+    items from Lua patterns and a time parser in Lua (patterns.lua): both in
+    logmash, and patterns.lua under the stock lua5.4. The bodies of the two
+    must be the same, byte for byte."""
+    helpers, patterns = os.path.join(BENCH, "helpers.lua"), os.path.join(BENCH, "patterns.lua")
+    outs = {}
+    for s in (helpers, patterns):
+        with open(log, "rb") as fin:
+            outs[s] = subprocess.run([LOGMASH, "--dry-run", "-f", filt, "-e", s, "-"], stdin=fin,
+                                     capture_output=True, check=True).stdout
+    if outs[helpers] != outs[patterns] or not outs[helpers]:
+        sys.exit("bench: helpers.lua and patterns.lua give different bodies")
+    ours_cmd = [LOGMASH, "--dry-run", "-f", filt, "-e", helpers, "-"]
+    pat_cmd = [LOGMASH, "--dry-run", "-f", filt, "-e", patterns, "-"]
+    lua_cmd = ["lua5.4", os.path.join(BENCH, "lua_only.lua"), filt, patterns]
+    ours, pat, lua = [], [], []
+    for i in range(runs):
+        ours.append(timed(ours_cmd, log))
+        pat.append(timed(pat_cmd, log))
+        lua.append(timed(lua_cmd, log))
+        print("  run %d: helpers %.2fs, patterns %.2fs, patterns in lua5.4 %.2fs"
+              % (i + 1, ours[-1][0], pat[-1][0], lua[-1][0]), flush=True)
+    rate = lambda runs_: "%.0f lines/s" % (n / statistics.median(x[0] for x in runs_))
+    row("helpers vs patterns, both in logmash", rate(ours), rate(pat),
+        pair_ratio([x[0] for x in pat], [x[0] for x in ours]), ">= 1.5")
+    row("helpers in logmash vs patterns in lua5.4", rate(ours), rate(lua),
+        pair_ratio([x[0] for x in lua], [x[0] for x in ours]), ">= 1.2")
 
 
 # ---- sending ----
@@ -923,6 +959,9 @@ def main():
     if "lua" in stages:
         print("== lua", flush=True)
         lua_stage(log, filt, enr, a.runs, a.lines)
+    if "helpers" in stages:
+        print("== helpers", flush=True)
+        helpers_stage(log, filt, a.runs, a.lines)
     if {"send", "h2", "memory", "growth", "dashboard", "watch"} & set(stages):
         with nginx_server() as srv:
             if not srv:
