@@ -10,16 +10,6 @@
 
 #include "timeconv.h"
 
-static void say(char *why, size_t why_n, const char *msg)
-{
-	snprintf(why, why_n, "%s", msg);
-}
-
-static int digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static struct slice word(const char *s, size_t n, size_t *i)
 {
 	size_t start = *i;
@@ -54,7 +44,7 @@ static int closes(const char *s, size_t n, size_t i)
 		return 0;
 	while (i < n && s[i] == ' ')
 		i++;
-	return i == n || s[i] == '"' || s[i] == '-' || digit(s[i]);
+	return i == n || s[i] == '"' || s[i] == '-' || parse_digit(s[i]);
 }
 
 /* "..." at s[*i]: the slice inside, unescaped into *scratch if it has
@@ -135,50 +125,50 @@ int parse_access(const char *s, size_t n, char *scratch, struct access_line *o, 
 	struct slice req;
 	o->client = word(s, n, &i);
 	if (!o->client.n || spaces(s, n, &i)) {
-		say(why, why_n, "not an access log line: no client address");
+		parse_why(why, why_n, "not an access log line: no client address");
 		return -1;
 	}
 	o->ident = dash_absent(word(s, n, &i));
 	if (spaces(s, n, &i)) {
-		say(why, why_n, "not an access log line: no ident after the client");
+		parse_why(why, why_n, "not an access log line: no ident after the client");
 		return -1;
 	}
 	o->user = dash_absent(word(s, n, &i));
 	if (spaces(s, n, &i) || clf_time(s, n, &i, &o->time)) {
-		say(why, why_n, "not an access log line: no time as [10/Oct/2000:13:55:36 -0700]");
+		parse_why(why, why_n, "not an access log line: no time as [10/Oct/2000:13:55:36 -0700]");
 		return -1;
 	}
 	if (spaces(s, n, &i) || quoted(s, n, &i, &scratch, &req)) {
-		say(why, why_n, "not an access log line: no quoted request after the time");
+		parse_why(why, why_n, "not an access log line: no quoted request after the time");
 		return -1;
 	}
 	request(req, o);
-	if (spaces(s, n, &i) || n - i < 3 || !digit(s[i]) || !digit(s[i + 1]) || !digit(s[i + 2]) ||
+	if (spaces(s, n, &i) || n - i < 3 || !parse_digit(s[i]) || !parse_digit(s[i + 1]) || !parse_digit(s[i + 2]) ||
 	    (n - i > 3 && s[i + 3] != ' ')) {
-		say(why, why_n, "not an access log line: no three-digit status after the request");
+		parse_why(why, why_n, "not an access log line: no three-digit status after the request");
 		return -1;
 	}
 	o->status = (s[i] - '0') * 100 + (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
 	i += 3;
 	if (spaces(s, n, &i)) {
-		say(why, why_n, "not an access log line: no size after the status");
+		parse_why(why, why_n, "not an access log line: no size after the status");
 		return -1;
 	}
 	if (i < n && s[i] == '-') {
 		i++;
 	} else {
 		size_t start = i;
-		while (i < n && digit(s[i]) && i - start < 18)
+		while (i < n && parse_digit(s[i]) && i - start < 18)
 			o->bytes = o->bytes * 10 + (s[i++] - '0');
 		if (i == start) {
-			say(why, why_n, "not an access log line: the size is not a number or -");
+			parse_why(why, why_n, "not an access log line: the size is not a number or -");
 			return -1;
 		}
 	}
 	if (i == n)
 		return 0; /* common */
 	if (s[i] != ' ') {
-		say(why, why_n, "not an access log line: the size is not a number or -");
+		parse_why(why, why_n, "not an access log line: the size is not a number or -");
 		return -1;
 	}
 	while (i < n && s[i] == ' ')
@@ -187,7 +177,7 @@ int parse_access(const char *s, size_t n, char *scratch, struct access_line *o, 
 		return 0;
 	if (quoted(s, n, &i, &scratch, &o->referer) || spaces(s, n, &i) ||
 	    quoted(s, n, &i, &scratch, &o->agent)) {
-		say(why, why_n, "not a combined log line: no quoted referer and agent after the size");
+		parse_why(why, why_n, "not a combined log line: no quoted referer and agent after the size");
 		return -1;
 	}
 	o->referer = dash_absent(o->referer);

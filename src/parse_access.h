@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "parse_syslog.h" /* struct slice */
+#include "parse.h"
 
 struct access_line {
 	struct slice client, ident, user;  /* ident, user: absent for "-" */

@@ -53,8 +53,16 @@ static struct slice quoted(struct kv *k, char **scratch)
 		char c = k->s[k->i++];
 		if (c == '\\' && k->i < k->n) {
 			char e = k->s[k->i++];
-			c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r'
-			  : (e == '\\' || e == q) ? e : (k->i--, '\\');
+			if (e == 'n')
+				c = '\n';
+			else if (e == 't')
+				c = '\t';
+			else if (e == 'r')
+				c = '\r';
+			else if (e == '\\' || e == q)
+				c = e;
+			else
+				k->i--; /* not an escape: the backslash stands */
 		}
 		*out++ = c;
 	}

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "parse_syslog.h" /* struct slice */
+#include "parse.h"
 
 struct kv_opts {
 	const char *pair;   /* between pairs; NULL: any run of white space */

@@ -15,16 +15,6 @@
  * no tag and all of it is the message. */
 #define TAG_MAX 64
 
-static void say(char *why, size_t why_n, const char *msg)
-{
-	snprintf(why, why_n, "%s", msg);
-}
-
-static int digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* <PRI> at s[*i]: 1 to 3 digits, at most 191. Returns 1 if there, 0 if
  * not, -1 if malformed. */
 static int pri(const char *s, size_t n, size_t *i, int *value)
@@ -33,7 +23,7 @@ static int pri(const char *s, size_t n, size_t *i, int *value)
 		return 0;
 	size_t j = *i + 1;
 	int v = 0, k = 0;
-	while (j < n && digit(s[j]) && k < 3) {
+	while (j < n && parse_digit(s[j]) && k < 3) {
 		v = v * 10 + (s[j++] - '0');
 		k++;
 	}
@@ -76,7 +66,7 @@ static int sd_scan(const char *sd, size_t n, size_t *i, void (*element)(void *, 
 		   size_t tmp_n, char *why, size_t why_n)
 {
 	if (*i >= n || sd[*i] != '[') {
-		say(why, why_n, "structured data must start with '[' (or be -)");
+		parse_why(why, why_n, "structured data must start with '[' (or be -)");
 		return -1;
 	}
 	while (*i < n && sd[*i] == '[') {
@@ -84,7 +74,7 @@ static int sd_scan(const char *sd, size_t n, size_t *i, void (*element)(void *, 
 		while (j < n && sd_name_char(sd[j]))
 			j++;
 		if (j == start) {
-			say(why, why_n, "an SD-ELEMENT without an SD-ID");
+			parse_why(why, why_n, "an SD-ELEMENT without an SD-ID");
 			return -1;
 		}
 		if (element)
@@ -95,7 +85,7 @@ static int sd_scan(const char *sd, size_t n, size_t *i, void (*element)(void *, 
 				j++;
 			struct slice name = {sd + ns, j - ns};
 			if (!name.n || j + 1 >= n || sd[j] != '=' || sd[j + 1] != '"') {
-				say(why, why_n, "an SD-PARAM is not name=\"value\"");
+				parse_why(why, why_n, "an SD-PARAM is not name=\"value\"");
 				return -1;
 			}
 			j += 2;
@@ -109,7 +99,7 @@ static int sd_scan(const char *sd, size_t n, size_t *i, void (*element)(void *, 
 				j++;
 			}
 			if (j >= n) {
-				say(why, why_n, "an SD-PARAM's value has no closing quote");
+				parse_why(why, why_n, "an SD-PARAM's value has no closing quote");
 				return -1;
 			}
 			j++;
@@ -117,7 +107,7 @@ static int sd_scan(const char *sd, size_t n, size_t *i, void (*element)(void *, 
 				param(ctx, name, (struct slice){tmp, len});
 		}
 		if (j >= n || sd[j] != ']') {
-			say(why, why_n, "an SD-ELEMENT has no closing ']'");
+			parse_why(why, why_n, "an SD-ELEMENT has no closing ']'");
 			return -1;
 		}
 		*i = j + 1;
@@ -133,7 +123,7 @@ int parse_syslog_sd(const char *sd, size_t n, void (*element)(void *ctx, struct 
 	if (sd_scan(sd, n, &i, element, param, ctx, tmp, tmp_n, why, why_n) != 0)
 		return -1;
 	if (i != n) {
-		say(why, why_n, "text after the structured data");
+		parse_why(why, why_n, "text after the structured data");
 		return -1;
 	}
 	return 0;
@@ -150,11 +140,11 @@ static struct slice rest(const char *s, size_t n, size_t i)
 static int rfc5424(const char *s, size_t n, size_t i, struct syslog_line *o, char *why,
 		   size_t why_n)
 {
-	while (i < n && digit(s[i]))
+	while (i < n && parse_digit(s[i]))
 		i++; /* the version */
 	o->rfc5424 = 1;
 	if (space(s, n, &i)) {
-		say(why, why_n, "not RFC 5424: no space after the version");
+		parse_why(why, why_n, "not RFC 5424: no space after the version");
 		return -1;
 	}
 	if (i < n && s[i] == '-') {
@@ -169,13 +159,13 @@ static int rfc5424(const char *s, size_t n, size_t i, struct syslog_line *o, cha
 	struct slice *fields[] = {&o->host, &o->app, &o->pid, &o->msgid};
 	for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
 		if (space(s, n, &i)) {
-			say(why, why_n, "not RFC 5424: a header field is missing");
+			parse_why(why, why_n, "not RFC 5424: a header field is missing");
 			return -1;
 		}
 		*fields[k] = token(s, n, &i);
 	}
 	if (space(s, n, &i)) {
-		say(why, why_n, "not RFC 5424: no structured data (or -) after the header");
+		parse_why(why, why_n, "not RFC 5424: no structured data (or -) after the header");
 		return -1;
 	}
 	if (i < n && s[i] == '-') {
@@ -188,7 +178,7 @@ static int rfc5424(const char *s, size_t n, size_t i, struct syslog_line *o, cha
 		o->sd = (struct slice){s + start, i - start};
 	}
 	if (i < n && space(s, n, &i)) {
-		say(why, why_n, "not RFC 5424: no space before the message");
+		parse_why(why, why_n, "not RFC 5424: no space before the message");
 		return -1;
 	}
 	o->message = rest(s, n, i);
@@ -199,7 +189,7 @@ static int rfc5424(const char *s, size_t n, size_t i, struct syslog_line *o, cha
 static int time3164(const char *s, size_t n, size_t *i, double now, struct syslog_line *o,
 		    char *why, size_t why_n)
 {
-	if (n - *i >= 5 && digit(s[*i]) && digit(s[*i + 3]) && s[*i + 4] == '-') {
+	if (n - *i >= 5 && parse_digit(s[*i]) && parse_digit(s[*i + 3]) && s[*i + 4] == '-') {
 		size_t used = timeconv_iso(s + *i, n - *i, &o->time, why, why_n);
 		if (!used)
 			return -1;
@@ -210,23 +200,23 @@ static int time3164(const char *s, size_t n, size_t *i, double now, struct syslo
 	size_t used, j = *i;
 	int mon = timeconv_month(s + j, n - j, &used);
 	if (!mon || used != 3) {
-		say(why, why_n, "not a syslog line: no time (Mmm dd hh:mm:ss or RFC 3339)");
+		parse_why(why, why_n, "not a syslog line: no time (Mmm dd hh:mm:ss or RFC 3339)");
 		return -1;
 	}
 	j += 3;
 	while (j < n && s[j] == ' ')
 		j++;
 	int v[4] = {0}, k = 0;
-	for (; k < 4 && j < n && digit(s[j]); k++) {
+	for (; k < 4 && j < n && parse_digit(s[j]); k++) {
 		v[k] = s[j++] - '0';
-		if (j < n && digit(s[j]))
+		if (j < n && parse_digit(s[j]))
 			v[k] = v[k] * 10 + (s[j++] - '0');
 		if (k < 3 && (j >= n || s[j] != (k == 0 ? ' ' : ':')))
 			break;
 		j += k < 3;
 	}
 	if (k < 3 || v[0] < 1 || v[0] > 31 || v[1] > 23 || v[2] > 59 || v[3] > 60) {
-		say(why, why_n, "not a syslog line: no time (Mmm dd hh:mm:ss or RFC 3339)");
+		parse_why(why, why_n, "not a syslog line: no time (Mmm dd hh:mm:ss or RFC 3339)");
 		return -1;
 	}
 	o->time = timeconv_yearless(mon, v[0], v[1], v[2], v[3], now);
@@ -271,7 +261,7 @@ static int rfc3164(const char *s, size_t n, size_t i, double now, struct syslog_
 	if (time3164(s, n, &i, now, o, why, why_n) != 0)
 		return -1;
 	if (i < n && s[i] != ' ') {
-		say(why, why_n, "not a syslog line: no space after the time");
+		parse_why(why, why_n, "not a syslog line: no space after the time");
 		return -1;
 	}
 	while (i < n && s[i] == ' ')
@@ -299,12 +289,12 @@ int parse_syslog(const char *s, size_t n, double now, struct syslog_line *out, c
 	int p;
 	switch (pri(s, n, &i, &p)) {
 	case -1:
-		say(why, why_n, "not a syslog line: <PRI> must be 0 to 191 in angle brackets");
+		parse_why(why, why_n, "not a syslog line: <PRI> must be 0 to 191 in angle brackets");
 		return -1;
 	case 1:
 		out->facility = p >> 3;
 		out->severity = p & 7;
-		if (i + 1 < n && digit(s[i]) && (s[i + 1] == ' ' || (digit(s[i + 1]) && i + 2 < n &&
+		if (i + 1 < n && parse_digit(s[i]) && (s[i + 1] == ' ' || (parse_digit(s[i + 1]) && i + 2 < n &&
 								     s[i + 2] == ' ')))
 			return rfc5424(s, n, i, out, why, why_n);
 		break;

@@ -8,11 +8,7 @@
 
 #include <stddef.h>
 
-/* A piece of the line; p NULL: the field is absent. */
-struct slice {
-	const char *p;
-	size_t n;
-};
+#include "parse.h"
 
 struct syslog_line {
 	int facility, severity; /* -1: no <PRI> */

@@ -177,7 +177,7 @@ static int l_parse_kv(lua_State *L)
 		lua_pushnil(L);
 		while (lua_next(L, 2)) {
 			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-			if (strcmp(k, "pair") && strcmp(k, "kv") && strcmp(k, "quotes"))
+			if (strcmp(k, "pair") != 0 && strcmp(k, "kv") != 0 && strcmp(k, "quotes") != 0)
 				return luaL_error(L, "parse_kv: %s is not an option (the options are "
 						  "pair, kv and quotes)", luaL_tolstring(L, -2, NULL));
 			lua_pop(L, 1);

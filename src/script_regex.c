@@ -109,7 +109,7 @@ static struct regex_ctx *ctx_new(lua_State *L)
 	pcre2_set_heap_limit(c->match, SCRIPT_REGEX_HEAP_KIB);
 	/* JIT's own stack, 32 KiB growing to 1 MiB; without it (or without
 	 * JIT: MemoryDenyWriteExecute= refuses it) the interpreter runs. */
-	c->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, c->gen);
+	c->jit_stack = pcre2_jit_stack_create((size_t)32 << 10, (size_t)1 << 20, c->gen);
 	if (c->jit_stack)
 		pcre2_jit_stack_assign(c->match, NULL, c->jit_stack);
 	return c;
@@ -189,7 +189,7 @@ static void compile(lua_State *L, struct regex_ctx *c, const char *flags)
 	pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &re->name_entry);
 	lua_createtable(L, (int)re->names, 0);
 	for (uint32_t i = 0; i < re->names; i++) {
-		lua_pushstring(L, (const char *)re->name_table + i * re->name_entry + 2);
+		lua_pushstring(L, (const char *)re->name_table + (size_t)i * re->name_entry + 2);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	lua_setiuservalue(L, -2, 1);
@@ -279,22 +279,22 @@ static void push_captures(lua_State *L, struct regex *re, const char *s)
 {
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re->md);
 	lua_createtable(L, (int)re->groups, (int)re->names + 1);
-	for (uint32_t g = 0; g <= re->groups; g++) {
+	for (size_t g = 0; g <= re->groups; g++) {
 		if (ov[2 * g] == PCRE2_UNSET)
 			continue;
 		lua_pushlstring(L, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
-		lua_rawseti(L, -2, g);
+		lua_rawseti(L, -2, (lua_Integer)g);
 	}
 	if (!re->names)
 		return;
 	lua_getiuservalue(L, 1, 1);
 	for (uint32_t i = 0; i < re->names; i++) {
-		PCRE2_SPTR e = re->name_table + i * re->name_entry;
-		uint32_t g = (uint32_t)e[0] << 8 | e[1];
+		PCRE2_SPTR e = re->name_table + (size_t)i * re->name_entry;
+		size_t g = (size_t)e[0] << 8 | e[1];
 		if (ov[2 * g] == PCRE2_UNSET)
 			continue; /* a group that took no part is absent */
 		lua_rawgeti(L, -1, (lua_Integer)i + 1);
-		lua_rawgeti(L, -3, g);
+		lua_rawgeti(L, -3, (lua_Integer)g);
 		lua_rawset(L, -4);
 	}
 	lua_pop(L, 1);
@@ -463,7 +463,7 @@ static void expand(lua_State *L, struct regex *re, const char *s, const char *t,
 			i++;
 			continue;
 		}
-		uint32_t g = template_group(L, re, t, tn, &i);
+		size_t g = template_group(L, re, t, tn, &i);
 		if (b && ov[2 * g] != PCRE2_UNSET)
 			luaL_addlstring(b, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
 	}

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "parse.h"
+
 #define DAY 86400.0
 
 /* Howard Hinnant's days_from_civil: exact for any year, no tables. */
@@ -119,11 +121,6 @@ static int offset(const char *s, size_t n, size_t *i, double *secs)
 	return 0;
 }
 
-static void say(char *why, size_t why_n, const char *msg)
-{
-	snprintf(why, why_n, "%s", msg);
-}
-
 size_t timeconv_iso(const char *s, size_t n, double *t, char *why, size_t why_n)
 {
 	size_t i = 0;
@@ -131,11 +128,11 @@ size_t timeconv_iso(const char *s, size_t n, double *t, char *why, size_t why_n)
 	double frac = 0, off = 0;
 	if (digits(s, n, &i, 4, 4, &y) || i >= n || s[i++] != '-' || digits(s, n, &i, 2, 2, &mo) ||
 	    i >= n || s[i++] != '-' || digits(s, n, &i, 2, 2, &d)) {
-		say(why, why_n, "not an RFC 3339 time (YYYY-MM-DDThh:mm:ss)");
+		parse_why(why, why_n, "not an RFC 3339 time (YYYY-MM-DDThh:mm:ss)");
 		return 0;
 	}
 	if (!timeconv_valid_date(y, (int)mo, (int)d)) {
-		say(why, why_n, "no such date");
+		parse_why(why, why_n, "no such date");
 		return 0;
 	}
 	if (i + 2 < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' ') && s[i + 1] >= '0' &&
@@ -143,25 +140,25 @@ size_t timeconv_iso(const char *s, size_t n, double *t, char *why, size_t why_n)
 		i++;
 		if (digits(s, n, &i, 2, 2, &h) || i >= n || s[i++] != ':' ||
 		    digits(s, n, &i, 2, 2, &mi)) {
-			say(why, why_n, "not an RFC 3339 time of day (hh:mm:ss)");
+			parse_why(why, why_n, "not an RFC 3339 time of day (hh:mm:ss)");
 			return 0;
 		}
 		if (i < n && s[i] == ':') {
 			i++;
 			if (digits(s, n, &i, 2, 2, &sec)) {
-				say(why, why_n, "not an RFC 3339 time of day (hh:mm:ss)");
+				parse_why(why, why_n, "not an RFC 3339 time of day (hh:mm:ss)");
 				return 0;
 			}
 			if (i < n && (s[i] == '.' || s[i] == ',')) {
 				i++;
 				if (fraction(s, n, &i, &frac)) {
-					say(why, why_n, "no digits after the decimal point");
+					parse_why(why, why_n, "no digits after the decimal point");
 					return 0;
 				}
 			}
 		}
 		if (h > 23 || mi > 59 || sec > 60) {
-			say(why, why_n, "hour, minute or second out of range");
+			parse_why(why, why_n, "hour, minute or second out of range");
 			return 0;
 		}
 		size_t before = i;
@@ -169,7 +166,7 @@ size_t timeconv_iso(const char *s, size_t n, double *t, char *why, size_t why_n)
 			i = before;
 			off = 0;
 			if (i < n && (s[i] == '+' || s[i] == '-')) {
-				say(why, why_n, "not a UTC offset (Z, +hh:mm or -hhmm)");
+				parse_why(why, why_n, "not a UTC offset (Z, +hh:mm or -hhmm)");
 				return 0;
 			}
 		}
@@ -296,7 +293,7 @@ static int convert(char c, const char *s, size_t n, size_t *i, struct parsed *p,
 			(*i)++;
 			return 0;
 		}
-		say(why, why_n, "%Z reads only UTC, GMT or Z (use %z for an offset such as +01:00)");
+		parse_why(why, why_n, "%Z reads only UTC, GMT or Z (use %z for an offset such as +01:00)");
 		return -1;
 	case 's': {
 		int neg = *i < n && s[*i] == '-';
@@ -364,7 +361,7 @@ static int walk(const char *s, size_t n, size_t *i, const char *fmt, struct pars
 		} else if (*f == '%') {
 			f++;
 			if (!*f) {
-				say(why, why_n, "the format ends in a lone %");
+				parse_why(why, why_n, "the format ends in a lone %");
 				return -1;
 			}
 			const char *sub = expand(*f);
@@ -402,7 +399,7 @@ int timeconv_parse(const char *s, size_t n, const char *fmt, double now, double 
 	}
 	if (p.has_pm) {
 		if (p.hour < 1 || p.hour > 12) {
-			say(why, why_n, "%p needs an hour from 1 to 12 (%I)");
+			parse_why(why, why_n, "%p needs an hour from 1 to 12 (%I)");
 			return -1;
 		}
 		p.hour = p.hour % 12 + (p.pm ? 12 : 0);
@@ -411,7 +408,7 @@ int timeconv_parse(const char *s, size_t n, const char *fmt, double now, double 
 	if (p.yday) {
 		int64_t y = p.has_year ? p.year : 1970;
 		if (p.yday > 365 + leap(y)) {
-			say(why, why_n, "no such day of the year");
+			parse_why(why, why_n, "no such day of the year");
 			return -1;
 		}
 		*t = (double)(timeconv_days(y, 1, 1) + p.yday - 1) * DAY + tod;
@@ -422,7 +419,7 @@ int timeconv_parse(const char *s, size_t n, const char *fmt, double now, double 
 		return 0;
 	}
 	if (!timeconv_valid_date(p.year, p.month, p.day)) {
-		say(why, why_n, "no such date");
+		parse_why(why, why_n, "no such date");
 		return -1;
 	}
 	*t = (double)timeconv_days(p.year, p.month, p.day) * DAY + tod;
@@ -467,7 +464,7 @@ static char *put2(char *p, int v)
 static int rfc3339_ms(int64_t secs, int ms, char *out, size_t n, char *why, size_t why_n)
 {
 	if (n < 25) {
-		say(why, why_n, "the formatted time is too long");
+		parse_why(why, why_n, "the formatted time is too long");
 		return -1;
 	}
 	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
@@ -518,7 +515,7 @@ int timeconv_format(double t, const char *fmt, char *out, size_t n, char *why, s
 	/* 9999-12-31T23:59:59Z and back to year 1: what strftime's %Y and
 	 * RFC 3339 can write. */
 	if (!isfinite(t) || t < -62135596800.0 || t >= 253402300800.0) {
-		say(why, why_n, "the time is not finite or beyond the years 1 to 9999");
+		parse_why(why, why_n, "the time is not finite or beyond the years 1 to 9999");
 		return -1;
 	}
 	/* Rounded to the digits written: 0.007 is held as 0.00699999..., and
@@ -538,7 +535,7 @@ int timeconv_format(double t, const char *fmt, char *out, size_t n, char *why, s
 		return rfc3339_ms((int64_t)secs, (int)units, out, n, why, why_n);
 	struct tm tm;
 	if (!gmtime_r(&secs, &tm)) {
-		say(why, why_n, "the time cannot be written as a date");
+		parse_why(why, why_n, "the time cannot be written as a date");
 		return -1;
 	}
 	/* strftime one conversion at a time, with %f, %Nf and %s done here. */
@@ -560,7 +557,7 @@ int timeconv_format(double t, const char *fmt, char *out, size_t n, char *why, s
 			r = snprintf(out + len, n - len, "%lld", (long long)secs);
 			r = r < 0 || (size_t)r >= n - len ? -1 : (int)len + r;
 		} else if (*f == '\0') {
-			say(why, why_n, "the format ends in a lone %");
+			parse_why(why, why_n, "the format ends in a lone %");
 			return -1;
 		} else {
 			char one[4] = {'%', *f, '\0', '\0'};
@@ -578,6 +575,6 @@ int timeconv_format(double t, const char *fmt, char *out, size_t n, char *why, s
 	out[len] = '\0';
 	return (int)len;
 too_long:
-	say(why, why_n, "the formatted time is too long (256 bytes at most)");
+	parse_why(why, why_n, "the formatted time is too long (256 bytes at most)");
 	return -1;
 }
