@@ -5,9 +5,11 @@
  * both define filter() and keep their own state across logs.
  *
  * Per log, each script in order gets the `log` table (the same table,
- * refilled for every log). A script that
- * raises an error, or leaves the log in a shape the API would reject (a
- * level that is not one, an item that is not a string), fails for that log
+ * refilled for every log), which refuses any field a log does not have and
+ * writes to its read-only ones. A script that raises an error (that one
+ * included), answers what no filter or enrich script answers (a filter must
+ * return true or false), or leaves the log in a shape the API would reject
+ * (a level that is not one, an item that is a table), fails for that log
  * only: the log goes on exactly as it entered that script, and on_error is
  * told. */
 #ifndef LOGMASH_SCRIPT_H
