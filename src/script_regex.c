@@ -18,8 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define REGEX_MT "logmash.regex"
 #define CACHE "logmash.regex.cache"
+/* How much of a pattern a message shows. */
+#define PATTERN_SHOWN 120
 /* Compiled patterns the cache keeps; past that it starts again empty. */
 #define CACHE_MAX 256
 
@@ -173,9 +177,11 @@ static void compile(lua_State *L, struct regex_ctx *c, const char *flags)
 	re->code = pcre2_compile((PCRE2_SPTR)pat, plen, opt, &code, &at, c->comp);
 	if (!re->code) {
 		PCRE2_UCHAR msg[256];
+		char shown[PATTERN_SHOWN];
 		pcre2_get_error_message(code, msg, sizeof msg);
+		printable_excerpt(shown, sizeof shown, pat, plen);
 		luaL_error(L, "logmash.regex: the pattern \"%s\" does not compile: %s (at offset %d)",
-			   pat, (const char *)msg, (int)at);
+			   shown, (const char *)msg, (int)at);
 	}
 	/* Without JIT (none here, or W^X memory refused) the interpreter
 	 * matches alike, only slower. */
@@ -265,10 +271,13 @@ static int run(lua_State *L, struct regex *re, const char *s, size_t n, size_t a
 		return 0;
 	if (rc < 0) {
 		PCRE2_UCHAR msg[256];
+		char shown[PATTERN_SHOWN];
+		size_t plen;
 		pcre2_get_error_message(rc, msg, sizeof msg);
 		lua_getiuservalue(L, 1, 2);
-		return luaL_error(L, "regex \"%s\": %s%s", lua_tostring(L, -1), (const char *)msg,
-				  limit_hint(rc));
+		const char *pat = lua_tolstring(L, -1, &plen);
+		printable_excerpt(shown, sizeof shown, pat, plen);
+		return luaL_error(L, "regex \"%s\": %s%s", shown, (const char *)msg, limit_hint(rc));
 	}
 	/* rc 0 would mean too small a match block: it is made for the pattern */
 	return rc;

@@ -339,7 +339,9 @@ def test_check_reports_each_silent_mistake_with_line_and_script(tmp_path):
         out = p.stdout.decode()
         assert p.returncode == 1, out
         assert says in out, out
-        assert "(line 2:" in out or "line 2" in out, out
+        # Under the sample line it failed on, and in the script's summary.
+        assert re.search(r'line 2: "real work"\n  error: \S*' + re.escape(says), out), out
+        assert '(line 2: "real work")' in out, out
     # The forgotten answer kept the logs that were not dropped.
     bodies, p = dry(["-f", forgot, "-"], input="GET /health\nreal work\n")
     assert [b["message"] for b in bodies] == ["real work"]
