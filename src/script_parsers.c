@@ -81,6 +81,8 @@ static int l_parse_syslog(lua_State *L)
 	char why[128];
 	if (parse_syslog(s, n, now_wall(), &m, why, sizeof why) != 0)
 		return fail(L, why);
+	char small[SCRATCH_SMALL];
+	char *tmp = scratch(L, small, m.sd.n); /* for the structured data's values */
 	lua_createtable(L, 0, 12);
 	if (m.severity >= 0) {
 		put_integer(L, "facility", m.facility);
@@ -98,17 +100,13 @@ static int l_parse_syslog(lua_State *L)
 	put(L, "msgid", m.msgid);
 	put(L, "message", m.message);
 	if (m.sd.p) {
-		char small[SCRATCH_SMALL];
-		char *tmp = scratch(L, small, m.sd.n);
 		lua_newtable(L);
 		lua_pushboolean(L, 0); /* stands for the element table sd_element pops */
 		if (parse_syslog_sd(m.sd.p, m.sd.n, sd_element, sd_param, L, tmp, m.sd.n, why,
 				    sizeof why) != 0)
 			return luaL_error(L, "parse_syslog: %s", why); /* checked by parse_syslog */
 		lua_pop(L, 1);
-		lua_setfield(L, m.sd.n <= SCRATCH_SMALL ? -2 : -3, "sd");
-		if (m.sd.n > SCRATCH_SMALL)
-			lua_pop(L, 1); /* the scratch */
+		lua_setfield(L, -2, "sd");
 	}
 	return 1;
 }

@@ -485,3 +485,21 @@ end
         if lib == "logmash":
             continue
         assert items[lib].split() == sorted(names), (lib, sorted(set(items[lib].split()) ^ set(names)))
+
+
+def test_parse_syslog_structured_data_small_and_past_the_stack_scratch(tmp_path):
+    """RFC 5424 parameters unescaped into a scratch on the C stack, and, for
+    structured data over 4 KiB, into one on the Lua stack: the result is
+    the table either way."""
+    s = write(tmp_path, "sd.lua", "function enrich(log)\n"
+              "  local m = logmash.parse_syslog(log.message)\n"
+              "  log.items.a = m.sd['x@1'].a\n"
+              "  log.items.k = m.sd['y@2'] and m.sd['y@2'].k\n"
+              "  log.items.msg = m.message\n"
+              "end\n")
+    lines = ['<34>1 2026-11-26T10:00:01Z h app - - [x@1 a="b\\"c\\]"] small',
+             '<34>1 2026-11-26T10:00:01Z h app - - [x@1 a="%s"][y@2 k="z"] big' % ("v" * 6000)]
+    bodies, p = dry(["-e", s, "-"], input="\n".join(lines) + "\n")
+    assert b"script errors 0" in p.stderr, p.stderr
+    assert bodies[0]["items"] == {"a": 'b"c]', "msg": "small"}
+    assert bodies[1]["items"] == {"a": "v" * 6000, "k": "z", "msg": "big"}
