@@ -23,6 +23,14 @@ uint32_t conc_limit(const struct conc *c)
 	return c->limit < 1 ? 1 : (uint32_t)c->limit;
 }
 
+uint32_t conc_room(const struct conc *c)
+{
+	uint32_t limit = conc_limit(c);
+	if (!c->adaptive)
+		return limit;
+	return c->n_overload < limit ? limit - c->n_overload : 1;
+}
+
 void conc_set_ceiling(struct conc *c, uint32_t ceiling)
 {
 	c->ceiling = ceiling < 1 ? 1 : ceiling;

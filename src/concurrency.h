@@ -26,6 +26,15 @@
  *   - otherwise (an idle pipeline, a round trip between the two marks) the
  *     limit holds.
  *
+ * A refused request's place stays empty until the window ends (conc_room:
+ * the limit less the window's refusals). Without that, an API behind a
+ * gateway that caps concurrency and answers the rest at once was asked
+ * again at once for every place over its cap, hundreds of times a window
+ * before the window's one step down: 41% of all requests were refused at
+ * a capacity of 32 and 50 ms, against 2.5% where the refusals came after
+ * the round trip. Held empty, each place over the cap is refused once a
+ * window, whatever the refusal's latency (about 1% either way).
+ *
  * The baseline is the lowest window mean seen in the last two periods of
  * CONC_BASELINE_US (10 s), so a route that really became slower is adopted
  * within 20 s; a period that ended above the baseline halves the limit for
@@ -96,6 +105,10 @@ void conc_init(struct conc *c, int adaptive, uint32_t ceiling, int64_t now_us);
 
 /* The limit now: at least 1, at most the ceiling. */
 uint32_t conc_limit(const struct conc *c);
+
+/* How many may be under way now: the limit less the requests refused in
+ * this window, at least 1. What the sender starts requests against. */
+uint32_t conc_room(const struct conc *c);
 
 /* A lower ceiling (HTTP/1.1 needs a connection a request). */
 void conc_set_ceiling(struct conc *c, uint32_t ceiling);

@@ -291,7 +291,7 @@ static int may_start(struct sender *s, int64_t now)
 		return 0;
 	if (s->probing && s->active > 0)
 		return 0;
-	if (s->active >= conc_limit(&s->conc))
+	if (s->active >= conc_room(&s->conc))
 		return 0;
 	if (s->rate > 0 && s->tokens < 1)
 		return 0;
@@ -317,6 +317,7 @@ void trip(struct sender *s, int64_t retry_after_ms)
 	s->state.backing_off = 1;
 	s->state.backoff_until = now_wall() + (double)d / 1000;
 	conc_outage(&s->conc);
+	publish_limit(s); /* nothing ends while it holds: the status would show the old limit */
 	errlog_add(ERR_NETWORK, "the API failed %d requests in a row: all sending paused for %.1f s, "
 		   "then one probe", s->streak, (double)d / 1000);
 }
@@ -422,7 +423,7 @@ void sender_step(struct sender *s)
 		if (sl->state != SLOT_FREE)
 			continue;
 		int go = may_start(s, now);
-		if (!go && !held(s, now) && s->active >= conc_limit(&s->conc))
+		if (!go && !held(s, now) && s->active >= conc_room(&s->conc))
 			break;
 		queue_pop(s->q, &sl->e);
 		sl->attempts = 0;
@@ -457,7 +458,7 @@ long sender_timeout_ms(struct sender *s)
 	/* Nothing may start until a transfer ends (the transport's eventfd
 	 * wakes the loop then): waking for due retries would only spin. */
 	int blocked = stopped(s) || (s->probing && s->active > 0) ||
-		      s->active >= conc_limit(&s->conc);
+		      s->active >= conc_room(&s->conc);
 	if (s->hold_ms > now)
 		next = s->hold_ms;
 	else if (s->rate > 0 && s->tokens < 1)

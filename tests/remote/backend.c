@@ -5,14 +5,17 @@
  * what a distant, busy API does: every answer comes --delay-ms after its
  * request (the round trip: the kernel here has no netem), and at most
  * --capacity requests are served at once; the rest are refused with 503,
- * or 429 and Retry-After. It is one epoll loop with a heap of answers due,
+ * or 429 and Retry-After, after the same delay (the API itself refusing)
+ * or at once with --refuse-at-once (a gateway in front of it that caps
+ * concurrency). It is one epoll loop with a heap of answers due,
  * so that it costs a few microseconds a request and is never what a
  * benchmark measures.
  *
  *   POST /v1/logs, /v2/logs     the API: {"result": "ID"} after the delay
  *   GET  /_remote/stats         counts, as JSON
  *   POST /_remote/set?K=V&...   delay_ms, capacity (0: none), refuse (503 or
- *                               429), retry_after (s), down (1: 503 to all)
+ *                               429), refuse_at_once (1: no delay for a
+ *                               refusal), retry_after (s), down (1: 503 to all)
  *   POST /_remote/reset         zeroes the counts
  *
  * It checks the bearer token and the project id header, counts the
@@ -63,7 +66,7 @@ static volatile sig_atomic_t stop;
 /* Settings and counts. */
 static int64_t delay_us = 50000;
 static long capacity, retry_after = 1;
-static int refuse_status = 503, down;
+static int refuse_status = 503, refuse_at_once, down;
 static const char *token = "test-token", *project = "test-project";
 static FILE *record;
 static uint64_t requests, accepted, refused, active, max_active, h2_requests, ids;
@@ -269,11 +272,12 @@ static void stats_json(int fd)
 		 "{\"requests\":%llu,\"accepted\":%llu,\"refused\":%llu,\"active\":%llu,"
 		 "\"max_active\":%llu,\"mean_active\":%.2f,\"client_connections\":%zu,"
 		 "\"http2_requests\":%llu,\"capacity\":%ld,\"delay_ms\":%.1f,\"down\":%d,"
-		 "\"statuses\":{%s}}",
+		 "\"refuse_at_once\":%d,\"statuses\":{%s}}",
 		 (unsigned long long)requests, (unsigned long long)accepted,
 		 (unsigned long long)refused, (unsigned long long)active,
 		 (unsigned long long)max_active, mean_active(),
-		 n_seen, (unsigned long long)h2_requests, capacity, (double)delay_us / 1000, down, st);
+		 n_seen, (unsigned long long)h2_requests, capacity, (double)delay_us / 1000, down,
+		 refuse_at_once, st);
 	respond(fd, 200, "", body);
 }
 
@@ -293,6 +297,8 @@ static void set_from_query(const char *q, size_t len)
 			capacity = (long)v;
 		else if (strcmp(kv, "refuse") == 0)
 			refuse_status = (int)v == 429 ? 429 : 503;
+		else if (strcmp(kv, "refuse_at_once") == 0)
+			refuse_at_once = v != 0;
 		else if (strcmp(kv, "retry_after") == 0)
 			retry_after = (long)v;
 		else if (strcmp(kv, "down") == 0)
@@ -321,6 +327,7 @@ static void api_request(int fd, const char *head, size_t hl, const char *body, s
 		h2_requests++;
 	requests++;
 	int status = 200;
+	int64_t after = delay_us;
 	if (!authorised(head, hl)) {
 		status = 401;
 	} else if (down) {
@@ -328,6 +335,8 @@ static void api_request(int fd, const char *head, size_t hl, const char *body, s
 	} else if (capacity > 0 && active >= (uint64_t)capacity) {
 		status = refuse_status;
 		refused++;
+		if (refuse_at_once)
+			after = 0;
 	} else {
 		accepted++;
 		c->held = 1;
@@ -338,7 +347,7 @@ static void api_request(int fd, const char *head, size_t hl, const char *body, s
 		}
 	}
 	c->busy = 1;
-	heap_push((struct due){now_us() + delay_us, fd, c->gen, status});
+	heap_push((struct due){now_us() + after, fd, c->gen, status});
 }
 
 /* Handles the request at the head of the input, if whole; 1 if one was. */
@@ -432,6 +441,8 @@ int main(int argc, char **argv)
 			capacity = atol(v);
 		else if (strcmp(k, "--refuse") == 0)
 			refuse_status = atoi(v) == 429 ? 429 : 503;
+		else if (strcmp(k, "--refuse-at-once") == 0)
+			refuse_at_once = atoi(v) != 0;
 		else if (strcmp(k, "--retry-after") == 0)
 			retry_after = atol(v);
 		else if (strcmp(k, "--token") == 0)

@@ -2,10 +2,11 @@
 """A stand-in for the Logs API across the internet: Debian's nginx
 terminating TLS (HTTP/2 by ALPN, or HTTP/1.1) in front of backend.c, which
 answers each request a round trip later and serves at most a capacity of
-requests at once.
+requests at once; the rest are refused after the round trip, or at once
+with --refuse-at-once (a gateway's concurrency cap).
 
 usage: remote_api.py [--delay-ms 50] [--capacity C] [--refuse 503|429]
-                     [--retry-after S] [--record FILE]
+                     [--refuse-at-once] [--retry-after S] [--record FILE]
 
 It prints its URLs and runs until interrupted; `make` builds the backend.
 Tests and the benchmark use the RemoteAPI class. Everything listens on
@@ -99,22 +100,24 @@ class RemoteAPI:
     HTTP/1.1), cert (the CA file to trust)."""
 
     def __init__(self, delay_ms=50, capacity=0, refuse=503, retry_after=1, record=None,
-                 workers=1, token=TOKEN, project=PROJECT):
+                 workers=1, token=TOKEN, project=PROJECT, refuse_at_once=False):
         if not os.path.exists(BACKEND):
             raise RuntimeError("build the backend first: make tests/remote/backend")
         self.dir = tempfile.mkdtemp(prefix="logmash-remote-")
         self.procs = []
         self.token, self.project = token, project
         try:
-            self._start(delay_ms, capacity, refuse, retry_after, record, workers)
+            self._start(delay_ms, capacity, refuse, retry_after, record, workers,
+                        refuse_at_once)
         except BaseException:
             self.stop()
             raise
 
-    def _start(self, delay_ms, capacity, refuse, retry_after, record, workers):
+    def _start(self, delay_ms, capacity, refuse, retry_after, record, workers, refuse_at_once):
         self.cert, _ = make_certificate(self.dir)
         args = [BACKEND, "--port", "0", "--delay-ms", str(delay_ms), "--capacity",
                 str(capacity), "--refuse", str(refuse), "--retry-after", str(retry_after),
+                "--refuse-at-once", str(int(refuse_at_once)),
                 "--token", self.token, "--project-id", self.project]
         if record:
             args += ["--record", record]
@@ -158,7 +161,8 @@ class RemoteAPI:
         return self._control("/_remote/stats")
 
     def set(self, **kw):
-        """delay_ms, capacity, refuse, retry_after, down: now, while running."""
+        """delay_ms, capacity, refuse, refuse_at_once, retry_after, down: now,
+        while running."""
         q = "&".join("%s=%s" % (k, int(v) if isinstance(v, bool) else v) for k, v in kw.items())
         return self._control("/_remote/set?" + q)
 
@@ -189,10 +193,12 @@ def main():
     ap.add_argument("--delay-ms", type=float, default=50)
     ap.add_argument("--capacity", type=int, default=0)
     ap.add_argument("--refuse", type=int, default=503)
+    ap.add_argument("--refuse-at-once", action="store_true")
     ap.add_argument("--retry-after", type=int, default=1)
     ap.add_argument("--record")
     a = ap.parse_args()
-    with RemoteAPI(a.delay_ms, a.capacity, a.refuse, a.retry_after, a.record) as api:
+    with RemoteAPI(a.delay_ms, a.capacity, a.refuse, a.retry_after, a.record,
+                   refuse_at_once=a.refuse_at_once) as api:
         print("HTTPS, HTTP/2:  %s   (trust %s)" % (api.url, api.cert))
         print("HTTPS, HTTP/1.1: %s" % api.h1_url)
         print("HTTP/1.1:        %s" % api.plain_url)

@@ -3,7 +3,10 @@
  * The simulated API is the stand-in's model (tests/remote_api): every answer
  * comes one round trip after its request; at most `capacity` requests are
  * served at once, and the rest are refused (503 or 429), or queue behind
- * them when `queue` is set, each served for a round trip. The client keeps
+ * them when `queue` is set, each served for a round trip. A refusal comes a
+ * round trip later, as from the API itself, or at once (`refuse_at_once`:
+ * REFUSAL_AT_ONCE_US, as from a gateway or load balancer in front of it
+ * that caps concurrency). The client keeps
  * as many requests in flight as the limit allows, from an endless backlog,
  * as the sender does. Time is simulated, so the figures are exact. */
 #include <setjmp.h>
@@ -20,6 +23,7 @@
 #define S 1000000LL
 #define MAX_REQ 4096
 #define UNLIMITED 1000000
+#define REFUSAL_AT_ONCE_US 500 /* a gateway's 503 across the loopback */
 
 struct req {
 	int64_t done_at;
@@ -32,6 +36,7 @@ struct api {
 	int capacity;
 	int queue;             /* over capacity: wait (1) or refuse (0) */
 	enum conc_signal refusal;
+	int refuse_at_once;
 	int down;              /* every request fails to connect */
 	int64_t queue_free_at[MAX_REQ]; /* queue mode: when each server place frees */
 };
@@ -81,7 +86,8 @@ static void start(struct sim *s)
 		s->api.queue_free_at[best] = begin + a->rtt_us;
 		*q = (struct req){begin + a->rtt_us, begin + a->rtt_us - s->now, CONC_OK};
 	} else if (serving(s) >= a->capacity) {
-		*q = (struct req){s->now + a->rtt_us, a->rtt_us, a->refusal};
+		int64_t after = a->refuse_at_once ? REFUSAL_AT_ONCE_US : a->rtt_us;
+		*q = (struct req){s->now + after, after, a->refusal};
 	} else {
 		*q = (struct req){s->now + a->rtt_us, a->rtt_us, CONC_OK};
 	}
@@ -92,7 +98,7 @@ static void start(struct sim *s)
 static void sim_run(struct sim *s, int64_t until)
 {
 	for (;;) {
-		while ((uint32_t)s->n < conc_limit(&s->c) && s->n < MAX_REQ)
+		while ((uint32_t)s->n < conc_room(&s->c) && s->n < MAX_REQ)
 			start(s);
 		int first = 0;
 		for (int i = 1; i < s->n; i++)
@@ -177,20 +183,22 @@ static void holds_without_demand(void **state)
 
 /* Capacity C with the rest refused, at 50 ms: the rate over C/RTT and the
  * share refused, once converged. */
-static void converge_under_refusals(enum conc_signal refusal)
+static void converge_under_refusals(enum conc_signal refusal, int at_once)
 {
 	static struct sim s;
 	sim_init(&s, 1, 1024);
 	s.api.capacity = 32;
 	s.api.refusal = refusal;
+	s.api.refuse_at_once = at_once;
 	sim_run(&s, 5 * S);
 	sim_reset_counts(&s);
 	sim_run(&s, 65 * S);
 	double rate = (double)s.ok / 60.0;
 	double ideal = 32 / 0.050;
 	double refused = (double)s.refused / (double)(s.ok + s.refused);
-	print_message("capacity 32, %s: rate %.0f/s = %.2f of C/RTT, refused %.1f%%, mean limit %.1f\n",
-		      refusal == CONC_OVERLOAD_503 ? "503" : "429", rate, rate / ideal, refused * 100,
+	print_message("capacity 32, %s %s: rate %.0f/s = %.2f of C/RTT, refused %.1f%%, mean limit "
+		      "%.1f\n", refusal == CONC_OVERLOAD_503 ? "503" : "429",
+		      at_once ? "at once" : "after the round trip", rate, rate / ideal, refused * 100,
 		      (double)s.limit_sum / (double)s.samples);
 	assert_true(rate / ideal >= 0.85);
 	assert_true(refused <= 0.05);
@@ -201,13 +209,28 @@ static void converge_under_refusals(enum conc_signal refusal)
 static void converges_under_503(void **state)
 {
 	(void)state;
-	converge_under_refusals(CONC_OVERLOAD_503);
+	converge_under_refusals(CONC_OVERLOAD_503, 0);
 }
 
 static void converges_under_429(void **state)
 {
 	(void)state;
-	converge_under_refusals(CONC_OVERLOAD_429);
+	converge_under_refusals(CONC_OVERLOAD_429, 0);
+}
+
+/* A gateway that caps concurrency answers the rest at once: hundreds of
+ * refusals a window if each refused request's place were filled again at
+ * once. */
+static void converges_under_503_at_once(void **state)
+{
+	(void)state;
+	converge_under_refusals(CONC_OVERLOAD_503, 1);
+}
+
+static void converges_under_429_at_once(void **state)
+{
+	(void)state;
+	converge_under_refusals(CONC_OVERLOAD_429, 1);
 }
 
 static void converges_on_a_queue_by_round_trip(void **state)
@@ -235,12 +258,12 @@ static void converges_on_a_queue_by_round_trip(void **state)
 	assert_true(base_true >= 0.95);
 }
 
-static void follows_a_capacity_drop_and_recovery(void **state)
+static void follow_a_capacity_drop_and_recovery(int at_once)
 {
-	(void)state;
 	static struct sim s;
 	sim_init(&s, 1, 1024);
 	s.api.capacity = 200;
+	s.api.refuse_at_once = at_once;
 	sim_run(&s, 10 * S);
 	assert_true(conc_limit(&s.c) >= 180);
 	s.api.capacity = 20;
@@ -248,9 +271,22 @@ static void follows_a_capacity_drop_and_recovery(void **state)
 	sim_run(&s, s.now + 10 * S);
 	s.api.capacity = 200;
 	double up = seconds_to_reach(&s, 180, 10 * S, 0);
-	print_message("capacity 200 -> 20: %.2f s; 20 -> 200: %.2f s\n", down, up);
+	print_message("capacity 200 -> 20 -> 200, refused %s: %.2f s down, %.2f s up\n",
+		      at_once ? "at once" : "after the round trip", down, up);
 	assert_true(down >= 0 && down <= 5);
 	assert_true(up >= 0 && up <= 5);
+}
+
+static void follows_a_capacity_drop_and_recovery(void **state)
+{
+	(void)state;
+	follow_a_capacity_drop_and_recovery(0);
+}
+
+static void follows_a_capacity_drop_and_recovery_refused_at_once(void **state)
+{
+	(void)state;
+	follow_a_capacity_drop_and_recovery(1);
 }
 
 static void steps_down_on_a_round_trip_spike_and_comes_back(void **state)
@@ -329,8 +365,11 @@ int main(void)
 		cmocka_unit_test(holds_without_demand),
 		cmocka_unit_test(converges_under_503),
 		cmocka_unit_test(converges_under_429),
+		cmocka_unit_test(converges_under_503_at_once),
+		cmocka_unit_test(converges_under_429_at_once),
 		cmocka_unit_test(converges_on_a_queue_by_round_trip),
 		cmocka_unit_test(follows_a_capacity_drop_and_recovery),
+		cmocka_unit_test(follows_a_capacity_drop_and_recovery_refused_at_once),
 		cmocka_unit_test(steps_down_on_a_round_trip_spike_and_comes_back),
 		cmocka_unit_test(restarts_low_after_an_outage),
 		cmocka_unit_test(a_new_slower_route_becomes_the_baseline),
