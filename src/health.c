@@ -25,6 +25,20 @@ void health_judge(const struct snapshot *now, const struct snapshot *prev, uint6
 			 "project id; every log is kept until they are fixed and logmash reloaded");
 		return;
 	}
+	if (sd->unresolved) {
+		char state[80];
+		snapshot_state_text(now, state, sizeof state);
+		if (sd->endpoint_failed) {
+			h->level = HEALTH_DOWN;
+			snprintf(h->reason, sizeof h->reason, "%s: check --url; the run ends", state);
+			return;
+		}
+		double for_s = sd->backing_off ? now->taken - sd->backoff_since : 0;
+		h->level = for_s >= HEALTH_BACKOFF_SECONDS ? HEALTH_DOWN : HEALTH_DEGRADED;
+		snprintf(h->reason, sizeof h->reason, "%s: retrying with backoff (check --url if "
+			 "it lasts)", state);
+		return;
+	}
 	if (sd->endpoint_failed) {
 		h->level = HEALTH_DOWN;
 		snprintf(h->reason, sizeof h->reason, "wrong url: the API says %s is not its logs "

@@ -634,6 +634,8 @@ static void start_sending(struct app *a)
 		.http2_prior_knowledge = a->o.http2_prior_knowledge,
 		.ca_file = a->o.ca_file,
 		.insecure = a->o.insecure,
+		.follows = a->o.follow,
+		.keeps_unsent = a->o.state_dir || a->o.replay,
 		.dead = &a->dead,
 		.on_settled = on_settled,
 		.on_answer = on_answer,
@@ -716,12 +718,17 @@ static int report(struct app *a, const char *replayed)
 			fprintf(stderr, "logmash: the %llu logs not delivered are not kept: give "
 				"--state-dir DIR and the next start sends what one run could not\n", unsent);
 	}
+	const char *fate = !unsent ? "" : unsent_kept ? "; the next start sends them"
+					 : "; they are not kept (--state-dir keeps them for the next run)";
 	if (code == EXIT_AUTH)
-		fprintf(stderr, "logmash: the API refused the credentials: %llu logs were not sent\n",
-			unsent);
-	if (code == EXIT_ENDPOINT)
+		fprintf(stderr, "logmash: the API refused the credentials: %llu logs were not sent%s\n",
+			unsent, fate);
+	if (code == EXIT_ENDPOINT && send_state(a).unresolved)
+		fprintf(stderr, "logmash: the API's host name does not resolve (check --url): %llu logs "
+			"were not sent%s\n", unsent, fate);
+	else if (code == EXIT_ENDPOINT)
 		fprintf(stderr, "logmash: the API's URL is wrong (check --url and --api-version): "
-			"%llu logs were not sent\n", unsent);
+			"%llu logs were not sent%s\n", unsent, fate);
 	return code;
 }
 

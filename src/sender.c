@@ -122,6 +122,8 @@ static struct sender *sender_alloc(const struct sender_opts *o, struct queue *q,
 	s->refilled_ms = now_mono_ms();
 	s->last_ok_ms = s->refilled_ms;
 	s->endpoint = xstrdup(o->endpoint);
+	s->follows = o->follows;
+	s->keeps_unsent = o->keeps_unsent;
 	s->max_connections = o->max_connections;
 	s->max_in_flight = o->max_in_flight;
 	s->adaptive = o->adaptive;
@@ -157,6 +159,8 @@ static int sender_prepare(struct sender *s, const struct sender_opts *o, struct 
 			   curl_url_strerror(uc));
 		return -1;
 	}
+	if (curl_url_get(s->url, CURLUPART_HOST, &s->host, 0) != CURLUE_OK)
+		s->host = NULL; /* messages say "the API's host" */
 	s->headers = request_headers(o->token, o->project_id);
 	if (!s->headers) {
 		buf_printf(err, "cannot start libcurl (out of memory)");
@@ -221,6 +225,7 @@ void sender_free(struct sender *s)
 	free(s->slots);
 	free(s->done);
 	free(s->endpoint);
+	curl_free(s->host);
 	request_setup_free(&s->setup);
 	curl_url_cleanup(s->url);
 	request_headers_free(s->headers);
@@ -503,6 +508,7 @@ void sender_resume(struct sender *s)
 		return;
 	release_held(s);
 	s->state.endpoint_failed = 0;
+	s->state.unresolved = 0;
 	s->rejected_streak = 0;
 	s->seen_2xx = 0;
 }

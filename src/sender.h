@@ -23,7 +23,10 @@
  * again when a probe succeeds. After a 401 or 403 nothing more is sent and
  * every log is kept, until sender_set_credentials; the same after answers
  * that say the URL is wrong (404, 405, a redirect, or 400 to 8 logs in a row,
- * and to any log before a first answer 2xx), until sender_resume. */
+ * and to any log before a first answer 2xx), until sender_resume. A host
+ * name that does not resolve is retried with backoff when the process
+ * follows (DNS can be down for a while); in a one-shot run it is a wrong
+ * URL, at once before the API ever answered, else after UNRESOLVED_END_MS. */
 #ifndef LOGMASH_SENDER_H
 #define LOGMASH_SENDER_H
 
@@ -53,6 +56,8 @@ struct sender_opts {
 	int http2_prior_knowledge;
 	int insecure;           /* verify neither the certificate nor the host name */
 	const char *ca_file;    /* NULL: the system's certificate authorities */
+	int follows;            /* the process stays (-F): held logs wait for SIGHUP */
+	int keeps_unsent;       /* a state directory keeps what is not sent for the next run */
 	struct deadletter *dead; /* where rejected logs go (fd -1: counted only) */
 	/* Called once a log's fate is final: acknowledged (delivered 1), or
 	 * dead-lettered (not after a 401/403, which keeps the log). */

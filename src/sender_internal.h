@@ -21,6 +21,7 @@
 #define DEADLETTER_RETRY_MS 1000
 #define NO_ID_RETRIES 5        /* a 2xx without a log id: retries, when --max-retries is -1 */
 #define HELD INT64_MAX         /* due time of a log held after a 401/403 */
+#define UNRESOLVED_END_MS 5000 /* a one-shot run that had answers: DNS failing this long ends it */
 
 enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_WAITING };
 
@@ -79,6 +80,10 @@ struct sender {
 	int64_t fail_ms;    /* how long the last failed request took */
 	char *endpoint;     /* for messages */
 	int seen_2xx;       /* an answer 2xx since the start or SIGHUP: the URL works */
+	int answered;       /* the API answered anything since the start */
+	int64_t unresolved_since_ms; /* the first of the resolve failures in a row */
+	char *host;         /* the URL's host, for messages */
+	int follows, keeps_unsent; /* what becomes of held logs (sender_opts) */
 	int rejected_streak; /* 400 or 422 in a row */
 
 	/* --rate-limit: a token bucket. */

@@ -7,7 +7,9 @@
 
 struct sender_state {
 	int auth_failed;        /* the API refused the credentials */
-	int endpoint_failed;    /* the URL is wrong: 404, 405, a redirect, 400 to every log */
+	int endpoint_failed;    /* the URL is wrong: 404, 405, a redirect, 400 to every log, */
+				/* or a host name that does not resolve in a one-shot run */
+	int unresolved;         /* the URL's host name did not resolve, lately */
 	int paused;             /* the operator paused sending */
 	int backing_off;        /* the breaker paused all sending */
 	double backoff_until;   /* ... until then (wall clock) */

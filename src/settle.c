@@ -157,6 +157,18 @@ static void tell_limit(struct sender *s, CURL *easy, CURLcode res, long status, 
 	publish_limit(s);
 }
 
+/* What becomes of the logs held after a 401/403 or a wrong URL, said as it
+ * is: a follower keeps them for SIGHUP; a one-shot run ends, and only a
+ * state directory keeps what it did not send. */
+static const char *held_fate(const struct sender *s)
+{
+	if (s->follows)
+		return "Sending stopped, every log held (SIGHUP tries again)";
+	if (s->keeps_unsent)
+		return "The run ends; the state directory keeps what was not sent for the next run";
+	return "The run ends; what was not sent is not kept (--state-dir keeps it for the next run)";
+}
+
 /* The URL, not the log, is what the API refuses: every log is held, as
  * after a 401/403, until SIGHUP (sender_resume). */
 static void wrong_endpoint(struct sender *s, struct slot *sl, long status, const char *detail,
@@ -168,17 +180,48 @@ static void wrong_endpoint(struct sender *s, struct slot *sl, long status, const
 		    curl_easy_getinfo(sl->easy, CURLINFO_REDIRECT_URL, &to) != CURLE_OK)
 			to = NULL;
 		errlog_add(ERR_HTTP, "POST %s answered %ld%s%s%s: %s; check --url and --api-version. "
-			   "Sending stopped, every log kept (SIGHUP tries again)", s->endpoint, status,
-			   how, to ? ", a redirect to " : "", to ? to : "", detail);
+			   "%s", s->endpoint, status, how, to ? ", a redirect to " : "", to ? to : "",
+			   detail, held_fate(s));
 	}
 	s->state.endpoint_failed = 1;
 	told(s, sl, status, "held");
 	wait_slot(s, sl, HELD);
 }
 
+/* The URL's host name did not resolve. Under -F that is retried (DNS can
+ * be down for a while); a one-shot run takes it for a typo in --url and
+ * ends, as after a 404: at once if the API never answered, else once it
+ * has lasted UNRESOLVED_END_MS. Returns 1 when the log is held for that. */
+static int unresolved(struct sender *s, struct slot *sl)
+{
+	int64_t now = now_mono_ms();
+	if (!s->state.unresolved)
+		s->unresolved_since_ms = now;
+	s->state.unresolved = 1;
+	if (s->follows || (s->answered && now - s->unresolved_since_ms < UNRESOLVED_END_MS))
+		return 0;
+	if (!s->state.endpoint_failed)
+		errlog_add(ERR_NETWORK, "cannot resolve %s: check --url. %s",
+			   s->host ? s->host : "the API's host", held_fate(s));
+	s->state.endpoint_failed = 1;
+	told(s, sl, 0, "held");
+	wait_slot(s, sl, HELD);
+	return 1;
+}
+
 /* A request that got no answer: the network's fault, or the API's. */
 static void no_answer(struct sender *s, struct slot *sl, CURLcode res)
 {
+	if (res == CURLE_COULDNT_RESOLVE_HOST) {
+		if (unresolved(s, sl))
+			return;
+		char why[ERRLOG_TEXT];
+		snprintf(why, sizeof why, "cannot resolve %s: check --url (retrying)",
+			 s->host ? s->host : "the API's host");
+		errlog_add(ERR_NETWORK, "%s", why);
+		retry_later(s, sl, 0, why, 0);
+		return;
+	}
 	char why[ERRLOG_TEXT + 64];
 	snprintf(why, sizeof why, "%s%s%s%s", curl_easy_strerror(res), sl->errbuf[0] ? ": " : "",
 		 sl->errbuf,
@@ -242,9 +285,8 @@ static void answered_auth(struct sender *s, struct slot *sl, long status, const 
 		return;
 	}
 	errlog_add(ERR_AUTH,
-		   "HTTP %ld: %s: the API refused the token or project id; sending stopped, "
-		   "every log kept. Fix CODEMASH_TOKEN (or the --token-file) or --project-id",
-		   status, a->detail);
+		   "HTTP %ld: %s: the API refused the token or project id: fix CODEMASH_TOKEN (or "
+		   "the --token-file) or --project-id. %s", status, a->detail, held_fate(s));
 	s->state.auth_failed = 1;
 	told(s, sl, status, "held");
 	wait_slot(s, sl, HELD); /* sent again after new credentials */
@@ -290,6 +332,10 @@ void settle(struct sender *s, struct slot *sl, CURLcode res)
 	if (took >= 0 && (res != CURLE_OK || status < 200 || status >= 300))
 		s->fail_ms = took / 1000;
 	tell_limit(s, sl->easy, res, status, took);
+	if (res == CURLE_OK) {
+		s->answered = 1;
+		s->state.unresolved = 0;
+	}
 	if (res != CURLE_OK) {
 		no_answer(s, sl, res);
 		return;

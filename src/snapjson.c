@@ -32,7 +32,8 @@ static const struct field stat_fields[] = {
 static const struct field snap_fields[] = {
 	SNAP(taken, F_DBL), SNAP(started, F_DBL), SNAP(stopping, F_INT), SNAP(dry_run, F_INT),
 	SNAP(insecure, F_INT), SNAP(spooled, F_U64),
-	SEND(auth_failed, F_INT), SEND(endpoint_failed, F_INT), SEND(paused, F_INT),
+	SEND(auth_failed, F_INT), SEND(endpoint_failed, F_INT), SEND(unresolved, F_INT),
+	SEND(paused, F_INT),
 	SEND(backing_off, F_INT), SEND(backoff_until, F_DBL), SEND(backoff_since, F_DBL),
 };
 

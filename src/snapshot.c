@@ -1,12 +1,13 @@
 /* snapshot.c - publishing snapshots between threads. */
 #include "snapshot.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *const run_state_name[N_RUN_STATES] = {
 	[RUN_SENDING] = "sending", [RUN_IDLE] = "idle", [RUN_BACKING_OFF] = "backing off",
 	[RUN_PAUSED] = "paused", [RUN_AUTH_FAILED] = "auth failed", [RUN_WRONG_URL] = "wrong url",
-	[RUN_DRAINING] = "draining", [RUN_DRY_RUN] = "dry run",
+	[RUN_UNRESOLVED] = "cannot resolve", [RUN_DRAINING] = "draining", [RUN_DRY_RUN] = "dry run",
 };
 
 const char *const source_state_name[N_SOURCE_STATES] = {
@@ -50,6 +51,8 @@ enum run_state snapshot_state(const struct snapshot *s)
 		return RUN_DRY_RUN;
 	if (s->send.auth_failed)
 		return RUN_AUTH_FAILED;
+	if (s->send.unresolved)
+		return RUN_UNRESOLVED;
 	if (s->send.endpoint_failed)
 		return RUN_WRONG_URL;
 	if (s->stopping)
@@ -64,4 +67,33 @@ enum run_state snapshot_state(const struct snapshot *s)
 	    (s->st.last_sent > 0 && s->taken - s->st.last_sent < SNAP_SENDING_SECONDS))
 		return RUN_SENDING;
 	return RUN_IDLE;
+}
+
+const char *snapshot_state_text(const struct snapshot *s, char *out, size_t n)
+{
+	enum run_state st = snapshot_state(s);
+	if (st != RUN_UNRESOLVED) {
+		snprintf(out, n, "%s", run_state_name[st]);
+		return out;
+	}
+	/* scheme://[user@]host[:port]/...: the host, or [v6] whole */
+	const char *h = strstr(s->endpoint, "://");
+	h = h ? h + 3 : s->endpoint;
+	size_t len = strcspn(h, "/?#");
+	const char *at = memchr(h, '@', len);
+	if (at) {
+		len -= (size_t)(at + 1 - h);
+		h = at + 1;
+	}
+	if (*h != '[') {
+		const char *colon = memchr(h, ':', len);
+		if (colon)
+			len = (size_t)(colon - h);
+	} else {
+		const char *close = memchr(h, ']', len);
+		if (close)
+			len = (size_t)(close + 1 - h);
+	}
+	snprintf(out, n, "%s %.*s", run_state_name[st], (int)len, h);
+	return out;
 }

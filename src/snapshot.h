@@ -91,9 +91,13 @@ uint64_t snapshot_read(struct snapshot_box *b, struct snapshot *out);
 /* The machine's state, for the header, the status line, health and
  * metrics; run_state_name has it in a word ("backing off"). */
 enum run_state { RUN_SENDING, RUN_IDLE, RUN_BACKING_OFF, RUN_PAUSED, RUN_AUTH_FAILED,
-		 RUN_WRONG_URL, RUN_DRAINING, RUN_DRY_RUN, N_RUN_STATES };
+		 RUN_WRONG_URL, RUN_UNRESOLVED, RUN_DRAINING, RUN_DRY_RUN, N_RUN_STATES };
 extern const char *const run_state_name[N_RUN_STATES];
 
 enum run_state snapshot_state(const struct snapshot *s);
+
+/* The state as the operator reads it: its name, with the host for
+ * RUN_UNRESOLVED ("cannot resolve api.example.com"). */
+const char *snapshot_state_text(const struct snapshot *s, char *out, size_t n);
 
 #endif

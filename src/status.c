@@ -59,7 +59,8 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 	const struct latency *then = prev ? &prev->st.latency : NULL;
 	uint64_t p50 = latency_quantile(&s->latency, then, 0.50);
 	uint64_t p99 = latency_quantile(&s->latency, then, 0.99);
-	const char *state = run_state_name[snapshot_state(now)];
+	char statebuf[80];
+	const char *state = snapshot_state_text(now, statebuf, sizeof statebuf);
 	char up[32], rr[16], sr[16];
 	human_uptime(up, sizeof up, now->taken - now->started);
 	buf_printf(out,
@@ -98,11 +99,11 @@ void status_systemd(struct buf *out, const struct snapshot *now, const struct sn
 {
 	const struct stats *s = &now->st;
 	double secs = prev ? now->taken - prev->taken : now->taken - now->started;
-	char rate[16], behind[24];
+	char rate[16], behind[24], state[80];
 	uint64_t bytes = health_bytes_behind(now);
 	uint64_t errors = s->failed + s->script_errors + s->input_errors;
 	buf_printf(out, "%s %s/s, queued %" PRIu64 ", behind %s, %" PRIu64 " error%s",
-		   run_state_name[snapshot_state(now)],
+		   snapshot_state_text(now, state, sizeof state),
 		   human_count(rate, sizeof rate, per_second(s->sent, prev ? prev->st.sent : 0, secs)),
 		   s->queued + s->waiting, human_bytes(behind, sizeof behind, bytes), errors,
 		   errors == 1 ? "" : "s");

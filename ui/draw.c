@@ -81,7 +81,7 @@ static int state_pair(enum run_state state)
 	switch (state) {
 	case RUN_SENDING: case RUN_IDLE: case RUN_DRY_RUN:
 		return PAIR_GOOD;
-	case RUN_AUTH_FAILED: case RUN_WRONG_URL:
+	case RUN_AUTH_FAILED: case RUN_WRONG_URL: case RUN_UNRESOLVED:
 		return PAIR_BAD;
 	case RUN_BACKING_OFF: case RUN_PAUSED: case RUN_DRAINING: case N_RUN_STATES:
 		break;
@@ -104,7 +104,8 @@ static void header(const struct view *v, int w)
 	if (state == RUN_BACKING_OFF && s->send.backoff_until > s->taken)
 		snprintf(st, sizeof st, " BACKING OFF %.0fs ", s->send.backoff_until - s->taken + 0.5);
 	else {
-		snprintf(st, sizeof st, " %s ", run_state_name[state]);
+		char text[80];
+		snprintf(st, sizeof st, " %s ", snapshot_state_text(s, text, sizeof text));
 		for (char *p = st; *p; p++)
 			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 	}
@@ -463,9 +464,9 @@ static void footer(const struct view *v, int y, int w)
 static void compact(const struct view *v, int w)
 {
 	const struct snapshot *s = v->snap;
-	char up[32];
+	char up[32], state[80];
 	human_uptime(up, sizeof up, s->taken - s->started);
-	putf(0, 0, w, "logmash %s, up %s", run_state_name[snapshot_state(s)], up);
+	putf(0, 0, w, "logmash %s, up %s", snapshot_state_text(s, state, sizeof state), up);
 	putf(1, 0, w, "read %" PRIu64 " dropped %" PRIu64, s->st.read, s->st.dropped);
 	putf(2, 0, w, "sent %" PRIu64 " failed %" PRIu64, s->st.sent, s->st.failed);
 	putf(3, 0, w, "in flight %" PRIu64 "/%" PRIu32 " queued %" PRIu64, s->st.in_flight,

@@ -225,3 +225,81 @@ def test_the_shipped_unit_takes_a_new_token_on_reload(api):
         assert "SIGHUP: token reloaded from %s" % token in err
     finally:
         shutil.rmtree(top)
+
+
+# ---- endpoint mistakes: a one-shot run ends, a follower holds; every
+# message says what becomes of the logs ----
+
+NO_SUCH_HOST = "no-such-host.invalid"  # .invalid never resolves (RFC 2606)
+
+
+def test_a_host_that_does_not_resolve_ends_a_one_shot_run_with_exit_4(api, tmp_path):
+    state, log = tmp_path / "state", tmp_path / "app.log"
+    append(log, 0, 40)
+    p = subprocess.run([BIN, "--url", "http://%s" % NO_SUCH_HOST, "--project-id", PROJECT,
+                        "--state-dir", str(state), str(log)], capture_output=True, timeout=60,
+                       stdin=subprocess.DEVNULL, env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
+    err = p.stderr.decode()
+    assert p.returncode == 4, err
+    assert "cannot resolve %s: check --url" % NO_SUCH_HOST in err
+    assert "the state directory keeps what was not sent" in err
+    assert "SIGHUP" not in err  # the process does not stay for one
+    assert dead_letters(state / "dead-letters.jsonl") == []
+    p = subprocess.run([BIN, "--url", api.url, "--project-id", PROJECT, "--state-dir", str(state),
+                        str(log)], capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
+    assert p.returncode == 0, p.stderr
+    assert seqs(api) == list(range(40))
+
+
+def test_with_follow_a_host_that_does_not_resolve_is_retried_and_shown(api, tmp_path):
+    log = tmp_path / "app.log"
+    append(log, 0, 5)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
+    env["CODEMASH_TOKEN"] = TOKEN
+    proc = subprocess.Popen([BIN, "-F", "--from-start", "--url", "http://%s" % NO_SUCH_HOST,
+                             "--project-id", PROJECT, "--no-tui", "--status-interval", "0.2",
+                             str(log)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        lines = []
+        end = time.time() + 30
+        while time.time() < end:
+            line = proc.stderr.readline()
+            lines.append(line)
+            if line.startswith("logmash: status: cannot resolve %s" % NO_SUCH_HOST):
+                break
+        else:
+            pytest.fail("no status line said so: %s" % "".join(lines))
+        assert proc.poll() is None  # a service holds through a DNS outage
+        assert any("cannot resolve %s: check --url (retrying)" % NO_SUCH_HOST in l for l in lines)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_refused_token_without_a_state_dir_does_not_claim_the_logs_are_kept(api, tmp_path):
+    log = tmp_path / "app.log"
+    append(log, 0, 30)
+    p = subprocess.run([BIN, "--url", api.url, "--project-id", PROJECT, str(log)],
+                       capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, CODEMASH_TOKEN="wrong-token-abcdef"))
+    err = p.stderr.decode()
+    assert p.returncode == 3, err
+    assert "every log kept" not in err
+    assert "what was not sent is not kept (--state-dir keeps it for the next run)" in err
+    assert "30 logs were not sent; they are not kept" in err
+    assert "SIGHUP" not in err
+
+
+def test_a_404_in_a_one_shot_run_does_not_offer_sighup(api, tmp_path):
+    state, log = tmp_path / "state", tmp_path / "app.log"
+    append(log, 0, 10)
+    p = subprocess.run([BIN, "--url", api.url, "--project-id", PROJECT, "--api-version", "v9",
+                        "--state-dir", str(state), str(log)], capture_output=True, timeout=60,
+                       stdin=subprocess.DEVNULL, env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
+    err = p.stderr.decode()
+    assert p.returncode == 4, err
+    assert "SIGHUP" not in err
+    assert "The run ends; the state directory keeps what was not sent for the next run" in err
+    assert "10 logs were not sent; the next start sends them" in err
