@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "errlog.h"
+#include "humanize.h"
 #include "snapshot.h"
 #include "input_internal.h"
 #include "util.h"
@@ -548,6 +550,25 @@ int input_unsent_kept(struct input *in)
 	return !in->save_failed;
 }
 
+void input_describe_skipped(const struct input *in, struct buf *out)
+{
+	if (!in->skipped_files)
+		return;
+	char bytes[24], lines[32] = "";
+	human_bytes(bytes, sizeof bytes, in->skipped_bytes);
+	if (in->skipped_lines_known)
+		snprintf(lines, sizeof lines, "%" PRIu64 " line%s ", in->skipped_lines,
+			 in->skipped_lines == 1 ? "" : "s");
+	if (in->skipped_files == 1)
+		buf_printf(out, "following %s from its end: ", in->skipped_first);
+	else
+		buf_printf(out, "following %zu files (%s, ...) from their end: ", in->skipped_files,
+			   in->skipped_first);
+	buf_printf(out, "%s%s%s%s already there %s not sent; --from-start sends them", lines,
+		   *lines ? "(" : "", bytes, *lines ? ")" : "",
+		   in->skipped_lines == 1 && in->skipped_lines_known ? "is" : "are");
+}
+
 void input_close(struct input *in)
 {
 	if (!in)
@@ -572,6 +593,7 @@ static void discard(struct input *in)
 	for (size_t i = 0; i < in->n_waiting; i++)
 		free(in->waiting[i]);
 	free(in->waiting);
+	free(in->skipped_first);
 	for (size_t i = 0; i < in->n_deferred; i++)
 		free(in->deferred[i].path);
 	free(in->deferred);

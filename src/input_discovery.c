@@ -133,6 +133,40 @@ void open_deferred(struct input *in)
 	free(d);
 }
 
+/* A first -F run joins a file at its end: what it leaves unsent is told
+ * (input_describe_skipped), its lines counted up to SKIP_COUNT_MAX bytes a
+ * file (past that, in bytes only: a start should not read gigabytes). */
+#define SKIP_COUNT_MAX (64u << 20)
+
+static void note_skipped(struct input *in, const char *path, int fd, uint64_t size)
+{
+	if (!in->skipped_files) {
+		in->skipped_first = xstrdup(path);
+		in->skipped_lines_known = 1;
+	}
+	in->skipped_files++;
+	in->skipped_bytes += size;
+	if (size > SKIP_COUNT_MAX) {
+		in->skipped_lines_known = 0;
+		return;
+	}
+	char buf[65536];
+	uint64_t lines = 0, off = 0;
+	while (off < size) {
+		ssize_t n = pread(fd, buf, sizeof buf, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			in->skipped_lines_known = 0; /* the count is only a help: no error */
+			return;
+		}
+		for (const char *p = buf, *end = buf + n; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+			lines++;
+		off += (uint64_t)n;
+	}
+	in->skipped_lines += lines;
+}
+
 /* A path a spec named: follow the file there unless it is followed already.
  * at_start: found before reading began (--follow starts such files at
  * their end unless --from-start); later files start at their first byte. */
@@ -194,8 +228,10 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	int known = e && fileid_match(fd, &e->id) == 1; /* else: the inode was reused */
 	if (known)
 		offset = e->offset <= size ? e->offset : 0; /* shorter: truncated meanwhile */
-	else if (at_start && in->o.follow && !in->o.from_start && !in->ran_before)
+	else if (at_start && in->o.follow && !in->o.from_start && !in->ran_before && size) {
 		offset = size; /* a first run joins files as they are now */
+		note_skipped(in, path, fd, size);
+	}
 	if (e) { /* the source carries the file's checkpoint from now on */
 		cp_table_remove(&in->cp, e);
 	}

@@ -84,6 +84,11 @@ struct input {
 	int cp_dirty;
 	int save_failed;        /* the last checkpoint save failed */
 	int ran_before;         /* the state directory has a table: not a first run */
+	/* What a first -F run skipped: files joined at their end. */
+	size_t skipped_files;
+	uint64_t skipped_bytes, skipped_lines;
+	int skipped_lines_known; /* every skipped file was small enough to count */
+	char *skipped_first;     /* the first such file's path */
 	int rescan;
 	size_t n_special;       /* sources read under another name: rotated, symlinked */
 	int64_t next_tick_ms, next_scan_ms, next_save_ms;

@@ -692,6 +692,11 @@ static void open_console(struct app *a)
 	a->con = console_start(&co);
 	if (!console_has_dashboard(a->con) && !a->o.dry_run)
 		start_line(a);
+	struct buf skipped = {0};
+	input_describe_skipped(a->in, &skipped);
+	if (skipped.len)
+		errlog_add(ERR_EVENT, "%s", buf_cstr(&skipped));
+	buf_free(&skipped);
 	a->sd = sdnotify_open(fill_snapshot, a);
 	sdnotify_ready(a->sd); /* the sources are open, the sender is up */
 }

@@ -111,8 +111,29 @@ def test_from_start_reads_what_is_there(api, tmp_path):
     log.write_text("seq 000000\nseq 000001\n")
     lm = Logmash(api, ["--from-start", str(log)])
     assert wait_count(api, 2, 10)
-    lm.stop()
+    code, err = lm.stop()
     assert sorted(seqs(api)) == [0, 1]
+    assert "from its end" not in err
+
+
+def test_a_first_follow_says_what_it_skips(api, tmp_path):
+    log, state = tmp_path / "app.log", tmp_path / "state"
+    log.write_text("".join("seq %06d\n" % i for i in range(500)))
+    lm = Logmash(api, [str(log)], state=state)
+    code, err = lm.stop()
+    assert code == 0, err
+    size = log.stat().st_size
+    assert ("following %s from its end: 500 lines (%.1f KiB) already there are not sent; "
+            "--from-start sends them" % (log, size / 1024)) in err, err
+    assert api.logs() == []
+    # The next run resumes from its checkpoint: it skips nothing, says nothing.
+    with open(log, "a") as f:
+        f.write("seq 000500\n")
+    lm = Logmash(api, [str(log)], state=state)
+    assert wait_count(api, 1, 30)
+    code, err = lm.stop()
+    assert "from its end" not in err
+    assert seqs(api) == [500]
 
 
 @pytest.mark.parametrize("hold", [0.0, 0.5])
