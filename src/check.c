@@ -243,8 +243,8 @@ int check_main(int argc, char **argv)
 	for (size_t i = 0; i < script_chain_len(chain); i++) {
 		const struct script_stat *st = script_chain_stat(chain, i);
 		errors += st->errors;
-		printf("  %s %s: %llu calls", script_kind_name(st->kind), st->path,
-		       (unsigned long long)st->calls);
+		printf("  %s %s: %llu call%s", script_kind_name(st->kind), st->path,
+		       (unsigned long long)st->calls, st->calls == 1 ? "" : "s");
 		if (st->kind == SCRIPT_FILTER || st->dropped)
 			printf(", %llu dropped", (unsigned long long)st->dropped);
 		printf(", %llu error%s\n", (unsigned long long)st->errors, st->errors == 1 ? "" : "s");

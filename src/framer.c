@@ -134,7 +134,8 @@ int framer_next(struct framer *f, struct frame *out)
 		if (out->len == 0 && !out->truncated) {
 			if (f->partial_done)
 				partial_reset(f);
-			continue; /* empty line */
+			f->empty++;
+			continue; /* empty line: counted, never sent */
 		}
 		return 1;
 	}

@@ -41,6 +41,7 @@ struct framer {
 	int same_line;       /* the next line continues a flushed partial */
 	int eof;
 	uint64_t line_no;
+	uint64_t empty;  /* empty lines skipped (not records); the caller may reset it */
 	uint64_t offset; /* stream offset of data[pos] */
 };
 

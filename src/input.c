@@ -199,7 +199,10 @@ static int source_next(struct input *in, struct source *s, struct frame *out, do
 				return 1;
 		}
 		struct frame fr;
-		if (framer_next(&s->fr, &fr)) {
+		int got = framer_next(&s->fr, &fr);
+		in->st->empty += s->fr.empty;
+		s->fr.empty = 0;
+		if (got) {
 			if (!in->has_re) {
 				*out = fr;
 				*time = s->read_time;

@@ -69,6 +69,8 @@ void metrics_render(struct buf *out, const struct snapshot *s)
 	gauge(out, "logmash_start_time_seconds", "When logmash started, in seconds since the epoch.",
 	      s->started);
 	counter(out, "logmash_logs_read_total", "Logs read from the inputs.", st->read);
+	counter(out, "logmash_empty_lines_total", "Empty lines in the inputs: skipped, not logs.",
+		st->empty);
 	head(out, "logmash_logs_sent_total", "counter", "Logs the API acknowledged, by level.");
 	for (int l = LEVEL_NONE; l <= LEVEL_ERROR; l++) {
 		const char *name = level_name((enum level)l);

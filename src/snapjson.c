@@ -17,7 +17,7 @@ struct field {
 
 #define STAT(name, type) {#name, type, offsetof(struct stats, name)}
 static const struct field stat_fields[] = {
-	STAT(read, F_U64), STAT(truncated, F_U64), STAT(dropped, F_U64),
+	STAT(read, F_U64), STAT(truncated, F_U64), STAT(empty, F_U64), STAT(dropped, F_U64),
 	STAT(script_errors, F_U64), STAT(script_reloads, F_U64), STAT(kept, F_U64),
 	STAT(sent, F_U64), STAT(failed, F_U64), STAT(retried, F_U64),
 	STAT(dead_lettered, F_U64), STAT(dead_deleted, F_U64), STAT(in_flight, F_U64),

@@ -14,8 +14,9 @@ void stats_print_summary(const struct stats *s, FILE *out, int dry_run)
 	if (dry_run) {
 		fprintf(out,
 			"logmash: read %" PRIu64 ", dropped %" PRIu64 ", written %" PRIu64
-			" (dry run: nothing sent), script errors %" PRIu64 ", lines cut %" PRIu64 "\n",
-			s->read, s->dropped, s->kept, s->script_errors, s->truncated);
+			" (dry run: nothing sent), script errors %" PRIu64 ", lines cut %" PRIu64
+			", empty lines %" PRIu64 "\n",
+			s->read, s->dropped, s->kept, s->script_errors, s->truncated, s->empty);
 		return;
 	}
 	/* Failed logs that no dead-letter file kept are gone: say so. */
@@ -29,9 +30,9 @@ void stats_print_summary(const struct stats *s, FILE *out, int dry_run)
 	fprintf(out,
 		"logmash: read %" PRIu64 ", dropped %" PRIu64 ", sent %" PRIu64 ", failed %" PRIu64
 		" (dead-lettered %" PRIu64 "%s), not delivered %" PRIu64 ", retries %" PRIu64
-		", script errors %" PRIu64 ", lines cut %" PRIu64 "\n",
+		", script errors %" PRIu64 ", lines cut %" PRIu64 ", empty lines %" PRIu64 "\n",
 		s->read, s->dropped, s->sent, s->failed, s->dead_lettered, lost, stats_undelivered(s),
-		s->retried, s->script_errors, s->truncated);
+		s->retried, s->script_errors, s->truncated, s->empty);
 	if (s->sent)
 		fprintf(out,
 			"logmash: sent by level: Information %" PRIu64 ", Warning %" PRIu64

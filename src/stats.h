@@ -15,6 +15,7 @@
 struct stats {
 	uint64_t read;          /* lines framed into logs */
 	uint64_t truncated;     /* lines cut at --max-line-bytes */
+	uint64_t empty;         /* empty lines: skipped, not logs */
 	uint64_t dropped;       /* dropped by a filter or enrich script */
 	uint64_t script_errors; /* failed script calls (the log went on) */
 	uint64_t script_reloads; /* SIGHUP reloads of the scripts that took */

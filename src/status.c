@@ -18,7 +18,7 @@ void status_json_fields(struct buf *out, const struct snapshot *now, const struc
 	const struct latency *then = prev ? &prev->st.latency : NULL;
 	buf_printf(out,
 		   "\"time\":%.3f,\"state\":\"%s\",\"uptime\":%.0f,\"read\":%" PRIu64
-		   ",\"dropped\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"failed\":%" PRIu64
+		   ",\"empty\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"failed\":%" PRIu64
 		   ",\"retried\":%" PRIu64 ",\"dead_lettered\":%" PRIu64
 		   ",\"dead_letters_deleted\":%" PRIu64
 		   ",\"in_flight\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"waiting\":%" PRIu64
@@ -27,7 +27,7 @@ void status_json_fields(struct buf *out, const struct snapshot *now, const struc
 		   ",\"latency_p50_ms\":%.3f,\"latency_p99_ms\":%.3f"
 		   ",\"concurrency_limit\":%" PRIu32 ",\"rtt_ms\":%.3f,\"rtt_baseline_ms\":%.3f"
 		   ",\"limit_reason\":\"%s\",\"connections_opened\":%" PRIu64,
-		   now->taken, run_state_name[snapshot_state(now)], now->taken - now->started, s->read, s->dropped,
+		   now->taken, run_state_name[snapshot_state(now)], now->taken - now->started, s->read, s->empty, s->dropped,
 		   s->sent, s->failed, s->retried, s->dead_lettered, s->dead_deleted, s->in_flight,
 		   s->queued, s->waiting, now->spooled, s->script_errors,
 		   per_second(s->read, prev ? prev->st.read : 0, secs),

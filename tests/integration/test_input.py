@@ -20,6 +20,16 @@ def test_crlf_empty_lines_and_missing_final_newline(api):
     p = run(["--max-in-flight", "1", "-"], api=api, input=b"a\r\n\r\n\nb\r\nlast")
     assert p.returncode == 0, p.stderr
     assert [g["message"] for g in api.logs()] == ["a", "b", "last"]
+    assert b"read 3," in p.stderr and b"empty lines 2\n" in p.stderr  # skipped, and said
+
+
+def test_empty_lines_are_counted_not_sent(api, tmp_path):
+    f = tmp_path / "ten.log"
+    f.write_text("1\n2\n\n4\n5\n\n7\n8\n9\n10\n")
+    p = run([str(f)], api=api)
+    assert p.returncode == 0, p.stderr
+    assert len(api.logs()) == 8
+    assert b"read 8," in p.stderr and b"empty lines 2\n" in p.stderr
 
 
 def test_a_5_mib_line_is_cut_at_max_line_bytes(api, tmp_path):
