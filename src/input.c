@@ -648,7 +648,12 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		if (k == max)
 			continue;
 		struct source_view *v = &out[k++];
-		snprintf(v->path, sizeof v->path, "%s", s->path);
+		if (s->state == SRC_ROTATED && s->moved_to)
+			snprintf(v->path, sizeof v->path, "%s", s->moved_to);
+		else if (s->state == SRC_ROTATED && !s->real && s->kind == KIND_FILE)
+			snprintf(v->path, sizeof v->path, "%s (deleted)", s->path);
+		else
+			snprintf(v->path, sizeof v->path, "%s", s->path);
 		v->pos = s->read_off;
 		v->lines = s->fr.line_no;
 		v->state = view_state(in, s);

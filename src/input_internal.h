@@ -46,6 +46,7 @@ struct source {
 	uint64_t seq;        /* its number */
 	char *key;           /* folder/name as inotify reports it: the map's key */
 	char *real;          /* the file a symlink path pointed to, or NULL */
+	char *moved_to;      /* rotated: the file's name now (its folder, by inode), or NULL */
 	int fd;              /* -1: closed (inactive, or done) */
 	enum source_state state;
 	struct fileid id;

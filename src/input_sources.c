@@ -230,11 +230,38 @@ void set_done(struct input *in, struct source *s)
 	}
 }
 
+/* Where a rotated file went, for the operator: the entry of its folder
+ * with its inode (logrotate's rename), or NULL (deleted, or moved away). */
+static char *find_moved(const struct source *s)
+{
+	char *d = dir_of(s->path);
+	DIR *dh = opendir(d);
+	char *found = NULL;
+	struct dirent *de;
+	while (dh && !found && (de = readdir(dh))) {
+		if ((uint64_t)de->d_ino != s->id.ino)
+			continue;
+		struct buf p = {0};
+		buf_printf(&p, "%s/%s", d, de->d_name);
+		if (path_names(buf_cstr(&p), &s->id))
+			found = xstrdup(buf_cstr(&p));
+		buf_free(&p);
+	}
+	if (dh)
+		closedir(dh);
+	free(d);
+	return found;
+}
+
 /* The path no longer names this file: read it to its end, then let go. */
 void mark_rotated(struct input *in, struct source *s)
 {
 	if (s->state != SRC_ACTIVE)
 		return;
+	if (!s->real && s->kind == KIND_FILE) {
+		free(s->moved_to);
+		s->moved_to = find_moved(s);
+	}
 	map_del(in, s);
 	in->n_special++;
 	s->state = SRC_ROTATED;
@@ -264,6 +291,7 @@ void free_source(struct input *in, struct source *s)
 	free(s->path);
 	free(s->key);
 	free(s->real);
+	free(s->moved_to);
 	free(s);
 }
 

@@ -408,3 +408,19 @@ def test_a_real_prometheus_scrapes_what_the_api_received(api, service, tmp_path)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+def test_status_names_a_rotated_file_by_its_new_path(api, service):
+    svc = service("--rotate-wait", "60")
+    svc.write(10)
+    assert wait_for(lambda: len(api.logs()) == 10, 20)
+    rotated = svc.log.with_name("app.log.1")
+    os.rename(svc.log, rotated)
+    svc.log.touch()
+    svc.write(5, start=10)
+
+    def paths():
+        return {s["path"]: s["state"] for s in status_json(svc)[1]["sources"]}
+    assert wait_for(lambda: paths() == {str(rotated): "rotated", str(svc.log): "following"},
+                    20), paths()
+    assert wait_for(lambda: len(api.logs()) == 15, 20)
