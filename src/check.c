@@ -74,8 +74,9 @@ struct check {
 	size_t n_errors, more_errors;
 };
 
-static void on_error(void *ctx, const char *msg)
+static void on_error(void *ctx, const char *msg, const char *failed_on)
 {
+	(void)failed_on; /* check prints each error under its line */
 	struct check *k = ctx;
 	if (k->n_errors < ARRAY_LEN(k->errors))
 		snprintf(k->errors[k->n_errors++], sizeof k->errors[0], "%s", msg);

@@ -114,13 +114,29 @@ static int may_print(double now)
 	return 1;
 }
 
+static void add(enum errkind kind, const char *detail, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 void errlog_add(enum errkind kind, const char *fmt, ...)
 {
-	char text[ERRLOG_TEXT];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	add(kind, NULL, fmt, ap);
 	va_end(ap);
+}
+
+void errlog_add_detail(enum errkind kind, const char *detail, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	add(kind, detail, fmt, ap);
+	va_end(ap);
+}
+
+static void add(enum errkind kind, const char *detail, const char *fmt, va_list ap)
+{
+	char text[ERRLOG_TEXT];
+	vsnprintf(text, sizeof text, fmt, ap);
 	double now = now_wall();
 	struct ring *r = kind == ERR_SCRIPT_LOG || kind == ERR_EVENT ? &g.notes : &g.errors;
 
@@ -130,6 +146,8 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 			e->count++;
 			e->last = now;
 			memcpy(e->text, text, sizeof text); /* show the latest wording */
+			if (detail)
+				snprintf(e->detail, sizeof e->detail, "%s", detail);
 			if (g.to_stderr && (kind == ERR_EVENT || now - e->printed >= ERRLOG_REPEAT_SECONDS) &&
 			    may_print(now))
 				print_entry(e, now);
@@ -143,6 +161,8 @@ void errlog_add(enum errkind kind, const char *fmt, ...)
 	memset(e, 0, sizeof *e);
 	e->kind = kind;
 	memcpy(e->text, text, sizeof text);
+	if (detail)
+		snprintf(e->detail, sizeof e->detail, "%s", detail);
 	e->count = 1;
 	e->first = e->last = now;
 	e->unheard = !g.to_stderr;

@@ -17,6 +17,7 @@
 #define ERRLOG_KEEP 64
 #define ERRLOG_TEXT 512
 #define ERRLOG_REPEAT_SECONDS 10
+#define ERRLOG_DETAIL 200
 
 /* ERR_WARNING: what logmash warns of (a failed reload...); ERR_EVENT: what
  * went right that the operator should know (kept with the scripts'
@@ -30,6 +31,7 @@ enum errkind { ERR_HTTP, ERR_NETWORK, ERR_SCRIPT, ERR_INPUT, ERR_AUTH, ERR_SCRIP
 struct errlog_entry {
 	enum errkind kind;
 	char text[ERRLOG_TEXT];
+	char detail[ERRLOG_DETAIL]; /* what it failed on, the latest time (a script's log) */
 	uint64_t count;
 	double first, last; /* wall clock */
 	double printed;     /* when stderr last heard of it */
@@ -42,6 +44,11 @@ void errlog_init(int to_stderr);
 
 void errlog_add(enum errkind kind, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The same, with what it failed on (a script error's log: "SOURCE line N:
+ * EXCERPT"): kept with the entry, the latest one, for the dashboard. */
+void errlog_add_detail(enum errkind kind, const char *detail, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Reports go to stderr from now on (on), or only to the rings (off: the
  * dashboard shows them). */

@@ -80,11 +80,11 @@ static void on_answer(void *ctx, const struct qentry *e, long status, const char
 		control_tap(a->ctl, e->source, e->line, status, outcome, e->body, e->len);
 }
 
-static void on_script_error(void *ctx, const char *msg)
+static void on_script_error(void *ctx, const char *msg, const char *failed_on)
 {
 	struct app *a = ctx;
 	a->st.script_errors++;
-	errlog_add(ERR_SCRIPT, "%s", msg);
+	errlog_add_detail(ERR_SCRIPT, failed_on, "%s", msg);
 }
 
 /* logmash.log(): the operator reads it where errors go (merged when

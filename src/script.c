@@ -13,6 +13,7 @@
 #include "script.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ struct script_chain {
 	struct script *s;
 	size_t n;
 	struct luamem mem;      /* the Lua state within --script-memory */
-	void (*on_error)(void *ctx, const char *msg);
+	void (*on_error)(void *ctx, const char *msg, const char *failed_on);
 	void (*on_log)(void *ctx, const char *script, const char *msg);
 	void *ctx;
 	int unsafe;
@@ -476,16 +477,20 @@ const char *script_chain_dropped_by(const struct script_chain *c)
 
 /* A script failed for this log: counted and kept with the log's message
  * as it entered the script. */
-static void report(struct script_chain *c, struct script *s, uint64_t line)
+static void report(struct script_chain *c, struct script *s, const struct record *r)
 {
 	s->st.errors++;
 	snprintf(s->st.last_error, sizeof s->st.last_error, "%s", buf_cstr(&c->err));
 	size_t n;
 	const char *m = lua_tolstring(c->L, SAVED_MSG, &n);
 	printable_excerpt(s->st.excerpt, sizeof s->st.excerpt, m ? m : "", m ? n : 0);
-	s->st.excerpt_line = line;
-	if (c->on_error)
-		c->on_error(c->ctx, buf_cstr(&c->err));
+	s->st.excerpt_line = r->line;
+	if (c->on_error) {
+		char on[256];
+		snprintf(on, sizeof on, "%s line %" PRIu64 ": %s", r->source ? r->source : "-",
+			 r->line, s->st.excerpt);
+		c->on_error(c->ctx, buf_cstr(&c->err), on);
+	}
 }
 
 /* Saves the items the next script may change into SLOT_SNAP (message and
@@ -811,7 +816,7 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 		if (status == LUA_OK) {
 			int drop;
 			if (answer(c, s, &drop) != 0) {
-				report(c, s, r->line);
+				report(c, s, r);
 				restore(c, saved_level);
 				lua_settop(L, RUN_TOP);
 				continue;
@@ -824,7 +829,7 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 				return SCRIPT_DROP;
 			}
 			if (check_log(c, s) != 0) {
-				report(c, s, r->line);
+				report(c, s, r);
 				restore(c, saved_level);
 			}
 		} else {
@@ -834,7 +839,7 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 					   "raise --script-memory)", s->st.path);
 			else
 				buf_printf(&c->err, "%s", lua_tostring(L, -1));
-			report(c, s, r->line);
+			report(c, s, r);
 			restore(c, saved_level);
 		}
 		lua_settop(L, RUN_TOP);

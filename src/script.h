@@ -35,8 +35,9 @@ struct script_opts {
 	size_t memory_limit; /* bytes the Lua state may hold (more than 0) */
 	int unsafe;          /* lift the sandbox */
 	long budget;         /* instructions a call may run once past ~1 ms; 0: no limit */
-	/* Called for each failed script call; msg names the script. */
-	void (*on_error)(void *ctx, const char *msg);
+	/* Called for each failed script call; msg names the script, failed_on
+	 * the log ("SOURCE line N: EXCERPT", the message as it entered). */
+	void (*on_error)(void *ctx, const char *msg, const char *failed_on);
 	/* Called for each logmash.log(...) a script makes. */
 	void (*on_log)(void *ctx, const char *script, const char *msg);
 	void *ctx;

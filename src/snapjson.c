@@ -74,6 +74,8 @@ static void put_entries(struct buf *out, const char *key, const struct errlog_en
 		put_str(out, "kind", errkind_name(e[i].kind));
 		buf_putc(out, ',');
 		put_str(out, "text", e[i].text);
+		buf_putc(out, ',');
+		put_str(out, "detail", e[i].detail);
 		buf_printf(out, ",\"count\":%" PRIu64 ",\"first\":%.6f,\"last\":%.6f}", e[i].count,
 			   e[i].first, e[i].last);
 	}
@@ -226,7 +228,8 @@ static int get_entries(const struct json_doc *d, int obj, const char *key, struc
 		struct errlog_entry *e = &out[(*count)++];
 		char kind[32];
 		if (get_str(d, t, "kind", kind, sizeof kind, tmp) != 0 ||
-		    get_str(d, t, "text", e->text, sizeof e->text, tmp) != 0)
+		    get_str(d, t, "text", e->text, sizeof e->text, tmp) != 0 ||
+		    get_str(d, t, "detail", e->detail, sizeof e->detail, tmp) != 0)
 			return -1;
 		e->kind = ERR_WARNING;
 		for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)

@@ -568,6 +568,28 @@ static void confirm_popup(struct view *v, int h, int w)
 	mvwaddnstr(win, 3, 2, "any other key: no", pw - 4);
 }
 
+/* Breaks text into lines of at most pw columns, at a space where there is
+ * one, from lines[n]; returns the new count (at most max). */
+static int wrap(char lines[][256], int n, int max, int pw, const char *t)
+{
+	/* cppcheck-suppress knownConditionTrueFalse ; pw follows the terminal's width,
+	 * which cppcheck 2.10 takes to be 0 */
+	while (*t && n < max && pw > 10) {
+		size_t len = strlen(t);
+		size_t take = len < (size_t)pw ? len : (size_t)pw;
+		if (take < len) { /* break at a space when there is one */
+			size_t sp = take;
+			while (sp > (size_t)pw / 2 && t[sp] != ' ')
+				sp--;
+			if (t[sp] == ' ')
+				take = sp + 1;
+		}
+		snprintf(lines[n++], 256, "%.*s", (int)take, t);
+		t += take;
+	}
+	return n;
+}
+
 /* The selected entry whole, its text wrapped. */
 static void entry_popup(struct view *v, int h, int w)
 {
@@ -598,22 +620,12 @@ static void entry_popup(struct view *v, int h, int w)
 		snprintf(lines[n++], 256, "count:  %" PRIu64 " (first %s, last %s)", e->count, a, b);
 		lines[n++][0] = '\0';
 		int pw = (w - 4 < 100 ? w - 4 : 100) - 4;
-		const char *t = e->text;
-		/* cppcheck-suppress knownConditionTrueFalse ; w is the terminal's width, which
-		 * cppcheck 2.10 takes to be 0 */
-		while (*t && n < 40 && pw > 10) {
-			size_t len = strlen(t);
-			size_t take = len < (size_t)pw ? len : (size_t)pw;
-			/* cppcheck-suppress knownConditionTrueFalse ; as above */
-			if (take < len) { /* break at a space when there is one */
-				size_t sp = take;
-				while (sp > (size_t)pw / 2 && t[sp] != ' ')
-					sp--;
-				if (t[sp] == ' ')
-					take = sp + 1;
-			}
-			snprintf(lines[n++], 256, "%.*s", (int)take, t);
-			t += take;
+		n = wrap(lines, n, 40, pw, e->text);
+		if (e->detail[0] && n < 38) {
+			lines[n++][0] = '\0';
+			char on[ERRLOG_DETAIL + 32];
+			snprintf(on, sizeof on, "failed on (the latest): %s", e->detail);
+			n = wrap(lines, n, 40, pw, on);
 		}
 	}
 	int pw = w - 4 < 104 ? w - 4 : 104;

@@ -94,6 +94,12 @@ def test_a_broken_scripts_error_shows_with_file_and_line(api, term, tmp_path):
     t.wait_screen(r"script\s+\S*broken\.lua:2: no good")
     t.wait_screen(r"script errors\s+1")
     assert wait_for(lambda: len(api.logs()) == 3)  # the log went on as it was
+    # Enter on it: the line it failed on, as check shows it.
+    t.keys("Tab", "Enter")
+    t.wait_screen(r"failed on \(the latest\): \S*app\.log")  # wrapped in the popup:
+    t.wait_screen(r"line 2: bad one")
+    t.keys("Escape")
+    assert wait_for(lambda: "Esc closes" not in t.screen(), 5)
     t.keys("q")
     assert t.exit_code() == 0
 

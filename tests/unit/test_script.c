@@ -13,13 +13,14 @@
 #include "scratch.h"
 
 static int errors;
-static char last_error[512];
+static char last_error[512], last_failed_on[256];
 
-static void on_error(void *ctx, const char *msg)
+static void on_error(void *ctx, const char *msg, const char *failed_on)
 {
 	(void)ctx;
 	errors++;
 	snprintf(last_error, sizeof last_error, "%s", msg);
+	snprintf(last_failed_on, sizeof last_failed_on, "%s", failed_on);
 }
 
 static const char *write_script(const char *name, const char *body)
@@ -175,6 +176,9 @@ static void runtime_error_rolls_back(void **state)
 	assert_null(item(&r, "b"));
 	assert_int_equal(errors, 1);
 	assert_non_null(strstr(last_error, "b.lua:4: boom"));
+	/* what the dashboard shows it failed on: the log as it entered b.lua */
+	assert_true(strncmp(last_failed_on, "- line 7: ", 10) == 0);
+	assert_non_null(strstr(last_failed_on, "original"));
 	script_chain_free(c);
 	buf_free(&err);
 }
