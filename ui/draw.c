@@ -577,6 +577,7 @@ static int wrap(char lines[][256], int n, int max, int pw, const char *t)
 	while (*t && n < max && pw > 10) {
 		size_t len = strlen(t);
 		size_t take = len < (size_t)pw ? len : (size_t)pw;
+		/* cppcheck-suppress knownConditionTrueFalse ; as above */
 		if (take < len) { /* break at a space when there is one */
 			size_t sp = take;
 			while (sp > (size_t)pw / 2 && t[sp] != ' ')
