@@ -58,12 +58,12 @@ struct input *input_open(const struct input_opts *o, struct stats *st, struct bu
  * spool. Saves the checkpoints. */
 int input_unsent_kept(struct input *in);
 
-/* Saves the checkpoints a last time, closes everything and frees in. */
 /* What a first -F run skipped, joining files at their end ("following
  * app.log from its end: 500 lines (35 KiB) already there are not sent;
  * --from-start sends them"); nothing when it skipped nothing. */
 void input_describe_skipped(const struct input *in, struct buf *out);
 
+/* Saves the checkpoints a last time, closes everything and frees in. */
 void input_close(struct input *in);
 
 /* A source's name in logs (log.source: its path, or "-" for stdin and its
