@@ -244,6 +244,11 @@ static int status_main(const struct attach_opts *o)
 		buf_printf(&out, "logmash: health: %s: %s\n",
 			   h.level == HEALTH_OK ? "ok" : h.level == HEALTH_DEGRADED ? "degraded" : "down",
 			   h.reason);
+		if (now->st.reload_at > 0) {
+			buf_puts(&out, "logmash: ");
+			status_reload(&out, now);
+			buf_putc(&out, '\n');
+		}
 		for (size_t i = 0; i < now->n_sources; i++) {
 			const struct source_view *v = &now->sources[i];
 			buf_printf(&out, "  %s: %s, %" PRIu64 " bytes behind, sent %" PRIu64

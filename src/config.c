@@ -182,6 +182,8 @@ static int apply_config(lua_State *L)
 		}
 		const struct setting *st = setting_for_key(k);
 		int bad = 0;
+		if (st)
+			o->cfg_given |= (uint64_t)1 << (st - settings);
 		if (st && st->kind == K_FLAG)
 			*(int *)(void *)((char *)o + st->off) = cfg_bool(L, file, k);
 		else if (st && (st->kind == K_STRING || st->kind == K_PATH))
@@ -226,27 +228,3 @@ int options_load_config(struct options *o, const char *file, char *why, size_t n
 	lua_close(L);
 	return rc == LUA_OK ? 0 : -1;
 }
-
-int options_config_scripts(const struct options *o, struct script_spec **out, size_t *n,
-			   char *why, size_t wn)
-{
-	if (!o->config_file || o->scripts_from_cli)
-		return 0;
-	struct config_run r = {0};
-	lua_State *L = run_config(o->config_file, &r, why, wn);
-	if (!L)
-		return -1;
-	lua_getfield(L, 1, "scripts");
-	struct options tmp = {0};
-	int rc = lua_isnil(L, -1) ? 0 : scripts_from_table(L, &tmp, o->config_file);
-	lua_close(L);
-	if (rc != 0) {
-		snprintf(why, wn, "%s: 'scripts' must be %s", o->config_file, SCRIPTS_WANT);
-		options_clear_scripts(&tmp);
-		return -1;
-	}
-	*out = tmp.scripts;
-	*n = tmp.n_scripts;
-	return 1;
-}
-

@@ -167,3 +167,9 @@ int deadletter_write(struct deadletter *d, const char *body, size_t body_len, lo
 	errno = saved;
 	return rc;
 }
+
+void deadletter_set_limits(struct deadletter *d, uint64_t max_bytes, int keep)
+{
+	d->max_bytes = max_bytes;
+	d->keep = keep;
+}

@@ -38,6 +38,9 @@ int deadletter_open(struct deadletter *d, const char *path, uint64_t max_bytes, 
 		    struct buf *err);
 void deadletter_close(struct deadletter *d);
 
+/* A reload's limits: from the next write on. */
+void deadletter_set_limits(struct deadletter *d, uint64_t max_bytes, int keep);
+
 /* Appends one record and syncs it. Returns 0, or -1 (errno set). */
 int deadletter_write(struct deadletter *d, const char *body, size_t body_len, long status,
 		     const char *error, const char *answer, size_t answer_len,

@@ -63,6 +63,14 @@ int input_unsent_kept(struct input *in);
  * --from-start sends them"); nothing when it skipped nothing. */
 void input_describe_skipped(const struct input *in, struct buf *out);
 
+/* A reload: the inputs, the multi-line rule and the timers of o (the rest
+ * of o is as at the start). A new path or glob is scanned as at the start;
+ * a file no path or glob names now is let go once what was read of it is
+ * sent (its checkpoint keeps the rest). A record being joined ends under
+ * the old rule. Standard input stays as it was. 0, or -1 with the reason
+ * in err and nothing changed (a bad regex). */
+int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *err);
+
 /* Saves the checkpoints a last time, closes everything and frees in. */
 void input_close(struct input *in);
 

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
 #include <poll.h>
@@ -364,4 +365,104 @@ void scan_all(struct input *in)
 			i++;
 		}
 	}
+}
+
+/* ---- a reload ---- */
+
+/* Whether one of in's specs names path. */
+static int named_by_specs(const struct input *in, const char *path)
+{
+	for (size_t i = 0; i < in->o.n; i++) {
+		const char *p = in->o.paths[i];
+		if (strcmp(p, path) == 0 || (has_glob(p) && fnmatch(p, path, FNM_PATHNAME) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int listed(char *const *paths, size_t n, const char *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(paths[i], p) == 0)
+			return 1;
+	return 0;
+}
+
+int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *err)
+{
+	regex_t re;
+	int has_re = 0;
+	if (o->multiline_start) {
+		int rc = regcomp(&re, o->multiline_start, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char msg[256];
+			regerror(rc, &re, msg, sizeof msg);
+			buf_printf(err, "--multiline-start: bad regular expression '%s': %s",
+				   o->multiline_start, msg);
+			return -1;
+		}
+		has_re = 1;
+	}
+	int rule_changed = has_re != in->has_re ||
+			   (has_re && strcmp(o->multiline_start, in->o.multiline_start) != 0) ||
+			   o->multiline_max_lines != in->o.multiline_max_lines;
+	char *const *old_paths = in->o.paths;
+	size_t old_n = in->o.n;
+	if (in->has_re && rule_changed)
+		regfree(&in->re);
+	if (rule_changed) {
+		in->has_re = has_re;
+		if (has_re)
+			in->re = re;
+	} else if (has_re) {
+		regfree(&re);
+	}
+	in->o.multiline_start = o->multiline_start;
+	in->o.multiline_timeout = o->multiline_timeout;
+	in->o.multiline_max_lines = o->multiline_max_lines;
+	in->o.rotate_wait = o->rotate_wait;
+	in->o.close_inactive = o->close_inactive;
+	in->o.flush_partial = o->flush_partial;
+	in->o.paths = o->paths;
+	in->o.n = o->n;
+	for (size_t i = 0; i < in->n; i++) {
+		struct source *s = in->src[i];
+		if (!s || s->state == SRC_DONE)
+			continue;
+		if (rule_changed) {
+			/* The record being joined ends under the rule it began with. */
+			s->flush_joiner = joiner_pending(&s->jn);
+			s->jn.start = in->has_re ? &in->re : NULL;
+			s->jn.max_lines = in->o.multiline_max_lines;
+		}
+		/* A file no spec names now: what was read of it is sent, then
+		 * it is let go; its checkpoint keeps the rest for later. */
+		if (s->kind == KIND_FILE && !named_by_specs(in, s->path) && !s->finishing) {
+			s->finishing = 1;
+			s->readable = 1;
+			errlog_add(ERR_EVENT, "%s is no longer an input: sending what was read of it, "
+				   "then letting it go", s->path);
+		}
+	}
+	for (size_t i = 0; i < in->n_waiting;) {
+		if (!listed(in->o.paths, in->o.n, in->waiting[i])) {
+			free(in->waiting[i]);
+			in->waiting[i] = in->waiting[--in->n_waiting];
+		} else {
+			i++;
+		}
+	}
+	in->skipped_files = 0; /* what this reload's new inputs skip, told by the caller */
+	free(in->skipped_first);
+	in->skipped_first = NULL;
+	in->skipped_bytes = in->skipped_lines = 0;
+	in->skipped_lines_known = 1;
+	for (size_t i = 0; i < in->o.n; i++) {
+		if (strcmp(in->o.paths[i], "-") == 0 || listed(old_paths, old_n, in->o.paths[i]))
+			continue;
+		in->files = 1;
+		errlog_add(ERR_EVENT, "%s is a new input", in->o.paths[i]);
+		scan_spec(in, in->o.paths[i], 1);
+	}
+	return 0;
 }

@@ -6,6 +6,8 @@
  * Signals are never handled asynchronously: the first SIGINT/SIGTERM stops reading and drains what
  * was read for up to --drain-timeout seconds; a second one exits at once. */
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -64,6 +66,7 @@ struct app {
 	struct sdnotify *sd;  /* systemd's notifications, or NULL */
 	struct control *ctl;  /* the control socket, or NULL */
 	struct metrics_server *metrics; /* --metrics-listen, or NULL */
+	long max_in_flight_start; /* the slots the sender has: a reload cannot raise it */
 };
 
 static void on_settled(void *ctx, const struct qentry *e, int delivered)
@@ -126,65 +129,32 @@ static int setup_signals(void)
 	return fd;
 }
 
-static struct script_chain *load_chain(struct app *a, const struct script_spec *specs, size_t n,
-				       struct buf *err)
+/* Two send threads beat one by about 1.2 on a two-core machine (make
+ * bench); on one core they would only take turns. The cores counted are
+ * those this process may run on (taskset, a container's cpuset). */
+static long send_threads(long asked)
+{
+	if (asked > 0)
+		return asked;
+	cpu_set_t set;
+	long cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+								  : sysconf(_SC_NPROCESSORS_ONLN);
+	return cores >= 2 ? 2 : 1;
+}
+
+static struct script_chain *load_chain(struct app *a, const struct options *o, struct buf *err)
 {
 	struct script_opts so = {
-		.specs = specs,
-		.n = n,
-		.memory_limit = a->o.script_memory,
-		.unsafe = a->o.unsafe_scripts,
-		.budget = a->o.script_budget,
+		.specs = o->scripts,
+		.n = o->n_scripts,
+		.memory_limit = o->script_memory,
+		.unsafe = o->unsafe_scripts,
+		.budget = o->script_budget,
 		.on_error = on_script_error,
 		.on_log = on_script_log,
 		.ctx = a,
 	};
 	return script_chain_load(&so, err);
-}
-
-/* SIGHUP, scripts: the chain the config file names now (or the files given
- * with -f/-e) is read again into a fresh Lua state, which replaces the
- * running chain between two logs (no log is lost or run twice). If any
- * script fails to load, or the config cannot be read, the running chain
- * stays. */
-static void reload_scripts(struct app *a)
-{
-	if (a->o.replay)
-		return; /* replayed bodies are final */
-	char why[600];
-	struct script_spec *specs = NULL;
-	size_t n = 0;
-	int from_config = options_config_scripts(&a->o, &specs, &n, why, sizeof why);
-	if (from_config < 0) {
-		warnx_("SIGHUP: the scripts were not reloaded, the running ones go on: %s", why);
-		return;
-	}
-	if (!from_config) {
-		specs = a->o.scripts;
-		n = a->o.n_scripts;
-		if (!n)
-			return; /* no scripts, now or before */
-	}
-	struct script_chain *c = NULL;
-	if (n) {
-		struct buf err = {0};
-		c = load_chain(a, specs, n, &err);
-		if (!c) {
-			warnx_("SIGHUP: the scripts were not reloaded, the running ones go on: %s",
-			       buf_cstr(&err));
-			buf_free(&err);
-			if (from_config)
-				options_free_scripts(specs, n);
-			return;
-		}
-		buf_free(&err);
-	}
-	script_chain_free(a->chain); /* before the paths it points at are freed */
-	a->chain = a->pl.chain = c;
-	if (from_config)
-		options_set_scripts(&a->o, specs, n);
-	a->st.script_reloads++;
-	errlog_add(ERR_EVENT, "SIGHUP: scripts reloaded (%zu)", n);
 }
 
 /* What holds the sender back (nothing in a dry run, which has none). */
@@ -193,32 +163,173 @@ static struct sender_state send_state(const struct app *a)
 	return a->snd ? sender_state(a->snd) : (struct sender_state){0};
 }
 
-/* SIGHUP, credentials: the token file is read again; logs held after a 401
- * or 403 are sent again. */
-static void reload_token(struct app *a)
+/* The sender's settings from o; endpoint holds its URL. */
+static struct sender_opts sender_opts_of(struct app *a, const struct options *o,
+					 struct buf *endpoint)
 {
-	char why[600];
-	if (!a->snd)
-		return;
-	if (!a->o.token_file && !send_state(a).auth_failed)
-		return; /* nothing to reload, nothing waiting for it */
-	if (options_reload_token(&a->o, why, sizeof why) != 0) {
-		errlog_add(ERR_AUTH, "SIGHUP: %s", why);
-		return;
-	}
-	sender_set_credentials(a->snd, a->o.token, a->o.project_id);
-	errlog_add(ERR_EVENT, "SIGHUP: token reloaded from %s; sending %s", a->o.token_file,
-	       a->st.waiting ? "the logs held back again" : "with it");
+	buf_clear(endpoint);
+	buf_printf(endpoint, "%s/%s/logs", o->url, o->api_version);
+	return (struct sender_opts){
+		.endpoint = buf_cstr(endpoint),
+		.token = o->token,
+		.project_id = o->project_id,
+		.max_in_flight = o->max_in_flight,
+		.adaptive = strcmp(o->concurrency, "adaptive") == 0,
+		.max_connections = o->max_connections,
+		.threads = send_threads(o->send_threads),
+		.max_retries = o->max_retries,
+		.timeout_ms = (long)(o->timeout * 1000),
+		.connect_timeout_ms = (long)(o->connect_timeout * 1000),
+		.retry_base_ms = (int64_t)(o->retry_base * 1000),
+		.retry_cap_ms = (int64_t)(o->retry_max * 1000),
+		.rate_limit = o->rate_limit,
+		.http2_prior_knowledge = o->http2_prior_knowledge,
+		.ca_file = o->ca_file,
+		.insecure = o->insecure,
+		.follows = o->follow,
+		.keeps_unsent = o->state_dir || o->replay,
+		.dead = &a->dead,
+		.on_settled = on_settled,
+		.on_answer = on_answer,
+		.ctx = a,
+	};
 }
 
-static void reload(struct app *a)
+/* The input's settings from o. replayed: --replay's record, or "". */
+static struct input_opts input_opts_of(const struct options *o, const char *replayed)
 {
-	reload_scripts(a);
-	reload_token(a);
-	if (send_state(a).endpoint_failed) {
+	return (struct input_opts){
+		.paths = o->inputs,
+		.n = o->n_inputs,
+		.max_line = o->max_line_bytes,
+		.follow = o->follow,
+		.from_start = o->from_start,
+		.rotate_wait = o->rotate_wait,
+		.close_inactive = o->close_inactive,
+		.flush_partial = o->flush_partial,
+		.multiline_start = o->multiline_start,
+		.multiline_timeout = o->multiline_timeout,
+		.multiline_max_lines = (size_t)o->multiline_max_lines,
+		.state_dir = o->replay ? NULL : o->state_dir,
+		.checkpoints = o->replay ? replayed : NULL,
+		.save_state = !o->dry_run,
+		.spool_max_bytes = o->spool_max_bytes,
+	};
+}
+
+/* The last reload, for status and the dashboard. */
+static void reload_result(struct app *a, int took, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void reload_result(struct app *a, int took, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a->st.reload_result, sizeof a->st.reload_result, fmt, ap);
+	va_end(ap);
+	a->st.reload_at = now_wall();
+	if (took)
+		a->st.script_reloads++;
+	else
+		a->st.reload_failures++;
+}
+
+/* The logs held after a 401/403 or a wrong URL are tried again when a
+ * reload changed nothing the sender uses: the operator may have fixed
+ * what was wrong on the API's side. */
+static void retry_held(struct app *a)
+{
+	struct sender_state ss = send_state(a);
+	if (ss.auth_failed) {
+		sender_set_credentials(a->snd, a->o.token, a->o.project_id);
+		errlog_add(ERR_EVENT, "SIGHUP: sending the logs held back again with the same token");
+	} else if (ss.endpoint_failed) {
 		sender_resume(a->snd);
 		errlog_add(ERR_EVENT, "SIGHUP: trying the API's URL again with the logs held back");
 	}
+}
+
+/* SIGHUP, r, logmash reload: the config file (and the token file, and the
+ * scripts) read again and applied while running. The new settings are
+ * checked and the new scripts loaded before anything changes: a config or
+ * script that does not load changes nothing. The script chain is replaced
+ * between two logs, the sender's settings apply to every request started
+ * from now on (those under way finish where they started): no log is lost
+ * or sent twice. A setting that takes a restart keeps its value, named. */
+static void reload(struct app *a)
+{
+	if (a->o.replay)
+		return; /* a replay's bodies and settings are final */
+	sdnotify_reloading(a->sd);
+	char why[PATH_MAX + 600];
+	struct buf notes = {0}, changed = {0}, err = {0};
+	const char *what = a->o.config_file ? a->o.config_file : "the scripts";
+	struct options next;
+	int ok = options_reload(&a->o, &next, &notes, why, sizeof why) == 0;
+	struct script_chain *c = NULL;
+	if (ok && next.n_scripts && !(c = load_chain(a, &next, &err))) {
+		snprintf(why, sizeof why, "the scripts were not reloaded, the running ones go on: %s",
+			 buf_cstr(&err));
+		ok = 0;
+	}
+	if (!ok) {
+		warnx_("SIGHUP: %s not reloaded, nothing changed: %s", what, why);
+		reload_result(a, 0, "refused: %s", why);
+		options_free(&next); /* options_reload's own failure left it empty */
+		goto out;
+	}
+	unsigned parts = options_adopt(&a->o, &next, a->max_in_flight_start, &changed, &notes);
+	for (const char *l = buf_cstr(&notes); *l;) {
+		size_t len = strcspn(l, "\n");
+		errlog_add(ERR_WARNING, "SIGHUP: %.*s", (int)len, l);
+		l += len + (l[len] == '\n');
+	}
+	struct buf endpoint = {0};
+	if ((parts & ADOPT_SENDER) && a->snd) {
+		struct sender_opts so = sender_opts_of(a, &a->o, &endpoint);
+		if (sender_reconfigure(a->snd, &so, &err) != 0) /* checked before: cannot happen */
+			errlog_add(ERR_WARNING, "SIGHUP: the API's settings were not applied: %s",
+				   buf_cstr(&err));
+		if (strstr(buf_cstr(&changed), "token"))
+			errlog_add(ERR_EVENT, "SIGHUP: token reloaded from %s; sending %s",
+				   a->o.token_file ? a->o.token_file : "the config",
+				   a->st.waiting ? "the logs held back again" : "with it");
+	} else if (a->snd) {
+		retry_held(a);
+	}
+	buf_free(&endpoint);
+	if (parts & ADOPT_INPUT) {
+		struct input_opts io = input_opts_of(&a->o, "");
+		buf_clear(&err);
+		if (input_reconfigure(a->in, &io, &err) != 0) /* checked before: cannot happen */
+			errlog_add(ERR_WARNING, "SIGHUP: the inputs' settings were not applied: %s",
+				   buf_cstr(&err));
+		struct buf skipped = {0};
+		input_describe_skipped(a->in, &skipped);
+		if (skipped.len)
+			errlog_add(ERR_EVENT, "%s", buf_cstr(&skipped));
+		buf_free(&skipped);
+	}
+	if (parts & ADOPT_DEAD_LETTERS)
+		deadletter_set_limits(&a->dead, a->o.dead_letter_max_bytes, (int)a->o.dead_letter_keep);
+	script_chain_free(a->chain);
+	a->chain = a->pl.chain = c;
+	size_t n = a->o.n_scripts;
+	options_free(&next);
+	int restart = notes.len > 0;
+	if (a->o.config_file)
+		errlog_add(ERR_EVENT, "SIGHUP: %s reloaded: %s; scripts reloaded (%zu)%s", what,
+			   changed.len ? buf_cstr(&changed) : "no setting changed", n,
+			   restart ? "; some settings take a restart (see the warnings)" : "");
+	else
+		errlog_add(ERR_EVENT, "SIGHUP: scripts reloaded (%zu)%s", n,
+			   changed.len ? ", and the token" : "");
+	reload_result(a, 1, "%s%s", changed.len ? buf_cstr(&changed) : "no setting changed",
+		      restart ? "; some take a restart" : "");
+out:
+	buf_free(&notes);
+	buf_free(&changed);
+	buf_free(&err);
+	sdnotify_ready(a->sd);
 }
 
 static void begin_stop(struct app *a);
@@ -392,19 +503,6 @@ static long wait_ms(struct app *a, int more, int can_read)
 			timeout = left < 0 ? 0 : (long)left;
 	}
 	return timeout;
-}
-
-/* Two send threads beat one by about 1.2 on a two-core machine (make
- * bench); on one core they would only take turns. The cores counted are
- * those this process may run on (taskset, a container's cpuset). */
-static long send_threads(long asked)
-{
-	if (asked > 0)
-		return asked;
-	cpu_set_t set;
-	long cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
-								  : sysconf(_SC_NPROCESSORS_ONLN);
-	return cores >= 2 ? 2 : 1;
 }
 
 static void run(struct app *a)
@@ -615,32 +713,9 @@ static void start_sending(struct app *a)
 	if (rc != CURLE_OK)
 		die(EXIT_USAGE, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
 	struct buf endpoint = {0};
-	buf_printf(&endpoint, "%s/%s/logs", a->o.url, a->o.api_version);
 	queue_init(&a->q, (size_t)a->o.queue_max, a->o.queue_max_bytes);
-	struct sender_opts so = {
-		.endpoint = buf_cstr(&endpoint),
-		.token = a->o.token,
-		.project_id = a->o.project_id,
-		.max_in_flight = a->o.max_in_flight,
-		.adaptive = strcmp(a->o.concurrency, "adaptive") == 0,
-		.max_connections = a->o.max_connections,
-		.threads = send_threads(a->o.send_threads),
-		.max_retries = a->o.max_retries,
-		.timeout_ms = (long)(a->o.timeout * 1000),
-		.connect_timeout_ms = (long)(a->o.connect_timeout * 1000),
-		.retry_base_ms = (int64_t)(a->o.retry_base * 1000),
-		.retry_cap_ms = (int64_t)(a->o.retry_max * 1000),
-		.rate_limit = a->o.rate_limit,
-		.http2_prior_knowledge = a->o.http2_prior_knowledge,
-		.ca_file = a->o.ca_file,
-		.insecure = a->o.insecure,
-		.follows = a->o.follow,
-		.keeps_unsent = a->o.state_dir || a->o.replay,
-		.dead = &a->dead,
-		.on_settled = on_settled,
-		.on_answer = on_answer,
-		.ctx = a,
-	};
+	struct sender_opts so = sender_opts_of(a, &a->o, &endpoint);
+	a->max_in_flight_start = a->o.max_in_flight;
 	struct buf err = {0};
 	a->snd = sender_new(&so, &a->q, &a->st, &err);
 	buf_free(&endpoint);
@@ -654,23 +729,7 @@ static void open_inputs(struct app *a, const char *replayed)
 {
 	pipeline_init(&a->pl, a->chain, &a->st, a->snd ? &a->q : NULL);
 	a->pl.replay = a->o.replay != NULL;
-	struct input_opts io = {
-		.paths = a->o.inputs,
-		.n = a->o.n_inputs,
-		.max_line = a->o.max_line_bytes,
-		.follow = a->o.follow,
-		.from_start = a->o.from_start,
-		.rotate_wait = a->o.rotate_wait,
-		.close_inactive = a->o.close_inactive,
-		.flush_partial = a->o.flush_partial,
-		.multiline_start = a->o.multiline_start,
-		.multiline_timeout = a->o.multiline_timeout,
-		.multiline_max_lines = (size_t)a->o.multiline_max_lines,
-		.state_dir = a->o.replay ? NULL : a->o.state_dir,
-		.checkpoints = a->o.replay ? replayed : NULL,
-		.save_state = !a->o.dry_run,
-		.spool_max_bytes = a->o.spool_max_bytes,
-	};
+	struct input_opts io = input_opts_of(&a->o, replayed);
 	struct buf err = {0};
 	if (!(a->in = input_open(&io, &a->st, &err)))
 		die(EXIT_USAGE, "%s", buf_cstr(&err));
@@ -770,7 +829,7 @@ int main(int argc, char **argv)
 	errlog_init(1);
 	if (a.o.n_scripts && !a.o.replay) { /* replayed bodies are final */
 		struct buf err = {0};
-		a.chain = load_chain(&a, a.o.scripts, a.o.n_scripts, &err);
+		a.chain = load_chain(&a, &a.o, &err);
 		if (!a.chain)
 			die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
 	}

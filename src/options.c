@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <limits.h>
+#include <regex.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -107,16 +108,11 @@ static _Noreturn void usage_error(const char *fmt, const char *arg)
 	exit(EXIT_USAGE);
 }
 
-void options_set_scripts(struct options *o, struct script_spec *s, size_t n)
-{
-	options_clear_scripts(o);
-	o->scripts = s;
-	o->n_scripts = n;
-}
-
 void options_defaults(struct options *o)
 {
 	memset(o, 0, sizeof *o);
+	if (n_settings > 64)
+		die(EXIT_USAGE, "internal error: %zu settings do not fit cli_given's 64 bits", n_settings);
 	char why[256];
 	for (size_t i = 0; i < n_settings; i++)
 		if (settings[i].def && setting_apply(o, &settings[i], settings[i].def, NULL, why,
@@ -170,6 +166,7 @@ static char *second_pass(struct options *o, int argc, char **argv, const struct 
 		if (st && st->kind != K_CLI) {
 			if (setting_apply(o, st, optarg, NULL, why, sizeof why) != 0)
 				die(EXIT_USAGE, "%s", why);
+			o->cli_given |= (uint64_t)1 << (st - settings);
 			continue;
 		}
 		switch (c) {
@@ -198,8 +195,10 @@ static char *second_pass(struct options *o, int argc, char **argv, const struct 
 /* The inputs: the command line's replace the config file's. */
 static void take_inputs(struct options *o, int argc, char **argv)
 {
-	if (optind < argc || o->replay)
+	if (optind < argc || o->replay) {
 		options_clear_inputs(o);
+		o->inputs_from_cli = 1;
+	}
 	if (o->replay) {
 		if (optind < argc)
 			usage_error("%s--replay sends a dead-letter file: give no other inputs", "");
@@ -208,13 +207,21 @@ static void take_inputs(struct options *o, int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		options_add_input(o, argv[i]);
+}
+
+/* What the inputs must be, wherever they came from. */
+static int check_inputs(struct options *o, char *why, size_t n)
+{
 	if (o->n_inputs == 0)
 		options_add_input(o, "-");
 	size_t stdin_count = 0;
 	for (size_t i = 0; i < o->n_inputs; i++)
 		stdin_count += strcmp(o->inputs[i], "-") == 0;
-	if (stdin_count > 1)
-		usage_error("%sstandard input (-) can be given only once", "");
+	if (stdin_count > 1) {
+		snprintf(why, n, "standard input (-) can be given only once");
+		return -1;
+	}
+	return 0;
 }
 
 /* The token: --token-file, else CODEMASH_TOKEN, else the config's file. A
@@ -222,13 +229,16 @@ static void take_inputs(struct options *o, int argc, char **argv)
 static void take_token(struct options *o, char *cli_token_file)
 {
 	char *env_tok = getenv("CODEMASH_TOKEN");
-	if (cli_token_file)
+	if (cli_token_file) {
 		options_set_str(&o->token_file, cli_token_file);
+		o->token_file_from_cli = 1;
+	}
 	if (o->dry_run)
 		; /* nothing to read */
-	else if (!cli_token_file && env_tok && *env_tok)
+	else if (!cli_token_file && env_tok && *env_tok) {
 		o->token = xstrdup(env_tok);
-	else if (o->token_file) { /* --token-file's, or the config file's */
+		o->token_from_env = 1;
+	} else if (o->token_file) { /* --token-file's, or the config file's */
 		char why[PATH_MAX + 128];
 		o->token = token_load(o->token_file, why, sizeof why);
 		if (!o->token)
@@ -243,39 +253,58 @@ static void take_token(struct options *o, char *cli_token_file)
 		wipe(env_tok, strlen(env_tok));
 }
 
-/* What no single setting's bounds can say. */
-static void check_together(struct options *o)
+#define FAIL(...) do { snprintf(why, n, __VA_ARGS__); return -1; } while (0)
+
+/* What no single setting's bounds can say. 0, or -1 with the reason in why. */
+static int check_together(struct options *o, char *why, size_t n)
 {
 	if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
-		usage_error("--url must start with http:// or https://, not '%s'", o->url);
+		FAIL("--url must start with http:// or https://, not '%s'", o->url);
 	size_t ul = strlen(o->url);
 	while (ul > 8 && o->url[ul - 1] == '/')
 		o->url[--ul] = '\0';
 	if (strcmp(o->status_format, "text") != 0 && strcmp(o->status_format, "json") != 0)
-		usage_error("--status-format is text or json, not '%s'", o->status_format);
+		FAIL("--status-format is text or json, not '%s'", o->status_format);
 	if (strcmp(o->concurrency, "adaptive") != 0 && strcmp(o->concurrency, "fixed") != 0)
-		usage_error("--concurrency is adaptive or fixed, not '%s'", o->concurrency);
+		FAIL("--concurrency is adaptive or fixed, not '%s'", o->concurrency);
 	if (!*o->api_version || strchr(o->api_version, '/'))
-		usage_error("--api-version is a path segment such as v1 or v2, not '%s'", o->api_version);
+		FAIL("--api-version is a path segment such as v1 or v2, not '%s'", o->api_version);
+	CURLU *u = curl_url();
+	CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, o->url, 0) : CURLUE_OUT_OF_MEMORY;
+	curl_url_cleanup(u);
+	if (uc != CURLUE_OK)
+		FAIL("--url %s is not usable: %s", o->url, curl_url_strerror(uc));
+	if (o->multiline_start) {
+		regex_t re;
+		int rc = regcomp(&re, o->multiline_start, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char msg[256];
+			regerror(rc, &re, msg, sizeof msg);
+			FAIL("--multiline-start: bad regular expression '%s': %s", o->multiline_start, msg);
+		}
+		regfree(&re);
+	}
 	if (o->dry_run)
-		return;
+		return 0;
 	if (!o->token)
-		usage_error("%sno API token: set CODEMASH_TOKEN or use --token-file FILE "
-			    "(or --dry-run to try scripts without sending)", "");
+		FAIL("no API token: set CODEMASH_TOKEN or use --token-file FILE "
+		     "(or --dry-run to try scripts without sending)");
 	if (!o->project_id || !*o->project_id)
-		usage_error("%sno project id: use --project-id ID or set CODEMASH_PROJECT_ID "
-			    "(or --dry-run to try scripts without sending)", "");
+		FAIL("no project id: use --project-id ID or set CODEMASH_PROJECT_ID "
+		     "(or --dry-run to try scripts without sending)");
 	if (strpbrk(o->token, "\r\n") || strpbrk(o->project_id, "\r\n"))
-		usage_error("%sthe token and project id must be one line each", "");
-	if (o->insecure)
+		FAIL("the token and project id must be one line each");
+	if (o->ca_file && access(o->ca_file, R_OK) != 0)
+		FAIL("cannot read --ca-file %s: %s", o->ca_file, strerror(errno));
+	return 0;
+}
+
+static void warn_insecure(const struct options *o)
+{
+	if (o->insecure && !o->dry_run)
 		warnx_("warning: --insecure: the API's TLS certificate is not verified, so "
 		       "whoever can reach the network path can read the token and the logs; "
 		       "for a private CA give --ca-file FILE instead");
-	if (o->ca_file && access(o->ca_file, R_OK) != 0) {
-		char why[PATH_MAX + 128];
-		snprintf(why, sizeof why, "cannot read --ca-file %s: %s", o->ca_file, strerror(errno));
-		usage_error("%s", why);
-	}
 }
 
 void options_parse(struct options *o, int argc, char **argv)
@@ -297,7 +326,15 @@ void options_parse(struct options *o, int argc, char **argv)
 	free(long_opts);
 	take_inputs(o, argc, argv);
 	take_token(o, cli_token_file);
-	check_together(o);
+	char bad[PATH_MAX + 128];
+	if (options_check(o, bad, sizeof bad) != 0)
+		usage_error("%s", bad);
+	warn_insecure(o);
+}
+
+int options_check(struct options *o, char *why, size_t n)
+{
+	return check_inputs(o, why, n) != 0 || check_together(o, why, n) != 0 ? -1 : 0;
 }
 
 void options_describe(struct buf *b, const struct options *o)

@@ -7,6 +7,7 @@
 #define LOGMASH_OPTIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -71,6 +72,13 @@ struct options {
 	long queue_max;
 	size_t queue_max_bytes;
 	size_t spool_max_bytes;
+
+	/* Where the values came from, for a reload: bit i is settings[i]. */
+	uint64_t cli_given;     /* set on the command line (which wins) */
+	uint64_t cfg_given;     /* set in the config file */
+	int inputs_from_cli;    /* the command line named the inputs */
+	int token_from_env;     /* the token is CODEMASH_TOKEN's (gone from the environment) */
+	int token_file_from_cli;
 };
 
 /* Fills o from argv, the config file and the environment. Prints --help or
@@ -97,18 +105,31 @@ void options_describe(struct buf *b, const struct options *o);
 int options_load_config(struct options *o, const char *file, char *why, size_t n);
 void options_free(struct options *o);
 
+/* A reload (SIGHUP): next is cur's command line over the config file as it
+ * is now, or cur's settings when there is none (and the token file read
+ * again, from either). 0, or -1 with the reason in why
+ * (next is then freed); what the config sets and the command line
+ * overrides is told in notes, a line each. */
+int options_reload(const struct options *cur, struct options *next, struct buf *notes, char *why,
+		   size_t n);
+
+/* What a reload changed, for its caller to apply (options_adopt). */
+enum { ADOPT_SENDER = 1, ADOPT_INPUT = 2, ADOPT_DEAD_LETTERS = 4, ADOPT_SCRIPTS = 8 };
+
+/* Takes into cur what a reload may change of next (options_reload's):
+ * each setting that differs moves into cur (its old value into next, to
+ * be freed with it), and is listed in changed ("url https://b, inputs");
+ * a setting that takes a restart stays, with a line in notes ("state_dir
+ * changed in CONFIG to B: restart to apply it (still A)"), as does a
+ * max_in_flight above max_in_flight_cap. Returns the ADOPT_ parts that
+ * changed. The scripts are always loaded again by the caller. */
+unsigned options_adopt(struct options *cur, struct options *next, long max_in_flight_cap,
+		       struct buf *changed, struct buf *notes);
+
 /* Reads the token file again (SIGHUP). Returns 0, or -1 with the reason
  * in why (the old token stays). */
 int options_reload_token(struct options *o, char *why, size_t n);
 
-/* A reload's script chain: 1 with the list the config file names now in
- * *out (the caller owns it: options_set_scripts or options_free_scripts),
- * 0 when the chain does not come from a config file (keep o->scripts), -1
- * with the reason in why when the file cannot be read. */
-int options_config_scripts(const struct options *o, struct script_spec **out, size_t *n,
-			   char *why, size_t wn);
-/* Replaces o's chain with s (taking it). */
-void options_set_scripts(struct options *o, struct script_spec *s, size_t n);
 void options_free_scripts(struct script_spec *s, size_t n);
 
 /* Parses "1048576", "64K", "1M", "2G" (also KiB, MiB, GiB). 0 or -1. */

@@ -83,6 +83,20 @@ void sdnotify_stopping(struct sdnotify *n)
 		send_msg(n, "STOPPING=1\nSTATUS=stopping: sending what was read");
 }
 
+void sdnotify_reloading(struct sdnotify *n)
+{
+	if (!n)
+		return;
+	/* systemd 253 and later match the reload by the monotonic clock. */
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		ts = (struct timespec){0};
+	char msg[96];
+	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading",
+		 (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	send_msg(n, msg);
+}
+
 void sdnotify_tick(struct sdnotify *n)
 {
 	if (!n)

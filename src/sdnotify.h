@@ -23,6 +23,8 @@ void sdnotify_close(struct sdnotify *n);
 
 void sdnotify_ready(struct sdnotify *n);
 void sdnotify_stopping(struct sdnotify *n);
+/* A reload begins (sdnotify_ready says it ended). */
+void sdnotify_reloading(struct sdnotify *n);
 
 /* Sends what is due: the watchdog's ping, the status line. */
 void sdnotify_tick(struct sdnotify *n);

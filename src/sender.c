@@ -40,11 +40,15 @@ static size_t on_answer(char *p, size_t size, size_t n, void *ud)
  * limit that never grew past 30 costs 30 handles, not --max-in-flight. */
 static int slot_easy(struct sender *s, struct slot *sl, struct buf *err)
 {
-	if (sl->easy)
+	if (sl->easy && sl->setup_gen == s->setup_gen)
 		return 0;
-	sl->easy = curl_easy_init();
+	if (sl->easy)
+		curl_easy_reset(sl->easy); /* a reload's settings; its connections stay */
+	else
+		sl->easy = curl_easy_init();
 	if (!sl->easy)
 		buf_printf(err, "cannot make a libcurl transfer (out of memory)");
+	sl->setup_gen = s->setup_gen;
 	if (!sl->easy || request_easy_setup(sl->easy, &s->setup, s->url, s->headers, on_answer,
 					    sl, sl->errbuf, err) != 0) {
 		if (sl->easy)
@@ -209,6 +213,41 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	return s;
 }
 
+/* Frees what only requests older than generation below used. */
+static void free_retired(struct sender *s, unsigned below)
+{
+	for (struct retired **p = &s->retired; *p;) {
+		struct retired *r = *p;
+		if (r->api_gen >= below) {
+			p = &r->next;
+			continue;
+		}
+		*p = r->next;
+		curl_url_cleanup(r->url);
+		request_headers_free(r->headers);
+		free(r);
+	}
+}
+
+/* The oldest generation a request under way was started with. */
+static unsigned oldest_active(const struct sender *s)
+{
+	unsigned oldest = s->api_gen;
+	for (size_t i = 0; i < s->n_slots; i++)
+		if (s->slots[i].state == SLOT_ACTIVE && s->slots[i].api_gen < oldest)
+			oldest = s->slots[i].api_gen;
+	return oldest;
+}
+
+/* Keeps url and headers (either may be NULL) until no request started
+ * before now is under way. */
+static void retire(struct sender *s, CURLU *url, struct curl_slist *headers)
+{
+	struct retired *r = xcalloc(1, sizeof *r);
+	*r = (struct retired){s->retired, s->api_gen, url, headers};
+	s->retired = r;
+}
+
 void sender_free(struct sender *s)
 {
 	if (!s)
@@ -229,7 +268,7 @@ void sender_free(struct sender *s)
 	request_setup_free(&s->setup);
 	curl_url_cleanup(s->url);
 	request_headers_free(s->headers);
-	request_headers_free(s->stale);
+	free_retired(s, UINT32_MAX);
 	json_doc_free(&s->doc);
 	free(s);
 }
@@ -252,14 +291,94 @@ void sender_set_credentials(struct sender *s, const char *token, const char *pro
 		return;
 	}
 	release_held(s);
-	/* Requests under way still read the old list: free it once they end. */
-	request_headers_free(s->stale);
-	s->stale = s->headers;
+	retire(s, NULL, s->headers); /* requests under way still read it */
 	s->headers = h;
-	s->credentials++;
+	s->api_gen++;
 	s->state.auth_failed = 0;
 	s->state.endpoint_failed = 0;
 	s->rejected_streak = 0;
+}
+
+/* A reload: a new URL. Parsed first, so that a URL libcurl refuses
+ * changes nothing. */
+static int new_endpoint(struct sender *s, const char *endpoint, struct buf *err)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, endpoint, 0) : CURLUE_OUT_OF_MEMORY;
+	if (uc != CURLUE_OK) {
+		buf_printf(err, "the API URL %s is not usable: %s", endpoint, curl_url_strerror(uc));
+		curl_url_cleanup(u);
+		return -1;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		host = NULL;
+	retire(s, s->url, NULL);
+	s->url = u;
+	curl_free(s->host);
+	s->host = host;
+	free(s->endpoint);
+	s->endpoint = xstrdup(endpoint);
+	/* A new API: nothing known of it yet, as at the start. */
+	s->seen_2xx = s->answered = 0;
+	s->state.unresolved = 0;
+	s->proto_known = 0;
+	s->st->http_version = 0;
+	return 0;
+}
+
+int sender_reconfigure(struct sender *s, const struct sender_opts *o, struct buf *err)
+{
+	if (o->max_in_flight > (long)s->n_slots) {
+		buf_printf(err, "max_in_flight %ld is more than the %zu the run started with: "
+			   "restart to raise it", o->max_in_flight, s->n_slots);
+		return -1;
+	}
+	int url_changed = strcmp(o->endpoint, s->endpoint) != 0;
+	if (url_changed && new_endpoint(s, o->endpoint, err) != 0)
+		return -1;
+	struct curl_slist *h = request_headers(o->token, o->project_id);
+	if (!h) {
+		buf_printf(err, "out of memory");
+		return -1;
+	}
+	retire(s, NULL, s->headers);
+	s->headers = h;
+	s->api_gen++;
+	request_setup_free(&s->setup);
+	request_setup_init(&s->setup, o->endpoint, o->timeout_ms, o->connect_timeout_ms,
+			   o->http2_prior_knowledge, o->insecure, o->ca_file);
+	s->setup_gen++;
+	s->max_retries = o->max_retries;
+	s->base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
+	s->cap_ms = o->retry_cap_ms > s->base_ms ? o->retry_cap_ms : s->base_ms;
+	if (o->rate_limit != s->rate) {
+		s->rate = o->rate_limit;
+		s->tokens = s->rate > 1 ? s->rate : 1;
+		s->refilled_ms = now_mono_ms();
+	}
+	s->max_connections = o->max_connections;
+	s->max_in_flight = o->max_in_flight;
+	int h2_expected = o->http2_prior_knowledge || strncasecmp(o->endpoint, "https:", 6) == 0;
+	if (url_changed || o->adaptive != s->adaptive) {
+		/* Another API, or another way of choosing the limit: found
+		 * again from the start. */
+		s->adaptive = o->adaptive;
+		conc_init(&s->conc, o->adaptive, (uint32_t)o->max_in_flight, now_mono_us());
+	} else {
+		conc_set_ceiling(&s->conc, (uint32_t)o->max_in_flight);
+	}
+	int h1 = s->proto_known ? s->st->http_version == 1 : !h2_expected;
+	transport_set_connections(s->tr, h1 ? h1_connections(s)
+					 : o->max_connections ? o->max_connections : H2_CONNECTIONS);
+	if (h1)
+		conc_set_ceiling(&s->conc, (uint32_t)h1_connections(s));
+	/* Whatever was held for the old URL or credentials is tried again. */
+	release_held(s);
+	s->state.auth_failed = s->state.endpoint_failed = 0;
+	s->rejected_streak = 0;
+	publish_limit(s);
+	return 0;
 }
 
 /* ---- the breaker and the rate limit ---- */
@@ -363,7 +482,7 @@ static void start(struct sender *s, struct slot *sl)
 	CURLcode rc = slot_easy(s, sl, &why) == 0 ? CURLE_OK : CURLE_FAILED_INIT;
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, s->headers);
-	sl->credentials = s->credentials;
+	sl->api_gen = s->api_gen;
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)sl->e.len);
 	if (rc == CURLE_OK)
@@ -438,10 +557,8 @@ void sender_step(struct sender *s)
 			wait_slot(s, sl, stopped(s) ? HELD : now);
 	}
 	transport_flush(s->tr);
-	if (s->stale && s->active == 0) {
-		request_headers_free(s->stale);
-		s->stale = NULL;
-	}
+	if (s->retired)
+		free_retired(s, oldest_active(s));
 counts:
 	s->st->in_flight = s->active;
 	s->st->waiting = s->waiting;

@@ -106,6 +106,15 @@ void sender_pause(struct sender *s, int on);
 /* What holds the sender back now, for the operator's view. */
 struct sender_state sender_state(const struct sender *s);
 
+/* A reload's settings, in the fields sender_new took them from (not the
+ * callbacks, threads, follows, keeps_unsent or dead). Requests under way
+ * finish where they started; every request started from now on goes with
+ * the new ones, and what was held after a 401/403 or a wrong URL is sent
+ * again. A new URL or --concurrency starts the limit afresh. 0, or -1 with
+ * the reason in err and nothing changed: a URL libcurl refuses, or a
+ * max_in_flight above the slots the run started with. */
+int sender_reconfigure(struct sender *s, const struct sender_opts *o, struct buf *err);
+
 /* New credentials (a reload): logs held after a 401/403 are sent again. */
 void sender_set_credentials(struct sender *s, const char *token, const char *project_id);
 

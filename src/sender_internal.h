@@ -32,13 +32,23 @@ struct slot {
 	struct qentry e;
 	int attempts;
 	int64_t due_ms;
-	unsigned credentials;  /* the generation of the headers it was sent with */
+	unsigned api_gen;      /* the URL and credentials it was sent with (sender.api_gen) */
+	unsigned setup_gen;    /* the options its handle was set up with (sender.setup_gen) */
 	struct buf answer;
 	char errbuf[CURL_ERROR_SIZE];
 	/* A dead letter that could not be written yet: what to write. */
 	int dl_pending;
 	long dl_status;
 	char dl_error[ERRLOG_TEXT + 128];
+};
+
+/* A reload's old URL and headers: a transfer reads them until it ends, so
+ * they are freed once no request started with them is under way. */
+struct retired {
+	struct retired *next;
+	unsigned api_gen;           /* requests of this generation and older use them */
+	CURLU *url;
+	struct curl_slist *headers;
 };
 
 struct sender {
@@ -52,8 +62,9 @@ struct sender {
 	int64_t gather_us;     /* what the transport was told to gather answers for */
 	struct transport_done *done; /* room for every slot */
 	struct curl_slist *headers; /* holds the token: wiped at free */
-	unsigned credentials;       /* their generation: one more at each change */
-	struct curl_slist *stale;   /* the list before a reload, while requests still use it */
+	unsigned api_gen;           /* one more at each new URL or credentials (a reload) */
+	unsigned setup_gen;         /* one more at each new request_setup or URL */
+	struct retired *retired;    /* what requests started before a reload still use */
 	CURLU *url;                 /* parsed once: libcurl 7.88 parses a string URL each request */
 	struct slot *slots;
 	size_t n_slots;

@@ -16,8 +16,11 @@
  * rows' order within a section is --help's; the defaults are applied by
  * options_defaults through the same parsers as a value given. */
 #define SETTING(name, kind, field, min, max, def, arg, sec, help) \
-	{name, 0, kind, offsetof(struct options, field), min, max, def, arg, sec, help}
-#define CLI(name, short, arg, sec, help) {name, short, K_CLI, 0, 0, 0, NULL, arg, sec, help}
+	{name, 0, kind, offsetof(struct options, field), min, max, def, arg, sec, help, 0}
+/* A setting a reload cannot change (it is named, and its value stays). */
+#define RESTART(name, kind, field, min, max, def, arg, sec, help) \
+	{name, 0, kind, offsetof(struct options, field), min, max, def, arg, sec, help, 1}
+#define CLI(name, short, arg, sec, help) {name, short, K_CLI, 0, 0, 0, NULL, arg, sec, help, 0}
 const struct setting settings[] = {
 	SETTING("url", K_STRING, url, 0, 0, "https://api.codemash.io", "URL", SEC_API,
 		"API base URL; logs are posted to URL/VERSION/logs"),
@@ -39,11 +42,11 @@ const struct setting settings[] = {
 		SEC_SCRIPTS, "Lua instructions a script call may run once it has taken a "
 		"millisecond; then it fails for that log (0: no limit)"),
 	{"follow", 'F', K_FLAG, offsetof(struct options, follow), 0, 0, NULL, NULL, SEC_INPUT,
-	 "follow the inputs as they grow and rotate, like tail -F, until stopped"},
-	SETTING("from-start", K_FLAG, from_start, 0, 0, NULL, NULL, SEC_INPUT,
+	 "follow the inputs as they grow and rotate, like tail -F, until stopped", 1},
+	RESTART("from-start", K_FLAG, from_start, 0, 0, NULL, NULL, SEC_INPUT,
 		"read files seen for the first time from their start (with -F they start at "
 		"their end)"),
-	SETTING("state-dir", K_PATH, state_dir, 0, 0, NULL, "DIR", SEC_INPUT,
+	RESTART("state-dir", K_PATH, state_dir, 0, 0, NULL, "DIR", SEC_INPUT,
 		"keep each file's checkpoint in DIR: a restart resumes after the last "
 		"acknowledged log"),
 	SETTING("rotate-wait", K_SECONDS, rotate_wait, 0, 86400, "5", "SECS", SEC_INPUT,
@@ -59,7 +62,7 @@ const struct setting settings[] = {
 		"end a record after this long without a line"),
 	SETTING("multiline-max-lines", K_LONG, multiline_max_lines, 1, 100000, "500", "N", SEC_INPUT,
 		"end a record at N lines"),
-	SETTING("max-line-bytes", K_SIZE, max_line_bytes, 1, 1073741824.0, "1M", "SIZE", SEC_INPUT,
+	RESTART("max-line-bytes", K_SIZE, max_line_bytes, 1, 1073741824.0, "1M", "SIZE", SEC_INPUT,
 		"cut longer lines (and records) there"),
 	SETTING("concurrency", K_STRING, concurrency, 0, 0, "adaptive", "MODE", SEC_SENDING,
 		"adaptive: the requests under way follow the API's answers and round trip, up "
@@ -68,7 +71,7 @@ const struct setting settings[] = {
 		"requests under way at once, at most"),
 	SETTING("max-connections", K_LONG, max_connections, 0, 4096, "0", "N", SEC_SENDING,
 		"connections to the API, at most (0: 4 when it speaks HTTP/2, 128 when HTTP/1.1)"),
-	SETTING("send-threads", K_LONG, send_threads, 0, 64, "0", "N", SEC_SENDING,
+	RESTART("send-threads", K_LONG, send_threads, 0, 64, "0", "N", SEC_SENDING,
 		"threads carrying the requests (0: one a CPU core, at most 2)"),
 	SETTING("max-retries", K_LONG, max_retries, -1, 1000000, "-1", "N", SEC_SENDING,
 		"retries of a transient failure before giving up (-1: retry until it succeeds)"),
@@ -92,7 +95,7 @@ const struct setting settings[] = {
 		"trust the certificate authorities in FILE (PEM) instead of the system's"),
 	SETTING("insecure", K_FLAG, insecure, 0, 0, NULL, NULL, SEC_SENDING,
 		"do not verify the API's TLS certificate (unsafe)"),
-	SETTING("dead-letter", K_PATH, dead_letter, 0, 0, NULL, "FILE", SEC_SENDING,
+	RESTART("dead-letter", K_PATH, dead_letter, 0, 0, NULL, "FILE", SEC_SENDING,
 		"logs the API rejects for good, as JSON lines (default: "
 		"STATE_DIR/dead-letters.jsonl)"),
 	SETTING("dead-letter-max-bytes", K_SIZE, dead_letter_max_bytes, 0, 1099511627776.0, "64M",
@@ -100,25 +103,25 @@ const struct setting settings[] = {
 	SETTING("dead-letter-keep", K_LONG, dead_letter_keep, 1, 1000, "4", "N", SEC_SENDING,
 		"rotated dead-letter files kept; an older one is deleted, reported and counted"),
 	CLI("replay", OPT_REPLAY, "FILE", SEC_SENDING, "send the logs of a dead-letter file again"),
-	SETTING("queue-max", K_LONG, queue_max, 1, 10000000, "8192", "N", SEC_SENDING,
+	RESTART("queue-max", K_LONG, queue_max, 1, 10000000, "8192", "N", SEC_SENDING,
 		"logs waiting to be sent, at most"),
-	SETTING("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0, "32M", "SIZE",
+	RESTART("queue-max-bytes", K_SIZE, queue_max_bytes, 65536, 17179869184.0, "32M", "SIZE",
 		SEC_SENDING, "their bytes, at most"),
-	SETTING("spool-max-bytes", K_SIZE, spool_max_bytes, 1048576, 1099511627776.0, "256M", "SIZE",
+	RESTART("spool-max-bytes", K_SIZE, spool_max_bytes, 1048576, 1099511627776.0, "256M", "SIZE",
 		SEC_SENDING, "standard input not yet sent, kept on disk in STATE_DIR/spool, at most"),
-	SETTING("no-tui", K_FLAG, no_tui, 0, 0, NULL, NULL, SEC_CONSOLE,
+	RESTART("no-tui", K_FLAG, no_tui, 0, 0, NULL, NULL, SEC_CONSOLE,
 		"no dashboard, even on a terminal (it is on when stdout is a terminal and not a "
 		"--dry-run)"),
-	SETTING("status-interval", K_SECONDS_OFF, status_interval, 0, 86400, "60", "SECS",
+	RESTART("status-interval", K_SECONDS_OFF, status_interval, 0, 86400, "60", "SECS",
 		SEC_CONSOLE, "without the dashboard, a status line on stderr this often (0: none)"),
-	SETTING("status-format", K_STRING, status_format, 0, 0, "text", "FMT", SEC_CONSOLE,
+	RESTART("status-format", K_STRING, status_format, 0, 0, "text", "FMT", SEC_CONSOLE,
 		"text or json"),
-	SETTING("control-socket", K_PATH, control_socket, 0, 0, NULL, "PATH", SEC_WATCHING,
+	RESTART("control-socket", K_PATH, control_socket, 0, 0, NULL, "PATH", SEC_WATCHING,
 		"serve top, status and tap on this Unix socket (default STATE_DIR/control.sock; "
 		"none: off)"),
-	SETTING("control-group", K_STRING, control_group, 0, 0, NULL, "GROUP", SEC_WATCHING,
+	RESTART("control-group", K_STRING, control_group, 0, 0, NULL, "GROUP", SEC_WATCHING,
 		"let GROUP's members use it too (mode 0660)"),
-	SETTING("metrics-listen", K_STRING, metrics_listen, 0, 0, NULL, "ADDR:PORT", SEC_WATCHING,
+	RESTART("metrics-listen", K_STRING, metrics_listen, 0, 0, NULL, "ADDR:PORT", SEC_WATCHING,
 		"serve Prometheus /metrics and /health there (off by default; bind 127.0.0.1 "
 		"unless a firewall guards the port)"),
 	CLI("config", 'c', "FILE", SEC_GENERAL, "Lua config file; options given here override it"),
@@ -370,6 +373,116 @@ int setting_apply(struct options *o, const struct setting *st, const char *val, 
 		return parse_rate_opt(st->name, val, st->max, (double *)(void *)field, why, n);
 	}
 	return 0;
+}
+
+static int is_string(enum kind k)
+{
+	return k == K_STRING || k == K_PATH;
+}
+
+int setting_same(const struct setting *st, const struct options *a, const struct options *b)
+{
+	const char *fa = (const char *)a + st->off, *fb = (const char *)b + st->off;
+	switch (st->kind) {
+	case K_CLI:
+		return 1;
+	case K_FLAG:
+		return *(const int *)(const void *)fa == *(const int *)(const void *)fb;
+	case K_STRING:
+	case K_PATH: {
+		const char *sa = *(char *const *)(const void *)fa, *sb = *(char *const *)(const void *)fb;
+		return sa == sb || (sa && sb && strcmp(sa, sb) == 0);
+	}
+	case K_SIZE:
+		return *(const size_t *)(const void *)fa == *(const size_t *)(const void *)fb;
+	case K_LONG:
+		return *(const long *)(const void *)fa == *(const long *)(const void *)fb;
+	case K_SECONDS:
+	case K_SECONDS_OFF:
+	case K_RATE:
+		return *(const double *)(const void *)fa == *(const double *)(const void *)fb;
+	}
+	return 1;
+}
+
+/* The bytes of st's field. */
+static size_t field_size(enum kind k)
+{
+	switch (k) {
+	case K_FLAG: return sizeof(int);
+	case K_STRING: case K_PATH: return sizeof(char *);
+	case K_SIZE: return sizeof(size_t);
+	case K_LONG: return sizeof(long);
+	case K_SECONDS: case K_SECONDS_OFF: case K_RATE: return sizeof(double);
+	case K_CLI: return 0;
+	}
+	return 0;
+}
+
+void setting_swap(const struct setting *st, struct options *a, struct options *b)
+{
+	unsigned char tmp[16]; /* any field: at most 8 bytes */
+	size_t n = field_size(st->kind);
+	if (n > sizeof tmp)
+		abort(); /* a new kind of field */
+	memcpy(&tmp, (char *)a + st->off, n);
+	memcpy((char *)a + st->off, (char *)b + st->off, n);
+	memcpy((char *)b + st->off, &tmp, n);
+}
+
+void setting_copy(const struct setting *st, struct options *dst, const struct options *src)
+{
+	if (is_string(st->kind)) {
+		char **d = (char **)(void *)((char *)dst + st->off);
+		const char *s = *(char *const *)(const void *)((const char *)src + st->off);
+		free(*d);
+		*d = s ? xstrdup(s) : NULL;
+		return;
+	}
+	memcpy((char *)dst + st->off, (const char *)src + st->off, field_size(st->kind));
+}
+
+void setting_text(const struct setting *st, const struct options *o, char *out, size_t n)
+{
+	const char *f = (const char *)o + st->off;
+	switch (st->kind) {
+	case K_CLI:
+		snprintf(out, n, "-");
+		break;
+	case K_FLAG:
+		snprintf(out, n, "%s", *(const int *)(const void *)f ? "true" : "false");
+		break;
+	case K_STRING:
+	case K_PATH: {
+		const char *s = *(char *const *)(const void *)f;
+		snprintf(out, n, "%s", s ? s : "unset");
+		break;
+	}
+	case K_SIZE:
+		snprintf(out, n, "%zu", *(const size_t *)(const void *)f);
+		break;
+	case K_LONG:
+		snprintf(out, n, "%ld", *(const long *)(const void *)f);
+		break;
+	case K_SECONDS:
+	case K_SECONDS_OFF:
+	case K_RATE: {
+		double v = *(const double *)(const void *)f;
+		if (st->kind == K_RATE && v == 0)
+			snprintf(out, n, "(no limit)");
+		else
+			snprintf(out, n, "%g", v);
+		break;
+	}
+	}
+}
+
+void setting_key(const struct setting *st, char *out, size_t n)
+{
+	snprintf(out, n, "%s", st->name);
+	for (char *c = out; *c; c++)
+		if (*c == '-')
+			*c = '_';
 }
 
 /* The setting whose config key (the option's name, '_' for '-') is key. */

@@ -33,6 +33,7 @@ struct setting {
 	const char *arg;   /* the value's name in --help; NULL: none, "[X]": optional */
 	enum section sec;
 	const char *help;  /* NULL: left out of --help */
+	int restart;       /* a reload cannot change it: the running value stays */
 };
 
 extern const struct setting settings[];
@@ -56,6 +57,21 @@ const struct setting *setting_named(const char *name);
  * wrapped at 80 columns. */
 void setting_help(FILE *out, const struct setting *st);
 
+/* Whether st has the same value in a and b. */
+int setting_same(const struct setting *st, const struct options *a, const struct options *b);
+
+/* Swaps st's values between a and b (a string moves; nothing is copied). */
+void setting_swap(const struct setting *st, struct options *a, struct options *b);
+
+/* Sets st in dst to its value in src (a string is copied). */
+void setting_copy(const struct setting *st, struct options *dst, const struct options *src);
+
+/* st's value in o as text, as it would be given ("unset" when unset). */
+void setting_text(const struct setting *st, const struct options *o, char *out, size_t n);
+
+/* st's config key: its name with '_' for '-'. */
+void setting_key(const struct setting *st, char *out, size_t n);
+
 /* A path in the config file is relative to the config file's folder. */
 char *settings_path(const char *config, const char *p);
 
@@ -64,6 +80,10 @@ void options_add_script(struct options *o, enum script_kind k, const char *path)
 void options_clear_scripts(struct options *o);
 void options_add_input(struct options *o, const char *path);
 void options_clear_inputs(struct options *o);
+
+/* What the settings must be together (the URL, formats, the token, the
+ * inputs), wherever they came from. 0, or -1 with the reason in why. */
+int options_check(struct options *o, char *why, size_t n);
 
 /* The token in path, or NULL with the reason in why. */
 char *token_load(const char *path, char *why, size_t whylen);

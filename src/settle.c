@@ -277,13 +277,6 @@ static void answered_busy(struct sender *s, struct slot *sl, long status, const 
 /* 401 or 403: every log is held until new credentials come. */
 static void answered_auth(struct sender *s, struct slot *sl, long status, const struct answer *a)
 {
-	if (sl->credentials != s->credentials) {
-		/* Sent before SIGHUP brought new credentials: says nothing of
-		 * those. Sent again with them. */
-		told(s, sl, status, "retry");
-		wait_slot(s, sl, 0);
-		return;
-	}
 	errlog_add(ERR_AUTH,
 		   "HTTP %ld: %s: the API refused the token or project id: fix CODEMASH_TOKEN (or "
 		   "the --token-file) or --project-id. %s", status, a->detail, held_fate(s));
@@ -329,9 +322,18 @@ void settle(struct sender *s, struct slot *sl, CURLcode res)
 	curl_off_t took = -1;
 	if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &took) != CURLE_OK)
 		took = -1;
+	if (sl->api_gen != s->api_gen && (res != CURLE_OK || status < 200 || status >= 300)) {
+		/* Sent before a reload changed the URL or credentials: its
+		 * failure says nothing of the new ones, nor of their limit.
+		 * Sent again with them. */
+		told(s, sl, status, "retry");
+		wait_slot(s, sl, 0);
+		return;
+	}
 	if (took >= 0 && (res != CURLE_OK || status < 200 || status >= 300))
 		s->fail_ms = took / 1000;
-	tell_limit(s, sl->easy, res, status, took);
+	if (sl->api_gen == s->api_gen) /* an old API's round trip is not the new one's */
+		tell_limit(s, sl->easy, res, status, took);
 	if (res == CURLE_OK) {
 		s->answered = 1;
 		s->state.unresolved = 0;

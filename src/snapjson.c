@@ -18,7 +18,8 @@ struct field {
 #define STAT(name, type) {#name, type, offsetof(struct stats, name)}
 static const struct field stat_fields[] = {
 	STAT(read, F_U64), STAT(truncated, F_U64), STAT(empty, F_U64), STAT(dropped, F_U64),
-	STAT(script_errors, F_U64), STAT(script_reloads, F_U64), STAT(kept, F_U64),
+	STAT(script_errors, F_U64), STAT(script_reloads, F_U64), STAT(reload_failures, F_U64),
+	STAT(reload_at, F_DBL), STAT(kept, F_U64),
 	STAT(sent, F_U64), STAT(failed, F_U64), STAT(retried, F_U64),
 	STAT(dead_lettered, F_U64), STAT(dead_deleted, F_U64), STAT(in_flight, F_U64),
 	STAT(waiting, F_U64), STAT(queued, F_U64), STAT(input_errors, F_U64),
@@ -94,6 +95,8 @@ void snapjson_write(struct buf *out, const struct snapshot *s)
 	put_fields(out, &s->st, stat_fields, sizeof stat_fields / sizeof *stat_fields);
 	buf_putc(out, ',');
 	put_str(out, "conc_reason", s->st.conc_reason);
+	buf_putc(out, ',');
+	put_str(out, "reload_result", s->st.reload_result);
 	buf_puts(out, ",\"by_level\":[");
 	for (size_t i = 0; i < 4; i++)
 		buf_printf(out, "%s%" PRIu64, i ? "," : "", s->st.by_level[i]);
@@ -257,7 +260,9 @@ int snapjson_read(const struct json_doc *d, int obj, struct snapshot *s)
 	if (st >= 0) {
 		if (d->tok[st].type != JSMN_OBJECT ||
 		    get_fields(d, st, &s->st, stat_fields, sizeof stat_fields / sizeof *stat_fields) != 0 ||
-		    get_str(d, st, "conc_reason", s->st.conc_reason, sizeof s->st.conc_reason, &tmp) != 0)
+		    get_str(d, st, "conc_reason", s->st.conc_reason, sizeof s->st.conc_reason, &tmp) != 0 ||
+		    get_str(d, st, "reload_result", s->st.reload_result, sizeof s->st.reload_result,
+			    &tmp) != 0)
 			goto out;
 		int n, t = array(d, st, "by_level", &n);
 		for (int i = 0; t >= 0 && i < n; i++, t = json_skip(d, t))

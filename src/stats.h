@@ -18,7 +18,9 @@ struct stats {
 	uint64_t empty;         /* empty lines: skipped, not logs */
 	uint64_t dropped;       /* dropped by a filter or enrich script */
 	uint64_t script_errors; /* failed script calls (the log went on) */
-	uint64_t script_reloads; /* SIGHUP reloads of the scripts that took */
+	uint64_t script_reloads; /* reloads that took (SIGHUP, r, logmash reload) */
+	uint64_t reload_failures; /* reloads refused: nothing changed */
+	double reload_at;       /* the last reload (wall clock), or 0 */
 	uint64_t kept;          /* logs that passed the chain */
 	uint64_t sent;          /* acknowledged by the API with a log id */
 	uint64_t failed;        /* rejected for good, or out of retries */
@@ -40,6 +42,7 @@ struct stats {
 	int64_t rtt_baseline_us; /* the round trip without a queue (concurrency.h) */
 	int64_t rtt_us;         /* ... and lately */
 	char conc_reason[64];   /* why the limit last moved */
+	char reload_result[160]; /* what the last reload did, or why it was refused */
 };
 
 /* Writes the exit summary; undelivered counts logs still queued or in flight. */

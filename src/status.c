@@ -2,7 +2,9 @@
 #include "status.h"
 
 #include <inttypes.h>
+#include <string.h>
 
+#include "encoder.h"
 #include "health.h"
 #include "humanize.h"
 
@@ -36,6 +38,23 @@ void status_json_fields(struct buf *out, const struct snapshot *now, const struc
 		   (double)latency_quantile(&s->latency, then, 0.99) / 1000, s->conc_limit,
 		   (double)s->rtt_us / 1000, (double)s->rtt_baseline_us / 1000, s->conc_reason,
 		   s->connects);
+	buf_printf(out, ",\"reloads\":%" PRIu64 ",\"reloads_refused\":%" PRIu64
+		   ",\"last_reload_age_s\":", s->script_reloads, s->reload_failures);
+	if (s->reload_at > 0)
+		buf_printf(out, "%.0f", now->taken - s->reload_at);
+	else
+		buf_puts(out, "null");
+	buf_puts(out, ",\"last_reload\":");
+	encode_string(out, s->reload_result, strlen(s->reload_result));
+}
+
+void status_reload(struct buf *out, const struct snapshot *now)
+{
+	if (now->st.reload_at <= 0)
+		return;
+	char age[32];
+	human_uptime(age, sizeof age, now->taken - now->st.reload_at);
+	buf_printf(out, "last reload %s ago: %s", age, now->st.reload_result);
 }
 
 void status_json(struct buf *out, const struct snapshot *now, const struct snapshot *prev)

@@ -22,4 +22,8 @@ void status_json_fields(struct buf *out, const struct snapshot *now, const struc
  * `systemctl status`, "sending 2.3k/s, queued 12, behind 0 B, 0 errors". */
 void status_systemd(struct buf *out, const struct snapshot *now, const struct snapshot *prev);
 
+/* The last reload: "last reload 2m ago: url https://b; some take a
+ * restart", or nothing when there was none. */
+void status_reload(struct buf *out, const struct snapshot *now);
+
 #endif

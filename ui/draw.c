@@ -13,6 +13,7 @@
 
 #include "humanize.h"
 #include "keys.h"
+#include "status.h"
 #include "view.h"
 
 enum { PAIR_TITLE = 1, PAIR_GOOD, PAIR_WARN, PAIR_BAD, PAIR_HEAD, PAIR_DIM };
@@ -141,8 +142,13 @@ static void header(const struct view *v, int w)
 		k += (size_t)n;
 	}
 	x = putf(1, 1, w - 2, "scripts: %s", s->n_scripts ? chain : "none");
-	if (s->st.script_reloads)
-		x += putf(1, 1 + x, w - 2 - x, "  reloaded %" PRIu64 "x", s->st.script_reloads);
+	if (s->st.reload_at > 0) {
+		struct buf r = {0};
+		status_reload(&r, s);
+		x += putf(1, 1 + x, w - 2 - x, "  reloaded %" PRIu64 "x, %s", s->st.script_reloads,
+			  buf_cstr(&r));
+		buf_free(&r);
+	}
 	if (v->flash[0] && s->taken < v->flash_until) {
 		int len = (int)strlen(v->flash);
 		int fx = w - len - 1 > 2 + x ? w - len - 1 : 2 + x;

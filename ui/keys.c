@@ -16,7 +16,7 @@ const struct key keys[] = {
 	 NOW_PAUSED},
 	{ACT_RETRY_NOW, IN_BOTH, {'n', 'N'}, "n", "retry now: end a backoff at once",
 	 "n retry now", "n RETRY NOW", NOW_BACKING_OFF},
-	{ACT_RELOAD, IN_BOTH, {'r', 'R'}, "r", "reload scripts and token (as SIGHUP)", "r reload",
+	{ACT_RELOAD, IN_BOTH, {'r', 'R'}, "r", "reload the config, scripts and token (as SIGHUP)", "r reload",
 	 NULL, NOW_NEVER},
 	{ACT_ASK_STOP, IN_ATTACHED, {'S'}, "S, y", "stop logmash (asks first)", "S stop", NULL,
 	 NOW_NEVER},

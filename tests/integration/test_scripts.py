@@ -467,7 +467,8 @@ def test_sighup_rereads_the_config_files_chain(tmp_path):
     got = [json.loads(l) for l in out.decode().splitlines()]
     assert got == [{"message": "one", "items": {"v": "1"}}, {"message": "three", "items": {"v": "1"}},
                    {"message": "five", "items": {"v": "1"}}, {"message": "six"}]
-    assert err.decode().count("SIGHUP: scripts reloaded") == 2
+    assert "conf.lua reloaded: scripts; scripts reloaded (2)" in err.decode()
+    assert "conf.lua reloaded: scripts; scripts reloaded (0)" in err.decode()
     assert "'scripts' must be a list" in err.decode()
 
 

@@ -1,0 +1,186 @@
+/* options_reload.c - a reload's settings (SIGHUP): the config file read
+ * again under the command line, and what of it the running process takes. */
+#include "options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "crash.h"
+#include "settings.h"
+#include "util.h"
+
+static void note(struct buf *b, const char *fmt, const char *a, const char *c, const char *d,
+		 const char *e)
+{
+	if (b->len)
+		buf_putc(b, '\n');
+	buf_printf(b, fmt, a, c, d, e);
+}
+
+/* A reload's token: CODEMASH_TOKEN's stays (the environment no longer has
+ * it); a token file, the command line's or the config's, is read again. */
+static int reload_token(const struct options *cur, struct options *next, char *why, size_t n)
+{
+	if (cur->token_file && (cur->token_file_from_cli || !cur->config_file)) {
+		options_set_str(&next->token_file, cur->token_file);
+		next->token_file_from_cli = cur->token_file_from_cli;
+	}
+	if (cur->dry_run)
+		return 0;
+	if (cur->token_from_env) {
+		next->token = xstrdup(cur->token);
+		next->token_from_env = 1;
+	} else if (next->token_file) {
+		next->token = token_load(next->token_file, why, n);
+		if (!next->token)
+			return -1;
+	}
+	if (next->token)
+		crash_secret(next->token, strlen(next->token));
+	return 0;
+}
+
+int options_reload(const struct options *cur, struct options *next, struct buf *notes, char *why,
+		   size_t n)
+{
+	options_defaults(next);
+	if (cur->config_file) {
+		next->config_file = xstrdup(cur->config_file);
+		if (options_load_config(next, cur->config_file, why, n) != 0)
+			goto fail;
+	}
+	const char *env_pid = getenv("CODEMASH_PROJECT_ID");
+	if (env_pid && *env_pid)
+		options_set_str(&next->project_id, env_pid);
+	/* The command line wins over the file, as at the start: said where
+	 * the file now says otherwise. */
+	for (size_t i = 0; i < n_settings; i++) {
+		const struct setting *st = &settings[i];
+		uint64_t bit = (uint64_t)1 << i;
+		if (cur->config_file && !(cur->cli_given & bit))
+			continue; /* without a config file, everything is the command line's */
+		if ((next->cfg_given & bit) && !setting_same(st, cur, next)) {
+			char key[64], v[256];
+			setting_key(st, key, sizeof key);
+			setting_text(st, cur, v, sizeof v);
+			note(notes, "%s in %s is overridden by --%s on the command line (still %s)", key,
+			     cur->config_file, st->name, v);
+		}
+		setting_copy(st, next, cur);
+	}
+	next->cli_given = cur->cli_given;
+	next->dry_run = cur->dry_run;
+	if (cur->scripts_from_cli || !cur->config_file) {
+		options_clear_scripts(next);
+		for (size_t i = 0; i < cur->n_scripts; i++)
+			options_add_script(next, cur->scripts[i].kind, cur->scripts[i].path);
+		next->scripts_from_cli = 1;
+	}
+	if (cur->inputs_from_cli || !cur->config_file) {
+		options_clear_inputs(next);
+		for (size_t i = 0; i < cur->n_inputs; i++)
+			options_add_input(next, cur->inputs[i]);
+		next->inputs_from_cli = 1;
+	}
+	if (reload_token(cur, next, why, n) != 0 || options_check(next, why, n) != 0)
+		goto fail;
+	return 0;
+fail:
+	options_free(next);
+	return -1;
+}
+
+static int has_stdin(const struct options *o)
+{
+	for (size_t i = 0; i < o->n_inputs; i++)
+		if (strcmp(o->inputs[i], "-") == 0)
+			return 1;
+	return 0;
+}
+
+static int same_list(char **a, size_t na, char **b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static int same_scripts(const struct options *a, const struct options *b)
+{
+	if (a->n_scripts != b->n_scripts)
+		return 0;
+	for (size_t i = 0; i < a->n_scripts; i++)
+		if (a->scripts[i].kind != b->scripts[i].kind ||
+		    strcmp(a->scripts[i].path, b->scripts[i].path) != 0)
+			return 0;
+	return 1;
+}
+
+#define SWAP(T, x, y) do { T t_ = (x); (x) = (y); (y) = t_; } while (0)
+
+unsigned options_adopt(struct options *cur, struct options *next, long max_in_flight_cap,
+		       struct buf *changed, struct buf *notes)
+{
+	unsigned parts = 0;
+	for (size_t i = 0; i < n_settings; i++) {
+		const struct setting *st = &settings[i];
+		if (st->kind == K_CLI || setting_same(st, cur, next))
+			continue;
+		char key[64], was[256], now[256];
+		setting_key(st, key, sizeof key);
+		setting_text(st, cur, was, sizeof was);
+		setting_text(st, next, now, sizeof now);
+		if (st->restart || (st->off == offsetof(struct options, max_in_flight) &&
+				    next->max_in_flight > max_in_flight_cap)) {
+			note(notes, "%s changed in %s to %s: restart to apply it (still %s)", key,
+			     cur->config_file, now, was);
+			continue;
+		}
+		setting_swap(st, cur, next);
+		buf_printf(changed, "%s%s %s", changed->len ? ", " : "", key, now);
+		parts |= st->sec == SEC_SCRIPTS ? ADOPT_SCRIPTS
+		       : st->sec == SEC_INPUT   ? ADOPT_INPUT
+		       : strncmp(st->name, "dead-letter", 11) == 0 ? ADOPT_DEAD_LETTERS
+		       : ADOPT_SENDER;
+	}
+	if (has_stdin(cur) != has_stdin(next)) {
+		note(notes, "%s%s%s%s", has_stdin(cur) ? "standard input is no longer an input in "
+						       : "standard input is a new input in ",
+		     cur->config_file, ": that takes a restart (still ",
+		     has_stdin(cur) ? "read)" : "not read)");
+		if (has_stdin(cur))
+			options_add_input(next, "-");
+		else
+			for (size_t i = 0; i < next->n_inputs; i++)
+				if (strcmp(next->inputs[i], "-") == 0) {
+					free(next->inputs[i]);
+					next->inputs[i] = next->inputs[--next->n_inputs];
+					break;
+				}
+	}
+	if (!same_list(cur->inputs, cur->n_inputs, next->inputs, next->n_inputs)) {
+		SWAP(char **, cur->inputs, next->inputs);
+		SWAP(size_t, cur->n_inputs, next->n_inputs);
+		buf_printf(changed, "%sinputs", changed->len ? ", " : "");
+		parts |= ADOPT_INPUT;
+	}
+	if (!same_scripts(cur, next)) {
+		SWAP(struct script_spec *, cur->scripts, next->scripts);
+		SWAP(size_t, cur->n_scripts, next->n_scripts);
+		buf_printf(changed, "%sscripts", changed->len ? ", " : "");
+	}
+	int token_changed = (cur->token || next->token) &&
+			    (!cur->token || !next->token || strcmp(cur->token, next->token) != 0);
+	if (token_changed) {
+		SWAP(char *, cur->token, next->token);
+		buf_printf(changed, "%stoken", changed->len ? ", " : "");
+		parts |= ADOPT_SENDER;
+	}
+	SWAP(char *, cur->token_file, next->token_file);
+	return parts;
+}
