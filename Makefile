@@ -46,6 +46,9 @@ logmash: $(OBJ)
 %.o: %.c $(HEADERS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The example config names where the example scripts are installed.
+src/settings_example.o: ALL_CFLAGS += -DLOGMASH_DATADIR='"$(DATADIR)"'
+
 tests/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
@@ -166,12 +169,14 @@ install: logmash
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/scripts \
 		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(DOCDIR)/docs
 	install -m 755 logmash $(DESTDIR)$(BINDIR)/logmash
-	sed 's|@DATADIR@|$(DATADIR)|g; s|@DOCDIR@|$(DOCDIR)|g' packaging/logmash.1 > $(DESTDIR)$(MANDIR)/logmash.1
+	sed 's|/usr/share/logmash|$(DATADIR)|g; s|/usr/share/doc/logmash|$(DOCDIR)|g' packaging/logmash.1 \
+		> $(DESTDIR)$(MANDIR)/logmash.1
 	chmod 644 $(DESTDIR)$(MANDIR)/logmash.1
 	install -m 644 scripts/*.lua $(DESTDIR)$(DATADIR)/scripts/
 	install -m 644 README.md HACKING.md $(DESTDIR)$(DOCDIR)/
 	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
-	sed 's|@DATADIR@|$(DATADIR)|g' packaging/config.lua > $(DESTDIR)$(DATADIR)/config.lua.example
+	./logmash example-config > $(DESTDIR)$(DATADIR)/config.lua.example
+	chmod 644 $(DESTDIR)$(DATADIR)/config.lua.example
 	sed 's|@BINDIR@|$(BINDIR)|g' packaging/logmash.service > $(DESTDIR)$(SYSTEMDDIR)/logmash.service
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/logmash.service
 

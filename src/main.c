@@ -819,6 +819,10 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "example-config") == 0) {
+		options_print_example(stdout);
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_USAGE;
+	}
 	if (argc > 1 && attach_command(argv[1]))
 		return attach_main(argc - 1, argv + 1);
 	crash_init();

@@ -28,6 +28,7 @@ static const char usage_head[] =
 "Usage: logmash [OPTION]... [INPUT]...\n"
 "  or:  logmash check [SCRIPT]... < SAMPLE   (try scripts: logmash check --help)\n"
 "  or:  logmash top|status|tap [--state-dir DIR | --socket PATH]  (watch a running one)\n"
+"  or:  logmash example-config   (a config file with every setting and its default)\n"
 "Ship log lines to the CodeMash Logs API through Lua filter and enrich scripts.\n"
 "\n"
 "INPUT is a file path, a glob such as '/var/log/app/*.log' (quoted), or - for\n"

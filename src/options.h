@@ -105,6 +105,10 @@ void options_describe(struct buf *b, const struct options *o);
 int options_load_config(struct options *o, const char *file, char *why, size_t n);
 void options_free(struct options *o);
 
+/* `logmash example-config`: a config file with every setting, its help and
+ * its default (settings_example.c). */
+void options_print_example(FILE *out);
+
 /* A reload (SIGHUP): next is cur's command line over the config file as it
  * is now, or cur's settings when there is none (and the token file read
  * again, from either). 0, or -1 with the reason in why

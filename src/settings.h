@@ -1,4 +1,4 @@
-/* settings.h - shared by options.c, config.c and token.c only: the table of
+/* settings.h - shared by options*.c, config.c, settings*.c and token.c only: the table of
  * every option, one row each with its default, bounds, section and help, so
  * that parsing, defaults, --help and the config file cannot drift apart.
  * A setting (any kind but K_CLI) is taken by the config file too, its key

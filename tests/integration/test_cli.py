@@ -105,6 +105,59 @@ def test_man_page_config_keys_are_what_the_config_file_takes_both_ways(tmp_path)
         assert taken(key) == (key in keys), key
 
 
+def example_config():
+    """logmash example-config: {key: (value or None when commented out, help,
+    takes a restart)}, and the whole text."""
+    p = run(["example-config"], token=None)
+    assert p.returncode == 0, p.stderr
+    text = p.stdout.decode()
+    rows, help_lines = {}, []
+    for line in text.split("\n-- ---- API ----")[1].splitlines():
+        m = re.match(r"^(-- )?([a-z0-9_]+) = (.*)$", line)
+        if m:
+            assert m.group(2) not in rows, m.group(2)  # once each
+            helptext = " ".join(help_lines)
+            rows[m.group(2)] = (None if m.group(1) else m.group(3), helptext,
+                                "(restart:" in helptext)
+            help_lines = []
+        elif line.startswith("-- ") and not line.startswith("-- ----"):
+            help_lines.append(line[3:])
+    return rows, text
+
+
+def test_example_config_holds_every_setting_with_its_default_both_ways(tmp_path):
+    """The example config has each setting of --help (the table) once, with
+    its default and help, and nothing else; it loads as a config as it is;
+    the settings it marks as taking a restart are those the man page's
+    SIGNALS names."""
+    rows, text = example_config()
+    helped = {n.replace("-", "_"): d for opts in help_options().values()
+              for n, (_, _, d) in opts.items()}
+    cli_only = {"token_file", "filter", "enrich", "config", "help", "version", "dry_run",
+                "replay"}
+    assert set(rows) == set(helped) - cli_only
+    for key, (value, helptext, _) in rows.items():
+        assert helptext, key
+        if helped[key] is not None:
+            assert value is not None and value.strip('"') == helped[key], (key, value)
+    for key in ("token_file", "inputs", "scripts"):  # the keys that are not options
+        assert "-- %s = " % key in text
+    assert "@" not in text
+    cfg = tmp_path / "config.lua"
+    cfg.write_text(text)
+    p = run(["--dry-run", "-c", str(cfg), "-"], input=b"x\n", token=None)
+    assert p.returncode == 0 and p.stdout.strip() == b'{"message":"x"}', p.stderr
+    man = man_page()
+    signals = man[man.index("\n.SH SIGNALS"):man.index("\n.SH ENVIRONMENT")]
+    listed = signals[signals.index("except those that take a restart:"):signals.index("and standard input")]
+    named = set(re.findall(r"\.BR? ([a-z0-9_]+)", listed))
+    assert named == {k for k, (_, _, restart) in rows.items() if restart}
+
+
+def test_the_man_page_has_no_placeholders():
+    assert not re.search(r"@[A-Z]+@", man_page())
+
+
 def test_readme_is_an_entry_page_and_its_links_resolve():
     """README.md stays short; every relative link in it and in docs/ names a
     file that exists, and every #anchor a heading there."""
