@@ -1,5 +1,7 @@
 /* config.c - the Lua config file: run in a bounded state of its own, its
- * assignments applied as settings. */
+ * assignments applied as settings. Every mistake in it is reported in one
+ * go, each with the line that set the key and, for a typo, the key it was
+ * meant to be. */
 #include <lauxlib.h>
 #include <limits.h>
 #include <lualib.h>
@@ -8,78 +10,100 @@
 #include <string.h>
 
 #include "luamem.h"
+#include "nearest.h"
 #include "options.h"
 #include "settings.h"
 #include "util.h"
 
-/* The config's values are checked under lua_pcall (apply_config): a wrong
- * one raises a Lua error that options_load_config returns. */
-static _Noreturn void config_error(lua_State *L, const char *file, const char *key,
-				   const char *want)
+/* The config's values are checked under lua_pcall (apply_key): a wrong one
+ * raises a Lua error, which becomes one line of the report. */
+static _Noreturn void config_error(lua_State *L, const char *key, const char *want)
 {
-	luaL_error(L, "%s: '%s' must be %s", file, key, want);
+	luaL_error(L, "'%s' must be %s", key, want);
 	abort(); /* luaL_error does not return */
 }
 
-static const char *cfg_string(lua_State *L, const char *file, const char *key)
+static const char *cfg_string(lua_State *L, const char *key)
 {
 	if (lua_type(L, -1) != LUA_TSTRING)
-		config_error(L, file, key, "a string");
+		config_error(L, key, "a string");
 	return lua_tostring(L, -1);
 }
 
-static const char *cfg_scalar(lua_State *L, const char *file, const char *key)
+static const char *cfg_scalar(lua_State *L, const char *key)
 {
 	if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-		config_error(L, file, key, "a number or a string");
+		config_error(L, key, "a number or a string");
 	return lua_tostring(L, -1);
 }
 
-static int cfg_bool(lua_State *L, const char *file, const char *key)
+static int cfg_bool(lua_State *L, const char *key)
 {
 	if (!lua_isboolean(L, -1))
-		config_error(L, file, key, "true or false");
+		config_error(L, key, "true or false");
 	return lua_toboolean(L, -1);
 }
 
 #define SCRIPTS_WANT "a list like { {filter = \"a.lua\"}, {enrich = \"b.lua\"} }"
 
-/* The chain in the config's scripts value (on top of L's stack), appended to
- * o; -1 if it has the wrong shape (o then holds part of it). */
-static int scripts_from_table(lua_State *L, struct options *o, const char *file)
+/* One entry of scripts (on top of L's stack), appended to o; its mistakes
+ * appended to err, a line each ("scripts[2]: unknown key 'enrch' (did you
+ * mean enrich?)"), each after "@LINE " when the entry's line is known. */
+static void script_entry(lua_State *L, lua_Integer i, struct options *o, const char *file,
+			 struct buf *err)
 {
-	if (!lua_istable(L, -1))
-		return -1;
+
+	static const char *const kinds[] = {"filter", "enrich"};
+	if (!lua_istable(L, -1)) {
+		buf_printf(err, "%sscripts[%lld]: is a %s, not a table like {filter = \"a.lua\"}",
+			   err->len ? "\n" : "", (long long)i, luaL_typename(L, -1));
+		return;
+	}
+	int found = 0, bad = 0;
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		int kind = k && !strcmp(k, "filter") ? 0 : k && !strcmp(k, "enrich") ? 1 : -1;
+		if (kind < 0) {
+			const char *near = k ? nearest_word(k, strlen(k), kinds, 2) : NULL;
+			buf_printf(err, "%sscripts[%lld]: unknown key '%s'%s%s%s", err->len ? "\n" : "",
+				   (long long)i, k ? k : luaL_typename(L, -2), near ? " (did you mean " : "",
+				   near ? near : " (an entry is {filter = FILE} or {enrich = FILE})",
+				   near ? "?)" : "");
+			bad = 1;
+		} else if (lua_type(L, -1) != LUA_TSTRING) {
+			buf_printf(err, "%sscripts[%lld]: %s must be a file name, not a %s",
+				   err->len ? "\n" : "", (long long)i, k, luaL_typename(L, -1));
+			bad = 1;
+		} else if (found++ == 0) {
+			char *p = settings_path(file, lua_tostring(L, -1));
+			options_add_script(o, kind == 0 ? SCRIPT_FILTER : SCRIPT_ENRICH, p);
+			free(p);
+		}
+		lua_pop(L, 1);
+	}
+	if (found > 1)
+		buf_printf(err, "%sscripts[%lld]: has both filter and enrich: give each its own entry",
+			   err->len ? "\n" : "", (long long)i);
+	else if (!found && !bad)
+		buf_printf(err, "%sscripts[%lld]: names no script: give {filter = FILE} or "
+			   "{enrich = FILE}", err->len ? "\n" : "", (long long)i);
+}
+
+/* The chain in the config's scripts value (on top of L's stack), appended to
+ * o; its mistakes in err. */
+static void scripts_from_table(lua_State *L, struct options *o, const char *file, struct buf *err)
+{
+	if (!lua_istable(L, -1)) {
+		buf_printf(err, "'scripts' must be %s", SCRIPTS_WANT);
+		return;
+	}
 	lua_Integer n = luaL_len(L, -1);
 	for (lua_Integer i = 1; i <= n; i++) {
 		lua_geti(L, -1, i);
-		if (!lua_istable(L, -1))
-			return -1;
-		int found = 0;
-		static const char *kinds[] = {"filter", "enrich"};
-		for (int k = 0; k < 2; k++) {
-			lua_getfield(L, -1, kinds[k]);
-			if (lua_type(L, -1) == LUA_TSTRING) {
-				char *p = settings_path(file, lua_tostring(L, -1));
-				options_add_script(o, k == 0 ? SCRIPT_FILTER : SCRIPT_ENRICH, p);
-				free(p);
-				found++;
-			} else if (!lua_isnil(L, -1)) {
-				return -1;
-			}
-			lua_pop(L, 1);
-		}
-		if (found != 1)
-			return -1;
+		script_entry(L, i, o, file, err);
 		lua_pop(L, 1);
 	}
-	return 0;
-}
-
-static void cfg_scripts(lua_State *L, struct options *o, const char *file)
-{
-	if (scripts_from_table(L, o, file) != 0)
-		config_error(L, file, "scripts", SCRIPTS_WANT);
 }
 
 static void cfg_inputs(lua_State *L, struct options *o, const char *file)
@@ -91,11 +115,11 @@ static void cfg_inputs(lua_State *L, struct options *o, const char *file)
 		return;
 	}
 	if (!lua_istable(L, -1))
-		config_error(L, file, "inputs", "a path or a list of paths");
+		config_error(L, "inputs", "a path or a list of paths");
 	lua_Integer n = luaL_len(L, -1);
 	for (lua_Integer i = 1; i <= n; i++) {
 		if (lua_geti(L, -1, i) != LUA_TSTRING)
-			config_error(L, file, "inputs", "a path or a list of paths");
+			config_error(L, "inputs", "a path or a list of paths");
 		char *p = settings_path(file, lua_tostring(L, -1));
 		options_add_input(o, p);
 		free(p);
@@ -127,9 +151,27 @@ static void config_hook(lua_State *L, lua_Debug *ar)
 			   "sets values", CONFIG_BUDGET);
 }
 
+/* The file's global assignments land here (__newindex of its environment):
+ * each key's first line is kept in the table that is upvalue 1. */
+static int record_line(lua_State *L)
+{
+	lua_Debug ar;
+	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar) && ar.currentline > 0) {
+		lua_pushvalue(L, 2);
+		if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL) {
+			lua_pushvalue(L, 2);
+			lua_pushinteger(L, ar.currentline);
+			lua_rawset(L, lua_upvalueindex(1));
+		}
+		lua_pop(L, 1);
+	}
+	lua_rawset(L, 1);
+	return 0;
+}
+
 /* Runs the config file in a fresh Lua state, within the bounds above; its
- * assignments land in the table at stack index 1. NULL with the reason in
- * why. */
+ * assignments land in the table at stack index 1, the line of each in the
+ * table at 2. NULL with the reason in why. */
 static lua_State *run_config(const char *file, struct config_run *r, char *why, size_t n)
 {
 	r->mem.limit = CONFIG_MEMORY;
@@ -142,7 +184,13 @@ static lua_State *run_config(const char *file, struct config_run *r, char *why, 
 	lua_sethook(L, config_hook, LUA_MASKCOUNT, CONFIG_HOOK_STEP);
 	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
 	lua_pop(L, 1);
-	lua_newtable(L);
+	lua_newtable(L); /* 1: the settings */
+	lua_newtable(L); /* 2: their lines */
+	lua_newtable(L); /* the settings' metatable */
+	lua_pushvalue(L, 2);
+	lua_pushcclosure(L, record_line, 1);
+	lua_setfield(L, -2, "__newindex");
+	lua_setmetatable(L, 1);
 	if (luaL_loadfilex(L, file, "t") != LUA_OK) {
 		snprintf(why, n, "cannot load config: %s", lua_tostring(L, -1));
 		lua_close(L);
@@ -162,54 +210,210 @@ static lua_State *run_config(const char *file, struct config_run *r, char *why, 
 	return L;
 }
 
-/* Under lua_pcall: applies the settings in the table at index 2 to the
- * options at index 1 (light userdata), the file's name at 3. */
-static int apply_config(lua_State *L)
+/* The keys a config file takes, for "did you mean". */
+static const char *const *config_keys(size_t *n)
+{
+	static char names[64][48];
+	static const char *keys[64 + 3];
+	static size_t count;
+	if (!count) {
+		for (size_t i = 0; i < n_settings && count < 64; i++)
+			if (settings[i].kind != K_CLI) {
+				setting_key(&settings[i], names[count], sizeof names[count]);
+				keys[count] = names[count];
+				count++;
+			}
+		keys[count++] = "token_file";
+		keys[count++] = "inputs";
+		keys[count++] = "scripts";
+	}
+	*n = count;
+	return keys;
+}
+
+/* Under lua_pcall: applies the setting key (index 2) = value (3) to the
+ * options at index 1 (light userdata), the file's name at 4. A mistake
+ * raises an error; a list of them (scripts) is returned as a string. */
+static int apply_key(lua_State *L)
 {
 	struct options *o = lua_touserdata(L, 1);
-	const char *file = lua_tostring(L, 3);
-	const int env = 2;
+	const char *k = lua_tostring(L, 2);
+	const char *file = lua_tostring(L, 4);
+	lua_settop(L, 3);
 	char why[512];
-	lua_pushnil(L);
-	while (lua_next(L, env)) {
-		if (lua_type(L, -2) != LUA_TSTRING)
-			return luaL_error(L, "%s: settings are names, not %s", file,
-					  luaL_typename(L, -2));
-		const char *k = lua_tostring(L, -2);
-		if (lua_isfunction(L, -1)) {
-			lua_pop(L, 1); /* helper functions the file defined for itself */
-			continue;
-		}
-		const struct setting *st = setting_for_key(k);
-		int bad = 0;
-		if (st)
-			o->cfg_given |= (uint64_t)1 << (st - settings);
-		if (st && st->kind == K_FLAG)
-			*(int *)(void *)((char *)o + st->off) = cfg_bool(L, file, k);
-		else if (st && (st->kind == K_STRING || st->kind == K_PATH))
-			bad = setting_apply(o, st, cfg_string(L, file, k), file, why, sizeof why);
-		else if (st)
-			bad = setting_apply(o, st, cfg_scalar(L, file, k), file, why, sizeof why);
-		else if (!strcmp(k, "token_file")) {
-			char *p = settings_path(file, cfg_string(L, file, k));
-			free(o->token_file);
-			o->token_file = p;
-		} else if (!strcmp(k, "token"))
-			return luaL_error(L, "%s: a token does not belong in the config file; put it "
-					  "in a file of its own (mode 600) and set token_file, or set "
-					  "CODEMASH_TOKEN", file);
-		else if (!strcmp(k, "scripts"))
-			cfg_scripts(L, o, file);
-		else if (!strcmp(k, "inputs"))
-			cfg_inputs(L, o, file);
+	const struct setting *st = setting_for_key(k);
+	int bad = 0;
+	if (st)
+		o->cfg_given |= (uint64_t)1 << (st - settings);
+	if (st && st->kind == K_FLAG)
+		*(int *)(void *)((char *)o + st->off) = cfg_bool(L, k);
+	else if (st && (st->kind == K_STRING || st->kind == K_PATH))
+		bad = setting_apply(o, st, cfg_string(L, k), file, why, sizeof why);
+	else if (st)
+		bad = setting_apply(o, st, cfg_scalar(L, k), file, why, sizeof why);
+	else if (!strcmp(k, "token_file")) {
+		char *p = settings_path(file, cfg_string(L, k));
+		free(o->token_file);
+		o->token_file = p;
+	} else if (!strcmp(k, "token"))
+		return luaL_error(L, "a token does not belong in the config file; put it in a file "
+				  "of its own (mode 600) and set token_file, or set CODEMASH_TOKEN");
+	else if (!strcmp(k, "scripts")) {
+		struct buf err = {0};
+		scripts_from_table(L, o, file, &err);
+		int wrong = err.len > 0;
+		if (wrong)
+			lua_pushstring(L, buf_cstr(&err));
+		buf_free(&err);
+		return wrong;
+	} else if (!strcmp(k, "inputs"))
+		cfg_inputs(L, o, file);
+	else {
+		size_t nk;
+		const char *const *keys = config_keys(&nk);
+		const char *near = nearest_word(k, strlen(k), keys, nk);
+		if (near)
+			return luaL_error(L, "unknown setting '%s' (did you mean %s?)", k, near);
+		return luaL_error(L, "unknown setting '%s' (the keys: man logmash, CONFIG FILE; "
+				  "logmash example-config lists them)", k);
+	}
+	if (bad)
+		return luaL_error(L, "%s", why);
+	return 0;
+}
+
+struct key_line {
+	char *key;
+	lua_Integer line;
+};
+
+static int by_line(const void *a, const void *b)
+{
+	const struct key_line *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* "FILE:LINE: " before each of the lines of msg, into out; *count counts
+ * them. A line about a list's entry ("scripts[2]: ...") gets the entry's
+ * line, from entries (n of them). */
+static void report(struct buf *out, size_t *count, const char *file, lua_Integer line,
+		   const char *msg, const lua_Integer *entries, size_t n)
+{
+	while (*msg) {
+		size_t len = strcspn(msg, "\n");
+		long long idx;
+		lua_Integer at = line;
+		if (sscanf(msg, "scripts[%lld]", &idx) == 1 && idx >= 1 && (size_t)idx <= n)
+			at = entries[idx - 1];
+		buf_puts(out, "\n  ");
+		++*count;
+		if (at > 0)
+			buf_printf(out, "%s:%lld: %.*s", file, (long long)at, (int)len, msg);
 		else
-			return luaL_error(L, "%s: unknown setting '%s' (the keys: man logmash, "
-					  "CONFIG FILE)", file, k);
-		if (bad)
-			return luaL_error(L, "%s: %s", file, why);
-		lua_pop(L, 1);
+			buf_printf(out, "%s: %.*s", file, (int)len, msg);
+		msg += len + (msg[len] == '\n');
+	}
+}
+
+/* ---- where in the file: Lua gives the line an assignment ends on; the
+ * operator wants the one it starts on, and a list entry's own. ---- */
+
+#define TEXT_MAX ((size_t)1 << 20) /* a config file longer than this is not scanned */
+
+static char *read_text(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return NULL;
+	char *text = xmalloc(TEXT_MAX + 1);
+	size_t len = fread(text, 1, TEXT_MAX, f);
+	text[len] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* Past a string or a comment at p (both end at the line's end at the
+ * latest), else p. */
+static const char *skip_literal(const char *p)
+{
+	if (p[0] == '-' && p[1] == '-')
+		return p + strcspn(p, "\n");
+	if (*p != '"' && *p != '\'')
+		return p;
+	char q = *p++;
+	while (*p && *p != q && *p != '\n')
+		p += p[0] == '\\' && p[1] ? 2 : 1;
+	return *p == q ? p + 1 : p;
+}
+
+/* The line the top-level assignment to key starts on, or 0. */
+static lua_Integer line_of_key(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	lua_Integer line = 1;
+	for (const char *p = text; *p; line++) {
+		const char *s = p + strspn(p, " \t");
+		if (!strncmp(s, key, kl)) {
+			const char *e = s + kl + strspn(s + kl, " \t");
+			if (*e == '=' && e[1] != '=')
+				return line;
+		}
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
 	}
 	return 0;
+}
+
+/* The lines where the entries of the table assigned at line start:
+ * lines[i] for entry i + 1, up to max; returns how many were found. */
+static size_t entry_lines(const char *text, lua_Integer line, lua_Integer *lines, size_t max)
+{
+	const char *p = text;
+	for (lua_Integer l = 1; l < line && p; l++)
+		if ((p = strchr(p, '\n')))
+			p++;
+	if (!p)
+		return 0;
+	lua_Integer at = line;
+	while (*p && *p != '{')
+		at += *p++ == '\n';
+	if (!*p)
+		return 0;
+	size_t n = 0;
+	int depth = 1, expecting = 1;
+	for (p++; *p && depth > 0;) {
+		const char *q = skip_literal(p);
+		int starts = 0;
+		if (q != p) { /* a string starts an entry; a comment does not */
+			starts = *p != '-' && depth == 1;
+		} else {
+			char ch = *q++;
+			if (ch == '\n')
+				at++;
+			else if (ch == '}' || ch == ')' || ch == ']')
+				depth--;
+			else if (depth == 1 && (ch == ',' || ch == ';'))
+				expecting = 1;
+			else if (ch != ' ' && ch != '\t' && ch != '\r')
+				starts = 1;
+			if (ch == '{' || ch == '(' || ch == '[')
+				depth++;
+			if (depth != 1 + (ch == '{' || ch == '(' || ch == '['))
+				starts = 0;
+		}
+		if (starts && expecting) {
+			if (n < max)
+				lines[n] = at;
+			n++;
+			expecting = 0;
+		}
+		p = q;
+	}
+	return n < max ? n : max;
 }
 
 int options_load_config(struct options *o, const char *file, char *why, size_t n)
@@ -218,13 +422,67 @@ int options_load_config(struct options *o, const char *file, char *why, size_t n
 	lua_State *L = run_config(file, &r, why, n);
 	if (!L)
 		return -1;
-	lua_pushcfunction(L, apply_config);
-	lua_pushlightuserdata(L, o);
-	lua_pushvalue(L, 1);
-	lua_pushstring(L, file);
-	int rc = lua_pcall(L, 3, 0, 0);
-	if (rc != LUA_OK)
-		snprintf(why, n, "%s", lua_tostring(L, -1));
+	/* The keys in the order the file sets them, so that the report reads
+	 * as the file does. */
+	struct key_line *keys = NULL;
+	size_t nkeys = 0, bad_keys = 0;
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			bad_keys++;
+			continue;
+		}
+		keys = xrealloc(keys, (nkeys + 1) * sizeof *keys);
+		lua_pushvalue(L, -1);
+		lua_rawget(L, 2);
+		keys[nkeys].line = lua_tointeger(L, -1);
+		lua_pop(L, 1);
+		keys[nkeys++].key = xstrdup(lua_tostring(L, -1));
+	}
+	char *text = read_text(file);
+	for (size_t i = 0; text && i < nkeys; i++) {
+		lua_Integer start = line_of_key(text, keys[i].key);
+		if (start > 0 && start <= keys[i].line)
+			keys[i].line = start;
+	}
+	if (nkeys)
+		qsort(keys, nkeys, sizeof *keys, by_line);
+	struct buf errs = {0};
+	size_t count = 0;
+	if (bad_keys)
+		report(&errs, &count, file, 0, "settings are names, not numbers or tables", NULL, 0);
+	for (size_t i = 0; i < nkeys; i++) {
+		lua_getfield(L, 1, keys[i].key);
+		int is_function = lua_isfunction(L, -1); /* a helper the file defined for itself */
+		if (!is_function) {
+			lua_pushcfunction(L, apply_key);
+			lua_pushlightuserdata(L, o);
+			lua_pushstring(L, keys[i].key);
+			lua_pushvalue(L, -4);
+			lua_pushstring(L, file);
+			int rc = lua_pcall(L, 4, 1, 0);
+			if (rc != LUA_OK || lua_type(L, -1) == LUA_TSTRING) {
+				const char *msg = lua_tostring(L, -1);
+				lua_Integer entries[64] = {0};
+				size_t ne = text && !strcmp(keys[i].key, "scripts")
+						    ? entry_lines(text, keys[i].line, entries, 64) : 0;
+				report(&errs, &count, file, keys[i].line,
+				       msg ? msg : "(error object is not a string)", entries, ne);
+			}
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+		free(keys[i].key);
+	}
+	free(keys);
+	free(text);
 	lua_close(L);
-	return rc == LUA_OK ? 0 : -1;
+	int failed = count > 0;
+	if (count == 1) /* the line alone, without its indent */
+		snprintf(why, n, "%s", buf_cstr(&errs) + 3);
+	else if (count)
+		snprintf(why, n, "%zu mistakes in %s:%s", count, file, buf_cstr(&errs));
+	buf_free(&errs);
+	return failed ? -1 : 0;
 }

@@ -23,6 +23,7 @@
 #include "budget.h"
 #include "encoder.h"
 #include "luamem.h"
+#include "nearest.h"
 #include "numfmt.h"
 #include "sandbox.h"
 #include "utf8.h"
@@ -160,33 +161,6 @@ static int msgh(lua_State *L)
 static const char *const log_fields[] = {"message", "level", "items", "source", "line", "time"};
 enum { LOG_WRITABLE = 3 };
 
-/* Optimal string alignment distance (Damerau-Levenshtein without
- * repeated edits of one substring), for a typo's nearest field. */
-static size_t edit_distance(const char *a, size_t n, const char *b, size_t m)
-{
-	size_t d[16][16];
-	if (n > 14 || m > 14)
-		return (size_t)-1;
-	for (size_t i = 0; i <= n; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= m; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= n; i++)
-		for (size_t j = 1; j <= m; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t best = d[i - 1][j - 1] + cost;
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	return d[n][m];
-}
-
 /* Raises "log.KEY is not a field of a log", with the nearest field. */
 static int not_a_field(lua_State *L)
 {
@@ -195,13 +169,7 @@ static int not_a_field(lua_State *L)
 	if (lua_type(L, 2) == LUA_TSTRING) {
 		size_t n;
 		const char *k = lua_tolstring(L, 2, &n);
-		const char *near = NULL;
-		size_t best = 3;
-		for (size_t i = 0; i < ARRAY_LEN(log_fields); i++) {
-			size_t d = edit_distance(k, n, log_fields[i], strlen(log_fields[i]));
-			if (d < best && d < strlen(log_fields[i]))
-				best = d, near = log_fields[i];
-		}
+		const char *near = nearest_word(k, n, log_fields, ARRAY_LEN(log_fields));
 		char shown[48];
 		printable_excerpt(shown, sizeof shown, k, n);
 		lua_pushfstring(L, "log.%s is not a field of a log", shown);

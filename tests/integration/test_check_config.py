@@ -81,3 +81,40 @@ def test_connect_reports_the_protocol_and_certificate(tmp_path):
         api.stop()
     p = check("-c", config(tmp_path, "https://127.0.0.1:1"), "--connect")
     assert p.returncode == 2 and "connect https://127.0.0.1:1" in p.stdout
+
+
+MISTAKES = '''url = "http://127.0.0.1:9"
+max_retires = 3
+folow = true
+scripts = {
+  { filter = "a.lua" },
+  { enrch = "x.lua" },
+  "b.lua",
+}
+timeout = "soon"
+'''
+
+
+def test_every_config_mistake_is_named_at_once_with_its_line(tmp_path):
+    """A run and `check -c` name each mistake in one go, each with the line
+    that made it and, for a typo, the key that was meant."""
+    cfg = tmp_path / "config.lua"
+    cfg.write_text(MISTAKES)
+    want = ["5 mistakes in %s:" % cfg,
+            "%s:2: unknown setting 'max_retires' (did you mean max_retries?)" % cfg,
+            "%s:3: unknown setting 'folow' (did you mean follow?)" % cfg,
+            "%s:6: scripts[2]: unknown key 'enrch' (did you mean enrich?)" % cfg,
+            "%s:7: scripts[3]: is a string, not a table" % cfg,
+            "%s:9: --timeout wants seconds" % cfg]
+    for args in (["check", "-c", str(cfg)], ["--dry-run", "-c", str(cfg), "-"]):
+        p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30,
+                           stdin=subprocess.DEVNULL)
+        assert p.returncode == 2, p.stderr
+        for w in want:
+            assert w in p.stderr, (args, w, p.stderr)
+    # One mistake: one line, no count.
+    cfg.write_text('url = "http://127.0.0.1:9"\n\nmax_in_fligth = 3\n')
+    p = check("-c", str(cfg))
+    assert p.returncode == 2
+    assert p.stderr == ("logmash: %s:3: unknown setting 'max_in_fligth' "
+                        "(did you mean max_in_flight?)\n" % cfg), p.stderr

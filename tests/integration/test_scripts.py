@@ -469,7 +469,7 @@ def test_sighup_rereads_the_config_files_chain(tmp_path):
                    {"message": "five", "items": {"v": "1"}}, {"message": "six"}]
     assert "conf.lua reloaded: scripts; scripts reloaded (2)" in err.decode()
     assert "conf.lua reloaded: scripts; scripts reloaded (0)" in err.decode()
-    assert "'scripts' must be a list" in err.decode()
+    assert "conf.lua:1: scripts[1]: filter must be a file name, not a number" in err.decode()
 
 
 def test_dry_run_bodies_are_the_same_byte_for_byte_every_run(tmp_path):
