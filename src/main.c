@@ -58,6 +58,7 @@ struct app {
 	int lock_fd;    /* holds the state directory (statelock.h); -1: none */
 	int stopping;   /* a first signal came: drain, then exit */
 	int forced;     /* a second signal came: exit now */
+	int finished;   /* a one-shot run is over, its last screen shown */
 	int input_done;
 	int64_t drain_deadline;
 
@@ -415,6 +416,7 @@ static void fill_snapshot(void *ctx, struct snapshot *s, int with_sources)
 	s->st = a->st;
 	s->send = send_state(a);
 	s->stopping = a->stopping;
+	s->finished = a->finished;
 	s->dry_run = a->o.dry_run;
 	s->insecure = a->o.insecure && !a->o.dry_run;
 	snprintf(s->endpoint, sizeof s->endpoint, "%s/%s/logs", a->o.url, a->o.api_version);
@@ -760,6 +762,31 @@ static void open_console(struct app *a)
 	sdnotify_ready(a->sd); /* the sources are open, the sender is up */
 }
 
+/* A one-shot run with the dashboard keeps its last screen until q (or a
+ * signal, or the terminal going), so that the operator sees how it ended;
+ * the summary follows on the terminal. Nothing is read or sent by then. */
+static void hold_final_screen(struct app *a)
+{
+	if (!console_has_dashboard(a->con) || a->o.follow || a->stopping || a->forced)
+		return;
+	a->finished = 1;
+	a->stopping = 0;
+	for (;;) {
+		console_tick(a->con);
+		struct pollfd fds[2] = {{.fd = a->sigfd, .events = POLLIN},
+					{.fd = console_fd(a->con), .events = POLLIN}};
+		if (poll(fds, 2, (int)console_timeout_ms(a->con)) < 0 && errno != EINTR)
+			return;
+		struct signalfd_siginfo si;
+		while (read(a->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+			if (si.ssi_signo != SIGHUP)
+				return;
+		for (int cmd; (cmd = console_command(a->con));)
+			if (cmd == CMD_STOP || cmd == CMD_HANGUP)
+				return;
+	}
+}
+
 /* The summary, what became of the logs not delivered, and the exit code. */
 static int report(struct app *a, const char *replayed)
 {
@@ -847,6 +874,7 @@ int main(int argc, char **argv)
 	a.started = now_wall();
 	open_console(&a);
 	run(&a);
+	hold_final_screen(&a);
 	sdnotify_close(a.sd);
 	console_stop(a.con);
 	control_close(a.ctl);

@@ -31,7 +31,7 @@ static const struct field stat_fields[] = {
 #define SNAP(name, type) {#name, type, offsetof(struct snapshot, name)}
 #define SEND(name, type) {#name, type, offsetof(struct snapshot, send.name)}
 static const struct field snap_fields[] = {
-	SNAP(taken, F_DBL), SNAP(started, F_DBL), SNAP(stopping, F_INT), SNAP(dry_run, F_INT),
+	SNAP(taken, F_DBL), SNAP(started, F_DBL), SNAP(stopping, F_INT), SNAP(finished, F_INT), SNAP(dry_run, F_INT),
 	SNAP(insecure, F_INT), SNAP(spooled, F_U64),
 	SEND(auth_failed, F_INT), SEND(endpoint_failed, F_INT), SEND(unresolved, F_INT),
 	SEND(paused, F_INT),

@@ -8,6 +8,7 @@ const char *const run_state_name[N_RUN_STATES] = {
 	[RUN_SENDING] = "sending", [RUN_IDLE] = "idle", [RUN_BACKING_OFF] = "backing off",
 	[RUN_PAUSED] = "paused", [RUN_AUTH_FAILED] = "auth failed", [RUN_WRONG_URL] = "wrong url",
 	[RUN_UNRESOLVED] = "cannot resolve", [RUN_DRAINING] = "draining", [RUN_DRY_RUN] = "dry run",
+	[RUN_FINISHED] = "finished",
 };
 
 const char *const source_state_name[N_SOURCE_STATES] = {
@@ -55,6 +56,8 @@ enum run_state snapshot_state(const struct snapshot *s)
 		return RUN_UNRESOLVED;
 	if (s->send.endpoint_failed)
 		return RUN_WRONG_URL;
+	if (s->finished)
+		return RUN_FINISHED;
 	if (s->stopping)
 		return RUN_DRAINING;
 	if (s->send.paused)

@@ -47,6 +47,7 @@ struct snapshot {
 	struct stats st;
 	struct sender_state send; /* all 0 in a dry run */
 	int stopping;           /* draining after q or SIGTERM */
+	int finished;           /* a one-shot run is over: its last screen, until q */
 	int dry_run;
 	int insecure;           /* TLS is not verified: said in the header */
 	char endpoint[256];
@@ -91,7 +92,7 @@ uint64_t snapshot_read(struct snapshot_box *b, struct snapshot *out);
 /* The machine's state, for the header, the status line, health and
  * metrics; run_state_name has it in a word ("backing off"). */
 enum run_state { RUN_SENDING, RUN_IDLE, RUN_BACKING_OFF, RUN_PAUSED, RUN_AUTH_FAILED,
-		 RUN_WRONG_URL, RUN_UNRESOLVED, RUN_DRAINING, RUN_DRY_RUN, N_RUN_STATES };
+		 RUN_WRONG_URL, RUN_UNRESOLVED, RUN_DRAINING, RUN_DRY_RUN, RUN_FINISHED, N_RUN_STATES };
 extern const char *const run_state_name[N_RUN_STATES];
 
 enum run_state snapshot_state(const struct snapshot *s);

@@ -80,7 +80,7 @@ static void frame(const struct view *v, int y, int x, int h, int w, const char *
 static int state_pair(enum run_state state)
 {
 	switch (state) {
-	case RUN_SENDING: case RUN_IDLE: case RUN_DRY_RUN:
+	case RUN_SENDING: case RUN_IDLE: case RUN_DRY_RUN: case RUN_FINISHED:
 		return PAIR_GOOD;
 	case RUN_AUTH_FAILED: case RUN_WRONG_URL: case RUN_UNRESOLVED:
 		return PAIR_BAD;
@@ -122,6 +122,9 @@ static void header(const struct view *v, int w)
 		snprintf(line, sizeof line, " up %s  %s", up, s->attached);
 	else if (s->dry_run)
 		snprintf(line, sizeof line, " up %s  dry run: bodies to stdout", up);
+	else if (s->finished)
+		snprintf(line, sizeof line, " took %s  every input read to its end: q quits, "
+			 "and the summary follows", up);
 	else
 		snprintf(line, sizeof line, " up %s  %s  project %s", up, s->endpoint,
 			 s->project[0] ? s->project : "(none)");

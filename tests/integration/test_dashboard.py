@@ -354,3 +354,18 @@ def test_stdin_on_the_terminal_turns_the_dashboard_off_and_loses_no_keystroke(ap
     t.keys("C-d")
     assert t.exit_code() == 0, t.screen()
     assert [g["message"] for g in api.logs()] == ["first typed", "q"]
+
+
+def test_a_one_shot_run_keeps_its_last_screen_until_q(api, term, tmp_path):
+    """Without -F the file is sent in a moment: the dashboard stays on its
+    final counts, says it is finished, and the summary follows after q."""
+    log = tmp_path / "app.log"
+    append(log, ["line %d" % i for i in range(50)])
+    t = term([str(log)], api)
+    t.wait_screen(r"FINISHED.*every input read to its end: q quits")
+    assert counter(t.screen(), "sent") == 50, t.screen()
+    time.sleep(1)
+    assert not t.done.exists()  # still there, waiting for q
+    t.keys("q")
+    assert t.exit_code() == 0, t.screen()
+    t.wait_screen(r"logmash: read 50, dropped 0, sent 50")
