@@ -97,8 +97,12 @@ void metrics_render(struct buf *out, const struct snapshot *s)
 		buf_printf(out, "} %" PRIu64 "\n", s->scripts[i].errors);
 	}
 	gauge(out, "logmash_in_flight", "Requests under way now.", (double)st->in_flight);
-	gauge(out, "logmash_queue_logs", "Logs waiting to be sent: queued, or waiting out a backoff.",
-	      (double)(st->queued + st->waiting));
+	gauge(out, "logmash_queued_logs", "Logs queued, to be sent as soon as the limit lets them.",
+	      (double)st->queued);
+	gauge(out, "logmash_waiting_logs", "Logs waiting out a backoff, or held after a 401/403 or "
+	      "a wrong URL.", (double)st->waiting);
+	gauge(out, "logmash_undelivered_logs", "Logs read and not yet delivered (queued, in flight, "
+	      "waiting).", (double)stats_undelivered(st));
 	gauge(out, "logmash_concurrency_limit", "Requests that may be under way now.",
 	      (double)st->conc_limit);
 	gauge(out, "logmash_spool_bytes", "Bytes of standard input in the spool, not yet sent.",

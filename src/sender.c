@@ -87,6 +87,10 @@ void publish_limit(struct sender *s)
 		transport_set_gather(s->tr, (long)g);
 	}
 	st->conc_limit = conc_limit(&s->conc);
+	if (s->conc.changes != s->published_changes || !st->conc_reason_at) {
+		s->published_changes = s->conc.changes;
+		st->conc_reason_at = now_wall(); /* the reason's age is the operator's question */
+	}
 	st->rtt_baseline_us = s->conc.baseline_us;
 	st->rtt_us = s->conc.last_rtt_us;
 	memcpy(st->conc_reason, s->conc.reason, sizeof st->conc_reason);

@@ -60,6 +60,7 @@ struct sender {
 	int adaptive;
 	int proto_known;       /* the API answered: its HTTP version is known */
 	int64_t gather_us;     /* what the transport was told to gather answers for */
+	uint64_t published_changes; /* conc.changes when the limit was last published */
 	struct transport_done *done; /* room for every slot */
 	struct curl_slist *headers; /* holds the token: wiped at free */
 	unsigned api_gen;           /* one more at each new URL or credentials (a reload) */

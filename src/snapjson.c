@@ -25,7 +25,7 @@ static const struct field stat_fields[] = {
 	STAT(waiting, F_U64), STAT(queued, F_U64), STAT(input_errors, F_U64),
 	STAT(bytes_sent, F_U64), STAT(latency_sum_us, F_U64), STAT(last_sent, F_DBL),
 	STAT(connects, F_U64), STAT(conc_limit, F_U32), STAT(http_version, F_INT),
-	STAT(rtt_baseline_us, F_I64), STAT(rtt_us, F_I64),
+	STAT(rtt_baseline_us, F_I64), STAT(rtt_us, F_I64), STAT(conc_reason_at, F_DBL),
 };
 
 #define SNAP(name, type) {#name, type, offsetof(struct snapshot, name)}

@@ -42,6 +42,7 @@ struct stats {
 	int64_t rtt_baseline_us; /* the round trip without a queue (concurrency.h) */
 	int64_t rtt_us;         /* ... and lately */
 	char conc_reason[64];   /* why the limit last moved */
+	double conc_reason_at;  /* ... and when (wall clock) */
 	char reload_result[160]; /* what the last reload did, or why it was refused */
 };
 

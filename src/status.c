@@ -38,6 +38,11 @@ void status_json_fields(struct buf *out, const struct snapshot *now, const struc
 		   (double)latency_quantile(&s->latency, then, 0.99) / 1000, s->conc_limit,
 		   (double)s->rtt_us / 1000, (double)s->rtt_baseline_us / 1000, s->conc_reason,
 		   s->connects);
+	buf_printf(out, ",\"undelivered\":%" PRIu64 ",\"limit_reason_age_s\":", status_undelivered(now));
+	if (s->conc_reason_at > 0)
+		buf_printf(out, "%.0f", now->taken > s->conc_reason_at ? now->taken - s->conc_reason_at : 0);
+	else
+		buf_puts(out, "null");
 	buf_printf(out, ",\"reloads\":%" PRIu64 ",\"reloads_refused\":%" PRIu64
 		   ",\"last_reload_age_s\":", s->script_reloads, s->reload_failures);
 	if (s->reload_at > 0)
@@ -48,13 +53,56 @@ void status_json_fields(struct buf *out, const struct snapshot *now, const struc
 	encode_string(out, s->reload_result, strlen(s->reload_result));
 }
 
+/* An age as the operator reads it: "12 s", "4 min", "3 h". */
+static const char *age_text(char *out, size_t n, double secs)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs < 120)
+		snprintf(out, n, "%.0f s", secs);
+	else if (secs < 7200)
+		snprintf(out, n, "%.0f min", secs / 60);
+	else
+		snprintf(out, n, "%.0f h", secs / 3600);
+	return out;
+}
+
+/* Near enough to its baseline that the round trip no longer holds the limit
+ * down (concurrency.h's CONC_RTT_HIGH is 2). */
+#define RTT_NEAR_BASELINE 1.5
+
+void status_limit_reason(struct buf *out, const struct snapshot *now)
+{
+	const struct stats *s = &now->st;
+	buf_puts(out, s->conc_reason);
+	if (s->conc_reason_at > 0) {
+		char age[32];
+		buf_printf(out, ", %s ago", age_text(age, sizeof age, now->taken - s->conc_reason_at));
+	}
+	if (!strncmp(s->conc_reason, "round trip", 10) && s->rtt_baseline_us > 0 && s->rtt_us > 0 &&
+	    (double)s->rtt_us <= RTT_NEAR_BASELINE * (double)s->rtt_baseline_us)
+		buf_puts(out, "; the round trip is back near its baseline");
+}
+
+uint64_t status_undelivered(const struct snapshot *now)
+{
+	return stats_undelivered(&now->st);
+}
+
+void status_behind(struct buf *out, const struct snapshot *now)
+{
+	char b[24];
+	buf_printf(out, "%" PRIu64 " logs undelivered, %s unread", status_undelivered(now),
+		   human_bytes(b, sizeof b, health_bytes_behind(now)));
+}
+
 void status_reload(struct buf *out, const struct snapshot *now)
 {
 	if (now->st.reload_at <= 0)
 		return;
 	char age[32];
-	human_uptime(age, sizeof age, now->taken - now->st.reload_at);
-	buf_printf(out, "last reload %s ago: %s", age, now->st.reload_result);
+	buf_printf(out, "last reload %s ago: %s", age_text(age, sizeof age, now->taken - now->st.reload_at),
+		   now->st.reload_result);
 }
 
 void status_json(struct buf *out, const struct snapshot *now, const struct snapshot *prev)
@@ -85,10 +133,10 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 	buf_printf(out,
 		   "logmash: status: %s, up %s: read %" PRIu64 " (%s/s), dropped %" PRIu64
 		   ", sent %" PRIu64 " (%s/s), failed %" PRIu64 ", retried %" PRIu64
-		   ", in flight %" PRIu64 ", queued %" PRIu64,
+		   ", in flight %" PRIu64 ", queued %" PRIu64 ", waiting %" PRIu64,
 		   state, up, s->read, human_count(rr, sizeof rr, read_rate), s->dropped, s->sent,
 		   human_count(sr, sizeof sr, sent_rate), s->failed, s->retried, s->in_flight,
-		   s->queued + s->waiting);
+		   s->queued, s->waiting);
 	if (now->spooled) {
 		char sp[24];
 		buf_printf(out, " (+%s spooled)", human_bytes(sp, sizeof sp, now->spooled));
@@ -99,7 +147,9 @@ void status_line(struct buf *out, const struct snapshot *now, const struct snaps
 			   human_latency(l99, sizeof l99, p99));
 	}
 	if (s->conc_limit && !now->dry_run) {
-		buf_printf(out, ", limit %" PRIu32 " (%s)", s->conc_limit, s->conc_reason);
+		buf_printf(out, ", limit %" PRIu32 " (", s->conc_limit);
+		status_limit_reason(out, now);
+		buf_putc(out, ')');
 		if (s->rtt_baseline_us) {
 			char rn[16], rb[16];
 			buf_printf(out, ", round trip %s (base %s)",
@@ -118,12 +168,12 @@ void status_systemd(struct buf *out, const struct snapshot *now, const struct sn
 {
 	const struct stats *s = &now->st;
 	double secs = prev ? now->taken - prev->taken : now->taken - now->started;
-	char rate[16], behind[24], state[80];
-	uint64_t bytes = health_bytes_behind(now);
+	char rate[16], state[80];
 	uint64_t errors = s->failed + s->script_errors + s->input_errors;
-	buf_printf(out, "%s %s/s, queued %" PRIu64 ", behind %s, %" PRIu64 " error%s",
+	buf_printf(out, "%s %s/s, queued %" PRIu64 ", waiting %" PRIu64 ", behind ",
 		   snapshot_state_text(now, state, sizeof state),
 		   human_count(rate, sizeof rate, per_second(s->sent, prev ? prev->st.sent : 0, secs)),
-		   s->queued + s->waiting, human_bytes(behind, sizeof behind, bytes), errors,
-		   errors == 1 ? "" : "s");
+		   s->queued, s->waiting);
+	status_behind(out, now);
+	buf_printf(out, ", %" PRIu64 " error%s", errors, errors == 1 ? "" : "s");
 }

@@ -22,6 +22,17 @@ void status_json_fields(struct buf *out, const struct snapshot *now, const struc
  * `systemctl status`, "sending 2.3k/s, queued 12, behind 0 B, 0 errors". */
 void status_systemd(struct buf *out, const struct snapshot *now, const struct snapshot *prev);
 
+/* Why the concurrency limit last moved, and how long ago ("503 from the
+ * API, 12s ago"); said when the round trip that moved it is back near its
+ * baseline. */
+void status_limit_reason(struct buf *out, const struct snapshot *now);
+
+/* Logs read and not yet delivered (queued, in flight, waiting, held). */
+uint64_t status_undelivered(const struct snapshot *now);
+
+/* How far behind: "200 logs undelivered, 1.2 KiB unread". */
+void status_behind(struct buf *out, const struct snapshot *now);
+
 /* The last reload: "last reload 2m ago: url https://b; some take a
  * restart", or nothing when there was none. */
 void status_reload(struct buf *out, const struct snapshot *now);

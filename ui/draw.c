@@ -222,7 +222,7 @@ static void throughput(const struct view *v, int y, int x, int w)
 	counter_row(y + 7, ix, iw, "dead-lettered", s->st.dead_lettered, history_rate(h, C_DEAD),
 		    s->st.dead_lettered ? color(v, PAIR_BAD) : A_NORMAL);
 	int used = putf(y + 8, ix, iw, "in flight %" PRIu64 "/%" PRIu32 "  queued %" PRIu64
-			"  retrying %" PRIu64, s->st.in_flight, s->st.conc_limit, s->st.queued,
+			"  waiting %" PRIu64, s->st.in_flight, s->st.conc_limit, s->st.queued,
 			s->st.waiting);
 	if (s->spooled) {
 		char sp[24];
@@ -230,7 +230,10 @@ static void throughput(const struct view *v, int y, int x, int w)
 	}
 	if (!s->dry_run) {
 		attron(color(v, PAIR_DIM));
-		putf(y + 9, ix, iw, "limit %" PRIu32 ": %s", s->st.conc_limit, s->st.conc_reason);
+		struct buf why = {0};
+		status_limit_reason(&why, s);
+		putf(y + 9, ix, iw, "limit %" PRIu32 ": %s", s->st.conc_limit, buf_cstr(&why));
+		buf_free(&why);
 		attroff(color(v, PAIR_DIM));
 	}
 	sparkline(v, y + 10, ix, iw);

@@ -114,7 +114,7 @@ def test_p_pauses_sending_and_resumes_it(api, term, tmp_path):
     append(log, ["during %d" % i for i in range(20)])
     time.sleep(1.5)
     assert len(api.logs()) == 10, "sent while paused"
-    t.wait_screen(r"queued (20|1\d)|retrying")  # read and waiting
+    t.wait_screen(r"queued (20|1\d)|waiting [1-9]")  # read and waiting
     t.keys("p")
     assert wait_for(lambda: len(api.logs()) == 30)
     t.wait_screen(r"SENDING|IDLE")

@@ -3,6 +3,7 @@ and `top` (in tmux), Prometheus /metrics (promtool, a real Prometheus) and
 /health, against the stand-in."""
 import grp
 import json
+import re
 import os
 import shutil
 import socket
@@ -424,3 +425,21 @@ def test_status_names_a_rotated_file_by_its_new_path(api, service):
     assert wait_for(lambda: paths() == {str(rotated): "rotated", str(svc.log): "following"},
                     20), paths()
     assert wait_for(lambda: len(api.logs()) == 15, 20)
+
+
+def test_status_text_and_json_tell_the_same_during_an_outage(api, service):
+    """With the API down, the text and the JSON name the same counts the same
+    way: queued and waiting each one thing, undelivered everything read and
+    not delivered (the files are read to their end: nothing is unread)."""
+    api.faults(down_for=120)
+    svc = service()
+    svc.write(200)
+    assert wait_for(lambda: status_json(svc)[1]["undelivered"] == 200, 20)
+    _, s = status_json(svc)
+    assert s["queued"] + s["waiting"] + s["in_flight"] == 200, s
+    assert s["bytes_behind"] == 0
+    assert isinstance(s["limit_reason_age_s"], (int, float)), s
+    text = attach("status", "--socket", svc.sock).stdout
+    m = re.search(r"in flight (\d+), queued (\d+), waiting (\d+)", text)
+    assert m and sum(int(g) for g in m.groups()) == 200, text
+    assert re.search(r"limit \d+ \([^)]*, \d+ (s|min) ago\)", text), text

@@ -133,7 +133,7 @@ static void status_lines(void **state)
 	const char *t = buf_cstr(&b);
 	assert_non_null(strstr(t, "logmash: status: sending, up 0:20: read 3000 (200/s)"));
 	assert_non_null(strstr(t, "sent 2900 (200/s)"));
-	assert_non_null(strstr(t, "in flight 4, queued 10"));
+	assert_non_null(strstr(t, "in flight 4, queued 10, waiting 0"));
 	assert_non_null(strstr(t, "latency p50 1.9 ms p99 1.9 ms")); /* 2 ms, its bucket's middle */
 	assert_true(t[b.len - 1] == '\n');
 	buf_clear(&b);
@@ -164,9 +164,11 @@ static void systemd_status(void **state)
 	now->sources[1].pos = 5000, now->sources[1].size = 4000;       /* truncated: 0 */
 	now->spooled = 1024;
 	now->st.failed = 1;
+	now->st.kept = 12413; /* 12 undelivered: 10 queued, 2 waiting */
 	struct buf b = {0};
 	status_systemd(&b, now, prev);
-	assert_string_equal(buf_cstr(&b), "sending 2.3k/s, queued 12, behind 3.0 KiB, 1 error");
+	assert_string_equal(buf_cstr(&b), "sending 2.3k/s, queued 10, waiting 2, behind 12 logs "
+					  "undelivered, 3.0 KiB unread, 1 error");
 	buf_clear(&b);
 	now->st.script_errors = 2;
 	status_systemd(&b, now, prev);
@@ -174,6 +176,32 @@ static void systemd_status(void **state)
 	assert_null(strchr(buf_cstr(&b), '\n')); /* one line: STATUS= holds no newline */
 	buf_free(&b);
 	free(prev);
+	free(now);
+}
+
+/* The limit's reason says how old it is, and when a slow round trip that
+ * moved it has come back. */
+static void limit_reason(void **state)
+{
+	(void)state;
+	struct snapshot *now = snap_at(1100, 10, 10);
+	snprintf(now->st.conc_reason, sizeof now->st.conc_reason, "503 from the API");
+	now->st.conc_reason_at = 1088;
+	struct buf b = {0};
+	status_limit_reason(&b, now);
+	assert_string_equal(buf_cstr(&b), "503 from the API, 12 s ago");
+	buf_clear(&b);
+	snprintf(now->st.conc_reason, sizeof now->st.conc_reason, "round trip 23.9x baseline");
+	now->st.conc_reason_at = 1100 - 600;
+	now->st.rtt_baseline_us = 649, now->st.rtt_us = 847;
+	status_limit_reason(&b, now);
+	assert_string_equal(buf_cstr(&b), "round trip 23.9x baseline, 10 min ago; the round trip is "
+					  "back near its baseline");
+	buf_clear(&b);
+	now->st.rtt_us = 649 * 3; /* still slow: nothing more said */
+	status_limit_reason(&b, now);
+	assert_string_equal(buf_cstr(&b), "round trip 23.9x baseline, 10 min ago");
+	buf_free(&b);
 	free(now);
 }
 
@@ -185,6 +213,7 @@ int main(void)
 		cmocka_unit_test(humanize),
 		cmocka_unit_test(history_rates_and_sparkline),
 		cmocka_unit_test(status_lines),
+		cmocka_unit_test(limit_reason),
 		cmocka_unit_test(systemd_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
