@@ -12,6 +12,14 @@ uint64_t health_bytes_behind(const struct snapshot *s)
 	return bytes;
 }
 
+/* Backing off: degraded at first, down once it has lasted
+ * HEALTH_BACKOFF_SECONDS. */
+static void backing_off(const struct snapshot *now, struct health *h)
+{
+	double for_s = now->send.backing_off ? now->taken - now->send.backoff_since : 0;
+	h->level = for_s >= HEALTH_BACKOFF_SECONDS ? HEALTH_DOWN : HEALTH_DEGRADED;
+}
+
 void health_judge(const struct snapshot *now, const struct snapshot *prev, uint64_t max_behind,
 		  struct health *h)
 {
@@ -33,8 +41,7 @@ void health_judge(const struct snapshot *now, const struct snapshot *prev, uint6
 			snprintf(h->reason, sizeof h->reason, "%s: check --url; the run ends", state);
 			return;
 		}
-		double for_s = sd->backing_off ? now->taken - sd->backoff_since : 0;
-		h->level = for_s >= HEALTH_BACKOFF_SECONDS ? HEALTH_DOWN : HEALTH_DEGRADED;
+		backing_off(now, h);
 		snprintf(h->reason, sizeof h->reason, "%s: retrying with backoff (check --url if "
 			 "it lasts)", state);
 		return;
@@ -52,10 +59,9 @@ void health_judge(const struct snapshot *now, const struct snapshot *prev, uint6
 		return;
 	}
 	if (sd->backing_off) {
-		double for_s = now->taken - sd->backoff_since;
-		h->level = for_s >= HEALTH_BACKOFF_SECONDS ? HEALTH_DOWN : HEALTH_DEGRADED;
+		backing_off(now, h);
 		snprintf(h->reason, sizeof h->reason, "backing off for %.0f s: the API fails every "
-			 "request; probing it every second", for_s);
+			 "request; probing it every second", now->taken - sd->backoff_since);
 		return;
 	}
 	if (sd->paused) {

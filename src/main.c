@@ -310,6 +310,9 @@ static void reload(struct app *a)
 			errlog_add(ERR_EVENT, "%s", buf_cstr(&skipped));
 		buf_free(&skipped);
 	}
+	if (strstr(buf_cstr(&changed), "insecure true"))
+		errlog_add(ERR_WARNING, "SIGHUP: insecure: the API's TLS certificate is no longer "
+			   "verified; for a private CA give ca_file instead");
 	if (parts & ADOPT_DEAD_LETTERS)
 		deadletter_set_limits(&a->dead, a->o.dead_letter_max_bytes, (int)a->o.dead_letter_keep);
 	script_chain_free(a->chain);

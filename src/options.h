@@ -126,7 +126,8 @@ enum { ADOPT_SENDER = 1, ADOPT_INPUT = 2, ADOPT_DEAD_LETTERS = 4, ADOPT_SCRIPTS 
  * a setting that takes a restart stays, with a line in notes ("state_dir
  * changed in CONFIG to B: restart to apply it (still A)"), as does a
  * max_in_flight above max_in_flight_cap. Returns the ADOPT_ parts that
- * changed. The scripts are always loaded again by the caller. */
+ * changed. The script list always moves into cur (a caller's chain loaded
+ * from next's points at its paths), listed only when it differs. */
 unsigned options_adopt(struct options *cur, struct options *next, long max_in_flight_cap,
 		       struct buf *changed, struct buf *notes);
 

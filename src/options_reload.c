@@ -169,11 +169,11 @@ unsigned options_adopt(struct options *cur, struct options *next, long max_in_fl
 		buf_printf(changed, "%sinputs", changed->len ? ", " : "");
 		parts |= ADOPT_INPUT;
 	}
-	if (!same_scripts(cur, next)) {
-		SWAP(struct script_spec *, cur->scripts, next->scripts);
-		SWAP(size_t, cur->n_scripts, next->n_scripts);
+	/* Always moved: the caller's new chain points at next's paths. */
+	if (!same_scripts(cur, next))
 		buf_printf(changed, "%sscripts", changed->len ? ", " : "");
-	}
+	SWAP(struct script_spec *, cur->scripts, next->scripts);
+	SWAP(size_t, cur->n_scripts, next->n_scripts);
 	int token_changed = (cur->token || next->token) &&
 			    (!cur->token || !next->token || strcmp(cur->token, next->token) != 0);
 	if (token_changed) {

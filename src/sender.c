@@ -651,5 +651,7 @@ void sender_pause(struct sender *s, int on)
 
 struct sender_state sender_state(const struct sender *s)
 {
-	return s->state;
+	struct sender_state st = s->state;
+	snprintf(st.host, sizeof st.host, "%s", s->host ? s->host : "the API's host");
+	return st;
 }

@@ -91,6 +91,8 @@ void snapjson_write(struct buf *out, const struct snapshot *s)
 	put_str(out, "endpoint", s->endpoint);
 	buf_putc(out, ',');
 	put_str(out, "project", s->project);
+	buf_putc(out, ',');
+	put_str(out, "host", s->send.host);
 	buf_puts(out, ",\"stats\":{");
 	put_fields(out, &s->st, stat_fields, sizeof stat_fields / sizeof *stat_fields);
 	buf_putc(out, ',');
@@ -254,7 +256,8 @@ int snapjson_read(const struct json_doc *d, int obj, struct snapshot *s)
 	int rc = -1;
 	if (get_fields(d, obj, s, snap_fields, sizeof snap_fields / sizeof *snap_fields) != 0 ||
 	    get_str(d, obj, "endpoint", s->endpoint, sizeof s->endpoint, &tmp) != 0 ||
-	    get_str(d, obj, "project", s->project, sizeof s->project, &tmp) != 0)
+	    get_str(d, obj, "project", s->project, sizeof s->project, &tmp) != 0 ||
+	    get_str(d, obj, "host", s->send.host, sizeof s->send.host, &tmp) != 0)
 		goto out;
 	int st = json_get(d, obj, "stats");
 	if (st >= 0) {

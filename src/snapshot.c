@@ -79,24 +79,6 @@ const char *snapshot_state_text(const struct snapshot *s, char *out, size_t n)
 		snprintf(out, n, "%s", run_state_name[st]);
 		return out;
 	}
-	/* scheme://[user@]host[:port]/...: the host, or [v6] whole */
-	const char *h = strstr(s->endpoint, "://");
-	h = h ? h + 3 : s->endpoint;
-	size_t len = strcspn(h, "/?#");
-	const char *at = memchr(h, '@', len);
-	if (at) {
-		len -= (size_t)(at + 1 - h);
-		h = at + 1;
-	}
-	if (*h != '[') {
-		const char *colon = memchr(h, ':', len);
-		if (colon)
-			len = (size_t)(colon - h);
-	} else {
-		const char *close = memchr(h, ']', len);
-		if (close)
-			len = (size_t)(close + 1 - h);
-	}
-	snprintf(out, n, "%s %.*s", run_state_name[st], (int)len, h);
+	snprintf(out, n, "%s %s", run_state_name[st], s->send.host);
 	return out;
 }
