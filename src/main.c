@@ -242,7 +242,13 @@ static void retry_held(struct app *a)
 	struct sender_state ss = send_state(a);
 	if (ss.auth_failed) {
 		sender_set_credentials(a->snd, a->o.token, a->o.project_id);
-		errlog_add(ERR_EVENT, "SIGHUP: sending the logs held back again with the same token");
+		if (a->o.token_from_env)
+			errlog_add(ERR_AUTH, "SIGHUP: the token comes from CODEMASH_TOKEN, which cannot "
+				   "change while logmash runs (use --token-file to reload it): sending "
+				   "the logs held back again with the same token");
+		else
+			errlog_add(ERR_EVENT, "SIGHUP: sending the logs held back again with the same "
+				   "token");
 	} else if (ss.endpoint_failed) {
 		sender_resume(a->snd);
 		errlog_add(ERR_EVENT, "SIGHUP: trying the API's URL again with the logs held back");

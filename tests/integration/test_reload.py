@@ -206,3 +206,24 @@ def test_the_sender_takes_new_limits_and_systemd_hears_of_the_reload(api, tmp_pa
     doc = json.loads(st.stdout)
     assert doc["concurrency_limit"] == 3, doc
     assert doc["reloads"] == 1 and doc["last_reload"].startswith("concurrency fixed, max_in_flight 3")
+
+
+def test_a_reload_applies_a_new_multiline_rule_from_the_next_record(api, tmp_path):
+    config(tmp_path / "config.lua", api.url)
+    svc = Service(tmp_path)
+    try:
+        with open(svc.log, "a") as f:
+            f.write("2026 one\n  at a\n")  # no rule yet: two logs
+        assert wait_for(lambda: len(api.logs()) == 2, 10)
+        config(svc.conf, api.url, 'multiline_start = "^[0-9]{4} "\nmultiline_timeout = 0.2\n')
+        svc.reload()
+        time.sleep(0.5)
+        with open(svc.log, "a") as f:
+            f.write("2026 two\n  at b\n  at c\n2026 three\n")
+        assert wait_for(lambda: len(api.logs()) == 4, 10)
+    finally:
+        code = svc.stop()
+    assert code == 0, svc.err
+    assert [l["message"] for l in api.logs()] == ["2026 one", "  at a", "2026 two\n  at b\n  at c",
+                                                   "2026 three"]
+    assert "reloaded: multiline_start ^[0-9]{4} , multiline_timeout 0.2" in svc.err
