@@ -38,7 +38,8 @@ echo "   CODEMASH_TOKEN=demo-token ./logmash --no-tui --url $url --project-id de
 echo "     --filter scripts/drop_noise.lua --enrich scripts/json_items.lua \\"
 echo "     --enrich scripts/levels.lua --enrich scripts/add_host.lua app.log"
 status=0
-# --no-tui: a 500-line run is over before a dashboard could show anything.
+# --no-tui: the demo runs to its end by itself (with the dashboard, a run
+# without -F keeps its last screen until q).
 CODEMASH_TOKEN=demo-token ./logmash --no-tui --url "$url" --project-id demo-project \
 	--filter scripts/drop_noise.lua --enrich scripts/json_items.lua \
 	--enrich scripts/levels.lua --enrich scripts/add_host.lua "$work/app.log" || status=$?
