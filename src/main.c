@@ -269,7 +269,7 @@ static void reload(struct app *a)
 	sdnotify_reloading(a->sd);
 	char why[PATH_MAX + 600];
 	struct buf notes = {0}, changed = {0}, err = {0};
-	const char *what = a->o.config_file ? a->o.config_file : "the scripts";
+	const char *cfg = a->o.config_file;
 	struct options next;
 	int ok = options_reload(&a->o, &next, &notes, why, sizeof why) == 0;
 	struct script_chain *c = NULL;
@@ -279,11 +279,13 @@ static void reload(struct app *a)
 		ok = 0;
 	}
 	if (!ok) {
-		warnx_("SIGHUP: %s not reloaded, nothing changed: %s", what, why);
+		warnx_("SIGHUP: %s%snot reloaded, nothing changed: %s", cfg ? cfg : "", cfg ? " " : "",
+		       why);
 		reload_result(a, 0, "refused: %s", why);
 		options_free(&next); /* options_reload's own failure left it empty */
 		goto out;
 	}
+	int was_insecure = a->o.insecure;
 	unsigned parts = options_adopt(&a->o, &next, a->max_in_flight_start, &changed, &notes);
 	for (const char *l = buf_cstr(&notes); *l;) {
 		size_t len = strcspn(l, "\n");
@@ -296,7 +298,7 @@ static void reload(struct app *a)
 		if (sender_reconfigure(a->snd, &so, &err) != 0) /* checked before: cannot happen */
 			errlog_add(ERR_WARNING, "SIGHUP: the API's settings were not applied: %s",
 				   buf_cstr(&err));
-		if (strstr(buf_cstr(&changed), "token"))
+		if (parts & ADOPT_TOKEN)
 			errlog_add(ERR_EVENT, "SIGHUP: token reloaded from %s; sending %s",
 				   a->o.token_file ? a->o.token_file : "the config",
 				   a->st.waiting ? "the logs held back again" : "with it");
@@ -316,7 +318,7 @@ static void reload(struct app *a)
 			errlog_add(ERR_EVENT, "%s", buf_cstr(&skipped));
 		buf_free(&skipped);
 	}
-	if (strstr(buf_cstr(&changed), "insecure true"))
+	if (a->o.insecure && !was_insecure)
 		errlog_add(ERR_WARNING, "SIGHUP: insecure: the API's TLS certificate is no longer "
 			   "verified; for a private CA give ca_file instead");
 	if (parts & ADOPT_DEAD_LETTERS)
@@ -326,13 +328,13 @@ static void reload(struct app *a)
 	size_t n = a->o.n_scripts;
 	options_free(&next);
 	int restart = notes.len > 0;
-	if (a->o.config_file)
-		errlog_add(ERR_EVENT, "SIGHUP: %s reloaded: %s; scripts reloaded (%zu)%s", what,
+	if (cfg)
+		errlog_add(ERR_EVENT, "SIGHUP: %s reloaded: %s; scripts reloaded (%zu)%s", cfg,
 			   changed.len ? buf_cstr(&changed) : "no setting changed", n,
 			   restart ? "; some settings take a restart (see the warnings)" : "");
 	else
 		errlog_add(ERR_EVENT, "SIGHUP: scripts reloaded (%zu)%s", n,
-			   changed.len ? ", and the token" : "");
+			   parts & ADOPT_TOKEN ? ", and the token" : "");
 	reload_result(a, 1, "%s%s", changed.len ? buf_cstr(&changed) : "no setting changed",
 		      restart ? "; some take a restart" : "");
 out:

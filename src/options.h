@@ -118,7 +118,8 @@ int options_reload(const struct options *cur, struct options *next, struct buf *
 		   size_t n);
 
 /* What a reload changed, for its caller to apply (options_adopt). */
-enum { ADOPT_SENDER = 1, ADOPT_INPUT = 2, ADOPT_DEAD_LETTERS = 4, ADOPT_SCRIPTS = 8 };
+enum { ADOPT_SENDER = 1, ADOPT_INPUT = 2, ADOPT_DEAD_LETTERS = 4, ADOPT_SCRIPTS = 8,
+       ADOPT_TOKEN = 16 /* with ADOPT_SENDER */ };
 
 /* Takes into cur what a reload may change of next (options_reload's):
  * each setting that differs moves into cur (its old value into next, to

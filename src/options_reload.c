@@ -179,7 +179,7 @@ unsigned options_adopt(struct options *cur, struct options *next, long max_in_fl
 	if (token_changed) {
 		SWAP(char *, cur->token, next->token);
 		buf_printf(changed, "%stoken", changed->len ? ", " : "");
-		parts |= ADOPT_SENDER;
+		parts |= ADOPT_SENDER | ADOPT_TOKEN;
 	}
 	SWAP(char *, cur->token_file, next->token_file);
 	return parts;
