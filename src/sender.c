@@ -112,33 +112,84 @@ void learn_protocol(struct sender *s, CURL *easy)
 	}
 }
 
+/* The settings a reload may change as well: retries, the rate limit, the
+ * limit's ceiling and the connections. */
+static void take_limits(struct sender *s, const struct sender_opts *o)
+{
+	s->max_retries = o->max_retries;
+	s->base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
+	s->cap_ms = o->retry_cap_ms > s->base_ms ? o->retry_cap_ms : s->base_ms;
+	if (o->rate_limit != s->rate || !s->refilled_ms) {
+		s->rate = o->rate_limit;
+		s->tokens = s->rate > 1 ? s->rate : 1;
+		s->refilled_ms = now_mono_ms();
+	}
+	s->max_connections = o->max_connections;
+	s->max_in_flight = o->max_in_flight;
+}
+
+/* Until the API answers, HTTP/2 is expected where it can be negotiated
+ * (https://, or prior knowledge); cleartext HTTP/1.1 needs its connections
+ * from the start. */
+static int h2_expected(const struct sender_opts *o)
+{
+	return o->http2_prior_knowledge || strncasecmp(o->endpoint, "https:", 6) == 0;
+}
+
+/* The connections to the API: over HTTP/2 a few carry every stream. */
+static long connections(const struct sender *s, int h2)
+{
+	return h2 ? (s->max_connections ? s->max_connections : H2_CONNECTIONS) : h1_connections(s);
+}
+
 /* The sender's settings and starting values, from o. */
 static struct sender *sender_alloc(const struct sender_opts *o, struct queue *q, struct stats *st)
 {
 	struct sender *s = xcalloc(1, sizeof *s);
 	s->q = q;
 	s->st = st;
-	s->max_retries = o->max_retries;
-	s->base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
-	s->cap_ms = o->retry_cap_ms > s->base_ms ? o->retry_cap_ms : s->base_ms;
+	take_limits(s, o);
 	s->dead = o->dead;
 	s->on_settled = o->on_settled;
 	s->on_answer = o->on_answer;
 	s->ctx = o->ctx;
-	s->rate = o->rate_limit;
-	s->tokens = s->rate > 1 ? s->rate : 1;
-	s->refilled_ms = now_mono_ms();
 	s->last_ok_ms = s->refilled_ms;
-	s->endpoint = xstrdup(o->endpoint);
 	s->follows = o->follows;
 	s->keeps_unsent = o->keeps_unsent;
-	s->max_connections = o->max_connections;
-	s->max_in_flight = o->max_in_flight;
 	s->adaptive = o->adaptive;
 	s->rnd = (uint32_t)now_mono_ms() ^ ((uint32_t)getpid() << 16) ^ 0x9E3779B9u;
 	if (!s->rnd)
 		s->rnd = 1;
 	return s;
+}
+
+static void retire(struct sender *s, CURLU *url, struct curl_slist *headers);
+
+/* The API's URL, parsed once (libcurl 7.88 parses a string URL each
+ * request), and its host for messages; the URL before it, if any, is
+ * retired (requests under way still read it). -1 with the reason in err,
+ * nothing changed. */
+static int set_endpoint(struct sender *s, const char *endpoint, struct buf *err)
+{
+	CURLU *u = curl_url();
+	CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, endpoint, 0) : CURLUE_OUT_OF_MEMORY;
+	if (uc != CURLUE_OK) {
+		buf_printf(err, "the API URL %s is not usable: %s (check --url)", endpoint,
+			   curl_url_strerror(uc));
+		curl_url_cleanup(u);
+		return -1;
+	}
+	char *host = NULL;
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		host = NULL;
+	snprintf(s->state.host, sizeof s->state.host, "%s", host ? host : "the API's host");
+	curl_free(host);
+	if (s->url)
+		retire(s, s->url, NULL);
+	s->url = u;
+	free(s->endpoint);
+	s->endpoint = xstrdup(endpoint);
+	return 0;
 }
 
 /* What can fail before any transfer: the URL, libcurl itself, the headers.
@@ -156,19 +207,8 @@ static int sender_prepare(struct sender *s, const struct sender_opts *o, struct 
 			   curl_version_info(CURLVERSION_NOW)->version);
 		return -1;
 	}
-	s->url = curl_url();
-	if (!s->url) {
-		buf_printf(err, "cannot start libcurl (out of memory)");
+	if (set_endpoint(s, o->endpoint, err) != 0)
 		return -1;
-	}
-	CURLUcode uc = curl_url_set(s->url, CURLUPART_URL, o->endpoint, 0);
-	if (uc != CURLUE_OK) {
-		buf_printf(err, "the API URL %s is not usable: %s (check --url)", o->endpoint,
-			   curl_url_strerror(uc));
-		return -1;
-	}
-	if (curl_url_get(s->url, CURLUPART_HOST, &s->host, 0) != CURLUE_OK)
-		s->host = NULL; /* messages say "the API's host" */
 	s->headers = request_headers(o->token, o->project_id);
 	if (!s->headers) {
 		buf_printf(err, "cannot start libcurl (out of memory)");
@@ -190,13 +230,7 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	s->n_slots = (size_t)o->max_in_flight;
 	long threads = o->threads < 1 ? 1 : o->threads > o->max_in_flight ? o->max_in_flight : o->threads;
 	long per_thread = (o->max_in_flight + threads - 1) / threads;
-	/* Until the API answers, HTTP/2 is expected where it can be negotiated
-	 * (https://, or prior knowledge); cleartext HTTP/1.1 needs its
-	 * connections from the start. */
-	int h2_expected = o->http2_prior_knowledge || strncasecmp(o->endpoint, "https:", 6) == 0;
-	long conns = h2_expected ? (o->max_connections ? o->max_connections : H2_CONNECTIONS)
-				 : h1_connections(s);
-	s->tr = transport_new((unsigned)threads, per_thread, conns, err);
+	s->tr = transport_new((unsigned)threads, per_thread, connections(s, h2_expected(o)), err);
 	if (!s->tr) {
 		sender_free(s);
 		return NULL;
@@ -211,7 +245,7 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 		return NULL;
 	}
 	conc_init(&s->conc, o->adaptive, (uint32_t)o->max_in_flight, now_mono_us());
-	if (!h2_expected)
+	if (!h2_expected(o))
 		conc_set_ceiling(&s->conc, (uint32_t)h1_connections(s));
 	publish_limit(s);
 	return s;
@@ -268,7 +302,6 @@ void sender_free(struct sender *s)
 	free(s->slots);
 	free(s->done);
 	free(s->endpoint);
-	curl_free(s->host);
 	request_setup_free(&s->setup);
 	curl_url_cleanup(s->url);
 	request_headers_free(s->headers);
@@ -303,34 +336,6 @@ void sender_set_credentials(struct sender *s, const char *token, const char *pro
 	s->rejected_streak = 0;
 }
 
-/* A reload: a new URL. Parsed first, so that a URL libcurl refuses
- * changes nothing. */
-static int new_endpoint(struct sender *s, const char *endpoint, struct buf *err)
-{
-	CURLU *u = curl_url();
-	char *host = NULL;
-	CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, endpoint, 0) : CURLUE_OUT_OF_MEMORY;
-	if (uc != CURLUE_OK) {
-		buf_printf(err, "the API URL %s is not usable: %s", endpoint, curl_url_strerror(uc));
-		curl_url_cleanup(u);
-		return -1;
-	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		host = NULL;
-	retire(s, s->url, NULL);
-	s->url = u;
-	curl_free(s->host);
-	s->host = host;
-	free(s->endpoint);
-	s->endpoint = xstrdup(endpoint);
-	/* A new API: nothing known of it yet, as at the start. */
-	s->seen_2xx = s->answered = 0;
-	s->state.unresolved = 0;
-	s->proto_known = 0;
-	s->st->http_version = 0;
-	return 0;
-}
-
 int sender_reconfigure(struct sender *s, const struct sender_opts *o, struct buf *err)
 {
 	if (o->max_in_flight > (long)s->n_slots) {
@@ -339,31 +344,23 @@ int sender_reconfigure(struct sender *s, const struct sender_opts *o, struct buf
 		return -1;
 	}
 	int url_changed = strcmp(o->endpoint, s->endpoint) != 0;
-	if (url_changed && new_endpoint(s, o->endpoint, err) != 0)
-		return -1;
-	struct curl_slist *h = request_headers(o->token, o->project_id);
-	if (!h) {
-		buf_printf(err, "out of memory");
-		return -1;
+	if (url_changed) {
+		if (set_endpoint(s, o->endpoint, err) != 0)
+			return -1; /* parsed first: a URL libcurl refuses changes nothing */
+		/* A new API: nothing known of it yet, as at the start. */
+		s->seen_2xx = s->answered = 0;
+		s->state.unresolved = 0;
+		s->proto_known = 0;
+		s->st->http_version = 0;
 	}
-	retire(s, NULL, s->headers);
-	s->headers = h;
-	s->api_gen++;
+	/* New headers also say what was held for the old URL or credentials
+	 * is tried again. */
+	sender_set_credentials(s, o->token, o->project_id);
 	request_setup_free(&s->setup);
 	request_setup_init(&s->setup, o->endpoint, o->timeout_ms, o->connect_timeout_ms,
 			   o->http2_prior_knowledge, o->insecure, o->ca_file);
 	s->setup_gen++;
-	s->max_retries = o->max_retries;
-	s->base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
-	s->cap_ms = o->retry_cap_ms > s->base_ms ? o->retry_cap_ms : s->base_ms;
-	if (o->rate_limit != s->rate) {
-		s->rate = o->rate_limit;
-		s->tokens = s->rate > 1 ? s->rate : 1;
-		s->refilled_ms = now_mono_ms();
-	}
-	s->max_connections = o->max_connections;
-	s->max_in_flight = o->max_in_flight;
-	int h2_expected = o->http2_prior_knowledge || strncasecmp(o->endpoint, "https:", 6) == 0;
+	take_limits(s, o);
 	if (url_changed || o->adaptive != s->adaptive) {
 		/* Another API, or another way of choosing the limit: found
 		 * again from the start. */
@@ -372,15 +369,10 @@ int sender_reconfigure(struct sender *s, const struct sender_opts *o, struct buf
 	} else {
 		conc_set_ceiling(&s->conc, (uint32_t)o->max_in_flight);
 	}
-	int h1 = s->proto_known ? s->st->http_version == 1 : !h2_expected;
-	transport_set_connections(s->tr, h1 ? h1_connections(s)
-					 : o->max_connections ? o->max_connections : H2_CONNECTIONS);
+	int h1 = s->proto_known ? s->st->http_version == 1 : !h2_expected(o);
+	transport_set_connections(s->tr, connections(s, !h1));
 	if (h1)
 		conc_set_ceiling(&s->conc, (uint32_t)h1_connections(s));
-	/* Whatever was held for the old URL or credentials is tried again. */
-	release_held(s);
-	s->state.auth_failed = s->state.endpoint_failed = 0;
-	s->rejected_streak = 0;
 	publish_limit(s);
 	return 0;
 }
@@ -651,7 +643,5 @@ void sender_pause(struct sender *s, int on)
 
 struct sender_state sender_state(const struct sender *s)
 {
-	struct sender_state st = s->state;
-	snprintf(st.host, sizeof st.host, "%s", s->host ? s->host : "the API's host");
-	return st;
+	return s->state;
 }

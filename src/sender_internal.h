@@ -94,7 +94,6 @@ struct sender {
 	int seen_2xx;       /* an answer 2xx since the start or SIGHUP: the URL works */
 	int answered;       /* the API answered anything since the start */
 	int64_t unresolved_since_ms; /* the first of the resolve failures in a row */
-	char *host;         /* the URL's host, for messages */
 	int follows, keeps_unsent; /* what becomes of held logs (sender_opts) */
 	int rejected_streak; /* 400 or 422 in a row */
 

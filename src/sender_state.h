@@ -14,7 +14,7 @@ struct sender_state {
 	int backing_off;        /* the breaker paused all sending */
 	double backoff_until;   /* ... until then (wall clock) */
 	double backoff_since;   /* ... since then: the outage's start (wall clock) */
-	char host[128];         /* the URL's host, for "cannot resolve HOST" */
+	char host[128];         /* the URL's host (or "the API's host"), for messages */
 };
 
 #endif

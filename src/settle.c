@@ -202,7 +202,7 @@ static int unresolved(struct sender *s, struct slot *sl)
 		return 0;
 	if (!s->state.endpoint_failed)
 		errlog_add(ERR_NETWORK, "cannot resolve %s: check --url. %s",
-			   s->host ? s->host : "the API's host", held_fate(s));
+			   s->state.host, held_fate(s));
 	s->state.endpoint_failed = 1;
 	told(s, sl, 0, "held");
 	wait_slot(s, sl, HELD);
@@ -217,7 +217,7 @@ static void no_answer(struct sender *s, struct slot *sl, CURLcode res)
 			return;
 		char why[ERRLOG_TEXT];
 		snprintf(why, sizeof why, "cannot resolve %s: check --url (retrying)",
-			 s->host ? s->host : "the API's host");
+			 s->state.host);
 		errlog_add(ERR_NETWORK, "%s", why);
 		retry_later(s, sl, 0, why, 0);
 		return;
@@ -322,7 +322,8 @@ void settle(struct sender *s, struct slot *sl, CURLcode res)
 	curl_off_t took = -1;
 	if (curl_easy_getinfo(sl->easy, CURLINFO_TOTAL_TIME_T, &took) != CURLE_OK)
 		took = -1;
-	if (sl->api_gen != s->api_gen && (res != CURLE_OK || status < 200 || status >= 300)) {
+	int failed = res != CURLE_OK || status < 200 || status >= 300;
+	if (sl->api_gen != s->api_gen && failed) {
 		/* Sent before a reload changed the URL or credentials: its
 		 * failure says nothing of the new ones, nor of their limit.
 		 * Sent again with them. */
@@ -330,7 +331,7 @@ void settle(struct sender *s, struct slot *sl, CURLcode res)
 		wait_slot(s, sl, 0);
 		return;
 	}
-	if (took >= 0 && (res != CURLE_OK || status < 200 || status >= 300))
+	if (took >= 0 && failed)
 		s->fail_ms = took / 1000;
 	if (sl->api_gen == s->api_gen) /* an old API's round trip is not the new one's */
 		tell_limit(s, sl->easy, res, status, took);
