@@ -471,14 +471,8 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 	in->buckets = xcalloc(BUCKETS, sizeof *in->buckets);
 	in->by_ino = xcalloc(BUCKETS, sizeof *in->by_ino);
 	if (o->multiline_start) {
-		int rc = regcomp(&in->re, o->multiline_start, REG_EXTENDED | REG_NOSUB);
-		if (rc != 0) {
-			char msg[256];
-			regerror(rc, &in->re, msg, sizeof msg);
-			buf_printf(err, "--multiline-start: bad regular expression '%s': %s", o->multiline_start,
-				   msg);
+		if (joiner_compile(&in->re, o->multiline_start, err) != 0)
 			return -1;
-		}
 		in->has_re = 1;
 	}
 	if (o->state_dir && checkpoint_dir(o->state_dir, err) != 0)

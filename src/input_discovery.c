@@ -393,14 +393,8 @@ int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *
 	regex_t re;
 	int has_re = 0;
 	if (o->multiline_start) {
-		int rc = regcomp(&re, o->multiline_start, REG_EXTENDED | REG_NOSUB);
-		if (rc != 0) {
-			char msg[256];
-			regerror(rc, &re, msg, sizeof msg);
-			buf_printf(err, "--multiline-start: bad regular expression '%s': %s",
-				   o->multiline_start, msg);
+		if (joiner_compile(&re, o->multiline_start, err) != 0)
 			return -1;
-		}
 		has_re = 1;
 	}
 	int rule_changed = has_re != in->has_re ||

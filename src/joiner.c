@@ -6,6 +6,17 @@
 #include "framer.h"
 #include "utf8.h"
 
+int joiner_compile(regex_t *re, const char *pattern, struct buf *err)
+{
+	int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+	if (rc == 0)
+		return 0;
+	char msg[256];
+	regerror(rc, re, msg, sizeof msg);
+	buf_printf(err, "--multiline-start: bad regular expression '%s': %s", pattern, msg);
+	return -1;
+}
+
 void joiner_init(struct joiner *j, const regex_t *start, size_t max_lines, size_t max_bytes)
 {
 	memset(j, 0, sizeof *j);

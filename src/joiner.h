@@ -25,6 +25,10 @@ struct joiner {
 	int64_t last_ms;      /* when rec's last line came */
 };
 
+/* Compiles --multiline-start's pattern (POSIX extended) into re: 0, or -1
+ * with the reason in err (nothing to free then). */
+int joiner_compile(regex_t *re, const char *pattern, struct buf *err);
+
 void joiner_init(struct joiner *j, const regex_t *start, size_t max_lines, size_t max_bytes);
 void joiner_free(struct joiner *j);
 

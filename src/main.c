@@ -650,14 +650,6 @@ static void open_dead_letters(struct app *a)
 	buf_free(&dl);
 }
 
-static int reads_stdin(const struct options *o)
-{
-	for (size_t i = 0; i < o->n_inputs; i++)
-		if (strcmp(o->inputs[i], "-") == 0)
-			return 1;
-	return 0;
-}
-
 /* unsent_kept: whatever is not delivered yet will be read again by the
  * next run (checkpoints, the spool). Stopping then loses nothing, so it is
  * a success: a service stopped during an outage does not show as failed. */
@@ -753,7 +745,7 @@ static void open_console(struct app *a)
 {
 	struct console_opts co = {
 		.no_tui = a->o.no_tui,
-		.reads_stdin = reads_stdin(&a->o),
+		.reads_stdin = options_reads_stdin(&a->o),
 		.dry_run = a->o.dry_run,
 		.status_interval = a->o.status_interval,
 		.status_json = strcmp(a->o.status_format, "json") == 0,

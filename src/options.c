@@ -12,13 +12,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <limits.h>
-#include <regex.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <curses.h>
 
 #include "buf.h"
+#include "joiner.h"
 #include "settings.h"
 #include "crash.h"
 #include "luamem.h"
@@ -277,11 +277,11 @@ static int check_together(struct options *o, char *why, size_t n)
 		FAIL("--url %s is not usable: %s", o->url, curl_url_strerror(uc));
 	if (o->multiline_start) {
 		regex_t re;
-		int rc = regcomp(&re, o->multiline_start, REG_EXTENDED | REG_NOSUB);
-		if (rc != 0) {
-			char msg[256];
-			regerror(rc, &re, msg, sizeof msg);
-			FAIL("--multiline-start: bad regular expression '%s': %s", o->multiline_start, msg);
+		struct buf bad = {0};
+		if (joiner_compile(&re, o->multiline_start, &bad) != 0) {
+			snprintf(why, n, "%s", buf_cstr(&bad));
+			buf_free(&bad);
+			return -1;
 		}
 		regfree(&re);
 	}
@@ -336,6 +336,14 @@ void options_parse(struct options *o, int argc, char **argv)
 int options_check(struct options *o, char *why, size_t n)
 {
 	return check_inputs(o, why, n) != 0 || check_together(o, why, n) != 0 ? -1 : 0;
+}
+
+int options_reads_stdin(const struct options *o)
+{
+	for (size_t i = 0; i < o->n_inputs; i++)
+		if (strcmp(o->inputs[i], "-") == 0)
+			return 1;
+	return 0;
 }
 
 void options_describe(struct buf *b, const struct options *o)

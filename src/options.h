@@ -105,6 +105,9 @@ void options_describe(struct buf *b, const struct options *o);
 int options_load_config(struct options *o, const char *file, char *why, size_t n);
 void options_free(struct options *o);
 
+/* Whether standard input ("-") is one of o's inputs. */
+int options_reads_stdin(const struct options *o);
+
 /* `logmash example-config`: a config file with every setting, its help and
  * its default (settings_example.c). */
 void options_print_example(FILE *out);

@@ -92,14 +92,6 @@ fail:
 	return -1;
 }
 
-static int has_stdin(const struct options *o)
-{
-	for (size_t i = 0; i < o->n_inputs; i++)
-		if (strcmp(o->inputs[i], "-") == 0)
-			return 1;
-	return 0;
-}
-
 static int same_list(char **a, size_t na, char **b, size_t nb)
 {
 	if (na != nb)
@@ -148,12 +140,12 @@ unsigned options_adopt(struct options *cur, struct options *next, long max_in_fl
 		       : strncmp(st->name, "dead-letter", 11) == 0 ? ADOPT_DEAD_LETTERS
 		       : ADOPT_SENDER;
 	}
-	if (has_stdin(cur) != has_stdin(next)) {
-		note(notes, "%s%s%s%s", has_stdin(cur) ? "standard input is no longer an input in "
+	if (options_reads_stdin(cur) != options_reads_stdin(next)) {
+		note(notes, "%s%s%s%s", options_reads_stdin(cur) ? "standard input is no longer an input in "
 						       : "standard input is a new input in ",
 		     cur->config_file, ": that takes a restart (still ",
-		     has_stdin(cur) ? "read)" : "not read)");
-		if (has_stdin(cur))
+		     options_reads_stdin(cur) ? "read)" : "not read)");
+		if (options_reads_stdin(cur))
 			options_add_input(next, "-");
 		else
 			for (size_t i = 0; i < next->n_inputs; i++)

@@ -13,6 +13,15 @@ static double per_second(uint64_t now, uint64_t then, double secs)
 	return secs > 0 && now >= then ? (double)(now - then) / secs : 0;
 }
 
+/* Seconds since at (wall clock), or null when it never happened. */
+static void put_age(struct buf *out, const struct snapshot *now, double at)
+{
+	if (at > 0)
+		buf_printf(out, "%.0f", now->taken > at ? now->taken - at : 0);
+	else
+		buf_puts(out, "null");
+}
+
 void status_json_fields(struct buf *out, const struct snapshot *now, const struct snapshot *prev)
 {
 	const struct stats *s = &now->st;
@@ -38,17 +47,12 @@ void status_json_fields(struct buf *out, const struct snapshot *now, const struc
 		   (double)latency_quantile(&s->latency, then, 0.99) / 1000, s->conc_limit,
 		   (double)s->rtt_us / 1000, (double)s->rtt_baseline_us / 1000, s->conc_reason,
 		   s->connects);
-	buf_printf(out, ",\"undelivered\":%" PRIu64 ",\"limit_reason_age_s\":", status_undelivered(now));
-	if (s->conc_reason_at > 0)
-		buf_printf(out, "%.0f", now->taken > s->conc_reason_at ? now->taken - s->conc_reason_at : 0);
-	else
-		buf_puts(out, "null");
+	buf_printf(out, ",\"undelivered\":%" PRIu64 ",\"limit_reason_age_s\":",
+		   stats_undelivered(s));
+	put_age(out, now, s->conc_reason_at);
 	buf_printf(out, ",\"reloads\":%" PRIu64 ",\"reloads_refused\":%" PRIu64
 		   ",\"last_reload_age_s\":", s->script_reloads, s->reload_failures);
-	if (s->reload_at > 0)
-		buf_printf(out, "%.0f", now->taken - s->reload_at);
-	else
-		buf_puts(out, "null");
+	put_age(out, now, s->reload_at);
 	buf_puts(out, ",\"last_reload\":");
 	encode_string(out, s->reload_result, strlen(s->reload_result));
 }
@@ -84,15 +88,10 @@ void status_limit_reason(struct buf *out, const struct snapshot *now)
 		buf_puts(out, "; the round trip is back near its baseline");
 }
 
-uint64_t status_undelivered(const struct snapshot *now)
-{
-	return stats_undelivered(&now->st);
-}
-
 void status_behind(struct buf *out, const struct snapshot *now)
 {
 	char b[24];
-	buf_printf(out, "%" PRIu64 " logs undelivered, %s unread", status_undelivered(now),
+	buf_printf(out, "%" PRIu64 " logs undelivered, %s unread", stats_undelivered(&now->st),
 		   human_bytes(b, sizeof b, health_bytes_behind(now)));
 }
 

@@ -27,9 +27,6 @@ void status_systemd(struct buf *out, const struct snapshot *now, const struct sn
  * baseline. */
 void status_limit_reason(struct buf *out, const struct snapshot *now);
 
-/* Logs read and not yet delivered (queued, in flight, waiting, held). */
-uint64_t status_undelivered(const struct snapshot *now);
-
 /* How far behind: "200 logs undelivered, 1.2 KiB unread". */
 void status_behind(struct buf *out, const struct snapshot *now);
 
