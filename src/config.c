@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder.h"
 #include "luamem.h"
 #include "nearest.h"
 #include "options.h"
@@ -46,17 +47,25 @@ static int cfg_bool(lua_State *L, const char *key)
 
 #define SCRIPTS_WANT "a list like { {filter = \"a.lua\"}, {enrich = \"b.lua\"} }"
 
-/* One entry of scripts (on top of L's stack), appended to o; its mistakes
- * appended to err, a line each ("scripts[2]: unknown key 'enrch' (did you
- * mean enrich?)"), each after "@LINE " when the entry's line is known. */
-static void script_entry(lua_State *L, lua_Integer i, struct options *o, const char *file,
-			 struct buf *err)
+static void add_script(struct script_spec **list, size_t *n, enum script_kind k, const char *path)
+{
+	*list = xrealloc(*list, (*n + 1) * sizeof **list);
+	(*list)[*n].kind = k;
+	(*list)[*n].path = xstrdup(path);
+	++*n;
+}
+
+/* One entry of a scripts list (on top of L's stack; named at in messages,
+ * "scripts[2]"), appended to list; its mistakes appended to err, a line
+ * each ("scripts[2]: unknown key 'enrch' (did you mean enrich?)"). */
+static void script_entry(lua_State *L, const char *at, struct script_spec **list, size_t *n,
+			 const char *file, struct buf *err)
 {
 
 	static const char *const kinds[] = {"filter", "enrich"};
 	if (!lua_istable(L, -1)) {
-		buf_printf(err, "%sscripts[%lld]: is a %s, not a table like {filter = \"a.lua\"}",
-			   err->len ? "\n" : "", (long long)i, luaL_typename(L, -1));
+		buf_printf(err, "%s%s: is a %s, not a table like {filter = \"a.lua\"}",
+			   err->len ? "\n" : "", at, luaL_typename(L, -1));
 		return;
 	}
 	int found = 0, bad = 0;
@@ -66,47 +75,264 @@ static void script_entry(lua_State *L, lua_Integer i, struct options *o, const c
 		int kind = k && !strcmp(k, "filter") ? 0 : k && !strcmp(k, "enrich") ? 1 : -1;
 		if (kind < 0) {
 			const char *near = k ? nearest_word(k, strlen(k), kinds, 2) : NULL;
-			buf_printf(err, "%sscripts[%lld]: unknown key '%s'%s%s%s", err->len ? "\n" : "",
-				   (long long)i, k ? k : luaL_typename(L, -2), near ? " (did you mean " : "",
+			buf_printf(err, "%s%s: unknown key '%s'%s%s%s", err->len ? "\n" : "", at,
+				   k ? k : luaL_typename(L, -2), near ? " (did you mean " : "",
 				   near ? near : " (an entry is {filter = FILE} or {enrich = FILE})",
 				   near ? "?)" : "");
 			bad = 1;
 		} else if (lua_type(L, -1) != LUA_TSTRING) {
-			buf_printf(err, "%sscripts[%lld]: %s must be a file name, not a %s",
-				   err->len ? "\n" : "", (long long)i, k, luaL_typename(L, -1));
+			buf_printf(err, "%s%s: %s must be a file name, not a %s", err->len ? "\n" : "",
+				   at, k, luaL_typename(L, -1));
 			bad = 1;
 		} else if (found++ == 0) {
 			char *p = settings_path(file, lua_tostring(L, -1));
-			options_add_script(o, kind == 0 ? SCRIPT_FILTER : SCRIPT_ENRICH, p);
+			add_script(list, n, kind == 0 ? SCRIPT_FILTER : SCRIPT_ENRICH, p);
 			free(p);
 		}
 		lua_pop(L, 1);
 	}
 	if (found > 1)
-		buf_printf(err, "%sscripts[%lld]: has both filter and enrich: give each its own entry",
-			   err->len ? "\n" : "", (long long)i);
+		buf_printf(err, "%s%s: has both filter and enrich: give each its own entry",
+			   err->len ? "\n" : "", at);
 	else if (!found && !bad)
-		buf_printf(err, "%sscripts[%lld]: names no script: give {filter = FILE} or "
-			   "{enrich = FILE}", err->len ? "\n" : "", (long long)i);
+		buf_printf(err, "%s%s: names no script: give {filter = FILE} or {enrich = FILE}",
+			   err->len ? "\n" : "", at);
 }
 
-/* The chain in the config's scripts value (on top of L's stack), appended to
- * o; its mistakes in err. */
-static void scripts_from_table(lua_State *L, struct options *o, const char *file, struct buf *err)
+/* A scripts list (on top of L's stack) appended to list; its mistakes in
+ * err, each named after prefix ("scripts", "inputs[2].scripts"). */
+static void scripts_list(lua_State *L, const char *prefix, struct script_spec **list, size_t *n,
+			 const char *file, struct buf *err)
 {
 	if (!lua_istable(L, -1)) {
-		buf_printf(err, "'scripts' must be %s", SCRIPTS_WANT);
+		buf_printf(err, "%s'%s' must be %s", err->len ? "\n" : "", prefix, SCRIPTS_WANT);
 		return;
 	}
-	lua_Integer n = luaL_len(L, -1);
-	for (lua_Integer i = 1; i <= n; i++) {
+	lua_Integer len = luaL_len(L, -1);
+	for (lua_Integer i = 1; i <= len; i++) {
+		char at[96];
+		snprintf(at, sizeof at, "%s[%lld]", prefix, (long long)i);
 		lua_geti(L, -1, i);
-		script_entry(L, i, o, file, err);
+		script_entry(L, at, list, n, file, err);
 		lua_pop(L, 1);
 	}
 }
 
-static void cfg_inputs(lua_State *L, struct options *o, const char *file)
+static void scripts_from_table(lua_State *L, struct options *o, const char *file, struct buf *err)
+{
+	scripts_list(L, "scripts", &o->scripts, &o->n_scripts, file, err);
+}
+
+#define ERR(...) do { buf_printf(err, "%s", err->len ? "\n" : ""); buf_printf(err, __VA_ARGS__); } while (0)
+
+/* A string value (on top of L's stack) into *out, or a mistake. */
+static void in_string(lua_State *L, const char *at, const char *k, char **out, struct buf *err)
+{
+	if (lua_type(L, -1) != LUA_TSTRING) {
+		ERR("%s: %s must be a string, not a %s", at, k, luaL_typename(L, -1));
+		return;
+	}
+	free(*out);
+	*out = xstrdup(lua_tostring(L, -1));
+}
+
+/* Seconds from 0 to a day (a number, or a string that is one). */
+static void in_seconds(lua_State *L, const char *at, const char *k, double *out, struct buf *err)
+{
+	int isnum;
+	lua_Number v = lua_tonumberx(L, -1, &isnum);
+	if (!isnum || v < 0 || v > 86400)
+		ERR("%s: %s must be seconds from 0 to 86400, not %s", at, k, luaL_tolstring(L, -1, NULL));
+	else
+		*out = (double)v;
+}
+
+/* paths = "p" or { "p", "q" }, each relative to the config's folder. */
+static void in_paths(lua_State *L, const char *at, struct input_spec *sp, const char *file,
+		     struct buf *err)
+{
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		char *p = settings_path(file, lua_tostring(L, -1));
+		input_spec_add_path(sp, p);
+		free(p);
+		return;
+	}
+	lua_Integer n = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
+	if (!n) {
+		ERR("%s: paths must be a path or glob, or a list of them", at);
+		return;
+	}
+	for (lua_Integer i = 1; i <= n; i++) {
+		if (lua_geti(L, -1, i) != LUA_TSTRING)
+			ERR("%s: paths[%lld] must be a path or glob, not a %s", at, (long long)i,
+			    luaL_typename(L, -1));
+		else {
+			char *p = settings_path(file, lua_tostring(L, -1));
+			input_spec_add_path(sp, p);
+			free(p);
+		}
+		lua_pop(L, 1);
+	}
+}
+
+/* multiline = "java" or { start = RE | continues = RE, max_lines = N, timeout = S }. */
+static void in_multiline(lua_State *L, const char *at, struct input_spec *sp, struct buf *err)
+{
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		const char *v = lua_tostring(L, -1);
+		if (multiline_preset(v) == MULTILINE_NONE)
+			ERR("%s: multiline is a preset (%s) or a table like { start = REGEX }, not '%s'",
+			    at, multiline_presets, v);
+		else
+			in_string(L, at, "multiline", &sp->multiline, err);
+		return;
+	}
+	if (!lua_istable(L, -1)) {
+		ERR("%s: multiline is a preset (%s) or a table like { start = REGEX }", at,
+		    multiline_presets);
+		return;
+	}
+	static const char *const keys[] = {"preset", "start", "continues", "max_lines", "timeout"};
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		int top = lua_gettop(L);
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		if (!strcmp(k, "preset")) {
+			if (lua_type(L, -1) != LUA_TSTRING || multiline_preset(lua_tostring(L, -1)) == MULTILINE_NONE)
+				ERR("%s: multiline.preset is one of %s", at, multiline_presets);
+			else
+				in_string(L, at, "multiline.preset", &sp->multiline, err);
+		} else if (!strcmp(k, "start"))
+			in_string(L, at, "multiline.start", &sp->multiline_start, err);
+		else if (!strcmp(k, "continues"))
+			in_string(L, at, "multiline.continues", &sp->multiline_continues, err);
+		else if (!strcmp(k, "timeout"))
+			in_seconds(L, at, "multiline.timeout", &sp->multiline_timeout, err);
+		else if (!strcmp(k, "max_lines")) {
+			lua_Integer v = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+			if (v < 1 || v > 100000)
+				ERR("%s: multiline.max_lines must be a whole number from 1 to 100000", at);
+			else
+				sp->multiline_max_lines = (long)v;
+		} else {
+			const char *near = nearest_word(k, strlen(k), keys, 5);
+			ERR("%s: multiline: unknown key '%s'%s%s%s", at, k,
+			    near ? " (did you mean " : " (the keys: preset, start, continues, max_lines, timeout)",
+			    near ? near : "", near ? "?)" : "");
+		}
+		lua_settop(L, top - 1);
+	}
+	int rules = !!sp->multiline + !!sp->multiline_start + !!sp->multiline_continues;
+	if (rules > 1)
+		ERR("%s: multiline has more than one of preset, start and continues: give one", at);
+	else if (!rules)
+		ERR("%s: multiline names no rule: give preset = NAME, start = REGEX or "
+		    "continues = REGEX", at);
+}
+
+/* items = { service = "shop", ... }: strings, numbers, booleans. */
+static void in_items(lua_State *L, const char *at, struct input_spec *sp, struct buf *err)
+{
+	if (!lua_istable(L, -1)) {
+		ERR("%s: items must be a table like { service = \"shop\" }", at);
+		return;
+	}
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		int t = lua_type(L, -1);
+		if (lua_type(L, -2) != LUA_TSTRING)
+			ERR("%s: items' keys must be names, not a %s", at, luaL_typename(L, -2));
+		else if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN)
+			ERR("%s: items.%s must be a string, number or boolean, not a %s", at,
+			    lua_tostring(L, -2), luaL_typename(L, -1));
+		else {
+			lua_pushvalue(L, -1);
+			const char *v = t == LUA_TBOOLEAN ? (lua_toboolean(L, -1) ? "true" : "false")
+							  : lua_tostring(L, -1);
+			input_spec_add_item(sp, lua_tostring(L, -3), v);
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	}
+}
+
+static const char *const input_keys[] = {"name", "paths", "format", "multiline", "encoding",
+					 "scripts", "items", "from_start", "close_inactive",
+					 "rotate_wait"};
+
+/* One entry of inputs (on top of L's stack): a path, or a table. */
+static void input_entry(lua_State *L, lua_Integer i, struct options *o, const char *file,
+			struct buf *err)
+{
+	char at[48];
+	snprintf(at, sizeof at, "inputs[%lld]", (long long)i);
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		char *p = settings_path(file, lua_tostring(L, -1));
+		options_add_input(o, p);
+		free(p);
+		return;
+	}
+	if (!lua_istable(L, -1)) {
+		ERR("%s: is a %s, not a path or a table like { paths = \"/var/log/app/*.log\" }", at,
+		    luaL_typename(L, -1));
+		return;
+	}
+	struct input_spec *sp = options_add_spec(o);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		int top = lua_gettop(L);
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		if (!strcmp(k, "name"))
+			in_string(L, at, k, &sp->name, err);
+		else if (!strcmp(k, "paths"))
+			in_paths(L, at, sp, file, err);
+		else if (!strcmp(k, "format")) {
+			enum input_format f;
+			if (lua_type(L, -1) != LUA_TSTRING || decoder_format_parse(lua_tostring(L, -1), &f))
+				ERR("%s: format is \"lines\", \"cri\" or \"docker\", not %s", at,
+				    luaL_tolstring(L, -1, NULL));
+			else
+				in_string(L, at, k, &sp->format, err);
+		} else if (!strcmp(k, "multiline"))
+			in_multiline(L, at, sp, err);
+		else if (!strcmp(k, "encoding")) {
+			char why[512];
+			if (lua_type(L, -1) == LUA_TSTRING &&
+			    transcode_check(lua_tostring(L, -1), why, sizeof why) != 0)
+				ERR("%s: %s", at, why);
+			else
+				in_string(L, at, k, &sp->encoding, err);
+		} else if (!strcmp(k, "scripts")) {
+			char prefix[64];
+			snprintf(prefix, sizeof prefix, "%s.scripts", at);
+			scripts_list(L, prefix, &sp->scripts, &sp->n_scripts, file, err);
+		} else if (!strcmp(k, "items"))
+			in_items(L, at, sp, err);
+		else if (!strcmp(k, "from_start")) {
+			if (!lua_isboolean(L, -1))
+				ERR("%s: from_start must be true or false", at);
+			else
+				sp->from_start = lua_toboolean(L, -1);
+		} else if (!strcmp(k, "close_inactive"))
+			in_seconds(L, at, k, &sp->close_inactive, err);
+		else if (!strcmp(k, "rotate_wait"))
+			in_seconds(L, at, k, &sp->rotate_wait, err);
+		else {
+			const char *near = nearest_word(k, strlen(k), input_keys,
+							sizeof input_keys / sizeof *input_keys);
+			ERR("%s: unknown key '%s'%s%s%s", at, *k ? k : luaL_typename(L, -2),
+			    near ? " (did you mean " : " (an input's keys: name, paths, format, "
+			    "multiline, encoding, scripts, items, from_start, close_inactive, rotate_wait)",
+			    near ? near : "", near ? "?)" : "");
+		}
+		lua_settop(L, top - 1); /* the value, and luaL_tolstring's strings */
+	}
+	if (!sp->n_paths)
+		ERR("%s: names no paths: give paths = \"/var/log/app/*.log\" (or a list)", at);
+}
+
+/* inputs = "path" or a list of paths and tables; mistakes in err. */
+static void cfg_inputs(lua_State *L, struct options *o, const char *file, struct buf *err)
 {
 	if (lua_type(L, -1) == LUA_TSTRING) {
 		char *p = settings_path(file, lua_tostring(L, -1));
@@ -114,15 +340,15 @@ static void cfg_inputs(lua_State *L, struct options *o, const char *file)
 		free(p);
 		return;
 	}
-	if (!lua_istable(L, -1))
-		config_error(L, "inputs", "a path or a list of paths");
+	if (!lua_istable(L, -1)) {
+		ERR("'inputs' must be a path or a list of paths and tables like "
+		    "{ paths = \"/var/log/app/*.log\", format = \"cri\" }");
+		return;
+	}
 	lua_Integer n = luaL_len(L, -1);
 	for (lua_Integer i = 1; i <= n; i++) {
-		if (lua_geti(L, -1, i) != LUA_TSTRING)
-			config_error(L, "inputs", "a path or a list of paths");
-		char *p = settings_path(file, lua_tostring(L, -1));
-		options_add_input(o, p);
-		free(p);
+		lua_geti(L, -1, i);
+		input_entry(L, i, o, file, err);
 		lua_pop(L, 1);
 	}
 }
@@ -266,9 +492,15 @@ static int apply_key(lua_State *L)
 			lua_pushstring(L, buf_cstr(&err));
 		buf_free(&err);
 		return wrong;
-	} else if (!strcmp(k, "inputs"))
-		cfg_inputs(L, o, file);
-	else {
+	} else if (!strcmp(k, "inputs")) {
+		struct buf err = {0};
+		cfg_inputs(L, o, file, &err);
+		int wrong = err.len > 0;
+		if (wrong)
+			lua_pushstring(L, buf_cstr(&err));
+		buf_free(&err);
+		return wrong;
+	} else {
 		size_t nk;
 		const char *const *keys = config_keys(&nk);
 		const char *near = nearest_word(k, strlen(k), keys, nk);
@@ -305,7 +537,8 @@ static void report(struct buf *out, size_t *count, const char *file, lua_Integer
 		size_t len = strcspn(msg, "\n");
 		long long idx;
 		lua_Integer at = line;
-		if (sscanf(msg, "scripts[%lld]", &idx) == 1 && idx >= 1 && (size_t)idx <= n)
+		if ((sscanf(msg, "scripts[%lld]", &idx) == 1 || sscanf(msg, "inputs[%lld]", &idx) == 1) &&
+		    idx >= 1 && (size_t)idx <= n)
 			at = entries[idx - 1];
 		buf_puts(out, "\n  ");
 		++*count;
@@ -465,7 +698,8 @@ int options_load_config(struct options *o, const char *file, char *why, size_t n
 			if (rc != LUA_OK || lua_type(L, -1) == LUA_TSTRING) {
 				const char *msg = lua_tostring(L, -1);
 				lua_Integer entries[64] = {0};
-				size_t ne = text && !strcmp(keys[i].key, "scripts")
+				size_t ne = text && (!strcmp(keys[i].key, "scripts") ||
+						     !strcmp(keys[i].key, "inputs"))
 						    ? entry_lines(text, keys[i].line, entries, 64) : 0;
 				report(&errs, &count, file, keys[i].line,
 				       msg ? msg : "(error object is not a string)", entries, ne);

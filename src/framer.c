@@ -88,6 +88,7 @@ static void begin_frame(struct framer *f, struct frame *out)
 	else
 		f->line_no++;
 	memset(out, 0, sizeof *out);
+	out->stream = -1;
 	out->number = f->line_no;
 	out->end_offset = f->offset;
 }

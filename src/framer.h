@@ -27,6 +27,7 @@ struct frame {
 	uint64_t end_offset; /* stream offset just past this line's newline */
 	size_t full_len;     /* length before the cut; == len unless truncated */
 	int truncated;
+	int stream;          /* a container's stream (enum container_stream), or -1 */
 };
 
 struct framer {

@@ -62,6 +62,7 @@ static int restart(struct source *s, const char *why)
 	if (lseek(s->fd, 0, SEEK_SET) < 0)
 		return 0;
 	framer_restart(&s->fr, 0);
+	decoder_restart(&s->dec, 0);
 	s->read_off = 0;
 	acks_restart(&s->acks, 0);
 	fileid_of(s->fd, &s->id);
@@ -187,6 +188,17 @@ static int fill(struct input *in, struct source *s)
 	return 0;
 }
 
+static void report_lines(struct source *s);
+
+/* A reload's rule, once what the old one held is out. */
+static void apply_rule(struct source *s)
+{
+	char why[512];
+	s->rule_changed = 0;
+	if (decoder_set_rule(&s->dec, &s->rule->dr, why, sizeof why) != 0)
+		errlog_add(ERR_INPUT, "%s: %s (read as UTF-8)", s->path, why);
+}
+
 /* The next record of s: 1 with *fr and *time set, or 0. With may_fill 0
  * it only finishes the chunk it holds: its turn is over. */
 static int source_next(struct input *in, struct source *s, struct frame *out, double *time,
@@ -194,28 +206,26 @@ static int source_next(struct input *in, struct source *s, struct frame *out, do
 {
 	for (;;) {
 		if (s->flush_joiner) {
-			s->flush_joiner = 0;
-			if (joiner_flush(&s->jn, out, time))
+			if (decoder_flush(&s->dec, now_mono_ms(), out, time))
 				return 1;
+			s->flush_joiner = 0;
+			if (s->rule_changed)
+				apply_rule(s);
 		}
 		struct frame fr;
 		int got = framer_next(&s->fr, &fr);
 		in->st->empty += s->fr.empty;
 		s->fr.empty = 0;
 		if (got) {
-			if (!in->has_re) {
-				*out = fr;
-				*time = s->read_time;
-				return 1;
-			}
-			if (joiner_push(&s->jn, &fr, s->read_time, now_mono_ms(), out, time))
+			if (decoder_push(&s->dec, &fr, s->read_time, now_mono_ms(), out, time))
 				return 1;
 			continue;
 		}
 		chunk_put(in, s);
 		if (s->finishing) {
-			if (joiner_flush(&s->jn, out, time))
+			if (decoder_flush(&s->dec, now_mono_ms(), out, time))
 				return 1;
+			report_lines(s);
 			set_done(in, s);
 			return 0;
 		}
@@ -296,6 +306,30 @@ static void on_event(void *ctx, const char *dir, const char *name, uint32_t mask
 	}
 }
 
+/* Lines that were not what their input's rules expect: told once a file,
+ * counted always. */
+static void report_lines(struct source *s)
+{
+	struct decoder *d = &s->dec;
+	if (d->not_format > s->told_format) {
+		s->in->st->not_format += d->not_format - s->told_format;
+		if (!s->told_format)
+			errlog_add(ERR_INPUT, "%s: %llu line%s not in %s format, sent as %s", s->path,
+				   (unsigned long long)d->not_format, d->not_format == 1 ? "" : "s",
+				   d->rule->format == FORMAT_CRI ? "CRI" : "Docker json-file",
+				   d->not_format == 1 ? "it is" : "they are");
+		s->told_format = d->not_format;
+	}
+	if (d->tc.invalid > s->told_invalid) {
+		s->in->st->invalid_encoding += d->tc.invalid - s->told_invalid;
+		if (!s->told_invalid)
+			errlog_add(ERR_INPUT, "%s: %llu byte%s not valid in %s, sent as U+FFFD", s->path,
+				   (unsigned long long)d->tc.invalid, d->tc.invalid == 1 ? "" : "s",
+				   d->rule->encoding);
+		s->told_invalid = d->tc.invalid;
+	}
+}
+
 static void housekeeping(struct input *in, int64_t now)
 {
 	int poll_all = in->w.polling || !in->o.follow;
@@ -321,17 +355,18 @@ static void housekeeping(struct input *in, int64_t now)
 			framer_flush(&s->fr);
 			s->readable = 1;
 		}
-		if (joiner_pending(&s->jn) && s->at_eof &&
-		    now - s->jn.last_ms >= (int64_t)(in->o.multiline_timeout * 1000)) {
+		report_lines(s);
+		if (decoder_pending(&s->dec) && s->at_eof &&
+		    now - decoder_last_ms(&s->dec) >= (int64_t)(s->rule->dr.ml.timeout * 1000)) {
 			s->flush_joiner = 1;
 			s->readable = 1;
 		}
 		if (s->state == SRC_ROTATED && s->at_eof && !s->finishing &&
-		    now - s->rotated_ms >= (int64_t)(in->o.rotate_wait * 1000) &&
-		    idle >= (int64_t)(in->o.rotate_wait * 1000))
+		    now - s->rotated_ms >= (int64_t)(s->rule->rotate_wait * 1000) &&
+		    idle >= (int64_t)(s->rule->rotate_wait * 1000))
 			finish_source(s);
 		if (s->state == SRC_ACTIVE && s->fd >= 0 && s->at_eof && !framer_holding(&s->fr) &&
-		    !joiner_pending(&s->jn) && idle >= (int64_t)(in->o.close_inactive * 1000))
+		    !decoder_pending(&s->dec) && idle >= (int64_t)(s->rule->close_inactive * 1000))
 			close_fd(s); /* reopened when it grows */
 	}
 }
@@ -362,6 +397,8 @@ static void save(struct input *in)
 void input_tick(struct input *in)
 {
 	int64_t now = now_mono_ms();
+	if (in->n_retired)
+		input_rules_retire(in);
 	if (in->w.fd >= 0 && watch_read(&in->w, on_event, in)) {
 		in->rescan = 1; /* events were lost: look at everything */
 		for (size_t i = 0; i < in->n; i++)
@@ -470,11 +507,9 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 	in->w.fd = -1;
 	in->buckets = xcalloc(BUCKETS, sizeof *in->buckets);
 	in->by_ino = xcalloc(BUCKETS, sizeof *in->by_ino);
-	if (o->multiline_start) {
-		if (joiner_compile(&in->re, o->multiline_start, err) != 0)
-			return -1;
-		in->has_re = 1;
-	}
+	in->rules = input_rules_build(o, err);
+	if (!in->rules)
+		return -1;
 	if (o->state_dir && checkpoint_dir(o->state_dir, err) != 0)
 		return -1;
 	if (o->checkpoints)
@@ -505,14 +540,17 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 	}
 	/* In the order given: without -F, inputs are read one after another. */
 	for (size_t i = 0; i < o->n; i++) {
-		if (strcmp(o->paths[i], "-") == 0) {
-			struct source *s = add_source(in, "-", STDIN_FILENO,
-						      in->spooling ? KIND_SPOOLING : KIND_STREAM, 0);
-			if (in->spooling)
-				in->feeder = s;
-		} else {
-			in->files = 1;
-			scan_spec(in, o->paths[i], 1);
+		for (size_t k = 0; k < o->specs[i].n_paths; k++) {
+			const char *p = o->specs[i].paths[k];
+			if (strcmp(p, "-") == 0) {
+				struct source *s = add_source(in, "-", STDIN_FILENO,
+							      in->spooling ? KIND_SPOOLING : KIND_STREAM, 0);
+				if (in->spooling)
+					in->feeder = s;
+			} else {
+				in->files = 1;
+				scan_spec(in, p, 1);
+			}
 		}
 	}
 	int64_t now = now_mono_ms();
@@ -601,8 +639,11 @@ static void discard(struct input *in)
 			in->st->input_errors++;
 		spool_close(&in->sp);
 	}
-	if (in->has_re)
-		regfree(&in->re);
+	if (in->rules)
+		input_rules_free(in->rules, in->o.n);
+	for (size_t i = 0; i < in->n_retired; i++)
+		input_rules_free(in->retired[i].rules, in->retired[i].n);
+	free(in->retired);
 	watch_free(&in->w);
 	free(in);
 }
@@ -619,6 +660,16 @@ const char *source_path(const struct source *s)
 	return s->path;
 }
 
+const struct container_meta *input_source_meta(const struct source *s)
+{
+	return s->meta;
+}
+
+size_t input_source_spec(const struct source *s)
+{
+	return (size_t)(s->rule - s->in->rules);
+}
+
 static enum source_view_state view_state(const struct input *in, const struct source *s)
 {
 	if (s->state == SRC_DONE)
@@ -628,6 +679,12 @@ static enum source_view_state view_state(const struct input *in, const struct so
 	if (s->fd < 0)
 		return SOURCE_WAITING;
 	return in->o.follow ? SOURCE_FOLLOWING : SOURCE_READING;
+}
+
+static void view_input(const struct input *in, struct source_view *v)
+{
+	const struct input_rule *r = input_rule_for(in, v->path);
+	snprintf(v->input, sizeof v->input, "%s", r ? r->name : "");
 }
 
 size_t input_view(const struct input *in, struct source_view *out, size_t max, size_t *filled,
@@ -648,6 +705,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 			snprintf(v->path, sizeof v->path, "%s (deleted)", s->path);
 		else
 			snprintf(v->path, sizeof v->path, "%s", s->path);
+		snprintf(v->input, sizeof v->input, "%s", s->rule->name);
 		v->pos = s->read_off;
 		v->lines = s->fr.line_no;
 		v->state = view_state(in, s);
@@ -668,6 +726,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		struct source_view *v = &out[k++];
 		*v = (struct source_view){.state = has_glob(in->waiting[i]) ? SOURCE_NO_MATCH : SOURCE_WAITING};
 		snprintf(v->path, sizeof v->path, "%s", in->waiting[i]);
+		view_input(in, v);
 	}
 	for (size_t i = 0; i < in->n_deferred; i++) {
 		total++;
@@ -676,6 +735,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		struct source_view *v = &out[k++];
 		*v = (struct source_view){.state = SOURCE_NO_FD};
 		snprintf(v->path, sizeof v->path, "%s", in->deferred[i].path);
+		view_input(in, v);
 	}
 	*filled = k;
 	*spooled = in->spooling && in->sp.bytes ? in->sp.bytes : 0;

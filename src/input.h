@@ -22,10 +22,48 @@
 
 #include "buf.h"
 #include "framer.h"
+#include "script.h"
 #include "stats.h"
 
+/* One input of the config: its paths and the rules for what they hold
+ * (the config's `inputs` entries; a plain path is one with every rule
+ * left to the global settings). The input stage reads the paths and the
+ * reading rules; the pipeline its items and its own script chain. */
+struct input_spec {
+	char *name;                 /* NULL: its first path */
+	char **paths;               /* paths, globs, "-" */
+	size_t n_paths;
+	char *format;               /* "lines", "cri", "docker"; NULL: the global */
+	char *multiline;            /* a preset (multiline.h); NULL: the global */
+	char *multiline_start;      /* POSIX extended regexes; NULL: none */
+	char *multiline_continues;
+	long multiline_max_lines;   /* 0: the global */
+	double multiline_timeout;   /* < 0: the global */
+	char *encoding;             /* NULL: the global */
+	int from_start;             /* -1: the global */
+	double close_inactive;      /* < 0: the global */
+	double rotate_wait;         /* < 0: the global */
+	char **item_keys, **item_vals; /* static items every log of it starts with */
+	size_t n_items;
+	struct script_spec *scripts; /* its own chain, run before the global one */
+	size_t n_scripts;
+};
+
+/* The name the operator sees for spec: its name, or its first path. */
+const char *input_spec_name(const struct input_spec *spec);
+
+/* (input_spec.c) A spec with every rule left to the global settings. */
+void input_spec_init(struct input_spec *spec);
+void input_spec_add_path(struct input_spec *spec, const char *path);
+void input_spec_add_item(struct input_spec *spec, const char *key, const char *val);
+void input_spec_free(struct input_spec *spec);
+/* A deep copy of src into dst. */
+void input_spec_copy(struct input_spec *dst, const struct input_spec *src);
+/* Whether two lists of specs say the same. */
+int input_specs_same(const struct input_spec *a, size_t na, const struct input_spec *b, size_t nb);
+
 struct input_opts {
-	char *const *paths; /* paths, globs, "-": kept, not copied */
+	const struct input_spec *specs; /* kept, not copied */
 	size_t n;
 	size_t max_line;
 	int follow;
@@ -33,7 +71,11 @@ struct input_opts {
 	double rotate_wait;
 	double close_inactive;
 	double flush_partial;
+	/* The reading rules of every input that sets none of its own. */
+	const char *format;          /* NULL: lines */
+	const char *multiline;       /* a preset, or NULL */
 	const char *multiline_start; /* POSIX extended regex, or NULL */
+	const char *encoding;        /* NULL: UTF-8 */
 	double multiline_timeout;
 	size_t multiline_max_lines;
 	const char *state_dir; /* NULL: no spool, no rotation recovery */
@@ -47,6 +89,10 @@ struct input;
 struct source;
 
 enum input_status { INPUT_LINE, INPUT_WAIT, INPUT_END };
+
+/* Whether o's inputs' rules can be built (a format, a preset, a regex, an
+ * encoding): 0, or -1 with the reason in err, naming the input. */
+int input_check_rules(const struct input_opts *o, struct buf *err);
 
 /* Opens every input. Returns NULL with the reason in err on a usage error
  * (a bad regex, an unusable state directory). Unreadable inputs are
@@ -78,6 +124,14 @@ void input_close(struct input *in);
  * spool) and the path it was found by, for messages. */
 const char *source_name(const struct source *s);
 const char *source_path(const struct source *s);
+
+/* Which of the input_opts' specs s was found by (its index). */
+size_t input_source_spec(const struct source *s);
+
+/* What a container log's path names (its input reads cri or docker),
+ * or NULL. */
+struct container_meta;
+const struct container_meta *input_source_meta(const struct source *s);
 
 /* The next record: INPUT_LINE with *fr, *time and *src set (valid until
  * the next call); INPUT_WAIT when nothing is ready; INPUT_END when every

@@ -47,7 +47,7 @@ static void make_room(struct input *in)
 		for (size_t i = 0; i < in->n; i++) {
 			struct source *s = in->src[i];
 			if (s && is_file(s) && s->state == SRC_ACTIVE && s->fd >= 0 && s->at_eof &&
-			    !framer_holding(&s->fr) && !joiner_pending(&s->jn) &&
+			    !framer_holding(&s->fr) && !decoder_pending(&s->dec) &&
 			    (!best || s->last_growth_ms < best->last_growth_ms))
 				best = s;
 		}
@@ -168,6 +168,13 @@ static void note_skipped(struct input *in, const char *path, int fd, uint64_t si
 	in->skipped_lines += lines;
 }
 
+/* Whether the input that names path reads its files from their start. */
+static int from_start(const struct input *in, const char *path)
+{
+	const struct input_rule *r = input_rule_for(in, path);
+	return r ? r->from_start : in->o.from_start;
+}
+
 /* A path a spec named: follow the file there unless it is followed already.
  * at_start: found before reading began (--follow starts such files at
  * their end unless --from-start); later files start at their first byte. */
@@ -229,7 +236,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	int known = e && fileid_match(fd, &e->id) == 1; /* else: the inode was reused */
 	if (known)
 		offset = e->offset <= size ? e->offset : 0; /* shorter: truncated meanwhile */
-	else if (at_start && in->o.follow && !in->o.from_start && !in->ran_before && size) {
+	else if (at_start && in->o.follow && !from_start(in, path) && !in->ran_before && size) {
 		offset = size; /* a first run joins files as they are now */
 		note_skipped(in, path, fd, size);
 	}
@@ -352,8 +359,9 @@ static int appeared(const char *p)
 void scan_all(struct input *in)
 {
 	for (size_t i = 0; i < in->o.n; i++)
-		if (strcmp(in->o.paths[i], "-") != 0)
-			scan_spec(in, in->o.paths[i], 0);
+		for (size_t k = 0; k < in->o.specs[i].n_paths; k++)
+			if (strcmp(in->o.specs[i].paths[k], "-") != 0)
+				scan_spec(in, in->o.specs[i].paths[k], 0);
 	in->rescan = 0;
 	/* What was waited for and is here now is a source of its own (found
 	 * by this scan): listed once, not also as still waiting. */
@@ -369,77 +377,70 @@ void scan_all(struct input *in)
 
 /* ---- a reload ---- */
 
-/* Whether one of in's specs names path. */
-static int named_by_specs(const struct input *in, const char *path)
-{
-	for (size_t i = 0; i < in->o.n; i++) {
-		const char *p = in->o.paths[i];
-		if (strcmp(p, path) == 0 || (has_glob(p) && fnmatch(p, path, FNM_PATHNAME) == 0))
-			return 1;
-	}
-	return 0;
-}
-
-static int listed(char *const *paths, size_t n, const char *p)
+/* Whether one of the specs names the path or glob p itself. */
+static int listed(const struct input_spec *specs, size_t n, const char *p)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(paths[i], p) == 0)
-			return 1;
+		for (size_t k = 0; k < specs[i].n_paths; k++)
+			if (strcmp(specs[i].paths[k], p) == 0)
+				return 1;
 	return 0;
 }
 
 int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *err)
 {
-	regex_t re;
-	int has_re = 0;
-	if (o->multiline_start) {
-		if (joiner_compile(&re, o->multiline_start, err) != 0)
-			return -1;
-		has_re = 1;
-	}
-	int rule_changed = has_re != in->has_re ||
-			   (has_re && strcmp(o->multiline_start, in->o.multiline_start) != 0) ||
-			   o->multiline_max_lines != in->o.multiline_max_lines;
-	char *const *old_paths = in->o.paths;
+	struct input_opts next = in->o;
+	next.specs = o->specs;
+	next.n = o->n;
+	next.format = o->format;
+	next.multiline = o->multiline;
+	next.multiline_start = o->multiline_start;
+	next.encoding = o->encoding;
+	next.multiline_timeout = o->multiline_timeout;
+	next.multiline_max_lines = o->multiline_max_lines;
+	next.rotate_wait = o->rotate_wait;
+	next.close_inactive = o->close_inactive;
+	next.flush_partial = o->flush_partial;
+	next.from_start = o->from_start;
+	struct input_rule *rules = input_rules_build(&next, err);
+	if (!rules)
+		return -1;
+	const struct input_spec *old_specs = in->o.specs;
 	size_t old_n = in->o.n;
-	if (in->has_re && rule_changed)
-		regfree(&in->re);
-	if (rule_changed) {
-		in->has_re = has_re;
-		if (has_re)
-			in->re = re;
-	} else if (has_re) {
-		regfree(&re);
-	}
-	in->o.multiline_start = o->multiline_start;
-	in->o.multiline_timeout = o->multiline_timeout;
-	in->o.multiline_max_lines = o->multiline_max_lines;
-	in->o.rotate_wait = o->rotate_wait;
-	in->o.close_inactive = o->close_inactive;
-	in->o.flush_partial = o->flush_partial;
-	in->o.paths = o->paths;
-	in->o.n = o->n;
+	struct input_rule *old_rules = in->rules;
+	int keep = 0;
+	in->o = next;
+	in->rules = rules;
 	for (size_t i = 0; i < in->n; i++) {
 		struct source *s = in->src[i];
-		if (!s || s->state == SRC_DONE)
+		if (!s)
 			continue;
-		if (rule_changed) {
-			/* The record being joined ends under the rule it began with. */
-			s->flush_joiner = joiner_pending(&s->jn);
-			s->jn.start = in->has_re ? &in->re : NULL;
-			s->jn.max_lines = in->o.multiline_max_lines;
-		}
+		struct input_rule *r = input_rule_for(in, s->kind == KIND_SEGMENT ? "-" : s->path);
 		/* A file no spec names now: what was read of it is sent, then
 		 * it is let go; its checkpoint keeps the rest for later. */
-		if (s->kind == KIND_FILE && !named_by_specs(in, s->path) && !s->finishing) {
+		if (!r && s->kind == KIND_FILE && s->state != SRC_DONE && !s->finishing) {
 			s->finishing = 1;
 			s->readable = 1;
 			errlog_add(ERR_EVENT, "%s is no longer an input: sending what was read of it, "
 				   "then letting it go", s->path);
 		}
+		if (!r)
+			r = &rules[0]; /* read to its end as it was */
+		char why[512];
+		if (input_rule_same(r, s->rule) || !decoder_pending(&s->dec)) {
+			if (decoder_set_rule(&s->dec, &r->dr, why, sizeof why) != 0)
+				errlog_add(ERR_INPUT, "%s: %s (read as UTF-8)", s->path, why);
+		} else {
+			/* What is being joined ends under the rule it began with
+			 * (kept until then); the new one applies after it. */
+			s->flush_joiner = 1;
+			s->rule_changed = 1;
+			keep = 1;
+		}
+		s->rule = r;
 	}
 	for (size_t i = 0; i < in->n_waiting;) {
-		if (!listed(in->o.paths, in->o.n, in->waiting[i])) {
+		if (!listed(in->o.specs, in->o.n, in->waiting[i])) {
 			free(in->waiting[i]);
 			in->waiting[i] = in->waiting[--in->n_waiting];
 		} else {
@@ -451,12 +452,20 @@ int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *
 	in->skipped_first = NULL;
 	in->skipped_bytes = in->skipped_lines = 0;
 	in->skipped_lines_known = 1;
-	for (size_t i = 0; i < in->o.n; i++) {
-		if (strcmp(in->o.paths[i], "-") == 0 || listed(old_paths, old_n, in->o.paths[i]))
-			continue;
-		in->files = 1;
-		errlog_add(ERR_EVENT, "%s is a new input", in->o.paths[i]);
-		scan_spec(in, in->o.paths[i], 1);
+	for (size_t i = 0; i < in->o.n; i++)
+		for (size_t k = 0; k < in->o.specs[i].n_paths; k++) {
+			const char *p = in->o.specs[i].paths[k];
+			if (strcmp(p, "-") == 0 || listed(old_specs, old_n, p))
+				continue;
+			in->files = 1;
+			errlog_add(ERR_EVENT, "%s is a new input", p);
+			scan_spec(in, p, 1);
+		}
+	if (keep) { /* freed when no decoder reads by them (input_rules_retire) */
+		in->retired = xrealloc(in->retired, (in->n_retired + 1) * sizeof *in->retired);
+		in->retired[in->n_retired++] = (struct retired_rules){old_rules, old_n};
+	} else {
+		input_rules_free(old_rules, old_n);
 	}
 	return 0;
 }

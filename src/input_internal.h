@@ -5,15 +5,15 @@
 
 #include "input.h"
 
-#include <regex.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "acks.h"
 #include "checkpoint.h"
+#include "container.h"
+#include "decoder.h"
 #include "fileid.h"
 #include "framer.h"
-#include "joiner.h"
 #include "spool.h"
 #include "watch.h"
 
@@ -29,6 +29,16 @@
  * stage crash, measures both). */
 #define SAVE_MS 100
 #define BUCKETS 4096
+
+/* An input's rules, resolved against the global settings (input_rules.c). */
+struct input_rule {
+	const struct input_spec *spec;
+	const char *name;
+	struct decoder_rule dr;
+	const char *ml_pattern;  /* the multi-line preset or regex, to compare */
+	int from_start;
+	double rotate_wait, close_inactive;
+};
 
 enum source_state { SRC_ACTIVE, SRC_ROTATED, SRC_DONE };
 
@@ -51,8 +61,12 @@ struct source {
 	enum source_state state;
 	struct fileid id;
 	uint64_t read_off;   /* the next byte to read */
+	struct input_rule *rule; /* the input it belongs to */
 	struct framer fr;
-	struct joiner jn;
+	struct decoder dec;      /* by rule->dr, or by a retired rule while rule_changed */
+	int rule_changed;        /* a reload changed the rule: applied once dec is flushed */
+	uint64_t told_format, told_invalid; /* what was reported of its lines */
+	struct container_meta *meta; /* what its path names, for container formats; or NULL */
 	struct acks acks;
 	char *chunk;         /* the chunk the framer works through, or NULL */
 	double read_time;
@@ -77,8 +91,13 @@ struct input {
 	size_t n, cap;
 	size_t cur, quota;
 	struct watch w;
-	regex_t re;
-	int has_re;
+	struct input_rule *rules; /* one an input spec */
+	/* Rules a reload replaced while a record of theirs was being joined. */
+	struct retired_rules {
+		struct input_rule *rules;
+		size_t n;
+	} *retired;
+	size_t n_retired;
 	int files;              /* some spec names files (not only stdin) */
 	char *cp_file;          /* the checkpoint table, or NULL: no checkpoints */
 	struct cp_table cp;     /* checkpoints of files not followed now */
@@ -154,6 +173,16 @@ int path_names(const char *path, const struct fileid *id);
 void release_source(struct input *in, size_t i);
 void mark_rotated(struct input *in, struct source *s);
 void set_done(struct input *in, struct source *s);
+
+/* input_rules.c */
+struct input_rule *input_rules_build(const struct input_opts *o, struct buf *err);
+void input_rules_free(struct input_rule *r, size_t n);
+/* The rule of the first input whose paths name path, or NULL. */
+struct input_rule *input_rule_for(const struct input *in, const char *path);
+/* Whether two rules read a file the same way. */
+int input_rule_same(const struct input_rule *a, const struct input_rule *b);
+/* Frees the retired rules no source's decoder reads by now. */
+void input_rules_retire(struct input *in);
 
 /* input_spool.c */
 void feed_spool(struct input *in, struct source *s);

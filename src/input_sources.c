@@ -159,7 +159,18 @@ struct source *add_source(struct input *in, const char *path, int fd, enum sourc
 	s->last_growth_ms = s->last_check_ms = now_mono_ms();
 	framer_init(&s->fr, in->o.max_line);
 	s->fr.offset = offset;
-	joiner_init(&s->jn, in->has_re ? &in->re : NULL, in->o.multiline_max_lines, in->o.max_line);
+	/* Standard input and its spool segments are the input that names "-". */
+	s->rule = input_rule_for(in, kind == KIND_SEGMENT ? "-" : path);
+	if (!s->rule)
+		s->rule = &in->rules[0]; /* a rotated file no input names now */
+	char why[512];
+	if (decoder_init(&s->dec, &s->rule->dr, offset, why, sizeof why) != 0)
+		fatal("%s: %s", path, why); /* the encoding was known a moment ago */
+	struct container_meta m;
+	if (s->rule->dr.format != FORMAT_LINES && container_meta_of(path, &m)) {
+		s->meta = xmalloc(sizeof *s->meta);
+		*s->meta = m;
+	}
 	acks_init(&s->acks, offset);
 	/* Slots below free_hint are taken: starting thousands of files must
 	 * not scan them all for each. */
@@ -286,7 +297,8 @@ void free_source(struct input *in, struct source *s)
 	close_fd(s);
 	chunk_put(in, s);
 	framer_free(&s->fr);
-	joiner_free(&s->jn);
+	decoder_free(&s->dec);
+	free(s->meta);
 	acks_free(&s->acks);
 	free(s->path);
 	free(s->key);

@@ -6,41 +6,26 @@
 #include "framer.h"
 #include "utf8.h"
 
-int joiner_compile(regex_t *re, const char *pattern, struct buf *err)
-{
-	int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
-	if (rc == 0)
-		return 0;
-	char msg[256];
-	regerror(rc, re, msg, sizeof msg);
-	buf_printf(err, "--multiline-start: bad regular expression '%s': %s", pattern, msg);
-	return -1;
-}
-
-void joiner_init(struct joiner *j, const regex_t *start, size_t max_lines, size_t max_bytes)
+void joiner_init(struct joiner *j, const struct multiline_rule *rule, size_t max_bytes)
 {
 	memset(j, 0, sizeof *j);
-	j->start = start;
-	j->max_lines = max_lines ? max_lines : 1;
 	j->max_bytes = max_bytes ? max_bytes : 1;
+	joiner_set_rule(j, rule);
+}
+
+void joiner_set_rule(struct joiner *j, const struct multiline_rule *rule)
+{
+	if (!j->rule || j->rule->kind != rule->kind)
+		j->ml.phase = 0;
+	j->rule = rule;
+	j->max_lines = rule->max_lines ? rule->max_lines : 1;
 }
 
 void joiner_free(struct joiner *j)
 {
 	buf_free(&j->rec);
 	buf_free(&j->out);
-	buf_free(&j->line);
-}
-
-int joiner_is_start(struct joiner *j, const char *line, size_t len)
-{
-	/* REG_STARTEND, as lines may hold NULs. glibc then reads no further
-	 * than len, but the sanitizers' regexec wrappers still measure the
-	 * string with strlen: a terminated copy keeps them within bounds. */
-	buf_clear(&j->line);
-	buf_append(&j->line, line, len);
-	regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
-	return regexec(j->start, buf_cstr(&j->line), 1, &m, REG_STARTEND) == 0;
+	buf_free(&j->ml.line);
 }
 
 /* Appends s[0..n) to the record, keeping it within max_bytes. */
@@ -85,7 +70,7 @@ int joiner_push(struct joiner *j, const struct frame *fr, double read_time, int6
 		struct frame *out, double *out_time)
 {
 	j->last_ms = now_ms;
-	if (!j->lines || joiner_is_start(j, fr->line, fr->len)) {
+	if (!multiline_joins(j->rule, &j->ml, fr->line, fr->len, j->lines > 0)) {
 		int done = joiner_flush(j, out, out_time);
 		begin(j, fr, read_time);
 		return done;

@@ -1,35 +1,31 @@
-/* joiner.h - multi-line records: a line that matches the start pattern
- * begins a record; any other line joins the record before it with "\n"
- * (Java stack traces, Python tracebacks). A record ends when the next one
- * starts, when it reaches max_lines, or when the caller flushes it after a
- * silence. Records are at most max_bytes long; past that, lines are cut
- * and the record is marked truncated. */
+/* joiner.h - multi-line records: a line that the rule (multiline.h) says
+ * joins the record before it is appended with "\n" (Java stack traces,
+ * Python tracebacks); any other line begins a record. A record ends when
+ * the next one starts, when it reaches max_lines, or when the caller
+ * flushes it after a silence. Records are at most max_bytes long; past
+ * that, lines are cut and the record is marked truncated. */
 #ifndef LOGMASH_JOINER_H
 #define LOGMASH_JOINER_H
 
-#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
 #include "framer.h"
+#include "multiline.h"
 
 struct joiner {
-	const regex_t *start;
+	const struct multiline_rule *rule;
+	struct multiline_state ml;
 	size_t max_lines, max_bytes;
 	struct buf rec, out;  /* the record being built; the one handed out */
-	struct buf line;      /* the line being matched, NUL-terminated */
 	struct frame cur;     /* rec's frame: first line's number, last line's end */
 	double cur_time, out_time;
 	size_t lines;
 	int64_t last_ms;      /* when rec's last line came */
 };
 
-/* Compiles --multiline-start's pattern (POSIX extended) into re: 0, or -1
- * with the reason in err (nothing to free then). */
-int joiner_compile(regex_t *re, const char *pattern, struct buf *err);
-
-void joiner_init(struct joiner *j, const regex_t *start, size_t max_lines, size_t max_bytes);
+void joiner_init(struct joiner *j, const struct multiline_rule *rule, size_t max_bytes);
 void joiner_free(struct joiner *j);
 
 /* Offers one line read at read_time. Returns 1 when that completes a record:
@@ -45,7 +41,8 @@ static inline int joiner_pending(const struct joiner *j)
 	return j->lines > 0;
 }
 
-/* Whether line matches the start pattern (exposed for tests). */
-int joiner_is_start(struct joiner *j, const char *line, size_t len);
+/* Takes a new rule (a reload): the record being built is the caller's to
+ * flush first. */
+void joiner_set_rule(struct joiner *j, const struct multiline_rule *rule);
 
 #endif

@@ -51,7 +51,7 @@ struct app {
 	struct input *in;
 	struct queue q;
 	struct pipeline pl;
-	struct script_chain *chain;
+	struct pipeline_chains chains;
 	struct sender *snd;
 	struct deadletter dead;
 	int sigfd;
@@ -143,11 +143,12 @@ static long send_threads(long asked)
 	return cores >= 2 ? 2 : 1;
 }
 
-static struct script_chain *load_chain(struct app *a, const struct options *o, struct buf *err)
+static struct script_chain *load_chain(struct app *a, const struct options *o,
+				       const struct script_spec *specs, size_t n, struct buf *err)
 {
 	struct script_opts so = {
-		.specs = o->scripts,
-		.n = o->n_scripts,
+		.specs = specs,
+		.n = n,
 		.memory_limit = o->script_memory,
 		.unsafe = o->unsafe_scripts,
 		.budget = o->script_budget,
@@ -156,6 +157,43 @@ static struct script_chain *load_chain(struct app *a, const struct options *o, s
 		.ctx = a,
 	};
 	return script_chain_load(&so, err);
+}
+
+/* The global chain and each input's own into ch: 0, or -1 with the
+ * reason in err (and nothing loaded). A replay's bodies are final: none. */
+static int load_chains(struct app *a, const struct options *o, struct pipeline_chains *ch,
+		       struct buf *err)
+{
+	memset(ch, 0, sizeof *ch);
+	if (o->replay)
+		return 0;
+	if (o->n_scripts && !(ch->all = load_chain(a, o, o->scripts, o->n_scripts, err)))
+		return -1;
+	ch->n = o->n_inputs;
+	ch->input = xcalloc(ch->n ? ch->n : 1, sizeof *ch->input);
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		const struct input_spec *sp = &o->inputs[i];
+		if (!sp->n_scripts)
+			continue;
+		struct buf why = {0};
+		ch->input[i] = load_chain(a, o, sp->scripts, sp->n_scripts, &why);
+		if (!ch->input[i]) {
+			buf_printf(err, "input %s: %s", input_spec_name(sp), buf_cstr(&why));
+			buf_free(&why);
+			pipeline_chains_free(ch);
+			return -1;
+		}
+		buf_free(&why);
+	}
+	return 0;
+}
+
+static size_t chains_scripts(const struct pipeline_chains *ch)
+{
+	size_t n = ch->all ? script_chain_len(ch->all) : 0;
+	for (size_t i = 0; i < ch->n; i++)
+		n += ch->input[i] ? script_chain_len(ch->input[i]) : 0;
+	return n;
 }
 
 /* What holds the sender back (nothing in a dry run, which has none). */
@@ -199,23 +237,12 @@ static struct sender_opts sender_opts_of(struct app *a, const struct options *o,
 /* The input's settings from o. replayed: --replay's record, or "". */
 static struct input_opts input_opts_of(const struct options *o, const char *replayed)
 {
-	return (struct input_opts){
-		.paths = o->inputs,
-		.n = o->n_inputs,
-		.max_line = o->max_line_bytes,
-		.follow = o->follow,
-		.from_start = o->from_start,
-		.rotate_wait = o->rotate_wait,
-		.close_inactive = o->close_inactive,
-		.flush_partial = o->flush_partial,
-		.multiline_start = o->multiline_start,
-		.multiline_timeout = o->multiline_timeout,
-		.multiline_max_lines = (size_t)o->multiline_max_lines,
-		.state_dir = o->replay ? NULL : o->state_dir,
-		.checkpoints = o->replay ? replayed : NULL,
-		.save_state = !o->dry_run,
-		.spool_max_bytes = o->spool_max_bytes,
-	};
+	struct input_opts io = options_input_opts(o);
+	io.state_dir = o->replay ? NULL : o->state_dir;
+	io.checkpoints = o->replay ? replayed : NULL;
+	io.save_state = !o->dry_run;
+	io.spool_max_bytes = o->spool_max_bytes;
+	return io;
 }
 
 /* The last reload, for status and the dashboard. */
@@ -272,8 +299,8 @@ static void reload(struct app *a)
 	const char *cfg = a->o.config_file;
 	struct options next;
 	int ok = options_reload(&a->o, &next, &notes, why, sizeof why) == 0;
-	struct script_chain *c = NULL;
-	if (ok && next.n_scripts && !(c = load_chain(a, &next, &err))) {
+	struct pipeline_chains c = {0};
+	if (ok && load_chains(a, &next, &c, &err) != 0) {
 		snprintf(why, sizeof why, "the scripts were not reloaded, the running ones go on: %s",
 			 buf_cstr(&err));
 		ok = 0;
@@ -323,9 +350,11 @@ static void reload(struct app *a)
 			   "verified; for a private CA give ca_file instead");
 	if (parts & ADOPT_DEAD_LETTERS)
 		deadletter_set_limits(&a->dead, a->o.dead_letter_max_bytes, (int)a->o.dead_letter_keep);
-	script_chain_free(a->chain);
-	a->chain = a->pl.chain = c;
-	size_t n = a->o.n_scripts;
+	pipeline_chains_free(&a->chains);
+	a->chains = c;
+	a->pl.specs = a->o.inputs;
+	a->pl.n_specs = a->o.n_inputs;
+	size_t n = chains_scripts(&a->chains);
 	options_free(&next);
 	int restart = notes.len > 0;
 	if (cfg)
@@ -417,6 +446,22 @@ static void read_commands(struct app *a)
 		do_command(a, cmd);
 }
 
+/* The scripts of chain c (spec's own, or the global one) into s. */
+static void put_scripts(struct snapshot *s, const struct script_chain *c,
+			const struct input_spec *spec)
+{
+	for (size_t i = 0; c && i < script_chain_len(c) && s->n_scripts < SNAP_SCRIPTS; i++) {
+		const struct script_stat *st = script_chain_stat(c, i);
+		struct script_view *v = &s->scripts[s->n_scripts++];
+		snprintf(v->path, sizeof v->path, "%s", st->path);
+		snprintf(v->input, sizeof v->input, "%s", spec ? input_spec_name(spec) : "");
+		v->kind = script_kind_name(st->kind);
+		v->calls = st->calls;
+		v->dropped = st->dropped;
+		v->errors = st->errors;
+	}
+}
+
 /* The console's view of everything: a copy, so that it never reaches
  * into the pipeline. */
 static void fill_snapshot(void *ctx, struct snapshot *s, int with_sources)
@@ -433,15 +478,9 @@ static void fill_snapshot(void *ctx, struct snapshot *s, int with_sources)
 	snprintf(s->endpoint, sizeof s->endpoint, "%s/%s/logs", a->o.url, a->o.api_version);
 	snprintf(s->project, sizeof s->project, "%s", a->o.project_id ? a->o.project_id : "");
 	s->n_scripts = 0;
-	for (size_t i = 0; a->chain && i < script_chain_len(a->chain) && i < SNAP_SCRIPTS; i++) {
-		const struct script_stat *st = script_chain_stat(a->chain, i);
-		struct script_view *v = &s->scripts[s->n_scripts++];
-		snprintf(v->path, sizeof v->path, "%s", st->path);
-		v->kind = script_kind_name(st->kind);
-		v->calls = st->calls;
-		v->dropped = st->dropped;
-		v->errors = st->errors;
-	}
+	put_scripts(s, a->chains.all, NULL);
+	for (size_t i = 0; i < a->chains.n && i < a->o.n_inputs; i++)
+		put_scripts(s, a->chains.input[i], &a->o.inputs[i]);
 	s->n_sources = s->sources_total = 0;
 	s->spooled = 0;
 	if (with_sources)
@@ -732,7 +771,9 @@ static void start_sending(struct app *a)
  * --replay's record, or "". */
 static void open_inputs(struct app *a, const char *replayed)
 {
-	pipeline_init(&a->pl, a->chain, &a->st, a->snd ? &a->q : NULL);
+	pipeline_init(&a->pl, &a->chains, &a->st, a->snd ? &a->q : NULL);
+	a->pl.specs = a->o.inputs;
+	a->pl.n_specs = a->o.n_inputs;
 	a->pl.replay = a->o.replay != NULL;
 	struct input_opts io = input_opts_of(&a->o, replayed);
 	struct buf err = {0};
@@ -800,7 +841,9 @@ static int report(struct app *a, const char *replayed)
 	int unsent_kept = !a->o.dry_run && input_unsent_kept(a->in);
 	errlog_flush();
 	stats_print_summary(&a->st, stderr, a->o.dry_run);
-	print_script_errors(a->chain);
+	print_script_errors(a->chains.all);
+	for (size_t i = 0; i < a->chains.n; i++)
+		print_script_errors(a->chains.input[i]);
 	int code = exit_code(a, unsent_kept);
 	unsigned long long unsent = a->o.dry_run ? 0 : stats_undelivered(&a->st);
 	if (unsent && code != EXIT_AUTH && code != EXIT_ENDPOINT) {
@@ -838,7 +881,7 @@ static void close_all(struct app *a)
 		queue_free(&a->q);
 		curl_global_cleanup();
 	}
-	script_chain_free(a->chain);
+	pipeline_chains_free(&a->chains);
 	close(a->sigfd);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd); /* last: the checkpoints are saved */
@@ -861,12 +904,10 @@ int main(int argc, char **argv)
 	a.dead.fd = -1; /* no dead-letter file until one is opened */
 	options_parse(&a.o, argc, argv);
 	errlog_init(1);
-	if (a.o.n_scripts && !a.o.replay) { /* replayed bodies are final */
-		struct buf err = {0};
-		a.chain = load_chain(&a, &a.o, &err);
-		if (!a.chain)
-			die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
-	}
+	struct buf err = {0};
+	if (load_chains(&a, &a.o, &a.chains, &err) != 0)
+		die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
+	buf_free(&err);
 	struct buf replayed = {0}; /* --replay's record of what it delivered */
 	take_lock(&a, &replayed);
 	start_sending(&a);

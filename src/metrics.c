@@ -71,6 +71,10 @@ void metrics_render(struct buf *out, const struct snapshot *s)
 	counter(out, "logmash_logs_read_total", "Logs read from the inputs.", st->read);
 	counter(out, "logmash_empty_lines_total", "Empty lines in the inputs: skipped, not logs.",
 		st->empty);
+	counter(out, "logmash_lines_not_in_format_total",
+		"Lines not in their input's format (cri, docker), sent as they are.", st->not_format);
+	counter(out, "logmash_invalid_encoding_bytes_total",
+		"Bytes not valid in their input's encoding, sent as U+FFFD.", st->invalid_encoding);
 	head(out, "logmash_logs_sent_total", "counter", "Logs the API acknowledged, by level.");
 	for (int l = LEVEL_NONE; l <= LEVEL_ERROR; l++) {
 		const char *name = level_name((enum level)l);
@@ -132,7 +136,9 @@ void metrics_render(struct buf *out, const struct snapshot *s)
 			continue;
 		}
 		shown++;
-		buf_puts(out, "logmash_source_bytes_behind{path=");
+		buf_puts(out, "logmash_source_bytes_behind{input=");
+		label(out, v->input);
+		buf_puts(out, ",path=");
 		label(out, v->path);
 		buf_printf(out, "} %" PRIu64 "\n", behind);
 	}

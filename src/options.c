@@ -18,7 +18,8 @@
 #include <curses.h>
 
 #include "buf.h"
-#include "joiner.h"
+#include "decoder.h"
+#include "nearest.h"
 #include "settings.h"
 #include "crash.h"
 #include "luamem.h"
@@ -217,7 +218,8 @@ static int check_inputs(struct options *o, char *why, size_t n)
 		options_add_input(o, "-");
 	size_t stdin_count = 0;
 	for (size_t i = 0; i < o->n_inputs; i++)
-		stdin_count += strcmp(o->inputs[i], "-") == 0;
+		for (size_t k = 0; k < o->inputs[i].n_paths; k++)
+			stdin_count += strcmp(o->inputs[i].paths[k], "-") == 0;
 	if (stdin_count > 1) {
 		snprintf(why, n, "standard input (-) can be given only once");
 		return -1;
@@ -256,6 +258,52 @@ static void take_token(struct options *o, char *cli_token_file)
 
 #define FAIL(...) do { snprintf(why, n, __VA_ARGS__); return -1; } while (0)
 
+/* The inputs' reading rules: each input's (its format, multi-line rule and
+ * encoding, resolved against the global ones) is what the input stage will
+ * build; built here once to say what is wrong before anything starts. */
+static int check_reading(struct options *o, char *why, size_t n)
+{
+	enum input_format f;
+	if (decoder_format_parse(o->format, &f) != 0)
+		FAIL("--format is lines, cri or docker, not '%s'", o->format);
+	static const char *const presets[] = {"java", "python", "go"};
+	const char *near = o->multiline ? nearest_word(o->multiline, strlen(o->multiline), presets, 3)
+					: NULL;
+	if (o->multiline && multiline_preset(o->multiline) == MULTILINE_NONE)
+		FAIL("--multiline is a preset: %s, not '%s'%s%s%s (a regex of your own: "
+		     "--multiline-start)", multiline_presets, o->multiline, near ? " (did you mean " : "",
+		     near ? near : "", near ? "?)" : "");
+	if (o->multiline && o->multiline_start)
+		FAIL("--multiline and --multiline-start both say how lines join: give one");
+	struct input_opts io = options_input_opts(o);
+	struct buf err = {0};
+	int rc = input_check_rules(&io, &err);
+	if (rc != 0)
+		snprintf(why, n, "%s", buf_cstr(&err));
+	buf_free(&err);
+	return rc;
+}
+
+struct input_opts options_input_opts(const struct options *o)
+{
+	return (struct input_opts){
+		.specs = o->inputs,
+		.n = o->n_inputs,
+		.max_line = o->max_line_bytes,
+		.follow = o->follow,
+		.from_start = o->from_start,
+		.rotate_wait = o->rotate_wait,
+		.close_inactive = o->close_inactive,
+		.flush_partial = o->flush_partial,
+		.format = o->format,
+		.multiline = o->multiline,
+		.multiline_start = o->multiline_start,
+		.encoding = o->encoding,
+		.multiline_timeout = o->multiline_timeout,
+		.multiline_max_lines = (size_t)o->multiline_max_lines,
+	};
+}
+
 /* What no single setting's bounds can say. 0, or -1 with the reason in why. */
 static int check_together(struct options *o, char *why, size_t n)
 {
@@ -275,16 +323,8 @@ static int check_together(struct options *o, char *why, size_t n)
 	curl_url_cleanup(u);
 	if (uc != CURLUE_OK)
 		FAIL("--url %s is not usable: %s", o->url, curl_url_strerror(uc));
-	if (o->multiline_start) {
-		regex_t re;
-		struct buf bad = {0};
-		if (joiner_compile(&re, o->multiline_start, &bad) != 0) {
-			snprintf(why, n, "%s", buf_cstr(&bad));
-			buf_free(&bad);
-			return -1;
-		}
-		regfree(&re);
-	}
+	if (check_reading(o, why, n) != 0)
+		return -1;
 	if (o->dry_run)
 		return 0;
 	if (!o->token)
@@ -341,8 +381,9 @@ int options_check(struct options *o, char *why, size_t n)
 int options_reads_stdin(const struct options *o)
 {
 	for (size_t i = 0; i < o->n_inputs; i++)
-		if (strcmp(o->inputs[i], "-") == 0)
-			return 1;
+		for (size_t k = 0; k < o->inputs[i].n_paths; k++)
+			if (strcmp(o->inputs[i].paths[k], "-") == 0)
+				return 1;
 	return 0;
 }
 
@@ -358,9 +399,16 @@ void options_describe(struct buf *b, const struct options *o)
 	if (!o->n_scripts || o->replay)
 		buf_puts(b, o->replay ? "none (a replay sends bodies as they are)" : "none");
 	buf_puts(b, "; sources: ");
-	for (size_t i = 0; i < o->n_inputs; i++)
-		buf_printf(b, "%s%s", i ? ", " : "",
-			   strcmp(o->inputs[i], "-") == 0 ? "standard input" : o->inputs[i]);
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		const struct input_spec *sp = &o->inputs[i];
+		if (sp->name)
+			buf_printf(b, "%s%s (", i ? ", " : "", sp->name);
+		for (size_t k = 0; k < sp->n_paths; k++)
+			buf_printf(b, "%s%s", i && !k && !sp->name ? ", " : k ? ", " : "",
+				   strcmp(sp->paths[k], "-") == 0 ? "standard input" : sp->paths[k]);
+		if (sp->name)
+			buf_putc(b, ')');
+	}
 	buf_printf(b, "%s; state dir %s", o->follow ? " (followed)" : "",
 		   o->replay ? "none (a replay's record: FILE.replayed)"
 			     : o->state_dir ? o->state_dir : "none (nothing kept across runs)");
@@ -385,6 +433,9 @@ void options_free(struct options *o)
 	free(o->control_group);
 	free(o->metrics_listen);
 	free(o->multiline_start);
+	free(o->format);
+	free(o->multiline);
+	free(o->encoding);
 	free(o->dead_letter);
 	free(o->ca_file);
 	free(o->replay);

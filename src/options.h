@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "input.h"
 #include "script.h"
 
 struct options {
@@ -24,7 +25,7 @@ struct options {
 	struct script_spec *scripts;
 	size_t n_scripts;
 	int scripts_from_cli;   /* -f/-e given: the config's list is not used */
-	char **inputs; /* "-" is stdin */
+	struct input_spec *inputs; /* the command line's paths, or the config's inputs */
 	size_t n_inputs;
 
 	size_t max_line_bytes;
@@ -56,6 +57,9 @@ struct options {
 	double rotate_wait;
 	double close_inactive;
 	double flush_partial;
+	char *format;           /* the inputs' format: lines, cri, docker */
+	char *multiline;        /* the inputs' multi-line preset, or NULL */
+	char *encoding;         /* the inputs' encoding, or NULL (UTF-8) */
 	char *multiline_start;
 	double multiline_timeout;
 	long multiline_max_lines;
@@ -104,6 +108,10 @@ void options_describe(struct buf *b, const struct options *o);
  * 0, or -1 with the reason in why; o may then hold some of its settings. */
 int options_load_config(struct options *o, const char *file, char *why, size_t n);
 void options_free(struct options *o);
+
+/* The input stage's settings in o (paths, rules, timers); the caller adds
+ * the state directory's. */
+struct input_opts options_input_opts(const struct options *o);
 
 /* Whether standard input ("-") is one of o's inputs. */
 int options_reads_stdin(const struct options *o);

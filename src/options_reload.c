@@ -81,7 +81,7 @@ int options_reload(const struct options *cur, struct options *next, struct buf *
 	if (cur->inputs_from_cli || !cur->config_file) {
 		options_clear_inputs(next);
 		for (size_t i = 0; i < cur->n_inputs; i++)
-			options_add_input(next, cur->inputs[i]);
+			input_spec_copy(options_add_spec(next), &cur->inputs[i]);
 		next->inputs_from_cli = 1;
 	}
 	if (reload_token(cur, next, why, n) != 0 || options_check(next, why, n) != 0)
@@ -92,14 +92,25 @@ fail:
 	return -1;
 }
 
-static int same_list(char **a, size_t na, char **b, size_t nb)
+/* Takes "-" out of o's inputs (and an input left with no path). */
+static void drop_stdin(struct options *o)
 {
-	if (na != nb)
-		return 0;
-	for (size_t i = 0; i < na; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return 0;
-	return 1;
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		struct input_spec *sp = &o->inputs[i];
+		for (size_t k = 0; k < sp->n_paths; k++)
+			if (strcmp(sp->paths[k], "-") == 0) {
+				free(sp->paths[k]);
+				memmove(sp->paths + k, sp->paths + k + 1, (sp->n_paths - k - 1) * sizeof *sp->paths);
+				sp->n_paths--;
+				break;
+			}
+		if (!sp->n_paths) {
+			input_spec_free(sp);
+			memmove(o->inputs + i, o->inputs + i + 1, (o->n_inputs - i - 1) * sizeof *o->inputs);
+			o->n_inputs--;
+			return;
+		}
+	}
 }
 
 static int same_scripts(const struct options *a, const struct options *b)
@@ -148,19 +159,16 @@ unsigned options_adopt(struct options *cur, struct options *next, long max_in_fl
 		if (options_reads_stdin(cur))
 			options_add_input(next, "-");
 		else
-			for (size_t i = 0; i < next->n_inputs; i++)
-				if (strcmp(next->inputs[i], "-") == 0) {
-					free(next->inputs[i]);
-					next->inputs[i] = next->inputs[--next->n_inputs];
-					break;
-				}
+			drop_stdin(next);
 	}
-	if (!same_list(cur->inputs, cur->n_inputs, next->inputs, next->n_inputs)) {
-		SWAP(char **, cur->inputs, next->inputs);
-		SWAP(size_t, cur->n_inputs, next->n_inputs);
+	/* Always moved, as the scripts are: the chains of the inputs' own
+	 * scripts, loaded from next, point at its paths. */
+	if (!input_specs_same(cur->inputs, cur->n_inputs, next->inputs, next->n_inputs)) {
 		buf_printf(changed, "%sinputs", changed->len ? ", " : "");
 		parts |= ADOPT_INPUT;
 	}
+	SWAP(struct input_spec *, cur->inputs, next->inputs);
+	SWAP(size_t, cur->n_inputs, next->n_inputs);
 	/* Always moved: the caller's new chain points at next's paths. */
 	if (!same_scripts(cur, next))
 		buf_printf(changed, "%sscripts", changed->len ? ", " : "");

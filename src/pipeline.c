@@ -2,20 +2,31 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "encoder.h"
 #include "errlog.h"
 #include "util.h"
 
 #define OUT_FLUSH ((size_t)64 * 1024)
 
-void pipeline_init(struct pipeline *p, struct script_chain *chain, struct stats *st,
+void pipeline_chains_free(struct pipeline_chains *c)
+{
+	script_chain_free(c->all);
+	for (size_t i = 0; i < c->n; i++)
+		script_chain_free(c->input[i]);
+	free(c->input);
+	memset(c, 0, sizeof *c);
+}
+
+void pipeline_init(struct pipeline *p, const struct pipeline_chains *ch, struct stats *st,
 		   struct queue *q)
 {
 	memset(p, 0, sizeof *p);
-	p->chain = chain;
+	p->ch = ch;
 	p->st = st;
 	p->q = q;
 }
@@ -25,6 +36,43 @@ void pipeline_free(struct pipeline *p)
 	buf_free(&p->body);
 	buf_free(&p->out);
 	json_doc_free(&p->doc);
+	free(p->items);
+}
+
+/* Sets key to val in the record's starting items (once a key). */
+static void put_item(struct pipeline *p, size_t *n, const char *key, const char *val)
+{
+	size_t kl = strlen(key), i = 0;
+	while (i < *n && !(p->items[i].key_len == kl && !memcmp(p->items[i].key, key, kl)))
+		i++;
+	if (i == *n) {
+		if (i == p->items_cap) {
+			p->items_cap = p->items_cap ? p->items_cap * 2 : 8;
+			p->items = xrealloc(p->items, p->items_cap * sizeof *p->items);
+		}
+		++*n;
+	}
+	p->items[i] = (struct item){key, kl, val, strlen(val)};
+}
+
+/* What a record of src starts with: its container's stream and names
+ * (from the path, kubelet's way), then its input's static items, which
+ * win where they name the same key. */
+static size_t start_items(struct pipeline *p, const struct input_spec *sp,
+			  const struct source *src, const struct frame *fr)
+{
+	size_t n = 0;
+	if (fr->stream >= 0)
+		put_item(p, &n, "stream", container_stream_name((enum container_stream)fr->stream));
+	const struct container_meta *m = input_source_meta(src);
+	if (m) {
+		put_item(p, &n, "namespace", m->namespace_);
+		put_item(p, &n, "pod", m->pod);
+		put_item(p, &n, "container", m->container);
+	}
+	for (size_t i = 0; sp && i < sp->n_items; i++)
+		put_item(p, &n, sp->item_keys[i], sp->item_vals[i]);
+	return n;
 }
 
 /* A dead-letter record's "body": the request as it was sent (--replay).
@@ -103,7 +151,12 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 		errlog_add(ERR_INPUT, "%s: a line longer than --max-line-bytes was cut to %zu bytes",
 			   source_path(src), fr->len);
 	}
-	if (p->chain && script_chain_run(p->chain, &r) == SCRIPT_DROP) {
+	size_t si = input_source_spec(src);
+	r.n_items = start_items(p, si < p->n_specs ? &p->specs[si] : NULL, src, fr);
+	r.items = p->items;
+	struct script_chain *own = si < p->ch->n ? p->ch->input[si] : NULL;
+	if ((own && script_chain_run(own, &r) == SCRIPT_DROP) ||
+	    (p->ch->all && script_chain_run(p->ch->all, &r) == SCRIPT_DROP)) {
 		p->st->dropped++;
 		input_settled(src, ticket, SETTLED_DROPPED);
 		return;

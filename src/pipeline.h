@@ -1,5 +1,6 @@
-/* pipeline.h - one line's way from the framer to the send queue:
- * record -> script chain -> encoder -> queue (or stdout with --dry-run). */
+/* pipeline.h - one record's way from the input to the send queue:
+ * record with its input's items -> its input's own chain -> the global
+ * chain -> encoder -> queue (or stdout with --dry-run). */
 #ifndef LOGMASH_PIPELINE_H
 #define LOGMASH_PIPELINE_H
 
@@ -11,8 +12,21 @@
 #include "script.h"
 #include "stats.h"
 
+/* The chains a log may run through; a reload replaces them together. */
+struct pipeline_chains {
+	struct script_chain *all;    /* every input's logs, after their own; NULL: none */
+	struct script_chain **input; /* input i's own chain, or NULL (n of them) */
+	size_t n;
+};
+
+void pipeline_chains_free(struct pipeline_chains *c);
+
 struct pipeline {
-	struct script_chain *chain; /* NULL: no scripts */
+	const struct pipeline_chains *ch;
+	const struct input_spec *specs; /* the inputs (their items), n_specs of them */
+	size_t n_specs;
+	struct item *items;         /* the items a record starts with */
+	size_t items_cap;
 	struct stats *st;
 	struct queue *q;            /* NULL: --dry-run, bodies go to stdout */
 	struct buf body;
@@ -22,7 +36,7 @@ struct pipeline {
 	struct json_doc doc;
 };
 
-void pipeline_init(struct pipeline *p, struct script_chain *chain, struct stats *st,
+void pipeline_init(struct pipeline *p, const struct pipeline_chains *ch, struct stats *st,
 		   struct queue *q);
 void pipeline_free(struct pipeline *p);
 

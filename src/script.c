@@ -712,7 +712,11 @@ static void fill_log(struct script_chain *c, const struct record *r)
 	lua_pushlstring(L, r->message, r->message_len);
 	lua_replace(L, SAVED_MSG);
 	set(L, KEY_MESSAGE, SAVED_MSG);
-	lua_pushnil(L);
+	const char *lv = r->level != LEVEL_NONE ? level_name(r->level) : NULL;
+	if (lv)
+		lua_pushstring(L, lv);
+	else
+		lua_pushnil(L);
 	lua_replace(L, SAVED_LEVEL);
 	set(L, KEY_LEVEL, SAVED_LEVEL);
 	if (c->n_keys < 0) {
@@ -734,9 +738,20 @@ static void fill_log(struct script_chain *c, const struct record *r)
 	}
 	c->line = r->line;
 	c->time = r->time;
-	c->level = LEVEL_NONE;
+	c->level = lv ? r->level : LEVEL_NONE;
 	c->n_items = 0;
 	c->checked = 1;
+	/* Items it starts with (its input's, or an earlier chain's): the
+	 * table holds them, and what is in it must be read back. */
+	for (size_t i = 0; i < r->n_items; i++) {
+		lua_pushlstring(L, r->items[i].key, r->items[i].key_len);
+		lua_pushlstring(L, r->items[i].val, r->items[i].val_len);
+		lua_rawset(L, SLOT_ITEMS);
+	}
+	if (r->n_items) {
+		c->n_keys = -1;
+		c->checked = 0;
+	}
 }
 
 /* What the script's result (on top of the stack) says: a filter must

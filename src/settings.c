@@ -55,6 +55,14 @@ const struct setting settings[] = {
 		"close files idle this long; reopen on growth"),
 	SETTING("flush-partial", K_SECONDS, flush_partial, 0, 86400, "5", "SECS", SEC_INPUT,
 		"send a last line without its newline after this long without growth"),
+	SETTING("format", K_STRING, format, 0, 0, "lines", "FORMAT", SEC_INPUT,
+		"what the inputs' lines are: lines, cri (Kubernetes nodes: containerd, CRI-O) or "
+		"docker (Docker's json-file driver); an input of the config may set its own"),
+	SETTING("multiline", K_STRING, multiline, 0, 0, NULL, "PRESET", SEC_INPUT,
+		"join the traces of a runtime into one log: java, python or go"),
+	SETTING("encoding", K_STRING, encoding, 0, 0, NULL, "NAME", SEC_INPUT,
+		"the inputs' encoding, converted to UTF-8: utf-8 (the default), latin1, "
+		"windows-1252, or another that iconv knows"),
 	SETTING("multiline-start", K_STRING, multiline_start, 0, 0, NULL, "REGEX", SEC_INPUT,
 		"a line matching REGEX (POSIX extended) starts a record; other lines join the one "
 		"before"),
@@ -311,16 +319,23 @@ void options_clear_scripts(struct options *o)
 	o->n_scripts = 0;
 }
 
-void options_add_input(struct options *o, const char *path)
+struct input_spec *options_add_spec(struct options *o)
 {
 	o->inputs = xrealloc(o->inputs, (o->n_inputs + 1) * sizeof *o->inputs);
-	o->inputs[o->n_inputs++] = xstrdup(path);
+	struct input_spec *sp = &o->inputs[o->n_inputs++];
+	input_spec_init(sp);
+	return sp;
+}
+
+void options_add_input(struct options *o, const char *path)
+{
+	input_spec_add_path(options_add_spec(o), path);
 }
 
 void options_clear_inputs(struct options *o)
 {
 	for (size_t i = 0; i < o->n_inputs; i++)
-		free(o->inputs[i]);
+		input_spec_free(&o->inputs[i]);
 	free(o->inputs);
 	o->inputs = NULL;
 	o->n_inputs = 0;

@@ -79,6 +79,8 @@ void options_set_str(char **dst, const char *v);
 void options_add_script(struct options *o, enum script_kind k, const char *path);
 void options_clear_scripts(struct options *o);
 void options_add_input(struct options *o, const char *path);
+/* A new input spec at the end of o's, every rule left to the globals. */
+struct input_spec *options_add_spec(struct options *o);
 void options_clear_inputs(struct options *o);
 
 /* What the settings must be together (the URL, formats, the token, the

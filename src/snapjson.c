@@ -17,7 +17,8 @@ struct field {
 
 #define STAT(name, type) {#name, type, offsetof(struct stats, name)}
 static const struct field stat_fields[] = {
-	STAT(read, F_U64), STAT(truncated, F_U64), STAT(empty, F_U64), STAT(dropped, F_U64),
+	STAT(read, F_U64), STAT(truncated, F_U64), STAT(empty, F_U64), STAT(not_format, F_U64),
+	STAT(invalid_encoding, F_U64), STAT(dropped, F_U64),
 	STAT(script_errors, F_U64), STAT(script_reloads, F_U64), STAT(reload_failures, F_U64),
 	STAT(reload_at, F_DBL), STAT(kept, F_U64),
 	STAT(sent, F_U64), STAT(failed, F_U64), STAT(retried, F_U64),
@@ -117,6 +118,10 @@ void snapjson_write(struct buf *out, const struct snapshot *s)
 		buf_puts(out, i ? ",{" : "{");
 		put_str(out, "path", v->path);
 		buf_putc(out, ',');
+		if (*v->input) {
+			put_str(out, "input", v->input);
+			buf_putc(out, ',');
+		}
 		put_str(out, "kind", v->kind);
 		buf_printf(out, ",\"calls\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
 			   v->calls, v->dropped, v->errors);
@@ -126,6 +131,8 @@ void snapjson_write(struct buf *out, const struct snapshot *s)
 		const struct source_view *v = &s->sources[i];
 		buf_puts(out, i ? ",{" : "{");
 		put_str(out, "path", v->path);
+		buf_putc(out, ',');
+		put_str(out, "input", v->input);
 		buf_putc(out, ',');
 		put_str(out, "state", source_state_name[v->state]);
 		buf_printf(out, ",\"pos\":%" PRIu64 ",\"size\":%" PRIu64 ",\"lines\":%" PRIu64
@@ -290,6 +297,7 @@ int snapjson_read(const struct json_doc *d, int obj, struct snapshot *s)
 		struct script_view *v = &s->scripts[s->n_scripts++];
 		char kind[16];
 		if (get_str(d, t, "path", v->path, sizeof v->path, &tmp) != 0 ||
+		    get_str(d, t, "input", v->input, sizeof v->input, &tmp) != 0 ||
 		    get_str(d, t, "kind", kind, sizeof kind, &tmp) != 0)
 			goto out;
 		v->kind = constant(script_kinds, sizeof script_kinds / sizeof *script_kinds, kind);
@@ -306,6 +314,7 @@ int snapjson_read(const struct json_doc *d, int obj, struct snapshot *s)
 		struct source_view *v = &s->sources[s->n_sources++];
 		char state[32];
 		if (get_str(d, t, "path", v->path, sizeof v->path, &tmp) != 0 ||
+		    get_str(d, t, "input", v->input, sizeof v->input, &tmp) != 0 ||
 		    get_str(d, t, "state", state, sizeof state, &tmp) != 0)
 			goto out;
 		v->state = SOURCE_READING; /* a name this version does not know */

@@ -26,8 +26,11 @@ enum source_view_state { SOURCE_READING, SOURCE_FOLLOWING, SOURCE_ROTATED, SOURC
 		    SOURCE_NO_FD, SOURCE_NO_MATCH, N_SOURCE_STATES };
 extern const char *const source_state_name[N_SOURCE_STATES];
 
+#define SNAP_INPUT 64
+
 struct source_view {
 	char path[SNAP_PATH];
+	char input[SNAP_INPUT]; /* the input it belongs to (its name) */
 	uint64_t pos;    /* bytes read */
 	uint64_t size;   /* the file's size now (0 when not a file) */
 	uint64_t lines;  /* lines read */
@@ -38,6 +41,7 @@ struct source_view {
 
 struct script_view {
 	char path[SNAP_PATH];
+	char input[SNAP_INPUT];  /* the input whose own chain it is; "": the global chain */
 	const char *kind; /* "filter" or "enrich" */
 	uint64_t calls, dropped, errors;
 };

@@ -16,6 +16,8 @@ struct stats {
 	uint64_t read;          /* lines framed into logs */
 	uint64_t truncated;     /* lines cut at --max-line-bytes */
 	uint64_t empty;         /* empty lines: skipped, not logs */
+	uint64_t not_format;    /* lines not in their input's format (CRI, docker), sent as they are */
+	uint64_t invalid_encoding; /* bytes invalid in their input's encoding, sent as U+FFFD */
 	uint64_t dropped;       /* dropped by a filter or enrich script */
 	uint64_t script_errors; /* failed script calls (the log went on) */
 	uint64_t script_reloads; /* reloads that took (SIGHUP, r, logmash reload) */

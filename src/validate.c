@@ -48,34 +48,57 @@ int validate_wanted(int argc, char **argv)
 	return 0;
 }
 
-static void check_scripts(struct verdict *v, const struct options *o)
+/* A chain (the global one, or an input's own: at names it) loads. */
+static void check_chain(struct verdict *v, const struct options *o, const char *at,
+			const char *at_one, const struct script_spec *specs, size_t n)
 {
-	if (!o->n_scripts) {
-		say(v, "ok", "scripts: none (every log is sent as read)");
-		return;
-	}
-	struct script_opts so = {.specs = o->scripts, .n = o->n_scripts,
+	struct script_opts so = {.specs = specs, .n = n,
 				 .memory_limit = o->script_memory, .budget = o->script_budget,
 				 .unsafe = o->unsafe_scripts};
 	struct buf err = {0};
 	struct script_chain *c = script_chain_load(&so, &err);
 	if (!c) {
-		say(v, "error", "scripts: %s (fix the script: `logmash check SCRIPT... < sample` "
-		    "tries it on a sample)", buf_cstr(&err));
+		say(v, "error", "%s: %s (fix the script: `logmash check SCRIPT... < sample` "
+		    "tries it on a sample)", at, buf_cstr(&err));
 	} else {
 		for (size_t i = 0; i < script_chain_len(c); i++) {
 			const struct script_stat *st = script_chain_stat(c, i);
-			say(v, "ok", "script %s: loads, %s", st->path, script_kind_name(st->kind));
+			say(v, "ok", "%s %s: loads, %s", at_one, st->path, script_kind_name(st->kind));
 		}
 		script_chain_free(c);
 	}
 	buf_free(&err);
 }
 
+static void check_scripts(struct verdict *v, const struct options *o)
+{
+	if (!o->n_scripts)
+		say(v, "ok", "scripts: none (every log is sent as read)");
+	else
+		check_chain(v, o, "scripts", "script", o->scripts, o->n_scripts);
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		const struct input_spec *sp = &o->inputs[i];
+		if (!sp->n_scripts)
+			continue;
+		char at[96], one[96];
+		snprintf(at, sizeof at, "input %s: scripts", input_spec_name(sp));
+		snprintf(one, sizeof one, "input %s: script", input_spec_name(sp));
+		check_chain(v, o, at, one, sp->scripts, sp->n_scripts);
+	}
+}
+
+static void check_path(struct verdict *v, const struct options *o, const char *p);
+
 static void check_inputs(struct verdict *v, const struct options *o)
 {
-	for (size_t i = 0; i < o->n_inputs; i++) {
-		const char *p = o->inputs[i];
+	for (size_t i = 0; i < o->n_inputs; i++)
+		for (size_t k = 0; k < o->inputs[i].n_paths; k++)
+			check_path(v, o, o->inputs[i].paths[k]);
+}
+
+static void check_path(struct verdict *v, const struct options *o, const char *p)
+{
+	{
 		struct stat st;
 		if (!strcmp(p, "-")) {
 			say(v, "ok", "input -: standard input");

@@ -144,10 +144,11 @@ static struct frame line(const char *s, uint64_t n, uint64_t end)
 static void joiner_builds_records(void **state)
 {
 	(void)state;
-	regex_t re;
-	assert_int_equal(regcomp(&re, "^[0-9]{4}-", REG_EXTENDED | REG_NOSUB), 0);
+	struct multiline_rule rule = {.max_lines = 3};
+	struct buf err = {0};
+	assert_int_equal(multiline_compile(&rule, MULTILINE_START, "^[0-9]{4}-", "test", &err), 0);
 	struct joiner j;
-	joiner_init(&j, &re, 3, 1000);
+	joiner_init(&j, &rule, 1000);
 	struct frame out, f;
 	double t;
 	f = line("2026-01 ERROR boom", 1, 19);
@@ -177,7 +178,8 @@ static void joiner_builds_records(void **state)
 	joiner_free(&j);
 
 	/* max_bytes cuts and marks the record */
-	joiner_init(&j, &re, 100, 10);
+	rule.max_lines = 100;
+	joiner_init(&j, &rule, 10);
 	f = line("2026-03 long", 7, 80);
 	joiner_push(&j, &f, 7.0, 0, &out, &t);
 	f = line("continued", 8, 90);
@@ -186,7 +188,7 @@ static void joiner_builds_records(void **state)
 	assert_int_equal(out.len, 10);
 	assert_true(out.truncated);
 	joiner_free(&j);
-	regfree(&re);
+	multiline_free(&rule);
 }
 
 static void framer_flush_hands_out_partial(void **state)

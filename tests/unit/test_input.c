@@ -39,12 +39,11 @@ static void append(const char *name, const char *text)
 
 static struct input *open_input(struct stats *st, const char *spec, const char *state, int follow)
 {
-	static char spec_copy[600]; /* the input keeps the pointer: it must outlive it */
-	static char *paths[1];
-	snprintf(spec_copy, sizeof spec_copy, "%s", spec);
-	paths[0] = spec_copy;
+	static struct input_spec sp; /* the input keeps the pointer: it must outlive it */
+	input_spec_free(&sp);
+	input_spec_add_path(&sp, spec);
 	struct input_opts o = {
-		.paths = paths, .n = 1, .max_line = 4096, .follow = follow, .from_start = 1,
+		.specs = &sp, .n = 1, .max_line = 4096, .follow = follow, .from_start = 1,
 		.rotate_wait = 0.2, .close_inactive = 300, .flush_partial = 5,
 		.multiline_timeout = 1, .multiline_max_lines = 100,
 		.state_dir = state, .save_state = 1,

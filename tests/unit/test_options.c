@@ -105,8 +105,8 @@ static void inputs_scripts_and_stdin(void **state)
 	assert_int_equal(cur.n_scripts, 1);
 	/* Standard input cannot go: it stays, said so; the files change. */
 	assert_int_equal(cur.n_inputs, 2);
-	assert_string_equal(cur.inputs[0], "/var/log/b.log");
-	assert_string_equal(cur.inputs[1], "-");
+	assert_string_equal(cur.inputs[0].paths[0], "/var/log/b.log");
+	assert_string_equal(cur.inputs[1].paths[0], "-");
 	assert_non_null(strstr(buf_cstr(&notes), "standard input is no longer an input in "
 						 "/etc/logmash/config.lua: that takes a restart"));
 	buf_free(&changed);

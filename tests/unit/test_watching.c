@@ -234,6 +234,7 @@ static void metrics_follow_the_exposition_format(void **state)
 	(void)state;
 	struct snapshot *s = sample();
 	s->n_sources = s->sources_total = METRICS_MAX_SOURCES + 5;
+	snprintf(s->sources[0].input, SNAP_INPUT, "app");
 	for (size_t i = 2; i < s->n_sources; i++) {
 		snprintf(s->sources[i].path, SNAP_PATH, "/f%zu", i);
 		s->sources[i].state = SOURCE_FOLLOWING;
@@ -249,7 +250,7 @@ static void metrics_follow_the_exposition_format(void **state)
 	assert_true(sample_value(t, "logmash_state{state=\"sending\"}") == 0);
 	assert_true(sample_value(t, "logmash_script_errors_total{script=\"scripts/a.lua\"}") == 3);
 	/* A newline in a label value is escaped, not a broken line. */
-	assert_true(sample_value(t, "logmash_source_bytes_behind{path=\"/var/log/app\\n.log\"}") == 100);
+	assert_true(sample_value(t, "logmash_source_bytes_behind{input=\"app\",path=\"/var/log/app\\n.log\"}") == 100);
 	/* The histogram: cumulative, +Inf is the count. */
 	assert_true(sample_value(t, "logmash_request_duration_seconds_bucket{le=\"0.01\"}") == 0);
 	assert_true(sample_value(t, "logmash_request_duration_seconds_bucket{le=\"0.05\"}") == 1);
@@ -257,8 +258,8 @@ static void metrics_follow_the_exposition_format(void **state)
 	assert_true(sample_value(t, "logmash_request_duration_seconds_bucket{le=\"+Inf\"}") == 2);
 	assert_true(sample_value(t, "logmash_request_duration_seconds_count") == 2);
 	/* The sources past the cap are summed in one series. */
-	assert_true(sample_value(t, "logmash_source_bytes_behind{path=\"/f99\"}") == 1);
-	assert_true(sample_value(t, "logmash_source_bytes_behind{path=\"/f100\"}") == -1);
+	assert_true(sample_value(t, "logmash_source_bytes_behind{input=\"\",path=\"/f99\"}") == 1);
+	assert_true(sample_value(t, "logmash_source_bytes_behind{input=\"\",path=\"/f100\"}") == -1);
 	assert_true(sample_value(t, "logmash_source_bytes_behind{path=\"(other)\"}") == 5);
 	/* Every sample belongs to a family declared before it. */
 	for (const char *p = t; *p; p = strchr(p, '\n') + 1) {
