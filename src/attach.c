@@ -207,6 +207,8 @@ static void status_json_out(const struct snapshot *now, const struct snapshot *p
 		const struct source_view *v = &now->sources[i];
 		buf_puts(&out, i ? ",{\"path\":" : "{\"path\":");
 		encode_string(&out, v->path, strlen(v->path));
+		buf_puts(&out, ",\"input\":");
+		encode_string(&out, v->input, strlen(v->input));
 		buf_printf(&out, ",\"state\":\"%s\",\"bytes_read\":%" PRIu64 ",\"bytes_behind\":%" PRIu64
 			   ",\"lines\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"dropped\":%" PRIu64
 			   ",\"failed\":%" PRIu64 ",\"lag_seconds\":%.3f}",
@@ -251,8 +253,10 @@ static int status_main(const struct attach_opts *o)
 		}
 		for (size_t i = 0; i < now->n_sources; i++) {
 			const struct source_view *v = &now->sources[i];
-			buf_printf(&out, "  %s: %s, %" PRIu64 " bytes behind, sent %" PRIu64
+			int named = *v->input && strcmp(v->input, v->path) != 0;
+			buf_printf(&out, "  %s%s%s%s: %s, %" PRIu64 " bytes behind, sent %" PRIu64
 				   ", dropped %" PRIu64 ", failed %" PRIu64 ", lag %.1f s\n", v->path,
+				   named ? " (input " : "", named ? v->input : "", named ? ")" : "",
 				   source_state_name[v->state], source_behind(v), v->sent, v->dropped, v->errors,
 				   source_lag(now, v));
 		}

@@ -667,7 +667,7 @@ const struct container_meta *input_source_meta(const struct source *s)
 
 size_t input_source_spec(const struct source *s)
 {
-	return (size_t)(s->rule - s->in->rules);
+	return s->orphan ? SIZE_MAX : (size_t)(s->rule - s->in->rules);
 }
 
 static enum source_view_state view_state(const struct input *in, const struct source *s)
@@ -705,7 +705,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 			snprintf(v->path, sizeof v->path, "%s (deleted)", s->path);
 		else
 			snprintf(v->path, sizeof v->path, "%s", s->path);
-		snprintf(v->input, sizeof v->input, "%s", s->rule->name);
+		snprintf(v->input, sizeof v->input, "%s", s->orphan ? "" : s->rule->name);
 		v->pos = s->read_off;
 		v->lines = s->fr.line_no;
 		v->state = view_state(in, s);

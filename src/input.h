@@ -125,7 +125,8 @@ void input_close(struct input *in);
 const char *source_name(const struct source *s);
 const char *source_path(const struct source *s);
 
-/* Which of the input_opts' specs s was found by (its index). */
+/* Which of the input_opts' specs s was found by (its index), or SIZE_MAX
+ * when none names it now (a file a reload took out, read to its end). */
 size_t input_source_spec(const struct source *s);
 
 /* What a container log's path names (its input reads cri or docker),

@@ -424,8 +424,9 @@ int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *
 			errlog_add(ERR_EVENT, "%s is no longer an input: sending what was read of it, "
 				   "then letting it go", s->path);
 		}
+		s->orphan = !r;
 		if (!r)
-			r = &rules[0]; /* read to its end as it was */
+			r = &rules[0]; /* its timers; it has no input's items or scripts now */
 		char why[512];
 		if (input_rule_same(r, s->rule) || !decoder_pending(&s->dec)) {
 			if (decoder_set_rule(&s->dec, &r->dr, why, sizeof why) != 0)

@@ -65,6 +65,7 @@ struct source {
 	struct framer fr;
 	struct decoder dec;      /* by rule->dr, or by a retired rule while rule_changed */
 	int rule_changed;        /* a reload changed the rule: applied once dec is flushed */
+	int orphan;              /* no input names it now (a reload): read to its end as it was */
 	uint64_t told_format, told_invalid; /* what was reported of its lines */
 	struct container_meta *meta; /* what its path names, for container formats; or NULL */
 	struct acks acks;

@@ -161,6 +161,7 @@ struct source *add_source(struct input *in, const char *path, int fd, enum sourc
 	s->fr.offset = offset;
 	/* Standard input and its spool segments are the input that names "-". */
 	s->rule = input_rule_for(in, kind == KIND_SEGMENT ? "-" : path);
+	s->orphan = !s->rule;
 	if (!s->rule)
 		s->rule = &in->rules[0]; /* a rotated file no input names now */
 	char why[512];

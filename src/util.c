@@ -61,7 +61,7 @@ static void (*die_hook)(void);
 
 static void vreport(const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char msg[8192]; /* a config file's every mistake, a line each */
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (warn_sink)
 		warn_sink(msg);
