@@ -186,11 +186,14 @@ enum { GO_NONE, GO_TRACE };
 static int go_joins(struct multiline_state *s, const char *line, size_t len)
 {
 	if (s->phase == GO_TRACE) {
+		if (starts(line, len, "exit status ")) { /* go run's last word on it */
+			s->phase = GO_NONE;
+			return 1;
+		}
 		if ((len && line[0] == '\t') || starts(line, len, "goroutine ") ||
 		    starts(line, len, "created by ") || starts(line, len, "[signal ") ||
 		    starts(line, len, "runtime stack:") || starts(line, len, "runtime: ") ||
-		    starts(line, len, "...additional frames elided...") ||
-		    starts(line, len, "exit status ") || go_frame(line, len))
+		    starts(line, len, "...additional frames elided...") || go_frame(line, len))
 			return 1;
 		s->phase = GO_NONE;
 	}

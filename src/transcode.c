@@ -47,10 +47,12 @@ static int wide(const char *name)
 	       !strncmp(f, "ucs4", 4) || !strcmp(f, "unicode") || !strncmp(f, "utf7", 4);
 }
 
-/* Whether cd maps ASCII to itself: a line ends at its LF byte only then. */
+/* Whether cd maps ASCII's letters, digits, blanks and the punctuation of
+ * the formats to themselves: a line ends at its LF byte only then.
+ * (Shift_JIS's 0x5C is a yen sign: a difference, but not for framing.) */
 static int ascii_compatible(iconv_t cd)
 {
-	char in[] = "az AZ 09 {}[]:\"\\\t~";
+	char in[] = "az AZ 09 {}[]:,.\"\t\r";
 	char out[64];
 	char *ip = in, *op = out;
 	size_t il = sizeof in - 1, ol = sizeof out;
