@@ -4,11 +4,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "container.h"
+#include "decoder.h"
 #include "encoder.h"
 #include "framer.h"
 #include "options.h"
@@ -22,15 +25,21 @@
 
 static const char usage_head[] =
 "Usage: logmash check [OPTION]... [SCRIPT]... [< SAMPLE]\n"
+"  or:  logmash check -c CONFIG --input NAME [OPTION]... [< SAMPLE]\n"
 "  or:  logmash check -c CONFIG [RUN OPTION]... [--connect]\n"
 "Load a chain of Lua scripts, report load errors with file and line, and run\n"
-"the chain over the sample on standard input (one log a line), printing each\n"
-"log before and after, then what each script did. Nothing is sent.\n"
+"the chain over the sample on standard input, printing each log before and\n"
+"after, then what each script did. Nothing is sent. The sample is read as an\n"
+"input reads its file: --format, --multiline and --encoding say how (one log\n"
+"a line by default); with -c CONFIG --input NAME, as that input of the config\n"
+"reads its files, through its own chain and then the config's.\n"
 "\n"
 "A SCRIPT is a filter or an enrich script, whichever function it defines;\n"
 "the chain runs in the order given.\n";
 
 static const char usage_tail[] =
+"      --input NAME           with -c CONFIG: read the sample as the config's input\n"
+"                             NAME does, through its chain and the config's\n"
 "  -q, --quiet                print only what each script did\n"
 "  -h, --help                 this text\n"
 "\n"
@@ -44,10 +53,18 @@ static const char usage_tail[] =
 
 /* check's options. Those a run has too (-f, -e and the settings) are
  * described, in --help, by the run's own table. */
-enum { OPT_SHARED = 256 };
+enum { OPT_SHARED = 256, OPT_INPUT };
 static const struct option longs[] = {
 	{"filter", required_argument, NULL, 'f'},
 	{"enrich", required_argument, NULL, 'e'},
+	{"format", required_argument, NULL, OPT_SHARED},
+	{"multiline", required_argument, NULL, OPT_SHARED},
+	{"multiline-start", required_argument, NULL, OPT_SHARED},
+	{"multiline-max-lines", required_argument, NULL, OPT_SHARED},
+	{"encoding", required_argument, NULL, OPT_SHARED},
+	{"max-line-bytes", required_argument, NULL, OPT_SHARED},
+	{"config", required_argument, NULL, 'c'},
+	{"input", required_argument, NULL, OPT_INPUT},
 	{"script-memory", required_argument, NULL, OPT_SHARED},
 	{"script-budget", required_argument, NULL, OPT_SHARED},
 	{"unsafe-scripts", no_argument, NULL, OPT_SHARED},
@@ -69,6 +86,12 @@ struct check {
 	struct script_spec specs[MAX_SCRIPTS];
 	size_t n;
 	int quiet;
+	int rules;             /* --format, --multiline or --encoding given */
+	const char *config, *input;
+	const struct input_spec *spec; /* the input the sample is read as */
+	struct decoder_rule dr;
+	struct item *items;    /* what each log starts with */
+	size_t items_cap;
 	/* Errors of the log being run, printed under it. */
 	char errors[4][300];
 	size_t n_errors, more_errors;
@@ -129,13 +152,74 @@ static void print_result(const struct record *in_msg, const struct record *r)
 	printf("\n");
 }
 
-/* Runs the chain over standard input; returns the number of lines. */
+/* The items a log of the sample starts with: its stream, then the
+ * input's static items (as the pipeline gives them). */
+static size_t start_items(struct check *k, const struct frame *fr)
+{
+	size_t n = 0, want = (fr->stream >= 0) + k->spec->n_items;
+	if (want > k->items_cap) {
+		k->items_cap = want;
+		k->items = xrealloc(k->items, want * sizeof *k->items);
+	}
+	if (fr->stream >= 0) {
+		const char *v = container_stream_name((enum container_stream)fr->stream);
+		k->items[n++] = (struct item){"stream", 6, v, strlen(v)};
+	}
+	for (size_t i = 0; i < k->spec->n_items; i++) {
+		const char *key = k->spec->item_keys[i], *v = k->spec->item_vals[i];
+		size_t at = 0;
+		while (at < n && strcmp(k->items[at].key, key) != 0)
+			at++;
+		k->items[at] = (struct item){key, strlen(key), v, strlen(v)};
+		n += at == n;
+	}
+	return n;
+}
+
+/* One log of the sample through the chain (NULL: none). */
+static void run_log(struct check *k, struct script_chain *c, const struct frame *fr,
+		    uint64_t *kept)
+{
+	struct record in = {.message = fr->line, .message_len = fr->len, .source = "-",
+			    .line = fr->number, .time = now_wall()};
+	in.n_items = start_items(k, fr);
+	in.items = k->items;
+	struct record r = in;
+	k->n_errors = k->more_errors = 0;
+	if (!k->quiet) {
+		printf("line %llu: ", (unsigned long long)fr->number);
+		show("", fr->line, fr->len);
+		printf("\n");
+	}
+	enum script_verdict v = c ? script_chain_run(c, &r) : SCRIPT_KEEP;
+	if (v == SCRIPT_KEEP)
+		(*kept)++;
+	if (k->quiet)
+		return;
+	for (size_t i = 0; i < k->n_errors; i++)
+		printf("  error: %s (the log went on as it entered that script)\n", k->errors[i]);
+	if (k->more_errors)
+		printf("  (%zu more errors)\n", k->more_errors);
+	if (v == SCRIPT_DROP)
+		printf("  dropped by %s\n", script_chain_dropped_by(c));
+	else
+		print_result(&in, &r);
+}
+
+/* Runs the sample on standard input through the input's rules and the
+ * chain; returns the number of logs. */
 static uint64_t run_sample(struct check *k, struct script_chain *c, uint64_t *kept)
 {
 	struct framer f;
-	framer_init(&f, (size_t)1 << 20);
+	struct decoder d;
+	char why[512];
+	framer_init(&f, k->dr.max_bytes);
+	if (decoder_init(&d, &k->dr, 0, why, sizeof why) != 0)
+		die(EXIT_USAGE, "check: %s", why); /* checked when the rule was made */
 	static char chunk[65536];
-	uint64_t lines = 0;
+	uint64_t logs = 0;
+	struct frame fr, out;
+	double t;
 	for (int eof = 0; !eof;) {
 		ssize_t got = read(0, chunk, sizeof chunk);
 		if (got < 0 && errno == EINTR)
@@ -148,36 +232,23 @@ static uint64_t run_sample(struct check *k, struct script_chain *c, uint64_t *ke
 		} else {
 			framer_feed(&f, chunk, (size_t)got);
 		}
-		struct frame fr;
-		while (framer_next(&f, &fr)) {
-			lines++;
-			struct record in = {.message = fr.line, .message_len = fr.len,
-					    .source = "-", .line = fr.number, .time = now_wall()};
-			struct record r = in;
-			k->n_errors = k->more_errors = 0;
-			if (!k->quiet) {
-				printf("line %llu: ", (unsigned long long)fr.number);
-				show("", fr.line, fr.len);
-				printf("\n");
+		while (framer_next(&f, &fr))
+			if (decoder_push(&d, &fr, now_wall(), now_mono_ms(), &out, &t)) {
+				logs++;
+				run_log(k, c, &out, kept);
 			}
-			enum script_verdict v = script_chain_run(c, &r);
-			if (v == SCRIPT_KEEP)
-				(*kept)++;
-			if (k->quiet)
-				continue;
-			for (size_t i = 0; i < k->n_errors; i++)
-				printf("  error: %s (the log went on as it entered that script)\n",
-				       k->errors[i]);
-			if (k->more_errors)
-				printf("  (%zu more errors)\n", k->more_errors);
-			if (v == SCRIPT_DROP)
-				printf("  dropped by %s\n", script_chain_dropped_by(c));
-			else
-				print_result(&in, &r);
-		}
 	}
+	while (decoder_flush(&d, now_mono_ms(), &out, &t)) {
+		logs++;
+		run_log(k, c, &out, kept);
+	}
+	if (d.not_format && !k->quiet)
+		printf("(%llu line%s not in %s format, sent as %s)\n",
+		       (unsigned long long)d.not_format, d.not_format == 1 ? "" : "s",
+		       decoder_format_name(k->dr.format), d.not_format == 1 ? "it is" : "they are");
+	decoder_free(&d);
 	framer_free(&f);
-	return lines;
+	return logs;
 }
 
 /* The script trial's arguments into k and o; 1 when --help was asked. The
@@ -190,9 +261,11 @@ static int parse_args(struct check *k, struct options *o, int argc, char **argv)
 	optind = 1;
 	argv[0] = "logmash check"; /* for getopt's messages */
 	/* "-": positional scripts keep their place among -f and -e. */
-	while ((c = getopt_long(argc, argv, "-f:e:qh", longs, &at)) != -1) {
+	while ((c = getopt_long(argc, argv, "-f:e:c:qh", longs, &at)) != -1) {
 		switch (c) {
 		case 1: add(k, SCRIPT_AUTO, optarg); break;
+		case 'c': k->config = optarg; break;
+		case OPT_INPUT: k->input = optarg; break;
 		case 'f': add(k, SCRIPT_FILTER, optarg); break;
 		case 'e': add(k, SCRIPT_ENRICH, optarg); break;
 		case 'q': k->quiet = 1; break;
@@ -200,11 +273,41 @@ static int parse_args(struct check *k, struct options *o, int argc, char **argv)
 		case OPT_SHARED:
 			if (options_set(o, longs[at].name, optarg, why, sizeof why) != 0)
 				usage_error(why, "");
+			k->rules |= !strcmp(longs[at].name, "format") ||
+				    !strncmp(longs[at].name, "multiline", 9) ||
+				    !strcmp(longs[at].name, "encoding");
 			break;
 		default: usage_error("unknown option", ""); /* getopt said which */
 		}
 	}
 	return 0;
+}
+
+/* The config's input k->input: its scripts, then the config's, into k.
+ * Returns its index. */
+static size_t take_input(struct check *k, struct options *o)
+{
+	char why[PATH_MAX + 512];
+	if (options_load_config(o, k->config, why, sizeof why) != 0) {
+		fprintf(stderr, "logmash check: %s\n", why);
+		exit(EXIT_USAGE);
+	}
+	for (size_t i = 0; i < o->n_inputs; i++) {
+		const struct input_spec *sp = &o->inputs[i];
+		if (strcmp(input_spec_name(sp), k->input) != 0)
+			continue;
+		for (size_t j = 0; j < sp->n_scripts; j++)
+			add(k, sp->scripts[j].kind, sp->scripts[j].path);
+		for (size_t j = 0; j < o->n_scripts; j++)
+			add(k, o->scripts[j].kind, o->scripts[j].path);
+		return i;
+	}
+	struct buf names = {0};
+	for (size_t i = 0; i < o->n_inputs; i++)
+		buf_printf(&names, "%s%s", i ? ", " : "", input_spec_name(&o->inputs[i]));
+	fprintf(stderr, "logmash check: %s has no input named '%s' (its inputs: %s)\n", k->config,
+		k->input, names.len ? buf_cstr(&names) : "none");
+	exit(EXIT_USAGE);
 }
 
 int check_main(int argc, char **argv)
@@ -218,22 +321,41 @@ int check_main(int argc, char **argv)
 	struct script_opts so = {.memory_limit = o.script_memory, .budget = o.script_budget,
 				 .unsafe = o.unsafe_scripts, .on_error = on_error, .on_log = on_log,
 				 .ctx = &k};
-	options_free(&o);
-	if (help)
+	if (help) {
+		options_free(&o);
 		return 0;
-	if (k.n == 0)
-		usage_error("name at least one script", "");
+	}
+	if (k.input && !k.config)
+		usage_error("--input NAME is an input of a config file: give -c CONFIG too", "");
+	struct input_spec sample;
+	input_spec_init(&sample);
+	input_spec_add_path(&sample, "-");
+	struct input_opts io = options_input_opts(&o);
+	io.specs = &sample;
+	io.n = 1;
+	size_t at = 0;
+	if (k.config) {
+		at = take_input(&k, &o);
+		io = options_input_opts(&o);
+	}
+	k.spec = &io.specs[at];
+	if (k.n == 0 && !k.rules && !k.config)
+		usage_error("name at least one script (or say how to read the sample: --format, "
+			    "--multiline, --encoding)", "");
+	struct buf err = {0};
+	if (input_decoder_rule(&io, at, &k.dr, &err) != 0) {
+		fprintf(stderr, "logmash check: %s\n", buf_cstr(&err));
+		return EXIT_USAGE;
+	}
 	so.specs = k.specs;
 	so.n = k.n;
-	struct buf err = {0};
-	struct script_chain *chain = script_chain_load(&so, &err);
-	if (!chain) {
+	struct script_chain *chain = k.n ? script_chain_load(&so, &err) : NULL;
+	if (k.n && !chain) {
 		fprintf(stderr, "logmash check: script failed to load: %s\n", buf_cstr(&err));
 		buf_free(&err);
 		return EXIT_USAGE;
 	}
 	buf_free(&err);
-
 	uint64_t lines = 0, kept = 0;
 	if (!isatty(0))
 		lines = run_sample(&k, chain, &kept);
@@ -241,7 +363,7 @@ int check_main(int argc, char **argv)
 		printf("\n");
 	printf("scripts:\n");
 	uint64_t errors = 0;
-	for (size_t i = 0; i < script_chain_len(chain); i++) {
+	for (size_t i = 0; chain && i < script_chain_len(chain); i++) {
 		const struct script_stat *st = script_chain_stat(chain, i);
 		errors += st->errors;
 		printf("  %s %s: %llu call%s", script_kind_name(st->kind), st->path,
@@ -256,11 +378,15 @@ int check_main(int argc, char **argv)
 	if (isatty(0))
 		printf("loaded; no sample (give one on standard input: logmash check ... < sample.log)\n");
 	else
-		printf("sample: %llu line%s, %llu kept, %llu dropped, %llu script error%s\n",
+		printf("sample: %llu log%s, %llu kept, %llu dropped, %llu script error%s\n",
 		       (unsigned long long)lines, lines == 1 ? "" : "s", (unsigned long long)kept,
 		       (unsigned long long)(lines - kept), (unsigned long long)errors,
 		       errors == 1 ? "" : "s");
 	script_chain_free(chain);
+	multiline_free(&k.dr.ml);
+	free(k.items);
+	input_spec_free(&sample);
+	options_free(&o);
 	if (fflush(stdout) != 0)
 		die(EXIT_USAGE, "check: cannot write the report: %s", strerror(errno));
 	return errors ? EXIT_UNDELIVERED : 0;

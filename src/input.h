@@ -94,6 +94,12 @@ enum input_status { INPUT_LINE, INPUT_WAIT, INPUT_END };
  * encoding): 0, or -1 with the reason in err, naming the input. */
 int input_check_rules(const struct input_opts *o, struct buf *err);
 
+/* The reading rules of o's input i into r (multiline_free(&r->ml) frees
+ * it): for `logmash check`. 0, or -1 with the reason in err. */
+struct decoder_rule;
+int input_decoder_rule(const struct input_opts *o, size_t i, struct decoder_rule *r,
+		       struct buf *err);
+
 /* Opens every input. Returns NULL with the reason in err on a usage error
  * (a bad regex, an unusable state directory). Unreadable inputs are
  * reported and counted, not fatal. */

@@ -99,6 +99,16 @@ struct input_rule *input_rules_build(const struct input_opts *o, struct buf *err
 	return r;
 }
 
+int input_decoder_rule(const struct input_opts *o, size_t i, struct decoder_rule *r,
+		       struct buf *err)
+{
+	struct input_rule ir;
+	if (rule_of(&ir, &o->specs[i], o, err) != 0)
+		return -1;
+	*r = ir.dr;
+	return 0;
+}
+
 int input_check_rules(const struct input_opts *o, struct buf *err)
 {
 	struct input_rule *r = input_rules_build(o, err);

@@ -42,6 +42,9 @@ static void say(struct verdict *v, const char *level, const char *fmt, ...)
 int validate_wanted(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--input") || !strncmp(argv[i], "--input=", 8))
+			return 0; /* a sample read as the config's input reads */
+	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-c") || !strncmp(argv[i], "--config", 8) ||
 		    !strcmp(argv[i], "--connect"))
 			return 1;

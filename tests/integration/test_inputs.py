@@ -431,3 +431,44 @@ def test_a_reload_adds_an_input_and_changes_anothers_rules(api, tmp_path):
         ("b 2", (("stream", "stdout"),)),
     ]), (got, err)
     assert "is a new input" in err and "a.log is no longer an input" in err
+
+
+# ---- trying an input's rules ----
+
+def test_check_reads_a_sample_as_an_input_of_the_config_does(tmp_path):
+    (tmp_path / "tag.lua").write_text("function enrich(log) log.items.tagged = 'yes' end\n")
+    (tmp_path / "keep.lua").write_text("function filter(log) return log.message ~= 'noise' end\n")
+    cfg = config(tmp_path, '''\
+        "other.log",
+        { name = "shop", paths = "shop.log", multiline = "java", items = { service = "shop" },
+          scripts = { { enrich = "tag.lua" } } },''', 'scripts = { { filter = "keep.lua" } }\n')
+    sample = "boom\n\tat a.B.c(B.java:1)\nnoise\nok\n"
+    p = run(["check", "-c", cfg, "--input", "shop"], input=sample, token=None)
+    out = p.stdout.decode()
+    assert p.returncode == 0, (out, p.stderr)
+    assert 'line 1: "boom\\n\\tat a.B.c(B.java:1)"' in out
+    assert 'kept: level none, items {service="shop", tagged="yes"}' in out
+    assert "dropped by %s" % (tmp_path / "keep.lua") in out
+    assert "sample: 3 logs, 2 kept, 1 dropped, 0 script errors" in out
+    p = run(["check", "-c", cfg, "--input", "nope"], input="", token=None)
+    assert p.returncode == 2
+    assert ("has no input named 'nope' (its inputs: %s, shop)" % (tmp_path / "other.log")
+            ).encode() in p.stderr
+
+
+def test_check_with_a_format_and_a_preset_and_no_config(tmp_path):
+    (tmp_path / "up.lua").write_text("function enrich(log) log.message = log.message:upper() end\n")
+    sample = (cri("stderr", "F", "java.lang.Error: x") + cri("stdout", "F", "start")
+              + cri("stdout", "P", "java.lang.IllegalStateException: ")
+              + cri("stdout", "F", "no stock") + cri("stdout", "F", "\tat a.B.c(B.java:1)")
+              + "not cri\n")
+    p = run(["check", "--format", "cri", "--multiline", "java", str(tmp_path / "up.lua")],
+            input=sample, token=None)
+    out = p.stdout.decode()
+    assert p.returncode == 0, (out, p.stderr)
+    assert ('"START\\nJAVA.LANG.ILLEGALSTATEEXCEPTION: NO STOCK\\n\\tAT A.B.C(B.JAVA:1)"'
+            in out), out
+    assert 'items {stream="stdout"}' in out and 'items {stream="stderr"}' in out
+    assert "(1 line not in cri format, sent as it is)" in out
+    p = run(["check", "--format", "cri"], input=cri("stdout", "F", "x"), token=None)
+    assert p.returncode == 0 and b'line 1: "x"' in p.stdout

@@ -406,7 +406,7 @@ def test_check_shows_each_log_before_and_after_and_what_each_script_did(tmp_path
     assert 'line 2: "2026-11-26 10:00:00 WARN [w1] user=7 slow"\n  kept: level Warning' in out
     assert "filter %s: 2 calls, 1 dropped, 0 errors" % script("drop_noise.lua") in out
     assert "enrich %s: 1 call, 0 errors" % script("levels.lua") in out
-    assert "sample: 2 lines, 1 kept, 1 dropped, 0 script errors" in out
+    assert "sample: 2 logs, 1 kept, 1 dropped, 0 script errors" in out
 
 
 def test_check_fails_when_a_script_errors_on_the_sample(tmp_path):
