@@ -322,14 +322,18 @@ static void pane_row(const struct view *v, enum pane p, size_t i, int y, int x, 
 		char behind[24] = "-";
 		if (sv->size >= sv->pos && sv->size)
 			human_bytes(behind, sizeof behind, sv->size - sv->pos);
-		/* A long path loses its start: the file's name is what tells. */
+		/* A long path loses its start: the file's name is what tells.
+		 * A named input's files go after its name. */
 		const char *path = sv->path;
 		size_t len = strlen(path);
-		char cut[SNAP_PATH + 4];
-		if (len > (size_t)pathw && pathw > 3) {
-			snprintf(cut, sizeof cut, "...%s", path + len - (size_t)(pathw - 3));
-			path = cut;
-		}
+		size_t named = *sv->input && strcmp(sv->input, sv->path) != 0 ? strlen(sv->input) + 2 : 0;
+		char cut[SNAP_PATH + SNAP_INPUT + 8];
+		if (len + named > (size_t)pathw && pathw > (int)named + 3)
+			snprintf(cut, sizeof cut, "%s%s...%s", named ? sv->input : "", named ? ": " : "",
+				 path + len - (size_t)(pathw - 3 - (int)named));
+		else
+			snprintf(cut, sizeof cut, "%s%s%s", named ? sv->input : "", named ? ": " : "", path);
+		path = cut;
 		char sent[16], dropped[16], failed[16], lag[16];
 		putf(y, x, w, "%-*.*s %8s %8s %8s %8s %7s %-10s", pathw, pathw, path, behind,
 		     human_count(sent, sizeof sent, (double)sv->sent),
@@ -617,6 +621,8 @@ static void entry_popup(struct view *v, int h, int w)
 	if (p == PANE_SOURCES) {
 		const struct source_view *sv = &s->sources[i];
 		snprintf(lines[n++], 256, "path:   %s", sv->path);
+		if (*sv->input)
+			snprintf(lines[n++], 256, "input:  %s", sv->input);
 		snprintf(lines[n++], 256, "state:  %s", source_state_name[sv->state]);
 		snprintf(lines[n++], 256, "read:   %s of %s", human_bytes(a, sizeof a, sv->pos),
 			 sv->size ? human_bytes(b, sizeof b, sv->size) : "-");
