@@ -26,7 +26,7 @@ enum source_view_state { SOURCE_READING, SOURCE_FOLLOWING, SOURCE_ROTATED, SOURC
 		    SOURCE_NO_FD, SOURCE_NO_MATCH, N_SOURCE_STATES };
 extern const char *const source_state_name[N_SOURCE_STATES];
 
-#define SNAP_INPUT 64
+#define SNAP_INPUT SNAP_PATH /* a name, or by default the first path */
 
 struct source_view {
 	char path[SNAP_PATH];

@@ -358,7 +358,7 @@ def test_promtool_accepts_the_metrics_and_health_says_why(api, service):
     p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                        text=True)
     assert p.returncode == 0, p.stdout + p.stderr
-    assert 'logmash_source_bytes_behind{path="%s"} 0' % svc.log in text
+    assert 'logmash_source_bytes_behind{input="%s",path="%s"} 0' % (svc.log, svc.log) in text
     assert get("http://127.0.0.1:%d/health" % port) == (200, "ok: idle\n") or \
         get("http://127.0.0.1:%d/health" % port)[1].startswith("ok: ")
     assert get("http://127.0.0.1:%d/nothing" % port)[0] == 404
