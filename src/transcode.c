@@ -130,13 +130,25 @@ static void put_cp(struct buf *b, uint32_t c)
 
 #define REPLACEMENT 0xFFFD
 
+/* How many bytes of s[0..n) are ASCII before the first that is not: eight
+ * at a time, as most of a log line is ASCII. */
+static size_t ascii_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ULL)
+			break;
+	}
+	while (i < n && s[i] < 0x80)
+		i++;
+	return i;
+}
+
 static void by_table(struct transcode *t, const unsigned char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		/* A run of ASCII at once: most of a log line is. */
-		size_t j = i;
-		while (j < len && s[j] < 0x80)
-			j++;
+		size_t j = i + ascii_run(s + i, len - i);
 		if (j > i) {
 			buf_append(&t->out, (const char *)s + i, j - i);
 			i = j;
@@ -181,12 +193,17 @@ static void by_iconv(struct transcode *t, const char *s, size_t len)
 const char *transcode_line(struct transcode *t, const char *line, size_t len, size_t max,
 			   size_t *out_len, int *cut)
 {
+	*cut = 0;
+	if (t->kind != TRANSCODE_ICONV && ascii_run((const unsigned char *)line, len) == len &&
+	    len <= max) {
+		*out_len = len; /* ASCII is itself in every table's encoding: no copy */
+		return line;
+	}
 	buf_clear(&t->out);
 	if (t->kind == TRANSCODE_ICONV)
 		by_iconv(t, line, len);
 	else
 		by_table(t, (const unsigned char *)line, len);
-	*cut = 0;
 	if (t->out.len > max) {
 		t->out.len = utf8_cut(t->out.data, t->out.len, max);
 		*cut = 1;

@@ -38,8 +38,9 @@ static inline int transcode_active(const struct transcode *t)
 	return t->kind != TRANSCODE_UTF8;
 }
 
-/* Converts line[0..len) to UTF-8 in t->out, cut at a character boundary
- * past max bytes (*cut set then). Returns t->out's bytes. */
+/* Converts line[0..len) to UTF-8, cut at a character boundary past max
+ * bytes (*cut set then). Returns the converted bytes: in t->out, or line
+ * itself when it needs no change; valid until the next call. */
 const char *transcode_line(struct transcode *t, const char *line, size_t len, size_t max,
 			   size_t *out_len, int *cut);
 

@@ -64,8 +64,8 @@ BENCH = os.path.join(ROOT, "tests", "bench")  # W1: its generator and scripts
 OUT = os.path.join(ROOT, "bench-out")
 RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
 LOGMASH = os.path.join(ROOT, "logmash")
-STAGES = ["lua", "helpers", "send", "h2", "latency", "memory", "growth", "dashboard", "watch", "remote",
-          "crash"]
+STAGES = ["lua", "helpers", "inputs", "send", "h2", "latency", "memory", "growth", "dashboard",
+          "watch", "remote", "crash"]
 
 ROWS = []  # (stage, logmash, baseline, ratio or None, target)
 
@@ -363,6 +363,112 @@ def sending_h2(srv, log, filt, enr, runs, connections=64):
     row("sending HTTP/2 (TLS), %d conn x %d streams" % (threads, streams),
         "%.0f logs/s" % statistics.median(x[0] for x in ours),
         "%.0f req/s" % statistics.median(base), pair_ratio([x[0] for x in ours], base), ">= 0.6")
+
+
+# ---- an input's rules: formats, presets, encodings, several inputs ----
+
+def derived(name, make):
+    """OUT/name, written once by make(file)."""
+    path = os.path.join(OUT, name)
+    if not os.path.exists(path):
+        with open(path + ".tmp", "wb") as f:
+            make(f)
+        os.rename(path + ".tmp", path)
+    return path
+
+
+def dry_cpu(args, runs):
+    """CPU seconds of `logmash --dry-run ARGS` (median of runs) and the logs it wrote."""
+    cpus, logs = [], None
+    for _ in range(runs):
+        wall, cpu, err = timed([LOGMASH, "--dry-run", *args], os.devnull)
+        m = re.search(r"written (\d+)", err)
+        logs = int(m.group(1)) if m else 0
+        cpus.append(cpu)
+    return cpus, logs
+
+
+def per_log_rows(stage, ours_args, base_args, runs, target, logs, scripts):
+    """Alternating runs: CPU per W1 log (logs of them, the same in both
+    runs) ours against base, with W1's scripts and then without (the
+    rules' own cost, undiluted). A ratio of CPU: lower is better."""
+    for label, extra in (("", scripts), ("  the same, no scripts", [])):
+        ours, base = [], []
+        for _ in range(runs):
+            base.append(dry_cpu(extra + base_args, 1)[0][0] / logs)
+            ours.append(dry_cpu(extra + ours_args, 1)[0][0] / logs)
+        row(label or stage, "%.2f us/log" % (statistics.median(ours) * 1e6),
+            "%.2f us/log" % (statistics.median(base) * 1e6), pair_ratio(ours, base),
+            target + " (CPU)" if not label else "")
+
+
+def inputs_stage(log, filt, enr, runs, n=300000):
+    """What an input's rules cost: the same lines read by the rules and
+    without them, no scripts (the rules' own cost, undiluted), and four
+    inputs with their own chains against one."""
+    plain = w1_slice(log, n)
+    lines = open(plain, "rb").read().splitlines()
+    ts = b"2026-11-26T10:00:00.123456789Z stdout "
+
+    def cri(f):
+        for i, l in enumerate(lines):
+            if i % 20 == 0 and len(l) > 8:  # 5%: cut in two parts, as a runtime does at 16 KiB
+                h = len(l) // 2
+                f.write(ts + b"P " + l[:h] + b"\n" + ts + b"F " + l[h:] + b"\n")
+            else:
+                f.write(ts + b"F " + l + b"\n")
+    # The same text as plain lines (the logs the CRI file holds).
+    scripts = ["-f", filt, "-e", enr]
+    per_log_rows("W1 as CRI, 5% in P parts, vs plain lines", ["--format", "cri",
+                 derived("w1-%d-cri.log" % n, cri)], [plain], runs, "<= 1.3", n, scripts)
+
+    trace = [b"java.lang.IllegalStateException: no stock"] + \
+        [b"\tat com.shop.Cart.step%d(Cart.java:%d)" % (k, 40 + k) for k in range(7)] + \
+        [b"\t... 12 more"]
+
+    def java(f):
+        for i, l in enumerate(lines):
+            f.write(l + b"\n")
+            if i % 10 == 0:  # 10% of records: a 10-line trace
+                f.write(b"\n".join(trace) + b"\n")
+    jpath = derived("w1-%d-java.log" % n, java)
+    # Per W1 log: with the preset a trace is one log, without it ten.
+    per_log_rows("W1, 10% with 10-line Java traces: java preset vs none",
+                 ["--multiline", "java", jpath], [jpath], runs, "<= 1.3", n, scripts)
+
+    def latin1(f):
+        for l in lines:
+            f.write(l.replace(b"user", b"us\xe9r") + b"\n")
+
+    def utf8(f):
+        for l in lines:
+            f.write(l.replace(b"user", "usér".encode()) + b"\n")
+    per_log_rows("W1 in Latin-1, encoding latin1, vs in UTF-8",
+                 ["--encoding", "latin1", derived("w1-%d-latin1.log" % n, latin1)],
+                 [derived("w1-%d-utf8.log" % n, utf8)], runs, "<= 1.3", n, scripts)
+
+    # Four inputs, each with its own chain, against one input and one chain.
+    quarters = []
+    for q in range(4):
+        quarters.append(derived("w1-%d-q%d.log" % (n, q),
+                                lambda f, q=q: f.write(b"".join(l + b"\n" for l in lines[q::4]))))
+    four = os.path.join(OUT, "four-inputs.lua")
+    with open(four, "w") as f:
+        f.write("inputs = {\n%s}\n" % "".join(
+            '  { name = "q%d", paths = "%s", scripts = { { filter = "%s" }, { enrich = "%s" } } },\n'
+            % (q, p, filt, enr) for q, p in enumerate(quarters)))
+    one = os.path.join(OUT, "one-input.lua")
+    with open(one, "w") as f:
+        f.write('inputs = { { paths = "%s/w1-%d-q?.log" } }\n'
+                'scripts = { { filter = "%s" }, { enrich = "%s" } }\n' % (OUT, n, filt, enr))
+    ours, base = [], []
+    for _ in range(runs):
+        b = timed([LOGMASH, "--dry-run", "-c", one], os.devnull)
+        o = timed([LOGMASH, "--dry-run", "-c", four], os.devnull)
+        base.append(b[0])
+        ours.append(o[0])
+    row("4 inputs with own chains vs 1 input, 1 chain", "%.0f lines/s" % (n / statistics.median(ours)),
+        "%.0f lines/s" % (n / statistics.median(base)), pair_ratio(base, ours), ">= 0.9 (rate)")
 
 
 # ---- across a network ----
@@ -989,6 +1095,9 @@ def main():
     if "helpers" in stages:
         print("== helpers", flush=True)
         helpers_stage(log, filt, a.runs, a.lines)
+    if "inputs" in stages:
+        print("== inputs", flush=True)
+        inputs_stage(log, filt, enr, a.runs)
     if {"send", "h2", "memory", "growth", "dashboard", "watch"} & set(stages):
         with nginx_server() as srv:
             if not srv:
@@ -1042,7 +1151,8 @@ def main():
     print()
     print("W1: %d lines; %s; %s; %.0f s" % (a.lines, when, machine(), took))
     print(table())
-    print("(ratio > 1 is better for logmash; each is the median over alternating pairs of runs)")
+    print("(ratio > 1 is better for logmash, except where the target says CPU: there lower is; "
+          "each is the median over alternating pairs of runs)")
     if not a.no_results and set(stages) == set(STAGES):
         os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
         with open(RESULTS, "w") as f:
