@@ -498,12 +498,14 @@ int control_tapping(struct control *c)
 	return 0;
 }
 
-void control_tap(struct control *c, const char *source, uint64_t line, long status,
-		 const char *outcome, const char *body, size_t len)
+void control_tap(struct control *c, const char *source, const char *input, uint64_t line,
+		 long status, const char *outcome, const char *body, size_t len)
 {
 	struct buf l = {0};
 	buf_printf(&l, "{\"v\":%d,\"type\":\"tap\",\"time\":%.3f,\"source\":", CTL_VERSION, now_wall());
 	encode_string(&l, source ? source : "", source ? strlen(source) : 0);
+	buf_puts(&l, ",\"input\":");
+	encode_string(&l, input ? input : "", input ? strlen(input) : 0);
 	buf_printf(&l, ",\"line\":%" PRIu64 ",\"status\":%ld,\"outcome\":\"%s\",\"body\":", line, status,
 		   outcome);
 	buf_append(&l, body, len); /* already JSON: the request's own body */

@@ -57,9 +57,10 @@ int control_command(struct control *c);
 /* Whether a tap client would take a line now (cheap: ask before building). */
 int control_tapping(struct control *c);
 
-/* One request's outcome for the tap clients: body is the JSON it sent. */
-void control_tap(struct control *c, const char *source, uint64_t line, long status,
-		 const char *outcome, const char *body, size_t len);
+/* One request's outcome for the tap clients: body is the JSON it sent;
+ * input names the input its log was read by ("" when none does now). */
+void control_tap(struct control *c, const char *source, const char *input, uint64_t line,
+		 long status, const char *outcome, const char *body, size_t len);
 
 /* The socket's path. */
 const char *control_path(const struct control *c);

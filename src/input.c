@@ -660,6 +660,11 @@ const char *source_path(const struct source *s)
 	return s->path;
 }
 
+const char *input_source_input(const struct source *s)
+{
+	return s->orphan ? "" : s->rule->name;
+}
+
 const struct container_meta *input_source_meta(const struct source *s)
 {
 	return s->meta;
@@ -705,7 +710,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 			snprintf(v->path, sizeof v->path, "%s (deleted)", s->path);
 		else
 			snprintf(v->path, sizeof v->path, "%s", s->path);
-		snprintf(v->input, sizeof v->input, "%s", s->orphan ? "" : s->rule->name);
+		snprintf(v->input, sizeof v->input, "%s", input_source_input(s));
 		v->pos = s->read_off;
 		v->lines = s->fr.line_no;
 		v->state = view_state(in, s);

@@ -135,6 +135,9 @@ const char *source_path(const struct source *s);
  * when none names it now (a file a reload took out, read to its end). */
 size_t input_source_spec(const struct source *s);
 
+/* The name of the input s belongs to, or "" when none names it now. */
+const char *input_source_input(const struct source *s);
+
 /* What a container log's path names (its input reads cri or docker),
  * or NULL. */
 struct container_meta;

@@ -81,7 +81,8 @@ static void on_answer(void *ctx, const struct qentry *e, long status, const char
 {
 	struct app *a = ctx;
 	if (a->ctl && control_tapping(a->ctl))
-		control_tap(a->ctl, e->source, e->line, status, outcome, e->body, e->len);
+		control_tap(a->ctl, e->source, input_source_input(e->src), e->line, status, outcome,
+			    e->body, e->len);
 }
 
 static void on_script_error(void *ctx, const char *msg, const char *failed_on)
@@ -333,12 +334,14 @@ static void reload(struct app *a)
 		retry_held(a);
 	}
 	buf_free(&endpoint);
+	/* Always: the inputs moved into a->o (the input reads them there), the
+	 * same or not. */
+	struct input_opts io = input_opts_of(&a->o, "");
+	buf_clear(&err);
+	if (input_reconfigure(a->in, &io, &err) != 0) /* checked before: cannot happen */
+		errlog_add(ERR_WARNING, "SIGHUP: the inputs' settings were not applied: %s",
+			   buf_cstr(&err));
 	if (parts & ADOPT_INPUT) {
-		struct input_opts io = input_opts_of(&a->o, "");
-		buf_clear(&err);
-		if (input_reconfigure(a->in, &io, &err) != 0) /* checked before: cannot happen */
-			errlog_add(ERR_WARNING, "SIGHUP: the inputs' settings were not applied: %s",
-				   buf_cstr(&err));
 		struct buf skipped = {0};
 		input_describe_skipped(a->in, &skipped);
 		if (skipped.len)
