@@ -215,7 +215,6 @@ def test_tap_prints_bodies_with_outcomes_sampled(api, service):
     assert "sent" in outcomes and outcomes <= {"sent", "retry", "dead-lettered", "held"}
     for l in lines:
         assert l["type"] == "tap" and l["source"] == str(svc.log)
-        assert l["type"] == "tap" and l["source"] == str(svc.log)
         assert l["input"] == str(svc.log)  # an input with no name is called by its path
     assert TOKEN not in out
 
