@@ -327,6 +327,8 @@ int check_main(int argc, char **argv)
 	}
 	if (k.input && !k.config)
 		usage_error("--input NAME is an input of a config file: give -c CONFIG too", "");
+	if (k.config && !k.input) /* validate_main takes -c without --input */
+		usage_error("-c CONFIG with a sample: give --input NAME", "");
 	struct input_spec sample;
 	input_spec_init(&sample);
 	input_spec_add_path(&sample, "-");

@@ -427,8 +427,8 @@ int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *
 		s->orphan = !r;
 		if (!r)
 			r = &rules[0]; /* its timers; it has no input's items or scripts now */
-		char why[512];
 		if (input_rule_same(r, s->rule) || !decoder_pending(&s->dec)) {
+			char why[512];
 			if (decoder_set_rule(&s->dec, &r->dr, why, sizeof why) != 0)
 				errlog_add(ERR_INPUT, "%s: %s (read as UTF-8)", s->path, why);
 		} else {

@@ -82,11 +82,14 @@ void input_spec_copy(struct input_spec *dst, const struct input_spec *src)
 	dst->n_items = 0;
 	for (size_t i = 0; i < src->n_items; i++)
 		input_spec_add_item(dst, src->item_keys[i], src->item_vals[i]);
-	dst->scripts = src->n_scripts ? xcalloc(src->n_scripts, sizeof *dst->scripts) : NULL;
-	for (size_t i = 0; i < src->n_scripts; i++) {
-		dst->scripts[i].kind = src->scripts[i].kind;
-		dst->scripts[i].path = xstrdup(src->scripts[i].path);
+	size_t n = src->n_scripts;
+	struct script_spec *sc = n ? xcalloc(n, sizeof *sc) : NULL;
+	for (size_t i = 0; sc && i < n; i++) {
+		sc[i].kind = src->scripts[i].kind;
+		sc[i].path = xstrdup(src->scripts[i].path);
 	}
+	dst->scripts = sc;
+	dst->n_scripts = n;
 }
 
 static int same_text(const char *a, const char *b)
@@ -109,7 +112,8 @@ static int same_spec(const struct input_spec *a, const struct input_spec *b)
 		if (strcmp(a->paths[i], b->paths[i]) != 0)
 			return 0;
 	for (size_t i = 0; i < a->n_items; i++)
-		if (strcmp(a->item_keys[i], b->item_keys[i]) || strcmp(a->item_vals[i], b->item_vals[i]))
+		if (strcmp(a->item_keys[i], b->item_keys[i]) != 0 ||
+		    strcmp(a->item_vals[i], b->item_vals[i]) != 0)
 			return 0;
 	for (size_t i = 0; i < a->n_scripts; i++)
 		if (a->scripts[i].kind != b->scripts[i].kind ||

@@ -404,7 +404,7 @@ void options_describe(struct buf *b, const struct options *o)
 		if (sp->name)
 			buf_printf(b, "%s%s (", i ? ", " : "", sp->name);
 		for (size_t k = 0; k < sp->n_paths; k++)
-			buf_printf(b, "%s%s", i && !k && !sp->name ? ", " : k ? ", " : "",
+			buf_printf(b, "%s%s", (k || (i && !sp->name)) ? ", " : "",
 				   strcmp(sp->paths[k], "-") == 0 ? "standard input" : sp->paths[k]);
 		if (sp->name)
 			buf_putc(b, ')');
