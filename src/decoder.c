@@ -173,6 +173,8 @@ int decoder_push(struct decoder *d, const struct frame *in, double time, int64_t
 		int cut;
 		fr.line = transcode_line(&d->tc, in->line, in->len, r->max_bytes, &fr.len, &cut);
 		fr.truncated |= cut;
+		if (fr.full_len < fr.len)
+			fr.full_len = fr.len; /* it grew in UTF-8 */
 	}
 	if (r->format == FORMAT_LINES)
 		return logical(d, 0, &fr, start, time, now_ms, out, out_time);

@@ -9,21 +9,21 @@
  *   the whole line was;
  * - line numbers and end offsets only grow, and end within the stream;
  * - the joiner's records hold every line, in order, joined with "\n". */
-#include <regex.h>
 #include <string.h>
 
 #include "framer.h"
 #include "fuzz.h"
 #include "joiner.h"
 
-static regex_t start_re;
+static struct multiline_rule start_rule = {.max_lines = 1000000};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (regcomp(&start_re, "^[0-9]", REG_EXTENDED | REG_NOSUB) != 0)
+	struct buf err = {0};
+	if (multiline_compile(&start_rule, MULTILINE_START, "^[0-9]", "fuzz", &err) != 0)
 		abort();
 	return 0;
 }
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct framer f;
 	framer_init(&f, max_line);
 	struct joiner j;
-	joiner_init(&j, &start_re, 1000000, (size_t)1 << 24);
+	joiner_init(&j, &start_rule, (size_t)1 << 24);
 	struct buf lines = {0}, joined = {0};
 	uint64_t last_no = 0, last_end = 0;
 	size_t fed = 0, k = 0;
