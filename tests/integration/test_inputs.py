@@ -472,3 +472,73 @@ def test_check_with_a_format_and_a_preset_and_no_config(tmp_path):
     assert "(1 line not in cri format, sent as it is)" in out
     p = run(["check", "--format", "cri"], input=cri("stdout", "F", "x"), token=None)
     assert p.returncode == 0 and b'line 1: "x"' in p.stdout
+
+
+# ---- following container logs ----
+
+class Follower:
+    """logmash -c CONFIG following, headless, against the stand-in."""
+
+    def __init__(self, api, tmp_path, inputs):
+        self.state = tmp_path / "state"
+        self.cfg = config(tmp_path, inputs, 'url = "%s"\nproject_id = "%s"\nstate_dir = "%s"\n'
+                          'follow = true\nrotate_wait = 1\n' % (api.url, PROJECT, self.state))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
+        env["CODEMASH_TOKEN"] = TOKEN
+        self.proc = subprocess.Popen([BIN, "-c", self.cfg, "--no-tui", "--status-interval", "0"],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=env)
+        assert wait_for(lambda: (self.state / "control.sock").exists(), 10)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        err = self.proc.communicate(timeout=30)[1].decode()
+        assert self.proc.returncode == 0, err
+        return err
+
+
+def test_kubelet_rotation_is_followed_and_its_gz_never_read(api, tmp_path):
+    log = pod_log(tmp_path)
+    log.write_text("")
+    f = Follower(api, tmp_path, '{ name = "pods", paths = "pods/*/*/*.log", format = "cri" },')
+    try:
+        with open(log, "a") as w:
+            w.write("".join(cri("stdout", "F", "old %d" % i) for i in range(5)))
+            w.write(cri("stdout", "P", "cut across "))
+        assert wait_for(lambda: len(api.logs()) == 5, 10)
+        # kubelet: rename, a new file; the runtime goes on in the new one.
+        rotated = log.with_name("0.log.20261126-100000")
+        os.rename(log, rotated)
+        with open(log, "w") as w:
+            w.write("".join(cri("stdout", "F", "new %d" % i) for i in range(5)))
+        assert wait_for(lambda: len(api.logs()) == 11, 10), api.logs()
+        # Later it compresses the rotated one: never read, whatever its name.
+        subprocess.run(["gzip", str(rotated)], check=True)
+        with open(log, "a") as w:
+            w.write(cri("stdout", "F", "last"))
+        assert wait_for(lambda: len(api.logs()) == 12, 10)
+    finally:
+        err = f.stop()
+    msgs = sorted(l["message"] for l in api.logs())
+    # The part the old file ended on is sent as it was (its F line never
+    # came there); every line once.
+    assert msgs == sorted(["old %d" % i for i in range(5)] + ["cut across "]
+                          + ["new %d" % i for i in range(5)] + ["last"]), (msgs, err)
+    assert all(l["items"]["pod"] == "web-7d9f" for l in api.logs())
+
+
+def test_from_start_for_one_input_only(api, tmp_path):
+    (tmp_path / "old.log").write_text("old 1\nold 2\n")
+    (tmp_path / "new.log").write_text("there before\n")
+    f = Follower(api, tmp_path, '''\
+        { paths = "old.log", from_start = true },
+        { paths = "new.log" },''')
+    try:
+        assert wait_for(lambda: len(api.logs()) == 2, 10)
+        with open(tmp_path / "new.log", "a") as w:
+            w.write("new 1\n")
+        assert wait_for(lambda: len(api.logs()) == 3, 10)
+    finally:
+        err = f.stop()
+    assert sorted(l["message"] for l in api.logs()) == ["new 1", "old 1", "old 2"]
+    assert "following %s from its end: 1 line" % (tmp_path / "new.log") in err
