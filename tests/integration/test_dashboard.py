@@ -369,3 +369,19 @@ def test_a_one_shot_run_keeps_its_last_screen_until_q(api, term, tmp_path):
     t.keys("q")
     assert t.exit_code() == 0, t.screen()
     t.wait_screen(r"logmash: read 50, dropped 0, sent 50")
+
+
+def test_sources_show_each_files_input_by_name(api, term, tmp_path):
+    (tmp_path / "shop.log").write_text("buy 1\n")
+    log = tmp_path / "pods" / "shop_web-1_u1" / "app" / "0.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("2026-11-26T10:00:00Z stdout F hi\n")
+    cfg = tmp_path / "config.lua"
+    cfg.write_text('inputs = {\n  { name = "shop", paths = "shop.log" },\n'
+                   '  { name = "pods", paths = "pods/*/*/*.log", format = "cri" },\n}\n')
+    t = term(["-F", "--from-start", "-c", str(cfg)], api)
+    assert wait_for(lambda: len(api.logs()) == 2, 10)
+    t.wait_screen(r"shop: \S*shop\.log\s")
+    t.wait_screen(r"pods: \S*0\.log\s")
+    t.keys("q")
+    assert t.exit_code() == 0
