@@ -260,6 +260,15 @@ static const char *const input_keys[] = {"name", "paths", "format", "multiline",
 					 "scripts", "items", "from_start", "close_inactive",
 					 "rotate_wait"};
 
+/* The path on top of L's stack, relative to the config's folder, as an
+ * input with every rule left to the globals. */
+static void path_input(lua_State *L, struct options *o, const char *file)
+{
+	char *p = settings_path(file, lua_tostring(L, -1));
+	options_add_input(o, p);
+	free(p);
+}
+
 /* One entry of inputs (on top of L's stack): a path, or a table. */
 static void input_entry(lua_State *L, lua_Integer i, struct options *o, const char *file,
 			struct buf *err)
@@ -267,9 +276,7 @@ static void input_entry(lua_State *L, lua_Integer i, struct options *o, const ch
 	char at[48];
 	snprintf(at, sizeof at, "inputs[%lld]", (long long)i);
 	if (lua_type(L, -1) == LUA_TSTRING) {
-		char *p = settings_path(file, lua_tostring(L, -1));
-		options_add_input(o, p);
-		free(p);
+		path_input(L, o, file);
 		return;
 	}
 	if (!lua_istable(L, -1)) {
@@ -335,9 +342,7 @@ static void input_entry(lua_State *L, lua_Integer i, struct options *o, const ch
 static void cfg_inputs(lua_State *L, struct options *o, const char *file, struct buf *err)
 {
 	if (lua_type(L, -1) == LUA_TSTRING) {
-		char *p = settings_path(file, lua_tostring(L, -1));
-		options_add_input(o, p);
-		free(p);
+		path_input(L, o, file);
 		return;
 	}
 	if (!lua_istable(L, -1)) {

@@ -389,19 +389,15 @@ static int listed(const struct input_spec *specs, size_t n, const char *p)
 
 int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *err)
 {
-	struct input_opts next = in->o;
-	next.specs = o->specs;
-	next.n = o->n;
-	next.format = o->format;
-	next.multiline = o->multiline;
-	next.multiline_start = o->multiline_start;
-	next.encoding = o->encoding;
-	next.multiline_timeout = o->multiline_timeout;
-	next.multiline_max_lines = o->multiline_max_lines;
-	next.rotate_wait = o->rotate_wait;
-	next.close_inactive = o->close_inactive;
-	next.flush_partial = o->flush_partial;
-	next.from_start = o->from_start;
+	/* The inputs, their rules and timers are o's; how reading was set up
+	 * (the state directory, following, the line bound) stays. */
+	struct input_opts next = *o;
+	next.max_line = in->o.max_line;
+	next.follow = in->o.follow;
+	next.state_dir = in->o.state_dir;
+	next.checkpoints = in->o.checkpoints;
+	next.save_state = in->o.save_state;
+	next.spool_max_bytes = in->o.spool_max_bytes;
 	struct input_rule *rules = input_rules_build(&next, err);
 	if (!rules)
 		return -1;

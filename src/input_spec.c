@@ -106,7 +106,7 @@ static int same_spec(const struct input_spec *a, const struct input_spec *b)
 	    !same_text(a->encoding, b->encoding) || a->multiline_max_lines != b->multiline_max_lines ||
 	    a->multiline_timeout != b->multiline_timeout || a->from_start != b->from_start ||
 	    a->close_inactive != b->close_inactive || a->rotate_wait != b->rotate_wait ||
-	    a->n_paths != b->n_paths || a->n_items != b->n_items || a->n_scripts != b->n_scripts)
+	    a->n_paths != b->n_paths || a->n_items != b->n_items)
 		return 0;
 	for (size_t i = 0; i < a->n_paths; i++)
 		if (strcmp(a->paths[i], b->paths[i]) != 0)
@@ -115,11 +115,7 @@ static int same_spec(const struct input_spec *a, const struct input_spec *b)
 		if (strcmp(a->item_keys[i], b->item_keys[i]) != 0 ||
 		    strcmp(a->item_vals[i], b->item_vals[i]) != 0)
 			return 0;
-	for (size_t i = 0; i < a->n_scripts; i++)
-		if (a->scripts[i].kind != b->scripts[i].kind ||
-		    strcmp(a->scripts[i].path, b->scripts[i].path) != 0)
-			return 0;
-	return 1;
+	return script_specs_same(a->scripts, a->n_scripts, b->scripts, b->n_scripts);
 }
 
 int input_specs_same(const struct input_spec *a, size_t na, const struct input_spec *b, size_t nb)

@@ -115,13 +115,7 @@ static void drop_stdin(struct options *o)
 
 static int same_scripts(const struct options *a, const struct options *b)
 {
-	if (a->n_scripts != b->n_scripts)
-		return 0;
-	for (size_t i = 0; i < a->n_scripts; i++)
-		if (a->scripts[i].kind != b->scripts[i].kind ||
-		    strcmp(a->scripts[i].path, b->scripts[i].path) != 0)
-			return 0;
-	return 1;
+	return script_specs_same(a->scripts, a->n_scripts, b->scripts, b->n_scripts);
 }
 
 #define SWAP(T, x, y) do { T t_ = (x); (x) = (y); (y) = t_; } while (0)

@@ -830,3 +830,14 @@ enum script_verdict script_chain_run(struct script_chain *c, struct record *r)
 	pull(c, r);
 	return SCRIPT_KEEP;
 }
+
+int script_specs_same(const struct script_spec *a, size_t na, const struct script_spec *b,
+		      size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].kind != b[i].kind || strcmp(a[i].path, b[i].path) != 0)
+			return 0;
+	return 1;
+}

@@ -78,5 +78,9 @@ const char *script_chain_dropped_by(const struct script_chain *c);
 
 const char *script_kind_name(enum script_kind k);
 
+/* Whether two chains' lists name the same scripts, in the same order. */
+int script_specs_same(const struct script_spec *a, size_t na, const struct script_spec *b,
+		      size_t nb);
+
 
 #endif
