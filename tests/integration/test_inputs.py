@@ -5,10 +5,8 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 
-import pytest
 
 from conftest import BIN, PROJECT, TOKEN, dry, run, wait_for
 
@@ -27,6 +25,51 @@ def pod_log(tmp_path, ns="shop", pod="web-7d9f", uid="0f1e-22", container="app")
     d = tmp_path / "pods" / ("%s_%s_%s" % (ns, pod, uid)) / container
     d.mkdir(parents=True)
     return d / "0.log"
+
+
+class Follower:
+    """logmash -c CONFIG following with a state directory, headless,
+    against the stand-in; inputs are the config's inputs."""
+
+    def __init__(self, api, tmp_path, inputs, extra=""):
+        self.state = tmp_path / "state"
+        self.base = ('url = "%s"\nproject_id = "%s"\nstate_dir = "%s"\nfollow = true\n'
+                     'rotate_wait = 1\n%s' % (api.url, PROJECT, self.state, extra))
+        self.tmp_path = tmp_path
+        self.cfg = config(tmp_path, inputs, self.base)
+        self.start()
+
+    def start(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
+        env["CODEMASH_TOKEN"] = TOKEN
+        self.proc = subprocess.Popen([BIN, "-c", self.cfg, "--no-tui", "--status-interval", "0"],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=env)
+        assert wait_for(lambda: (self.state / "control.sock").exists(), 10)
+
+    def reconfigure(self, inputs):
+        """A new config, SIGHUP, and wait until logmash has taken it."""
+        config(self.tmp_path, inputs, self.base)
+        before = self.status()["reloads"]
+        self.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: self.status()["reloads"] > before, 20)
+
+    def status(self):
+        p = subprocess.run([BIN, "status", "--json", "--state-dir", str(self.state)],
+                           capture_output=True, text=True, timeout=20)
+        return json.loads(p.stdout)
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.proc.stderr.close()
+        (self.state / "control.sock").unlink(missing_ok=True)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        err = self.proc.communicate(timeout=30)[1].decode()
+        assert self.proc.returncode == 0, err
+        return err
 
 
 # ---- container formats ----
@@ -107,39 +150,27 @@ def test_format_on_the_command_line(tmp_path):
 def test_a_sigkill_inside_a_run_of_parts_sends_the_record_whole_after_a_restart(api, tmp_path):
     log = pod_log(tmp_path)
     log.write_text(cri("stdout", "F", "before"))
-    state = tmp_path / "state"
-    cfg = config(tmp_path, '{ paths = "pods/*/*/*.log", format = "cri", from_start = true },',
-                 'url = "%s"\nproject_id = "%s"\nstate_dir = "%s"\nfollow = true\n'
-                 % (api.url, PROJECT, state))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
-    env["CODEMASH_TOKEN"] = TOKEN
-    cmd = [BIN, "-c", cfg, "--no-tui", "--status-interval", "0"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
+    f = Follower(api, tmp_path, '{ paths = "pods/*/*/*.log", format = "cri", from_start = true },')
     try:
         assert wait_for(lambda: [l["message"] for l in api.logs()] == ["before"], 10)
-        with open(log, "a") as f:  # a record cut in parts, its end not written yet
-            f.write(cri("stdout", "P", "first part, ") + cri("stderr", "F", "an error")
+        with open(log, "a") as w:  # a record cut in parts, its end not written yet
+            w.write(cri("stdout", "P", "first part, ") + cri("stderr", "F", "an error")
                     + cri("stdout", "P", "second part, "))
         assert wait_for(lambda: len(api.logs()) == 2, 10)  # the stderr line
         # Its checkpoint moves only up to the held parts, though the
         # stderr line after them is acknowledged.
         first = len(cri("stdout", "F", "before"))
-        assert wait_for(lambda: checkpoint(state) == first, 10)
-        assert checkpoint(state) == first
+        assert wait_for(lambda: checkpoint(f.state) == first, 10)
+        assert checkpoint(f.state) == first
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-        proc.stderr.close()
-    with open(log, "a") as f:
-        f.write(cri("stdout", "F", "the end"))
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
+        f.kill()
+    with open(log, "a") as w:
+        w.write(cri("stdout", "F", "the end"))
+    f.start()
     try:
         assert wait_for(lambda: any(l["message"].startswith("first") for l in api.logs()), 10)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        err = proc.communicate(timeout=30)[1].decode()
+        err = f.stop()
     msgs = [l["message"] for l in api.logs()]
     assert "first part, second part, the end" in msgs, (msgs, err)
     assert msgs.count("first part, second part, the end") == 1
@@ -347,30 +378,19 @@ def test_mistakes_in_an_input_are_named_with_their_line(tmp_path):
 
 def test_the_input_name_in_status_and_metrics(api, tmp_path):
     (tmp_path / "shop.log").write_text("")
-    port_file = tmp_path / "port"
     from conftest import free_port
     port = free_port()
-    state = tmp_path / "state"
-    cfg = config(tmp_path, '{ name = "shop", paths = "shop.log" },',
-                 'url = "%s"\nproject_id = "%s"\nstate_dir = "%s"\nfollow = true\n'
-                 'metrics_listen = "127.0.0.1:%d"\n' % (api.url, PROJECT, state, port))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
-    env["CODEMASH_TOKEN"] = TOKEN
-    proc = subprocess.Popen([BIN, "-c", cfg, "--no-tui", "--status-interval", "0"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
+    f = Follower(api, tmp_path, '{ name = "shop", paths = "shop.log" },',
+                 'metrics_listen = "127.0.0.1:%d"\n' % port)
     try:
-        assert wait_for(lambda: (state / "control.sock").exists(), 10)
-        st = json.loads(subprocess.run([BIN, "status", "--json", "--state-dir", str(state)],
-                                       capture_output=True, text=True, timeout=20).stdout)
+        st = f.status()
         assert st["sources"][0]["input"] == "shop", st["sources"]
         import urllib.request
         text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read()
         assert ('logmash_source_bytes_behind{input="shop",path="%s"}'
                 % (tmp_path / "shop.log")).encode() in text
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+        f.stop()
 
 
 # ---- a reload ----
@@ -379,48 +399,26 @@ def test_a_reload_adds_an_input_and_changes_anothers_rules(api, tmp_path):
     a, b = tmp_path / "a.log", tmp_path / "b.log"
     a.write_text("")
     b.write_text("")
-    state = tmp_path / "state"
-    base = 'url = "%s"\nproject_id = "%s"\nstate_dir = "%s"\nfollow = true\n' % (
-        api.url, PROJECT, state)
-    cfg = config(tmp_path, '{ name = "a", paths = "a.log" },', base)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
-    env["CODEMASH_TOKEN"] = TOKEN
-    proc = subprocess.Popen([BIN, "-c", cfg, "--no-tui", "--status-interval", "0"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
-
-    def status():
-        return json.loads(subprocess.run([BIN, "status", "--json", "--state-dir", str(state)],
-                                         capture_output=True, text=True, timeout=20).stdout)
-
-    def reload():
-        before = status()["reloads"]
-        proc.send_signal(signal.SIGHUP)
-        assert wait_for(lambda: status()["reloads"] > before, 20)
-
+    f = Follower(api, tmp_path, '{ name = "a", paths = "a.log" },')
     try:
-        assert wait_for(lambda: (state / "control.sock").exists(), 10)
-        with open(a, "a") as f:
-            f.write("a 1\n  a 1 more\n")
+        with open(a, "a") as w:
+            w.write("a 1\n  a 1 more\n")
         assert wait_for(lambda: len(api.logs()) == 2, 10)
-        config(tmp_path, '''\
+        f.reconfigure('''\
             { name = "a", paths = "a.log", multiline = { start = "^a " },
               items = { from = "a" } },
-            { name = "b", paths = "b.log", format = "cri" },''', base)
-        reload()
-        with open(a, "a") as f:
-            f.write("a 2\n  a 2 more\na 3\n")
-        with open(b, "a") as f:
-            f.write(cri("stdout", "P", "b ") + cri("stdout", "F", "1"))
+            { name = "b", paths = "b.log", format = "cri" },''')
+        with open(a, "a") as w:
+            w.write("a 2\n  a 2 more\na 3\n")
+        with open(b, "a") as w:
+            w.write(cri("stdout", "P", "b ") + cri("stdout", "F", "1"))
         assert wait_for(lambda: len(api.logs()) == 4, 10)
-        config(tmp_path, '{ name = "b", paths = "b.log", format = "cri" },', base)
-        reload()
-        with open(b, "a") as f:
-            f.write(cri("stdout", "F", "b 2"))
+        f.reconfigure('{ name = "b", paths = "b.log", format = "cri" },')
+        with open(b, "a") as w:
+            w.write(cri("stdout", "F", "b 2"))
         assert wait_for(lambda: len(api.logs()) == 6, 10), api.logs()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        err = proc.communicate(timeout=30)[1].decode()
+        err = f.stop()
     got = sorted((l["message"], tuple(sorted((l.get("items") or {}).items())))
                  for l in api.logs())
     assert got == sorted([
@@ -475,27 +473,6 @@ def test_check_with_a_format_and_a_preset_and_no_config(tmp_path):
 
 
 # ---- following container logs ----
-
-class Follower:
-    """logmash -c CONFIG following, headless, against the stand-in."""
-
-    def __init__(self, api, tmp_path, inputs):
-        self.state = tmp_path / "state"
-        self.cfg = config(tmp_path, inputs, 'url = "%s"\nproject_id = "%s"\nstate_dir = "%s"\n'
-                          'follow = true\nrotate_wait = 1\n' % (api.url, PROJECT, self.state))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CODEMASH_")}
-        env["CODEMASH_TOKEN"] = TOKEN
-        self.proc = subprocess.Popen([BIN, "-c", self.cfg, "--no-tui", "--status-interval", "0"],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=env)
-        assert wait_for(lambda: (self.state / "control.sock").exists(), 10)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        err = self.proc.communicate(timeout=30)[1].decode()
-        assert self.proc.returncode == 0, err
-        return err
-
 
 def test_kubelet_rotation_is_followed_and_its_gz_never_read(api, tmp_path):
     log = pod_log(tmp_path)
