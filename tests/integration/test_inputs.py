@@ -7,7 +7,6 @@ import signal
 import subprocess
 import textwrap
 
-
 from conftest import BIN, PROJECT, TOKEN, dry, run, wait_for
 
 
