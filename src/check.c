@@ -310,6 +310,14 @@ static size_t take_input(struct check *k, struct options *o)
 	exit(EXIT_USAGE);
 }
 
+static void check_free(struct check *k, struct input_spec *sample, struct options *o)
+{
+	multiline_free(&k->dr.ml);
+	free(k->items);
+	input_spec_free(sample);
+	options_free(o); /* last: k's scripts may be the config's */
+}
+
 int check_main(int argc, char **argv)
 {
 	if (validate_wanted(argc, argv))
@@ -347,6 +355,9 @@ int check_main(int argc, char **argv)
 	struct buf err = {0};
 	if (input_decoder_rule(&io, at, &k.dr, &err) != 0) {
 		fprintf(stderr, "logmash check: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		input_spec_free(&sample);
+		options_free(&o);
 		return EXIT_USAGE;
 	}
 	so.specs = k.specs;
@@ -355,6 +366,7 @@ int check_main(int argc, char **argv)
 	if (k.n && !chain) {
 		fprintf(stderr, "logmash check: script failed to load: %s\n", buf_cstr(&err));
 		buf_free(&err);
+		check_free(&k, &sample, &o);
 		return EXIT_USAGE;
 	}
 	buf_free(&err);
@@ -385,10 +397,7 @@ int check_main(int argc, char **argv)
 		       (unsigned long long)(lines - kept), (unsigned long long)errors,
 		       errors == 1 ? "" : "s");
 	script_chain_free(chain);
-	multiline_free(&k.dr.ml);
-	free(k.items);
-	input_spec_free(&sample);
-	options_free(&o);
+	check_free(&k, &sample, &o);
 	if (fflush(stdout) != 0)
 		die(EXIT_USAGE, "check: cannot write the report: %s", strerror(errno));
 	return errors ? EXIT_UNDELIVERED : 0;
