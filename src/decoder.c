@@ -112,10 +112,8 @@ static int logical(struct decoder *d, int si, const struct frame *fr, uint64_t s
 		if (d->jn[si].lines == 1)
 			d->jn_start[si] = start;
 	}
-	if (got) {
-		out->stream = fr->stream;
+	if (got) /* its stream is its first line's: the joiner keeps that frame */
 		clamp(d, out);
-	}
 	return got;
 }
 
@@ -134,10 +132,8 @@ static void add_part(struct decoder *d, struct decoder_part *p, const struct fra
 	}
 	size_t room = d->rule->max_bytes - p->b.len;
 	p->fr.full_len += n;
-	if (n > room) {
+	if (n > room) { /* counted as any cut line is, by the pipeline */
 		n = utf8_cut(s, n, room);
-		if (!p->fr.truncated)
-			d->cut++;
 		p->fr.truncated = 1;
 	}
 	p->fr.truncated |= fr->truncated;
@@ -217,7 +213,6 @@ int decoder_flush(struct decoder *d, int64_t now_ms, struct frame *out, double *
 	}
 	for (int si = 0; si < 2; si++)
 		if (joiner_flush(&d->jn[si], out, out_time)) {
-			out->stream = d->rule->format == FORMAT_LINES ? -1 : si;
 			clamp(d, out);
 			return 1;
 		}

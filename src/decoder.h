@@ -53,7 +53,6 @@ struct decoder {
 	uint64_t jn_start[2];         /* where each joiner's record began */
 	uint64_t prev_end;            /* where the next line begins */
 	uint64_t not_format;          /* lines not in the format, sent as they are */
-	uint64_t cut;                 /* joined records cut at max_bytes */
 };
 
 /* 0, or -1 with the reason in why (an encoding iconv does not know). */
