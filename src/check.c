@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "container.h"
 #include "decoder.h"
 #include "encoder.h"
 #include "framer.h"
 #include "options.h"
+#include "pipeline.h"
 #include "script.h"
 #include "utf8.h"
 #include "util.h"
@@ -90,8 +90,7 @@ struct check {
 	const char *config, *input;
 	const struct input_spec *spec; /* the input the sample is read as */
 	struct decoder_rule dr;
-	struct item *items;    /* what each log starts with */
-	size_t items_cap;
+	struct pipeline_items items; /* what each log starts with */
 	/* Errors of the log being run, printed under it. */
 	char errors[4][300];
 	size_t n_errors, more_errors;
@@ -152,38 +151,15 @@ static void print_result(const struct record *in_msg, const struct record *r)
 	printf("\n");
 }
 
-/* The items a log of the sample starts with: its stream, then the
- * input's static items (as the pipeline gives them). */
-static size_t start_items(struct check *k, const struct frame *fr)
-{
-	size_t n = 0, want = (fr->stream >= 0) + k->spec->n_items;
-	if (want > k->items_cap) {
-		k->items_cap = want;
-		k->items = xrealloc(k->items, want * sizeof *k->items);
-	}
-	if (fr->stream >= 0) {
-		const char *v = container_stream_name((enum container_stream)fr->stream);
-		k->items[n++] = (struct item){"stream", 6, v, strlen(v)};
-	}
-	for (size_t i = 0; i < k->spec->n_items; i++) {
-		const char *key = k->spec->item_keys[i], *v = k->spec->item_vals[i];
-		size_t at = 0;
-		while (at < n && strcmp(k->items[at].key, key) != 0)
-			at++;
-		k->items[at] = (struct item){key, strlen(key), v, strlen(v)};
-		n += at == n;
-	}
-	return n;
-}
-
 /* One log of the sample through the chain (NULL: none). */
 static void run_log(struct check *k, struct script_chain *c, const struct frame *fr,
 		    uint64_t *kept)
 {
 	struct record in = {.message = fr->line, .message_len = fr->len, .source = "-",
 			    .line = fr->number, .time = now_wall()};
-	in.n_items = start_items(k, fr);
-	in.items = k->items;
+	pipeline_start_items(&k->items, k->spec, NULL, fr->stream); /* a sample has no path */
+	in.items = k->items.v;
+	in.n_items = k->items.n;
 	struct record r = in;
 	k->n_errors = k->more_errors = 0;
 	if (!k->quiet) {
@@ -313,7 +289,7 @@ static size_t take_input(struct check *k, struct options *o)
 static void check_free(struct check *k, struct input_spec *sample, struct options *o)
 {
 	multiline_free(&k->dr.ml);
-	free(k->items);
+	free(k->items.v);
 	input_spec_free(sample);
 	options_free(o); /* last: k's scripts may be the config's */
 }

@@ -36,43 +36,38 @@ void pipeline_free(struct pipeline *p)
 	buf_free(&p->body);
 	buf_free(&p->out);
 	json_doc_free(&p->doc);
-	free(p->items);
+	free(p->items.v);
 }
 
-/* Sets key to val in the record's starting items (once a key). */
-static void put_item(struct pipeline *p, size_t *n, const char *key, const char *val)
+/* Sets key to val in it (once a key). */
+static void put_item(struct pipeline_items *it, const char *key, const char *val)
 {
 	size_t kl = strlen(key), i = 0;
-	while (i < *n && !(p->items[i].key_len == kl && !memcmp(p->items[i].key, key, kl)))
+	while (i < it->n && !(it->v[i].key_len == kl && !memcmp(it->v[i].key, key, kl)))
 		i++;
-	if (i == *n) {
-		if (i == p->items_cap) {
-			p->items_cap = p->items_cap ? p->items_cap * 2 : 8;
-			p->items = xrealloc(p->items, p->items_cap * sizeof *p->items);
+	if (i == it->n) {
+		if (i == it->cap) {
+			it->cap = it->cap ? it->cap * 2 : 8;
+			it->v = xrealloc(it->v, it->cap * sizeof *it->v);
 		}
-		++*n;
+		it->n++;
 	}
-	p->items[i] = (struct item){key, kl, val, strlen(val)};
+	it->v[i] = (struct item){key, kl, val, strlen(val)};
 }
 
-/* What a record of src starts with: its container's stream and names
- * (from the path, kubelet's way), then its input's static items, which
- * win where they name the same key. */
-static size_t start_items(struct pipeline *p, const struct input_spec *sp,
-			  const struct source *src, const struct frame *fr)
+void pipeline_start_items(struct pipeline_items *it, const struct input_spec *sp,
+			  const struct container_meta *m, int stream)
 {
-	size_t n = 0;
-	if (fr->stream >= 0)
-		put_item(p, &n, "stream", container_stream_name((enum container_stream)fr->stream));
-	const struct container_meta *m = input_source_meta(src);
+	it->n = 0;
+	if (stream >= 0)
+		put_item(it, "stream", container_stream_name((enum container_stream)stream));
 	if (m) {
-		put_item(p, &n, "namespace", m->namespace_);
-		put_item(p, &n, "pod", m->pod);
-		put_item(p, &n, "container", m->container);
+		put_item(it, "namespace", m->namespace_);
+		put_item(it, "pod", m->pod);
+		put_item(it, "container", m->container);
 	}
 	for (size_t i = 0; sp && i < sp->n_items; i++)
-		put_item(p, &n, sp->item_keys[i], sp->item_vals[i]);
-	return n;
+		put_item(it, sp->item_keys[i], sp->item_vals[i]);
 }
 
 /* A dead-letter record's "body": the request as it was sent (--replay).
@@ -152,8 +147,10 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 			   source_path(src), fr->len);
 	}
 	size_t si = input_source_spec(src);
-	r.n_items = start_items(p, si < p->n_specs ? &p->specs[si] : NULL, src, fr);
-	r.items = p->items;
+	pipeline_start_items(&p->items, si < p->n_specs ? &p->specs[si] : NULL,
+			     input_source_meta(src), fr->stream);
+	r.items = p->items.v;
+	r.n_items = p->items.n;
 	struct script_chain *own = si < p->ch->n ? p->ch->input[si] : NULL;
 	if ((own && script_chain_run(own, &r) == SCRIPT_DROP) ||
 	    (p->ch->all && script_chain_run(p->ch->all, &r) == SCRIPT_DROP)) {

@@ -12,6 +12,20 @@
 #include "script.h"
 #include "stats.h"
 
+/* The items a record starts with: its container's stream and names (from
+ * the path, kubelet's way), then its input's static items, which win where
+ * they name the same key. The strings are the callers'. */
+struct pipeline_items {
+	struct item *v;
+	size_t n, cap;
+};
+
+struct container_meta;
+/* Fills it for a record of stream (a container's, or -1) read by the
+ * input sp (NULL: none) from a file whose path says m (NULL: nothing). */
+void pipeline_start_items(struct pipeline_items *it, const struct input_spec *sp,
+			  const struct container_meta *m, int stream);
+
 /* The chains a log may run through; a reload replaces them together. */
 struct pipeline_chains {
 	struct script_chain *all;    /* every input's logs, after their own; NULL: none */
@@ -25,8 +39,7 @@ struct pipeline {
 	const struct pipeline_chains *ch;
 	const struct input_spec *specs; /* the inputs (their items), n_specs of them */
 	size_t n_specs;
-	struct item *items;         /* the items a record starts with */
-	size_t items_cap;
+	struct pipeline_items items; /* what a record starts with */
 	struct stats *st;
 	struct queue *q;            /* NULL: --dry-run, bodies go to stdout */
 	struct buf body;
