@@ -5,15 +5,15 @@
 #include <string.h>
 
 const char multiline_presets[] = "java, python, go";
+const char *const multiline_preset_names[MULTILINE_PRESETS] = {"java", "python", "go"};
+static const enum multiline_kind preset_kinds[MULTILINE_PRESETS] = {
+	MULTILINE_JAVA, MULTILINE_PYTHON, MULTILINE_GO};
 
 enum multiline_kind multiline_preset(const char *name)
 {
-	if (!strcmp(name, "java"))
-		return MULTILINE_JAVA;
-	if (!strcmp(name, "python"))
-		return MULTILINE_PYTHON;
-	if (!strcmp(name, "go"))
-		return MULTILINE_GO;
+	for (size_t i = 0; i < MULTILINE_PRESETS; i++)
+		if (!strcmp(name, multiline_preset_names[i]))
+			return preset_kinds[i];
 	return MULTILINE_NONE;
 }
 

@@ -35,8 +35,11 @@ struct multiline_state {
 /* The preset called name, or MULTILINE_NONE when there is none. */
 enum multiline_kind multiline_preset(const char *name);
 
-/* The presets' names, "java, python, go", for messages. */
+/* The presets' names, "java, python, go", for messages; and each name,
+ * MULTILINE_PRESETS of them (for "did you mean"). */
 extern const char multiline_presets[];
+#define MULTILINE_PRESETS 3
+extern const char *const multiline_preset_names[MULTILINE_PRESETS];
 
 /* Sets r up: kind is a preset, or START/CONTINUES with pattern (POSIX
  * extended). what names the setting in a message. 0, or -1 with the

@@ -266,8 +266,8 @@ static int check_reading(struct options *o, char *why, size_t n)
 	enum input_format f;
 	if (decoder_format_parse(o->format, &f) != 0)
 		FAIL("--format is lines, cri or docker, not '%s'", o->format);
-	static const char *const presets[] = {"java", "python", "go"};
-	const char *near = o->multiline ? nearest_word(o->multiline, strlen(o->multiline), presets, 3)
+	const char *near = o->multiline ? nearest_word(o->multiline, strlen(o->multiline),
+						       multiline_preset_names, MULTILINE_PRESETS)
 					: NULL;
 	if (o->multiline && multiline_preset(o->multiline) == MULTILINE_NONE)
 		FAIL("--multiline is a preset: %s, not '%s'%s%s%s (a regex of your own: "
