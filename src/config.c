@@ -147,14 +147,20 @@ static void in_seconds(lua_State *L, const char *at, const char *k, double *out,
 		*out = (double)v;
 }
 
+/* path, relative to the config's folder, as one of sp's. */
+static void add_path(struct input_spec *sp, const char *file, const char *path)
+{
+	char *p = settings_path(file, path);
+	input_spec_add_path(sp, p);
+	free(p);
+}
+
 /* paths = "p" or { "p", "q" }, each relative to the config's folder. */
 static void in_paths(lua_State *L, const char *at, struct input_spec *sp, const char *file,
 		     struct buf *err)
 {
 	if (lua_type(L, -1) == LUA_TSTRING) {
-		char *p = settings_path(file, lua_tostring(L, -1));
-		input_spec_add_path(sp, p);
-		free(p);
+		add_path(sp, file, lua_tostring(L, -1));
 		return;
 	}
 	lua_Integer n = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
@@ -166,11 +172,8 @@ static void in_paths(lua_State *L, const char *at, struct input_spec *sp, const 
 		if (lua_geti(L, -1, i) != LUA_TSTRING)
 			ERR("%s: paths[%lld] must be a path or glob, not a %s", at, (long long)i,
 			    luaL_typename(L, -1));
-		else {
-			char *p = settings_path(file, lua_tostring(L, -1));
-			input_spec_add_path(sp, p);
-			free(p);
-		}
+		else
+			add_path(sp, file, lua_tostring(L, -1));
 		lua_pop(L, 1);
 	}
 }
@@ -264,9 +267,7 @@ static const char *const input_keys[] = {"name", "paths", "format", "multiline",
  * input with every rule left to the globals. */
 static void path_input(lua_State *L, struct options *o, const char *file)
 {
-	char *p = settings_path(file, lua_tostring(L, -1));
-	options_add_input(o, p);
-	free(p);
+	add_path(options_add_spec(o), file, lua_tostring(L, -1));
 }
 
 /* One entry of inputs (on top of L's stack): a path, or a table. */
