@@ -16,6 +16,7 @@
 #include "options.h"
 #include "pipeline.h"
 #include "script.h"
+#include "script_template.h"
 #include "utf8.h"
 #include "util.h"
 #include "validate.h"
@@ -373,6 +374,7 @@ int check_main(int argc, char **argv)
 		       (unsigned long long)(lines - kept), (unsigned long long)errors,
 		       errors == 1 ? "" : "s");
 	script_chain_free(chain);
+	script_template_free();
 	check_free(&k, &sample, &o);
 	if (fflush(stdout) != 0)
 		die(EXIT_USAGE, "check: cannot write the report: %s", strerror(errno));

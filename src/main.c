@@ -36,6 +36,7 @@
 #include "queue.h"
 #include "script.h"
 #include "sender.h"
+#include "script_template.h"
 #include "sdnotify.h"
 #include "snapshot.h"
 #include "statelock.h"
@@ -885,6 +886,7 @@ static void close_all(struct app *a)
 		curl_global_cleanup();
 	}
 	pipeline_chains_free(&a->chains);
+	script_template_free();
 	close(a->sigfd);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd); /* last: the checkpoints are saved */

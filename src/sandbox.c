@@ -13,6 +13,7 @@
 #include "luajson.h"
 #include "script_parsers.h"
 #include "script_regex.h"
+#include "script_template.h"
 #include "util.h"
 
 /* Calls the function this closure wraps (its upvalue 1) with the closure's
@@ -592,6 +593,8 @@ static void open_logmash(lua_State *L, const struct sandbox_log *log)
 	lua_setfield(L, -2, "level");
 	script_regex_push(L);
 	lua_setfield(L, -2, "regex");
+	script_template_push(L);
+	lua_setfield(L, -2, "template");
 	script_parsers_open(L, -1);
 	lua_setglobal(L, "logmash");
 }
