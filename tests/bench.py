@@ -60,11 +60,12 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))  # template_ga
 BENCH = os.path.join(ROOT, "tests", "bench")  # W1: its generator and scripts
 OUT = os.path.join(ROOT, "bench-out")
 RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
 LOGMASH = os.path.join(ROOT, "logmash")
-STAGES = ["lua", "helpers", "inputs", "send", "h2", "latency", "memory", "growth", "dashboard",
+STAGES = ["lua", "helpers", "templates", "inputs", "send", "h2", "latency", "memory", "growth", "dashboard",
           "watch", "remote", "crash"]
 
 ROWS = []  # (stage, logmash, baseline, ratio or None, target)
@@ -128,6 +129,58 @@ def lua_stage(log, filt, enr, runs, n):
     row("  CPU per line", "%.2f us" % (statistics.median(x[1] for x in ours) / n * 1e6),
         "%.2f us" % (statistics.median(x[1] for x in base) / n * 1e6),
         pair_ratio([x[1] for x in base], [x[1] for x in ours]))
+
+
+# ---- the template miner ----
+
+def templates_stage(log, filt, enr, runs, n):
+    """The miner alone over the 16 Loghub contents repeated to 1,000,000
+    lines (against hashing each line), W1's chain with templates.lua after
+    it (against the chain alone), and the grouping accuracy table."""
+    import template_ga
+    if not os.path.isdir(template_ga.LOGHUB):
+        print("  (no ../shared/loghub: the templates stage needs it)")
+        return
+    contents = os.path.join(OUT, "loghub_contents.txt")
+    with open(contents, "w", encoding="utf-8") as f:
+        for name in sorted(template_ga.DRAIN):
+            for r in template_ga.rows(name):
+                f.write(r["Content"].replace("\r", " ").replace("\n", " ") + "\n")
+    exe = os.path.join(OUT, "template_speed")
+    objs = [os.path.join(ROOT, "src", o + ".o") for o in ("template", "template_mask", "utf8",
+                                                          "util", "buf")]
+    subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-I" + os.path.join(ROOT, "src"),
+                    "-o", exe, os.path.join(BENCH, "template_speed.c"), *objs, "-lpcre2-8",
+                    "-lm"], check=True)
+    mined, hashed = [], []
+    for i in range(runs):
+        out = subprocess.run([exe, contents, "1000000"], check=True, capture_output=True,
+                             text=True).stdout.split()
+        mined.append(float(out[0]))
+        hashed.append(float(out[1]))
+        groups, memory = int(out[2]), int(out[3])
+        print("  run %d: mined %.0f lines/s, hashed %.0f lines/s" % (i + 1, mined[-1], hashed[-1]),
+              flush=True)
+    row("Template miner alone, 1M Loghub lines", "%.0f lines/s" % statistics.median(mined),
+        "%.0f hashed/s" % statistics.median(hashed),
+        statistics.median(m / h for m, h in zip(mined, hashed)), ">= 1,000,000 lines/s")
+    row("  memory per template", "%.0f B" % (memory / max(groups, 1)), "%d templates" % groups,
+        None, "<= 1 KiB")
+    tpl = os.path.join(ROOT, "scripts", "templates.lua")
+    base, ours = [], []
+    for i in range(runs):
+        b = timed([LOGMASH, "--dry-run", "-f", filt, "-e", enr, "-"], log)
+        o = timed([LOGMASH, "--dry-run", "-f", filt, "-e", enr, "-e", tpl, "-"], log)
+        base.append(b[0])
+        ours.append(o[0])
+        print("  run %d: chain %.2fs, chain + templates.lua %.2fs" % (i + 1, b[0], o[0]),
+              flush=True)
+    row("W1 chain + templates.lua (rate vs chain)", "%.0f lines/s" % (n / statistics.median(ours)),
+        "%.0f lines/s" % (n / statistics.median(base)), pair_ratio(base, ours), ">= 0.7")
+    results = template_ga.measure_all()
+    print(template_ga.table(results))
+    row("Template GA, 16 Loghub datasets", "%.4f" % (sum(r["ga"] for r in results) / 16),
+        "Drain 0.8654", None, ">= 0.90")
 
 
 # ---- the script helpers ----
@@ -1095,6 +1148,9 @@ def main():
     if "helpers" in stages:
         print("== helpers", flush=True)
         helpers_stage(log, filt, a.runs, a.lines)
+    if "templates" in stages:
+        print("== templates", flush=True)
+        templates_stage(log, filt, enr, a.runs, a.lines)
     if "inputs" in stages:
         print("== inputs", flush=True)
         inputs_stage(log, filt, enr, a.runs)
