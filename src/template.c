@@ -67,7 +67,7 @@ struct template_miner {
 	pcre2_code *masks[MAX_MASKS];
 	size_t nmasks;
 	pcre2_match_data *md;
-	struct buf pre; /* the message after the extra masks */
+	struct buf pre[2]; /* the message after the extra masks */
 
 	struct template_tokens toks;
 	struct buf text; /* a template being built */
@@ -118,7 +118,8 @@ void template_miner_free(struct template_miner *m)
 	for (size_t i = 0; i < m->nmasks; i++)
 		pcre2_code_free(m->masks[i]);
 	pcre2_match_data_free(m->md);
-	buf_free(&m->pre);
+	buf_free(&m->pre[0]);
+	buf_free(&m->pre[1]);
 	buf_free(&m->text);
 	template_tokens_free(&m->toks);
 	free(m);
@@ -132,8 +133,10 @@ int template_miner_add_mask(struct template_miner *m, const char *regex, struct 
 	}
 	int code;
 	PCRE2_SIZE at;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code,
-				       &at, NULL);
+	/* Messages need not be valid UTF-8 (a script may set any bytes):
+	 * PCRE2_MATCH_INVALID_UTF matches them safely, as logmash.regex does. */
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+				       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &at, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof msg);
@@ -142,39 +145,43 @@ int template_miner_add_mask(struct template_miner *m, const char *regex, struct 
 		return -1;
 	}
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* interpreted if JIT is unavailable */
-	if (!m->md)
-		m->md = pcre2_match_data_create(4, NULL);
+	if (!m->md && !(m->md = pcre2_match_data_create(4, NULL))) {
+		pcre2_code_free(re);
+		buf_printf(err, "template mask '%s': out of memory", regex);
+		return -1;
+	}
 	m->masks[m->nmasks++] = re;
 	return 0;
 }
 
-/* The message with every extra mask's matches replaced by <*>. */
+/* The message with every extra mask's matches replaced by <*>: each mask
+ * writes into whichever of the two scratch buffers the message is not in. */
 static const char *apply_masks(struct template_miner *m, const char *msg, size_t *len)
 {
 	for (size_t k = 0; k < m->nmasks; k++) {
-		struct buf out = {0};
+		struct buf *out = msg == m->pre[0].data ? &m->pre[1] : &m->pre[0];
+		buf_clear(out);
 		size_t pos = 0;
+		int matched = 0;
 		for (;;) {
-			int rc = pcre2_match(m->masks[k], (PCRE2_SPTR)msg, *len, pos,
-					     PCRE2_NO_UTF_CHECK, m->md, NULL);
+			int rc = pcre2_match(m->masks[k], (PCRE2_SPTR)msg, *len, pos, 0, m->md,
+					     NULL);
 			if (rc < 0)
 				break;
+			matched = 1;
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-			buf_append(&out, msg + pos, ov[0] - pos);
-			buf_puts(&out, " <*> ");
+			buf_append(out, msg + pos, ov[0] - pos);
+			buf_puts(out, " <*> ");
 			pos = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
 			if (pos > *len)
 				break;
 		}
-		if (!out.data)
+		if (!matched)
 			continue;
 		if (pos < *len)
-			buf_append(&out, msg + pos, *len - pos);
-		buf_clear(&m->pre);
-		buf_append(&m->pre, out.data, out.len);
-		buf_free(&out);
-		msg = m->pre.data;
-		*len = m->pre.len;
+			buf_append(out, msg + pos, *len - pos);
+		msg = out->data;
+		*len = out->len;
 	}
 	return msg;
 }
@@ -496,7 +503,7 @@ static void generalise(struct template_miner *m, int32_t s)
 	m->dirty = 1;
 }
 
-static void fill_info(struct template_miner *m, const struct group *g, struct template_info *in)
+static void fill_info(const struct group *g, struct template_info *in)
 {
 	snprintf(in->id, sizeof in->id, "%0*" PRIx64, TEMPLATE_ID_LEN, g->id);
 	in->text = g->text;
@@ -506,7 +513,6 @@ static void fill_info(struct template_miner *m, const struct group *g, struct te
 	in->rate = g->rate;
 	in->last_seen = g->last_seen;
 	in->example = g->example;
-	(void)m;
 }
 
 const struct template_info *template_mine(struct template_miner *m, const char *msg, size_t len,
@@ -516,9 +522,10 @@ const struct template_info *template_mine(struct template_miner *m, const char *
 	size_t orig_len = len;
 	if (len > MINE_BYTES)
 		len = utf8_cut(msg, len, MINE_BYTES);
+	int cut = len < orig_len; /* before the masks, which change the length */
 	if (m->nmasks)
 		msg = apply_masks(m, msg, &len);
-	template_mask_tokens(msg, len, len < orig_len, &m->toks);
+	template_mask_tokens(msg, len, cut, &m->toks);
 	struct template_tokens *t = &m->toks;
 	if (t->n == 0) { /* an empty message is a kind of its own */
 		template_tokens_add(t, "", 0);
@@ -554,7 +561,7 @@ const struct template_info *template_mine(struct template_miner *m, const char *
 	g->example[ex] = '\0';
 	m->last = s;
 	m->mined++;
-	fill_info(m, g, &m->info);
+	fill_info(g, &m->info);
 	return &m->info;
 }
 
@@ -622,7 +629,7 @@ size_t template_top(struct template_miner *m, int by_total, struct template_info
 		best[j] = (int32_t)i;
 	}
 	for (size_t i = 0; i < k; i++)
-		fill_info(m, &m->g[best[i]], &out[i]);
+		fill_info(&m->g[best[i]], &out[i]);
 	free(best);
 	return k;
 }
@@ -634,8 +641,8 @@ void template_totals(const struct template_miner *m, struct template_totals *t)
 	t->evicted = m->evicted;
 	t->mined = m->mined;
 	t->memory = sizeof *m + m->cap * sizeof *m->g + m->nbuckets * sizeof *m->buckets +
-		    m->ncache * sizeof *m->cache + m->text_bytes + m->pre.cap + m->text.cap +
-		    template_tokens_memory(&m->toks);
+		    m->ncache * sizeof *m->cache + m->text_bytes + m->pre[0].cap + m->pre[1].cap +
+		    m->text.cap + template_tokens_memory(&m->toks);
 }
 
 int template_dirty(const struct template_miner *m)

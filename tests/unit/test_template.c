@@ -142,6 +142,10 @@ static void extra_masks_and_hostile_input(void **state)
 	struct seen a = mine(m, "login of user alice ok");
 	struct seen b = mine(m, "login of user bob ok");
 	assert_string_equal(a.id, b.id);
+	/* Invalid UTF-8 through a mask: matched safely, not assumed valid. */
+	static const char invalid[] = "login of user bob \xff\xfe";
+	assert_string_equal(template_mine(m, invalid, sizeof invalid - 1, 1)->text,
+			    "login of <*> \xff\xfe");
 	assert_int_equal(template_miner_add_mask(m, "(unclosed", &err), -1);
 	assert_non_null(strstr(buf_cstr(&err), "(unclosed"));
 	buf_free(&err);
