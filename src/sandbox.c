@@ -14,6 +14,7 @@
 #include "script_parsers.h"
 #include "script_regex.h"
 #include "script_template.h"
+#include "script_volume.h"
 #include "util.h"
 
 /* Calls the function this closure wraps (its upvalue 1) with the closure's
@@ -536,10 +537,10 @@ static int l_now(lua_State *L)
 }
 
 /* logmash.log(...): a message to the operator, its arguments joined with
- * spaces as print() would. Upvalue 1: the struct sandbox_log. */
+ * spaces as print() would. Upvalue 1: the struct sandbox_host. */
 static int l_log(lua_State *L)
 {
-	const struct sandbox_log *log = lua_touserdata(L, lua_upvalueindex(1));
+	const struct sandbox_host *host = lua_touserdata(L, lua_upvalueindex(1));
 	int n = lua_gettop(L);
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);
@@ -550,8 +551,8 @@ static int l_log(lua_State *L)
 		luaL_addvalue(&b);
 	}
 	luaL_pushresult(&b);
-	if (log->fn)
-		log->fn(log->ctx, lua_tostring(L, -1));
+	if (host->log)
+		host->log(host->ctx, lua_tostring(L, -1));
 	return 0;
 }
 
@@ -569,14 +570,14 @@ static int l_level(lua_State *L)
 	return 1;
 }
 
-static void open_logmash(lua_State *L, const struct sandbox_log *log)
+static void open_logmash(lua_State *L, const struct sandbox_host *host)
 {
-	char host[256];
-	if (gethostname(host, sizeof host) != 0)
-		snprintf(host, sizeof host, "localhost");
-	host[sizeof host - 1] = '\0';
+	char name[256];
+	if (gethostname(name, sizeof name) != 0)
+		snprintf(name, sizeof name, "localhost");
+	name[sizeof name - 1] = '\0';
 	lua_createtable(L, 0, 4);
-	lua_pushstring(L, host);
+	lua_pushstring(L, name);
 	lua_setfield(L, -2, "hostname");
 	lua_pushliteral(L, LOGMASH_VERSION);
 	lua_setfield(L, -2, "version");
@@ -584,7 +585,7 @@ static void open_logmash(lua_State *L, const struct sandbox_log *log)
 	lua_setfield(L, -2, "json_decode");
 	luajson_push_encode(L);
 	lua_setfield(L, -2, "json_encode");
-	lua_pushlightuserdata(L, (void *)log);
+	lua_pushlightuserdata(L, (void *)host);
 	lua_pushcclosure(L, l_log, 1);
 	lua_setfield(L, -2, "log");
 	lua_pushcfunction(L, l_now);
@@ -595,11 +596,12 @@ static void open_logmash(lua_State *L, const struct sandbox_log *log)
 	lua_setfield(L, -2, "regex");
 	script_template_push(L);
 	lua_setfield(L, -2, "template");
+	script_volume_open(L, -1, host);
 	script_parsers_open(L, -1);
 	lua_setglobal(L, "logmash");
 }
 
-void sandbox_open(lua_State *L, int unsafe, const struct sandbox_log *log)
+void sandbox_open(lua_State *L, int unsafe, const struct sandbox_host *host)
 {
 	if (unsafe)
 		luaL_openlibs(L);
@@ -607,7 +609,7 @@ void sandbox_open(lua_State *L, int unsafe, const struct sandbox_log *log)
 		sandbox(L);
 	lua_pushcfunction(L, l_print);
 	lua_setglobal(L, "print");
-	open_logmash(L, log);
+	open_logmash(L, host);
 	if (!unsafe)
 		isolate(L);
 }

@@ -15,17 +15,22 @@
 
 #include <lua.h>
 
-/* Where logmash.log(...) goes: fn(ctx, msg), msg its arguments joined
- * with spaces. It must outlive the state. */
-struct sandbox_log {
-	void (*fn)(void *ctx, const char *msg);
+struct volume;
+
+/* What the state's host (the chain) provides; it must outlive the state.
+ * log: where logmash.log(...) goes, msg its arguments joined with spaces.
+ * volume: the running script's own state of logmash.throttle, .sample and
+ * .dedupe (volume.h), made on first use. */
+struct sandbox_host {
+	void (*log)(void *ctx, const char *msg);
+	struct volume *(*volume)(void *ctx);
 	void *ctx;
 };
 
 /* Opens the libraries into L, sandboxed unless unsafe. L's extraspace must
  * already point at its budget (budget_watch). Raises Lua errors (call it
  * protected). */
-void sandbox_open(lua_State *L, int unsafe, const struct sandbox_log *log);
+void sandbox_open(lua_State *L, int unsafe, const struct sandbox_host *host);
 
 /* Pushes a new table of globals for one script: it reads through to the
  * shared ones, and its _G is itself (_G.x = 1 sets the script's own x).

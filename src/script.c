@@ -28,10 +28,12 @@
 #include "sandbox.h"
 #include "utf8.h"
 #include "util.h"
+#include "volume.h"
 
 struct script {
 	struct script_stat st; /* path and kind too */
 	int fn_ref;
+	struct volume *vol;    /* its throttle, sample and dedupe keys; NULL: none used */
 };
 
 struct script_chain {
@@ -62,7 +64,8 @@ struct script_chain {
 	struct buf err;
 
 	struct budget budget;    /* --script-budget (budget.h) */
-	struct sandbox_log log;  /* where logmash.log goes: chain_log */
+	struct sandbox_host host; /* chain_log, chain_volume */
+	size_t volume_keys_max;
 };
 
 /* Item keys remembered to empty the items table by: clearing by
@@ -301,10 +304,21 @@ static void chain_log(void *ctx, const char *msg)
 		c->on_log(c->ctx, c->running ? c->running->st.path : "init", msg);
 }
 
+static struct volume *chain_volume(void *ctx)
+{
+	struct script_chain *c = ctx;
+	struct script *s = (struct script *)c->running;
+	if (!s)
+		return NULL;
+	if (!s->vol)
+		s->vol = volume_new(c->volume_keys_max);
+	return s->vol;
+}
+
 static int setup(lua_State *L)
 {
 	struct script_chain *c = lua_touserdata(L, 1);
-	sandbox_open(L, c->unsafe, &c->log);
+	sandbox_open(L, c->unsafe, &c->host);
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct script *s = &c->s[i];
@@ -355,7 +369,8 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 	c->ctx = o->ctx;
 	c->unsafe = o->unsafe;
 	c->budget.limit = o->budget;
-	c->log = (struct sandbox_log){chain_log, c};
+	c->host = (struct sandbox_host){chain_log, chain_volume, c};
+	c->volume_keys_max = o->volume_keys_max;
 	c->src_ref = LUA_NOREF;
 	c->n = o->n;
 	c->s = xcalloc(o->n, sizeof *c->s);
@@ -422,6 +437,8 @@ void script_chain_free(struct script_chain *c)
 		lua_close(c->L);
 	buf_free(&c->err);
 	free(c->items);
+	for (size_t i = 0; i < c->n; i++)
+		volume_free(c->s[i].vol);
 	free(c->s);
 	free(c);
 }
@@ -434,6 +451,14 @@ size_t script_chain_len(const struct script_chain *c)
 const struct script_stat *script_chain_stat(const struct script_chain *c, size_t i)
 {
 	return &c->s[i].st;
+}
+
+void script_chain_volume(const struct script_chain *c, size_t i, struct volume_totals *t)
+{
+	if (c->s[i].vol)
+		volume_totals(c->s[i].vol, t);
+	else
+		*t = (struct volume_totals){0};
 }
 
 const char *script_chain_dropped_by(const struct script_chain *c)

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "record.h"
+#include "volume.h"
 
 /* SCRIPT_AUTO: whichever of filter() and enrich() the script defines. */
 enum script_kind { SCRIPT_FILTER, SCRIPT_ENRICH, SCRIPT_AUTO };
@@ -35,6 +36,7 @@ struct script_opts {
 	size_t memory_limit; /* bytes the Lua state may hold (more than 0) */
 	int unsafe;          /* lift the sandbox */
 	long budget;         /* instructions a call may run once past ~1 ms; 0: no limit */
+	size_t volume_keys_max; /* keys each script's volume helpers keep; 0: the default */
 	/* Called for each failed script call; msg names the script, failed_on
 	 * the log ("SOURCE line N: EXCERPT", the message as it entered). */
 	void (*on_error)(void *ctx, const char *msg, const char *failed_on);
@@ -72,6 +74,10 @@ void script_chain_free(struct script_chain *c);
 /* How many scripts the chain has, and what the i-th (in order) did. */
 size_t script_chain_len(const struct script_chain *c);
 const struct script_stat *script_chain_stat(const struct script_chain *c, size_t i);
+
+/* What the i-th script's logmash.throttle, .sample and .dedupe answered
+ * and hold (all 0 when it calls none). */
+void script_chain_volume(const struct script_chain *c, size_t i, struct volume_totals *t);
 
 /* After script_chain_run returned SCRIPT_DROP: the script that dropped it. */
 const char *script_chain_dropped_by(const struct script_chain *c);
