@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "errlog.h"
 #include "hash.h"
 #include "util.h"
@@ -237,59 +238,18 @@ int checkpoint_load(const char *file, struct cp_table *t)
 	return ok;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int checkpoint_save(const char *file, const struct cp_table *t)
 {
-	struct buf tb = {0}, db = {0};
-	buf_printf(&tb, "%s.tmp", file);
-	const char *slash = strrchr(file, '/');
-	if (slash)
-		buf_append(&db, file, slash == file ? 1 : (size_t)(slash - file));
-	else
-		buf_putc(&db, '.');
-	const char *tmp = buf_cstr(&tb), *dir = buf_cstr(&db);
 	struct buf text = {0};
 	checkpoint_format(t, &text);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ok = fd >= 0 && write_all(fd, text.data, text.len) == 0 && fsync(fd) == 0;
-	int saved = errno;
-	if (fd >= 0 && close(fd) != 0 && ok) {
-		ok = 0;
-		saved = errno;
-	}
-	if (ok && rename(tmp, file) != 0) {
-		ok = 0;
-		saved = errno;
-	}
+	int rc = atomicfile_write(file, text.data ? text.data : "", text.len);
 	buf_free(&text);
-	if (!ok)
-		unlink(tmp);
-	buf_free(&tb);
-	if (!ok) {
+	if (rc < 0) {
 		errlog_add(ERR_CHECKPOINT, "cannot save checkpoints in %s: %s (the old ones stay)", file,
-			   strerror(saved));
-		buf_free(&db);
+			   strerror(errno));
 		return -1;
 	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) != 0)
-			errlog_add(ERR_CHECKPOINT, "cannot sync folder %s: %s", dir, strerror(errno));
-		close(dfd);
-	}
-	buf_free(&db);
+	if (rc > 0)
+		errlog_add(ERR_CHECKPOINT, "cannot sync the folder of %s: %s", file, strerror(errno));
 	return 0;
 }
