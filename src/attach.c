@@ -215,7 +215,11 @@ static void status_json_out(const struct snapshot *now, const struct snapshot *p
 			   source_state_name[v->state], v->pos, source_behind(v), v->lines, v->sent, v->dropped, v->errors,
 			   source_lag(now, v));
 	}
-	buf_printf(&out, "],\"sources_total\":%zu}\n", now->sources_total);
+	buf_printf(&out, "],\"sources_total\":%zu,", now->sources_total);
+	status_json_scripts(&out, now);
+	buf_putc(&out, ',');
+	status_json_templates(&out, now);
+	buf_puts(&out, "}\n");
 	fputs(buf_cstr(&out), stdout);
 	buf_free(&out);
 }
@@ -262,6 +266,14 @@ static int status_main(const struct attach_opts *o)
 		}
 		if (now->sources_total > now->n_sources)
 			buf_printf(&out, "  ... and %zu more sources\n", now->sources_total - now->n_sources);
+		for (size_t i = 0; i < now->n_scripts; i++) {
+			const struct script_view *v = &now->scripts[i];
+			if (v->volume_kept || v->volume_dropped)
+				buf_printf(&out, "  %s: throttle, sample and dedupe kept %" PRIu64
+					   ", dropped %" PRIu64 "\n", v->path, v->volume_kept,
+					   v->volume_dropped);
+		}
+		status_templates_text(&out, now, 5);
 		fputs(buf_cstr(&out), stdout);
 		buf_free(&out);
 	}

@@ -168,6 +168,7 @@ static void run_log(struct check *k, struct script_chain *c, const struct frame 
 		show("", fr->line, fr->len);
 		printf("\n");
 	}
+	script_template_log_start();
 	enum script_verdict v = c ? script_chain_run(c, &r) : SCRIPT_KEEP;
 	if (v == SCRIPT_KEEP)
 		(*kept)++;
@@ -181,6 +182,11 @@ static void run_log(struct check *k, struct script_chain *c, const struct frame 
 		printf("  dropped by %s\n", script_chain_dropped_by(c));
 	else
 		print_result(&in, &r);
+	/* Of the message as it came, as logmash.template would answer. */
+	const struct template_info *t = template_mine(script_template_miner(), fr->line, fr->len,
+						      in.time);
+	script_template_verdict(v == SCRIPT_KEEP);
+	printf("  template %s: %s\n", t->id, t->text);
 }
 
 /* Runs the sample on standard input through the input's rules and the
@@ -306,6 +312,7 @@ int check_main(int argc, char **argv)
 	struct script_opts so = {.memory_limit = o.script_memory, .budget = o.script_budget,
 				 .unsafe = o.unsafe_scripts, .on_error = on_error, .on_log = on_log,
 				 .ctx = &k};
+	so.volume_keys_max = (size_t)o.volume_keys_max;
 	if (help) {
 		options_free(&o);
 		return 0;
@@ -337,6 +344,15 @@ int check_main(int argc, char **argv)
 		options_free(&o);
 		return EXIT_USAGE;
 	}
+	/* The config's masks; check keeps no state: ids start afresh. */
+	struct script_template_opts to = {.max = (size_t)o.template_max, .masks = o.template_masks,
+					  .n_masks = o.n_template_masks};
+	if (script_template_setup(&to, &err) != 0) {
+		fprintf(stderr, "logmash check: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		check_free(&k, &sample, &o);
+		return EXIT_USAGE;
+	}
 	so.specs = k.specs;
 	so.n = k.n;
 	struct script_chain *chain = k.n ? script_chain_load(&so, &err) : NULL;
@@ -361,7 +377,13 @@ int check_main(int argc, char **argv)
 		       (unsigned long long)st->calls, st->calls == 1 ? "" : "s");
 		if (st->kind == SCRIPT_FILTER || st->dropped)
 			printf(", %llu dropped", (unsigned long long)st->dropped);
-		printf(", %llu error%s\n", (unsigned long long)st->errors, st->errors == 1 ? "" : "s");
+		printf(", %llu error%s", (unsigned long long)st->errors, st->errors == 1 ? "" : "s");
+		struct volume_totals vt;
+		script_chain_volume(chain, i, &vt);
+		if (vt.kept || vt.dropped)
+			printf("; throttle, sample and dedupe: %llu kept, %llu dropped",
+			       (unsigned long long)vt.kept, (unsigned long long)vt.dropped);
+		printf("\n");
 		if (st->errors)
 			printf("    last error: %s (line %llu: \"%s\")\n", st->last_error,
 			       (unsigned long long)st->excerpt_line, st->excerpt);

@@ -446,7 +446,7 @@ static lua_State *run_config(const char *file, struct config_run *r, char *why, 
 static const char *const *config_keys(size_t *n)
 {
 	static char names[64][48];
-	static const char *keys[64 + 3];
+	static const char *keys[64 + 4];
 	static size_t count;
 	if (!count) {
 		for (size_t i = 0; i < n_settings && count < 64; i++)
@@ -458,9 +458,29 @@ static const char *const *config_keys(size_t *n)
 		keys[count++] = "token_file";
 		keys[count++] = "inputs";
 		keys[count++] = "scripts";
+		keys[count++] = "template_masks";
 	}
 	*n = count;
 	return keys;
+}
+
+/* template_masks = { "REGEX", ... }: the command line's replace them. */
+static void cfg_template_masks(lua_State *L, struct options *o)
+{
+	if (!lua_istable(L, 3))
+		luaL_error(L, "'template_masks' must be a list of regexes like { \"req-[0-9a-f]+\" }, "
+			   "not a %s", luaL_typename(L, 3));
+	if (o->template_masks_from_cli)
+		return;
+	options_clear_template_masks(o);
+	lua_Integer n = luaL_len(L, 3);
+	for (lua_Integer i = 1; i <= n; i++) {
+		if (lua_geti(L, 3, i) != LUA_TSTRING)
+			luaL_error(L, "template_masks[%d]: must be a regex (a string), not a %s", (int)i,
+				   luaL_typename(L, -1));
+		options_add_template_mask(o, lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
 }
 
 /* Under lua_pcall: applies the setting key (index 2) = value (3) to the
@@ -498,6 +518,8 @@ static int apply_key(lua_State *L)
 			lua_pushstring(L, buf_cstr(&err));
 		buf_free(&err);
 		return wrong;
+	} else if (!strcmp(k, "template_masks")) {
+		cfg_template_masks(L, o);
 	} else if (!strcmp(k, "inputs")) {
 		struct buf err = {0};
 		cfg_inputs(L, o, file, &err);

@@ -375,6 +375,8 @@ static void save(struct input *in)
 {
 	if (!in->cp_file || !in->o.save_state)
 		return;
+	if (in->o.before_save)
+		in->o.before_save();
 	struct cp_table t = {0};
 	for (size_t i = 0; i < in->cp.n; i++) { /* files not followed now, still there */
 		struct cp_entry *e = &in->cp.e[i];

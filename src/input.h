@@ -82,6 +82,9 @@ struct input_opts {
 	const char *checkpoints; /* the checkpoint table's file; NULL: STATE_DIR/checkpoints, or none */
 	int save_state;        /* 0 in --dry-run: read checkpoints, never write */
 	uint64_t spool_max_bytes; /* stdin through STATE_DIR/spool (with a state dir) */
+	/* Called before each save of the checkpoints: what must be on disk
+	 * before a checkpoint moves past a log (the templates). */
+	void (*before_save)(void);
 };
 
 /* Opaque: input_internal.h has them, for input*.c only. */

@@ -154,11 +154,25 @@ static struct script_chain *load_chain(struct app *a, const struct options *o,
 		.memory_limit = o->script_memory,
 		.unsafe = o->unsafe_scripts,
 		.budget = o->script_budget,
+		.volume_keys_max = (size_t)o->volume_keys_max,
 		.on_error = on_script_error,
 		.on_log = on_script_log,
 		.ctx = a,
 	};
 	return script_chain_load(&so, err);
+}
+
+/* The miner behind logmash.template, before any script can call it. */
+static int setup_templates(const struct options *o, struct buf *err)
+{
+	struct script_template_opts to = {
+		.max = (size_t)o->template_max,
+		.masks = o->template_masks,
+		.n_masks = o->n_template_masks,
+		.state_dir = o->replay ? NULL : o->state_dir,
+		.save = !o->dry_run,
+	};
+	return script_template_setup(&to, err);
 }
 
 /* The global chain and each input's own into ch: 0, or -1 with the
@@ -244,6 +258,7 @@ static struct input_opts input_opts_of(const struct options *o, const char *repl
 	io.checkpoints = o->replay ? replayed : NULL;
 	io.save_state = !o->dry_run;
 	io.spool_max_bytes = o->spool_max_bytes;
+	io.before_save = script_template_save;
 	return io;
 }
 
@@ -463,7 +478,39 @@ static void put_scripts(struct snapshot *s, const struct script_chain *c,
 		v->calls = st->calls;
 		v->dropped = st->dropped;
 		v->errors = st->errors;
+		struct volume_totals vt;
+		script_chain_volume(c, i, &vt);
+		v->volume_kept = vt.kept;
+		v->volume_dropped = vt.dropped;
 	}
+}
+
+static void put_template_list(struct template_miner *m, int by_total, struct template_view *out,
+			      size_t *n)
+{
+	struct template_info top[SNAP_TEMPLATES];
+	*n = template_top(m, by_total, top, SNAP_TEMPLATES);
+	for (size_t i = 0; i < *n; i++) {
+		struct template_view *v = &out[i];
+		memcpy(v->id, top[i].id, sizeof v->id);
+		snprintf(v->text, sizeof v->text, "%s", top[i].text);
+		snprintf(v->example, sizeof v->example, "%s", top[i].example ? top[i].example : "");
+		v->total = top[i].total;
+		v->kept = top[i].kept;
+		v->dropped = top[i].dropped;
+		v->rate = top[i].rate;
+		v->last_seen = top[i].last_seen;
+	}
+}
+
+/* The templates logmash.template has seen (none when no script asks). */
+static void put_templates(struct template_top *t, double now)
+{
+	struct template_miner *m = script_template_miner();
+	template_tick(m, now);
+	template_totals(m, &t->totals);
+	put_template_list(m, 0, t->by_rate, &t->n_rate);
+	put_template_list(m, 1, t->by_total, &t->n_total);
 }
 
 /* The console's view of everything: a copy, so that it never reaches
@@ -485,6 +532,7 @@ static void fill_snapshot(void *ctx, struct snapshot *s, int with_sources)
 	put_scripts(s, a->chains.all, NULL);
 	for (size_t i = 0; i < a->chains.n && i < a->o.n_inputs; i++)
 		put_scripts(s, a->chains.input[i], &a->o.inputs[i]);
+	put_templates(&s->templates, s->taken);
 	s->n_sources = s->sources_total = 0;
 	s->spooled = 0;
 	if (with_sources)
@@ -910,6 +958,8 @@ int main(int argc, char **argv)
 	options_parse(&a.o, argc, argv);
 	errlog_init(1);
 	struct buf err = {0};
+	if (setup_templates(&a.o, &err) != 0)
+		die(EXIT_USAGE, "%s", buf_cstr(&err));
 	if (load_chains(&a, &a.o, &a.chains, &err) != 0)
 		die(EXIT_USAGE, "script failed to load: %s", buf_cstr(&err));
 	buf_free(&err);

@@ -100,6 +100,22 @@ void metrics_render(struct buf *out, const struct snapshot *s)
 		label(out, s->scripts[i].path);
 		buf_printf(out, "} %" PRIu64 "\n", s->scripts[i].errors);
 	}
+	head(out, "logmash_script_volume_answers_total", "counter",
+	     "What a script's logmash.throttle, sample and dedupe answered: kept (true) or dropped.");
+	for (size_t i = 0; i < s->n_scripts; i++)
+		for (int k = 0; k < 2; k++) {
+			buf_puts(out, "logmash_script_volume_answers_total{script=");
+			label(out, s->scripts[i].path);
+			buf_printf(out, ",answer=\"%s\"} %" PRIu64 "\n", k ? "dropped" : "kept",
+				   k ? s->scripts[i].volume_dropped : s->scripts[i].volume_kept);
+		}
+	/* Totals only: a series a template would be an unbounded label set. */
+	const struct template_totals *tt = &s->templates.totals;
+	gauge(out, "logmash_templates", "Templates logmash.template knows now.", (double)tt->groups);
+	counter(out, "logmash_templates_evicted_total",
+		"Templates forgotten to stay within template_max.", tt->evicted);
+	gauge(out, "logmash_templates_memory_bytes", "Memory the template miner holds.",
+	      (double)tt->memory);
 	gauge(out, "logmash_in_flight", "Requests under way now.", (double)st->in_flight);
 	gauge(out, "logmash_queued_logs", "Logs queued, to be sent as soon as the limit lets them.",
 	      (double)st->queued);

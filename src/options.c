@@ -184,6 +184,13 @@ static char *second_pass(struct options *o, int argc, char **argv, const struct 
 			}
 			options_add_script(o, c == 'f' ? SCRIPT_FILTER : SCRIPT_ENRICH, optarg);
 			break;
+		case OPT_TEMPLATE_MASK:
+			if (!o->template_masks_from_cli) {
+				options_clear_template_masks(o); /* the command line's replace the file's */
+				o->template_masks_from_cli = 1;
+			}
+			options_add_template_mask(o, optarg);
+			break;
 		case OPT_DRY_RUN: o->dry_run = 1; break;
 		case OPT_REPLAY: options_set_str(&o->replay, optarg); break;
 		default:
@@ -414,6 +421,22 @@ void options_describe(struct buf *b, const struct options *o)
 			     : o->state_dir ? o->state_dir : "none (nothing kept across runs)");
 }
 
+void options_add_template_mask(struct options *o, const char *regex)
+{
+	o->template_masks = xrealloc(o->template_masks,
+				     (o->n_template_masks + 1) * sizeof *o->template_masks);
+	o->template_masks[o->n_template_masks++] = xstrdup(regex);
+}
+
+void options_clear_template_masks(struct options *o)
+{
+	for (size_t i = 0; i < o->n_template_masks; i++)
+		free(o->template_masks[i]);
+	free(o->template_masks);
+	o->template_masks = NULL;
+	o->n_template_masks = 0;
+}
+
 void options_free(struct options *o)
 {
 	if (o->token) {
@@ -441,5 +464,6 @@ void options_free(struct options *o)
 	free(o->replay);
 	options_clear_scripts(o);
 	options_clear_inputs(o);
+	options_clear_template_masks(o);
 	memset(o, 0, sizeof *o);
 }

@@ -42,6 +42,11 @@ struct options {
 	size_t script_memory;
 	int unsafe_scripts;
 	long script_budget;     /* VM instructions a script call may run; 0: no limit */
+	long volume_keys_max;   /* keys each script's throttle, sample and dedupe keep */
+	long template_max;      /* groups the template miner keeps */
+	char **template_masks;  /* extra PCRE2 masks of the miner */
+	size_t n_template_masks;
+	int template_masks_from_cli; /* --template-mask given: the config's list is not used */
 	int dry_run;
 	int no_tui;             /* no dashboard even on a terminal */
 	double status_interval; /* headless status line period; 0: none */

@@ -78,6 +78,12 @@ int options_reload(const struct options *cur, struct options *next, struct buf *
 			options_add_script(next, cur->scripts[i].kind, cur->scripts[i].path);
 		next->scripts_from_cli = 1;
 	}
+	if (cur->template_masks_from_cli || !cur->config_file) {
+		options_clear_template_masks(next);
+		for (size_t i = 0; i < cur->n_template_masks; i++)
+			options_add_template_mask(next, cur->template_masks[i]);
+		next->template_masks_from_cli = 1;
+	}
 	if (cur->inputs_from_cli || !cur->config_file) {
 		options_clear_inputs(next);
 		for (size_t i = 0; i < cur->n_inputs; i++)
@@ -118,6 +124,16 @@ static int same_scripts(const struct options *a, const struct options *b)
 	return script_specs_same(a->scripts, a->n_scripts, b->scripts, b->n_scripts);
 }
 
+static int same_template_masks(const struct options *a, const struct options *b)
+{
+	if (a->n_template_masks != b->n_template_masks)
+		return 0;
+	for (size_t i = 0; i < a->n_template_masks; i++)
+		if (strcmp(a->template_masks[i], b->template_masks[i]) != 0)
+			return 0;
+	return 1;
+}
+
 #define SWAP(T, x, y) do { T t_ = (x); (x) = (y); (y) = t_; } while (0)
 
 unsigned options_adopt(struct options *cur, struct options *next, long max_in_flight_cap,
@@ -144,6 +160,15 @@ unsigned options_adopt(struct options *cur, struct options *next, long max_in_fl
 		       : st->sec == SEC_INPUT   ? ADOPT_INPUT
 		       : strncmp(st->name, "dead-letter", 11) == 0 ? ADOPT_DEAD_LETTERS
 		       : ADOPT_SENDER;
+	}
+	/* The templates known were masked by the old ones: kept, as
+	 * template_max is. */
+	if (!same_template_masks(cur, next)) {
+		char was[32];
+		snprintf(was, sizeof was, "%zu", cur->n_template_masks);
+		note(notes, "%s%s%s%s", "template_masks changed in ", cur->config_file,
+		     ": restart to apply them (still the ", was);
+		buf_puts(notes, " masks it started with)");
 	}
 	if (options_reads_stdin(cur) != options_reads_stdin(next)) {
 		note(notes, "%s%s%s%s", options_reads_stdin(cur) ? "standard input is no longer an input in "

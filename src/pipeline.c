@@ -9,6 +9,7 @@
 #include "container.h"
 #include "encoder.h"
 #include "errlog.h"
+#include "script_template.h"
 #include "util.h"
 
 #define OUT_FLUSH ((size_t)64 * 1024)
@@ -152,8 +153,11 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 	r.items = p->items.v;
 	r.n_items = p->items.n;
 	struct script_chain *own = si < p->ch->n ? p->ch->input[si] : NULL;
-	if ((own && script_chain_run(own, &r) == SCRIPT_DROP) ||
-	    (p->ch->all && script_chain_run(p->ch->all, &r) == SCRIPT_DROP)) {
+	script_template_log_start();
+	int drop = (own && script_chain_run(own, &r) == SCRIPT_DROP) ||
+		   (p->ch->all && script_chain_run(p->ch->all, &r) == SCRIPT_DROP);
+	script_template_verdict(!drop);
+	if (drop) {
 		p->st->dropped++;
 		input_settled(src, ticket, SETTLED_DROPPED);
 		return;

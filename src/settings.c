@@ -41,6 +41,14 @@ const struct setting settings[] = {
 	SETTING("script-budget", K_LONG, script_budget, 0, 1000000000000.0, "100000", "N",
 		SEC_SCRIPTS, "Lua instructions a script call may run once it has taken a "
 		"millisecond; then it fails for that log (0: no limit)"),
+	SETTING("volume-keys-max", K_LONG, volume_keys_max, 1, 100000000, "100000", "N", SEC_SCRIPTS,
+		"keys each script's logmash.throttle, sample and dedupe keep; the least recently "
+		"used goes past that"),
+	RESTART("template-max", K_LONG, template_max, 1, 10000000, "10000", "N", SEC_SCRIPTS,
+		"templates logmash.template keeps; the least recently seen goes past that"),
+	CLI("template-mask", OPT_TEMPLATE_MASK, "REGEX", SEC_SCRIPTS,
+	    "what the PCRE2 REGEX matches in a message is a variable part of its template "
+	    "(repeatable)"),
 	{"follow", 'F', K_FLAG, offsetof(struct options, follow), 0, 0, NULL, NULL, SEC_INPUT,
 	 "follow the inputs as they grow and rotate, like tail -F, until stopped", 1},
 	RESTART("from-start", K_FLAG, from_start, 0, 0, NULL, NULL, SEC_INPUT,

@@ -21,7 +21,8 @@ enum section { SEC_API, SEC_SCRIPTS, SEC_INPUT, SEC_SENDING, SEC_CONSOLE, SEC_WA
 	       SEC_GENERAL, N_SECTIONS };
 
 /* getopt's values of the K_CLI options without a short letter. */
-enum { OPT_TOKEN_FILE = 256, OPT_TOKEN, OPT_DRY_RUN, OPT_REPLAY, OPT_SETTING = 512 };
+enum { OPT_TOKEN_FILE = 256, OPT_TOKEN, OPT_DRY_RUN, OPT_REPLAY, OPT_TEMPLATE_MASK,
+       OPT_SETTING = 512 };
 
 struct setting {
 	const char *name;
@@ -78,6 +79,8 @@ char *settings_path(const char *config, const char *p);
 void options_set_str(char **dst, const char *v);
 void options_add_script(struct options *o, enum script_kind k, const char *path);
 void options_clear_scripts(struct options *o);
+void options_add_template_mask(struct options *o, const char *regex);
+void options_clear_template_masks(struct options *o);
 void options_add_input(struct options *o, const char *path);
 /* A new input spec at the end of o's, every rule left to the globals. */
 struct input_spec *options_add_spec(struct options *o);

@@ -34,7 +34,10 @@ static const char head[] =
 "-- scripts = {\n"
 "--   { filter = \"" LOGMASH_DATADIR "/scripts/drop_noise.lua\" },\n"
 "--   { enrich = \"" LOGMASH_DATADIR "/scripts/levels.lua\" },\n"
-"-- }\n";
+"-- }\n"
+"-- What else is a variable part of a log's template (PCRE2 regexes, beside\n"
+"-- the built-in masks; restart: a reload keeps the running ones):\n"
+"-- template_masks = { \"req-[0-9a-z]+\" }\n";
 
 static int numeric(enum kind k)
 {

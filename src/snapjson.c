@@ -53,6 +53,36 @@ static void put_str(struct buf *out, const char *key, const char *s)
 	encode_string(out, s ? s : "", s ? strlen(s) : 0);
 }
 
+static void put_template_list(struct buf *out, const char *key, const struct template_view *v,
+			      size_t n)
+{
+	buf_printf(out, ",\"%s\":[", key);
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(out, i ? ",{" : "{");
+		put_str(out, "id", v[i].id);
+		buf_putc(out, ',');
+		put_str(out, "template", v[i].text);
+		buf_putc(out, ',');
+		put_str(out, "example", v[i].example);
+		buf_printf(out, ",\"total\":%" PRIu64 ",\"kept\":%" PRIu64 ",\"dropped\":%" PRIu64
+			   ",\"rate\":%.3f,\"last_seen\":%.6f}", v[i].total, v[i].kept, v[i].dropped,
+			   v[i].rate, v[i].last_seen);
+	}
+	buf_putc(out, ']');
+}
+
+/* The miner's totals and its top templates, each way. */
+static void put_templates(struct buf *out, const struct template_top *t)
+{
+	buf_printf(out, ",\"templates\":{\"known\":%" PRIu64 ",\"created\":%" PRIu64
+		   ",\"evicted\":%" PRIu64 ",\"mined\":%" PRIu64 ",\"memory\":%zu",
+		   t->totals.groups, t->totals.created, t->totals.evicted, t->totals.mined,
+		   t->totals.memory);
+	put_template_list(out, "by_rate", t->by_rate, t->n_rate);
+	put_template_list(out, "by_total", t->by_total, t->n_total);
+	buf_putc(out, '}');
+}
+
 static void put_fields(struct buf *out, const void *base, const struct field *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -123,8 +153,9 @@ void snapjson_write(struct buf *out, const struct snapshot *s)
 			buf_putc(out, ',');
 		}
 		put_str(out, "kind", v->kind);
-		buf_printf(out, ",\"calls\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
-			   v->calls, v->dropped, v->errors);
+		buf_printf(out, ",\"calls\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"errors\":%" PRIu64
+			   ",\"volume_kept\":%" PRIu64 ",\"volume_dropped\":%" PRIu64 "}",
+			   v->calls, v->dropped, v->errors, v->volume_kept, v->volume_dropped);
 	}
 	buf_puts(out, "],\"sources\":[");
 	for (size_t i = 0; i < s->n_sources; i++) {
@@ -141,6 +172,7 @@ void snapjson_write(struct buf *out, const struct snapshot *s)
 			   v->pos, v->size, v->lines, v->sent, v->dropped, v->errors, v->oldest_unsent);
 	}
 	buf_putc(out, ']');
+	put_templates(out, &s->templates);
 	put_entries(out, "errors", s->errors, s->n_errors);
 	put_entries(out, "notes", s->notes, s->n_notes);
 	buf_putc(out, '}');
@@ -227,6 +259,51 @@ static int array(const struct json_doc *d, int obj, const char *key, int *n)
 	return t + 1;
 }
 
+static int get_template_list(const struct json_doc *d, int obj, const char *key,
+			     struct template_view *out, size_t *count, struct buf *tmp)
+{
+	int n, t = array(d, obj, key, &n);
+	*count = 0;
+	if (t == -2)
+		return -1;
+	for (int i = 0; i < n && *count < SNAP_TEMPLATES; i++, t = json_skip(d, t)) {
+		if (d->tok[t].type != JSMN_OBJECT)
+			return -1;
+		struct template_view *v = &out[(*count)++];
+		if (get_str(d, t, "id", v->id, sizeof v->id, tmp) != 0 ||
+		    get_str(d, t, "template", v->text, sizeof v->text, tmp) != 0 ||
+		    get_str(d, t, "example", v->example, sizeof v->example, tmp) != 0)
+			return -1;
+		v->total = get_u64(d, t, "total");
+		v->kept = get_u64(d, t, "kept");
+		v->dropped = get_u64(d, t, "dropped");
+		v->rate = get_dbl(d, t, "rate");
+		v->last_seen = get_dbl(d, t, "last_seen");
+	}
+	return 0;
+}
+
+/* "templates": missing (an older logmash) leaves them empty. */
+static int get_templates(const struct json_doc *d, int obj, struct template_top *t,
+			 struct buf *tmp)
+{
+	memset(t, 0, sizeof *t);
+	int o = json_get(d, obj, "templates");
+	if (o < 0)
+		return 0;
+	if (d->tok[o].type != JSMN_OBJECT)
+		return -1;
+	t->totals.groups = get_u64(d, o, "known");
+	t->totals.created = get_u64(d, o, "created");
+	t->totals.evicted = get_u64(d, o, "evicted");
+	t->totals.mined = get_u64(d, o, "mined");
+	t->totals.memory = (size_t)get_u64(d, o, "memory");
+	if (get_template_list(d, o, "by_rate", t->by_rate, &t->n_rate, tmp) != 0 ||
+	    get_template_list(d, o, "by_total", t->by_total, &t->n_total, tmp) != 0)
+		return -1;
+	return 0;
+}
+
 static int get_entries(const struct json_doc *d, int obj, const char *key, struct errlog_entry *out,
 		       size_t *count, struct buf *tmp)
 {
@@ -304,7 +381,11 @@ int snapjson_read(const struct json_doc *d, int obj, struct snapshot *s)
 		v->calls = get_u64(d, t, "calls");
 		v->dropped = get_u64(d, t, "dropped");
 		v->errors = get_u64(d, t, "errors");
+		v->volume_kept = get_u64(d, t, "volume_kept");
+		v->volume_dropped = get_u64(d, t, "volume_dropped");
 	}
+	if (get_templates(d, obj, &s->templates, &tmp) != 0)
+		goto out;
 	t = array(d, obj, "sources", &n);
 	for (int i = 0; t >= 0 && i < n; i++, t = json_skip(d, t)) {
 		if (d->tok[t].type != JSMN_OBJECT)

@@ -15,10 +15,13 @@
 #include "errlog.h"
 #include "sender_state.h"
 #include "stats.h"
+#include "template.h"
 
 #define SNAP_SOURCES 512 /* sources listed; more are counted */
 #define SNAP_SCRIPTS 16
 #define SNAP_PATH 160
+#define SNAP_TEMPLATES 20 /* the templates listed, each way */
+#define SNAP_TEMPLATE_TEXT 240
 #define SNAP_SENDING_SECONDS 2.0 /* acknowledged this lately: still "sending" */
 
 /* A source as the operator sees it (source_state_name). */
@@ -44,6 +47,25 @@ struct script_view {
 	char input[SNAP_INPUT];  /* the input whose own chain it is; "": the global chain */
 	const char *kind; /* "filter" or "enrich" */
 	uint64_t calls, dropped, errors;
+	uint64_t volume_kept, volume_dropped; /* its throttle, sample and dedupe answers */
+};
+
+/* A kind of line (template.h) as the operator sees it. */
+struct template_view {
+	char id[TEMPLATE_ID_LEN + 1];
+	char text[SNAP_TEMPLATE_TEXT];
+	char example[TEMPLATE_EXAMPLE + 1];
+	uint64_t total, kept, dropped;
+	double rate, last_seen;
+};
+
+/* The most frequent templates now (by_rate) and ever (by_total), most
+ * first, and the miner's totals. */
+struct template_top {
+	struct template_totals totals;
+	size_t n_rate, n_total;
+	struct template_view by_rate[SNAP_TEMPLATES];
+	struct template_view by_total[SNAP_TEMPLATES];
 };
 
 struct snapshot {
@@ -60,6 +82,7 @@ struct snapshot {
 	struct script_view scripts[SNAP_SCRIPTS];
 	size_t n_sources, sources_total;
 	struct source_view sources[SNAP_SOURCES];
+	struct template_top templates;
 	uint64_t spooled;       /* bytes of stdin in the spool, not yet sent */
 	size_t n_errors;        /* newest first */
 	struct errlog_entry errors[ERRLOG_KEEP];

@@ -176,3 +176,55 @@ void status_systemd(struct buf *out, const struct snapshot *now, const struct sn
 	status_behind(out, now);
 	buf_printf(out, ", %" PRIu64 " error%s", errors, errors == 1 ? "" : "s");
 }
+
+void status_json_scripts(struct buf *out, const struct snapshot *now)
+{
+	buf_puts(out, "\"scripts\":[");
+	for (size_t i = 0; i < now->n_scripts; i++) {
+		const struct script_view *v = &now->scripts[i];
+		buf_puts(out, i ? ",{\"path\":" : "{\"path\":");
+		encode_string(out, v->path, strlen(v->path));
+		buf_puts(out, ",\"input\":");
+		encode_string(out, v->input, strlen(v->input));
+		buf_printf(out, ",\"kind\":\"%s\",\"calls\":%" PRIu64 ",\"dropped\":%" PRIu64
+			   ",\"errors\":%" PRIu64 ",\"volume_kept\":%" PRIu64
+			   ",\"volume_dropped\":%" PRIu64 "}", v->kind, v->calls, v->dropped, v->errors,
+			   v->volume_kept, v->volume_dropped);
+	}
+	buf_putc(out, ']');
+}
+
+void status_json_templates(struct buf *out, const struct snapshot *now)
+{
+	const struct template_top *t = &now->templates;
+	buf_printf(out, "\"templates\":{\"known\":%" PRIu64 ",\"evicted\":%" PRIu64
+		   ",\"memory_bytes\":%zu,\"top\":[", t->totals.groups, t->totals.evicted,
+		   t->totals.memory);
+	for (size_t i = 0; i < t->n_rate; i++) {
+		const struct template_view *v = &t->by_rate[i];
+		buf_printf(out, "%s{\"id\":\"%s\",\"template\":", i ? "," : "", v->id);
+		encode_string(out, v->text, strlen(v->text));
+		buf_printf(out, ",\"per_s\":%.2f,\"total\":%" PRIu64 ",\"kept\":%" PRIu64
+			   ",\"dropped\":%" PRIu64 ",\"example\":", v->rate, v->total, v->kept,
+			   v->dropped);
+		encode_string(out, v->example, strlen(v->example));
+		buf_putc(out, '}');
+	}
+	buf_puts(out, "]}");
+}
+
+void status_templates_text(struct buf *out, const struct snapshot *now, size_t n)
+{
+	const struct template_top *t = &now->templates;
+	if (!t->totals.groups)
+		return;
+	char mem[24];
+	buf_printf(out, "templates: %" PRIu64 " known, %" PRIu64 " forgotten, %s; the busiest:\n",
+		   t->totals.groups, t->totals.evicted,
+		   human_bytes(mem, sizeof mem, t->totals.memory));
+	for (size_t i = 0; i < t->n_rate && i < n; i++) {
+		const struct template_view *v = &t->by_rate[i];
+		buf_printf(out, "  %s %.1f/s, %" PRIu64 " logs (%" PRIu64 " kept, %" PRIu64
+			   " dropped): %s\n", v->id, v->rate, v->total, v->kept, v->dropped, v->text);
+	}
+}

@@ -34,4 +34,10 @@ void status_behind(struct buf *out, const struct snapshot *now);
  * restart", or nothing when there was none. */
 void status_reload(struct buf *out, const struct snapshot *now);
 
+/* For `logmash status`: the scripts with their volume helpers' answers, and
+ * the templates (the top 20 by rate; in text, the first n). */
+void status_json_scripts(struct buf *out, const struct snapshot *now);
+void status_json_templates(struct buf *out, const struct snapshot *now);
+void status_templates_text(struct buf *out, const struct snapshot *now, size_t n);
+
 #endif

@@ -57,6 +57,7 @@ struct template_miner {
 	uint64_t serial, created, evicted, mined;
 	int dirty;
 	int32_t last; /* the group mined for the current log, or -1 */
+	int in_log;   /* between template_log_start and template_verdict */
 	double last_tick;
 
 	int32_t *buckets;
@@ -554,7 +555,10 @@ const struct template_info *template_mine(struct template_miner *m, const char *
 	}
 	struct group *g = &m->g[s];
 	lru_touch(m, s);
-	g->total++;
+	/* Two scripts asking of one log (templates.lua, then throttle.lua)
+	 * count it once. */
+	if (!(m->in_log && m->last == s))
+		g->total++;
 	g->last_seen = now;
 	size_t ex = utf8_cut(orig, orig_len, sizeof g->example - 1);
 	memcpy(g->example, orig, ex);
@@ -568,10 +572,12 @@ const struct template_info *template_mine(struct template_miner *m, const char *
 void template_log_start(struct template_miner *m)
 {
 	m->last = -1;
+	m->in_log = 1;
 }
 
 void template_verdict(struct template_miner *m, int kept)
 {
+	m->in_log = 0;
 	if (m->last < 0)
 		return;
 	if (kept)
@@ -579,6 +585,7 @@ void template_verdict(struct template_miner *m, int kept)
 	else
 		m->g[m->last].dropped++;
 	m->last = -1;
+	m->in_log = 0;
 }
 
 void template_tick(struct template_miner *m, double now)

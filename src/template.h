@@ -53,7 +53,8 @@ const struct template_info *template_mine(struct template_miner *m, const char *
 /* What the chain did with the log last mined: kept or dropped. */
 void template_verdict(struct template_miner *m, int kept);
 
-/* Forgets which log was mined last (a new log enters the chain). */
+/* Forgets which log was mined last (a new log enters the chain). Until
+ * the verdict, mining that log's message again does not count it again. */
 void template_log_start(struct template_miner *m);
 
 /* Brings every group's rate up to now (call a few times a second). */

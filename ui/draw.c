@@ -273,10 +273,19 @@ static void levels(const struct view *v, int y, int x, int w)
 	attroff(s->st.script_errors ? color(v, PAIR_BAD) : A_NORMAL);
 }
 
+const struct template_view *view_templates(const struct view *v, size_t *n)
+{
+	const struct template_top *t = &v->snap->templates;
+	*n = v->templates_by_total ? t->n_total : t->n_rate;
+	return v->templates_by_total ? t->by_total : t->by_rate;
+}
+
 size_t view_rows(const struct view *v, enum pane p)
 {
+	size_t n;
 	switch (p) {
 	case PANE_SOURCES: return v->snap->n_sources;
+	case PANE_TEMPLATES: view_templates(v, &n); return n;
 	case PANE_ERRORS: return v->snap->n_errors;
 	case PANE_NOTES: return v->snap->n_notes;
 	case N_PANES: break;
@@ -312,10 +321,28 @@ static void clock_of(char *out, size_t n, double t)
 		snprintf(out, n, "--:--:--");
 }
 
+#define TEMPLATE_COLUMNS "%8s %8s %8s %8s  %-10s "
+
+static void template_row(const struct view *v, size_t i, int y, int x, int w)
+{
+	size_t n;
+	const struct template_view *t = &view_templates(v, &n)[i];
+	char rate[16], total[16], kept[16], dropped[16];
+	snprintf(rate, sizeof rate, "%.1f", t->rate);
+	int used = putf(y, x, w, TEMPLATE_COLUMNS, rate, human_count(total, sizeof total, (double)t->total),
+			human_count(kept, sizeof kept, (double)t->kept),
+			human_count(dropped, sizeof dropped, (double)t->dropped), t->id);
+	put(y, x + used, t->text, w - used);
+}
+
 static void pane_row(const struct view *v, enum pane p, size_t i, int y, int x, int w)
 {
 	const struct snapshot *s = v->snap;
 	char when[16];
+	if (p == PANE_TEMPLATES) {
+		template_row(v, i, y, x, w);
+		return;
+	}
 	if (p == PANE_SOURCES) {
 		const struct source_view *sv = &s->sources[i];
 		int pathw = path_width(w);
@@ -372,7 +399,7 @@ static void pane(struct view *v, enum pane p, int y, int x, int h, int w, const 
 	size_t k = (unsigned)p; /* an index gcc can see is in range */
 	int focused = v->focus == p;
 	frame(v, y, x, h, w, title, focused);
-	int rows = h - 2 - (p == PANE_SOURCES);
+	int rows = h - 2 - (p == PANE_SOURCES || p == PANE_TEMPLATES);
 	/* cppcheck-suppress knownConditionTrueFalse ; today's callers give room, a new
 	 * layout might not */
 	if (rows < 1)
@@ -393,11 +420,19 @@ static void pane(struct view *v, enum pane p, int y, int x, int h, int w, const 
 		putf(ry++, x + 2, w - 4, "%-*s %8s %8s %8s %8s %7s %-10s", pathw, "path", "behind",
 		     "sent", "dropped", "failed", "lag", "state");
 		attroff(color(v, PAIR_DIM));
+	} else if (p == PANE_TEMPLATES) {
+		attron(color(v, PAIR_DIM));
+		int used = putf(ry, x + 2, w - 4, TEMPLATE_COLUMNS, v->templates_by_total ? "per s" : "per s*",
+				v->templates_by_total ? "total*" : "total", "kept", "dropped", "id");
+		put(ry++, x + 2 + used, "template (s sorts by the column marked *)", w - 4 - used);
+		attroff(color(v, PAIR_DIM));
 	}
 	if (n == 0) {
 		attron(color(v, PAIR_DIM));
 		put(ry, x + 2, p == PANE_ERRORS ? "no errors" : p == PANE_NOTES
-			? "no events (scripts write here too, with logmash.log)" : "no inputs", w - 4);
+			? "no events (scripts write here too, with logmash.log)"
+			: p == PANE_TEMPLATES ? "no templates (a script calls logmash.template: "
+						"scripts/templates.lua)" : "no inputs", w - 4);
 		attroff(color(v, PAIR_DIM));
 		return;
 	}
@@ -421,14 +456,16 @@ static void panes(struct view *v, int y, int h, int w)
 	char title[N_PANES][64];
 	snprintf(title[PANE_SOURCES], sizeof title[0], "Sources %zu%s", s->sources_total,
 		 s->sources_total > s->n_sources ? " (first listed)" : "");
+	snprintf(title[PANE_TEMPLATES], sizeof title[0], "Templates %" PRIu64 "%s",
+		 s->templates.totals.groups, s->templates.totals.evicted ? " (the oldest forgotten)" : "");
 	snprintf(title[PANE_ERRORS], sizeof title[0], "Errors %zu", s->n_errors);
 	snprintf(title[PANE_NOTES], sizeof title[0], "Events and script messages %zu", s->n_notes);
-	if (h >= 3 * 6) {
-		/* Room for all three, stacked. */
-		int third = h / 3;
-		pane(v, PANE_SOURCES, y, 0, third, w, title[PANE_SOURCES]);
-		pane(v, PANE_ERRORS, y + third, 0, third, w, title[PANE_ERRORS]);
-		pane(v, PANE_NOTES, y + 2 * third, 0, h - 2 * third, w, title[PANE_NOTES]);
+	if (h >= N_PANES * 6) {
+		/* Room for all of them, stacked. */
+		int each = h / N_PANES;
+		for (int p = 0; p < N_PANES; p++)
+			pane(v, (enum pane)p, y + p * each, 0, p + 1 < N_PANES ? each : h - p * each, w,
+			     title[p]);
 		return;
 	}
 	/* One at a time: the others' names and counts on its top line. */
@@ -618,7 +655,26 @@ static void entry_popup(struct view *v, int h, int w)
 	char lines[40][256];
 	int n = 0;
 	char a[32], b[32];
-	if (p == PANE_SOURCES) {
+	if (p == PANE_TEMPLATES) {
+		size_t nt;
+		const struct template_view *t = &view_templates(v, &nt)[i];
+		int pw = (w - 4 < 100 ? w - 4 : 100) - 4;
+		clock_of(a, sizeof a, t->last_seen);
+		snprintf(lines[n++], 256, "id:       %s", t->id);
+		snprintf(lines[n++], 256, "rate:     %.1f logs a second", t->rate);
+		snprintf(lines[n++], 256, "logs:     %" PRIu64 ", %" PRIu64 " kept and %" PRIu64
+			 " dropped by the scripts", t->total, t->kept, t->dropped);
+		snprintf(lines[n++], 256, "last:     %s", a);
+		lines[n++][0] = '\0';
+		char text[SNAP_TEMPLATE_TEXT + 16];
+		snprintf(text, sizeof text, "template: %s", t->text);
+		n = wrap(lines, n, 40, pw, text);
+		if (n < 38) {
+			lines[n++][0] = '\0';
+			snprintf(text, sizeof text, "example:  %s", t->example);
+			n = wrap(lines, n, 40, pw, text);
+		}
+	} else if (p == PANE_SOURCES) {
 		const struct source_view *sv = &s->sources[i];
 		snprintf(lines[n++], 256, "path:   %s", sv->path);
 		if (*sv->input)
@@ -656,8 +712,9 @@ static void entry_popup(struct view *v, int h, int w)
 	if (!win)
 		return;
 	wattron(win, A_BOLD | color(v, PAIR_TITLE));
-	mvwprintw(win, 0, 2, " %s (Esc closes) ", p == PANE_SOURCES ? "Source" : p == PANE_ERRORS
-								 ? "Error" : "Script message");
+	mvwprintw(win, 0, 2, " %s (Esc closes) ", p == PANE_SOURCES ? "Source"
+						  : p == PANE_TEMPLATES ? "Template"
+						  : p == PANE_ERRORS ? "Error" : "Script message");
 	wattroff(win, A_BOLD | color(v, PAIR_TITLE));
 	for (int k = 0; k < n && k + 2 < ph - 1; k++)
 		wput(win, k + 2, 2, lines[k], pw - 4);

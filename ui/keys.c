@@ -25,6 +25,8 @@ const struct key keys[] = {
 	{ACT_PREV_PANE, IN_BOTH, {KEY_BTAB, KEY_LEFT}, NULL, NULL, NULL, NULL, NOW_NEVER},
 	{ACT_OPEN, IN_BOTH, {'\n', '\r', KEY_ENTER}, "Enter", "show the selected entry whole",
 	 "Enter open", NULL, NOW_NEVER},
+	{ACT_SORT, IN_BOTH, {'s'}, "s", "sort the templates by logs a second now, or by total",
+	 "s sort", NULL, NOW_NEVER},
 	{ACT_UP, IN_BOTH, {KEY_UP, 'k'}, "Up/Down", "move in the pane (k/j too)",
 	 "Up/Down PgUp/PgDn scroll", NULL, NOW_NEVER},
 	{ACT_DOWN, IN_BOTH, {KEY_DOWN, 'j'}, NULL, NULL, NULL, NULL, NOW_NEVER},

@@ -11,7 +11,7 @@
 #include "history.h"
 #include "snapshot.h"
 
-enum pane { PANE_SOURCES, PANE_ERRORS, PANE_NOTES, N_PANES };
+enum pane { PANE_SOURCES, PANE_ERRORS, PANE_NOTES, PANE_TEMPLATES, N_PANES };
 enum popup { POPUP_NONE, POPUP_HELP, POPUP_ENTRY, POPUP_CONFIRM_STOP };
 
 struct view {
@@ -27,9 +27,13 @@ struct view {
 	int colors;
 	int utf8;
 	int attached;          /* `logmash top`: q detaches, S stops (after y) */
+	int templates_by_total; /* the Templates pane's order: s switches it */
 	char flash[128];       /* a short answer to a key, shown a moment */
 	double flash_until;
 };
+
+/* The templates in the order the pane shows, and how many. */
+const struct template_view *view_templates(const struct view *v, size_t *n);
 
 /* Entries in a pane. */
 size_t view_rows(const struct view *v, enum pane p);

@@ -133,14 +133,15 @@ def test_example_config_holds_every_setting_with_its_default_both_ways(tmp_path)
     rows, text = example_config()
     helped = {n.replace("-", "_"): d for opts in help_options().values()
               for n, (_, _, d) in opts.items()}
+    # --template-mask is repeatable: the config's key is the list template_masks.
     cli_only = {"token_file", "filter", "enrich", "config", "help", "version", "dry_run",
-                "replay"}
+                "replay", "template_mask"}
     assert set(rows) == set(helped) - cli_only
     for key, (value, helptext, _) in rows.items():
         assert helptext, key
         if helped[key] is not None:
             assert value is not None and value.strip('"') == helped[key], (key, value)
-    for key in ("token_file", "inputs", "scripts"):  # the keys that are not options
+    for key in ("token_file", "inputs", "scripts", "template_masks"):  # not options
         assert "-- %s = " % key in text
     assert "@" not in text
     cfg = tmp_path / "config.lua"
