@@ -100,6 +100,20 @@ static struct snapshot *sample(void)
 	snprintf(s->scripts[0].path, sizeof s->scripts[0].path, "scripts/a.lua");
 	s->scripts[0].kind = "enrich";
 	s->scripts[0].errors = 3;
+	s->scripts[0].volume_kept = 5;
+	s->scripts[0].volume_dropped = 6;
+	s->templates.totals.groups = 2;
+	s->templates.totals.evicted = 1;
+	s->templates.totals.memory = 4096;
+	s->templates.n_rate = 1;
+	snprintf(s->templates.by_rate[0].id, sizeof s->templates.by_rate[0].id, "0123456789");
+	snprintf(s->templates.by_rate[0].text, SNAP_TEMPLATE_TEXT, "user <*> \"in\"");
+	snprintf(s->templates.by_rate[0].example, TEMPLATE_EXAMPLE, "user 7 \"in\"");
+	s->templates.by_rate[0].total = 10;
+	s->templates.by_rate[0].kept = 4;
+	s->templates.by_rate[0].rate = 2.5;
+	s->templates.n_total = 1;
+	s->templates.by_total[0] = s->templates.by_rate[0];
 	s->n_sources = s->sources_total = 2;
 	snprintf(s->sources[0].path, SNAP_PATH, "/var/log/app\n.log");
 	s->sources[0].state = SOURCE_FOLLOWING;
@@ -141,6 +155,19 @@ static void a_snapshot_survives_json(void **state)
 	assert_int_equal(back->n_scripts, 1);
 	assert_string_equal(back->scripts[0].kind, "enrich");
 	assert_int_equal(back->scripts[0].errors, 3);
+	assert_int_equal(back->scripts[0].volume_kept, 5);
+	assert_int_equal(back->scripts[0].volume_dropped, 6);
+	assert_int_equal(back->templates.totals.groups, 2);
+	assert_int_equal(back->templates.totals.evicted, 1);
+	assert_int_equal(back->templates.totals.memory, 4096);
+	assert_int_equal(back->templates.n_rate, 1);
+	assert_int_equal(back->templates.n_total, 1);
+	assert_string_equal(back->templates.by_rate[0].id, "0123456789");
+	assert_string_equal(back->templates.by_rate[0].text, "user <*> \"in\"");
+	assert_string_equal(back->templates.by_total[0].example, "user 7 \"in\"");
+	assert_int_equal(back->templates.by_rate[0].total, 10);
+	assert_int_equal(back->templates.by_rate[0].kept, 4);
+	assert_true(back->templates.by_rate[0].rate == 2.5);
 	assert_int_equal(back->n_sources, 2);
 	assert_string_equal(back->sources[0].path, "/var/log/app\n.log");
 	assert_int_equal(back->sources[1].state, SOURCE_NO_MATCH);
@@ -249,6 +276,12 @@ static void metrics_follow_the_exposition_format(void **state)
 	assert_true(sample_value(t, "logmash_state{state=\"backing off\"}") == 1);
 	assert_true(sample_value(t, "logmash_state{state=\"sending\"}") == 0);
 	assert_true(sample_value(t, "logmash_script_errors_total{script=\"scripts/a.lua\"}") == 3);
+	assert_true(sample_value(t, "logmash_script_volume_answers_total{script=\"scripts/a.lua\","
+				    "answer=\"dropped\"}") == 6);
+	assert_true(sample_value(t, "logmash_templates") == 2);
+	assert_true(sample_value(t, "logmash_templates_evicted_total") == 1);
+	assert_true(sample_value(t, "logmash_templates_memory_bytes") == 4096);
+	assert_null(strstr(t, "<*>")); /* no series a template */
 	/* A newline in a label value is escaped, not a broken line. */
 	assert_true(sample_value(t, "logmash_source_bytes_behind{input=\"app\",path=\"/var/log/app\\n.log\"}") == 100);
 	/* The histogram: cumulative, +Inf is the count. */
