@@ -506,7 +506,11 @@ static void generalise(struct template_miner *m, int32_t s)
 
 static void fill_info(const struct group *g, struct template_info *in)
 {
-	snprintf(in->id, sizeof in->id, "%0*" PRIx64, TEMPLATE_ID_LEN, g->id);
+	/* By hand: snprintf was a tenth of a cached line's cost. */
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < TEMPLATE_ID_LEN; i++)
+		in->id[i] = hex[(g->id >> (4 * (TEMPLATE_ID_LEN - 1 - i))) & 0xf];
+	in->id[TEMPLATE_ID_LEN] = '\0';
 	in->text = g->text;
 	in->total = g->total;
 	in->kept = g->kept;

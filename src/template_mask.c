@@ -31,9 +31,17 @@ static int is_trail(unsigned char c)
 	       c == ',' || c == ';' || c == ':' || c == '.' || c == '!' || c == '?';
 }
 
+/* Where a token's core is cut into words: a table, since this is asked
+ * of every byte. */
+static const unsigned char DELIMS[256] = {
+	['='] = 1, [':'] = 1, [','] = 1, ['/'] = 1, ['|'] = 1, ['@'] = 1, ['('] = 1, [')'] = 1,
+	['['] = 1, [']'] = 1, ['{'] = 1, ['}'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1,
+	[';'] = 1, ['#'] = 1, ['&'] = 1, ['?'] = 1, ['!'] = 1, ['*'] = 1, ['+'] = 1, ['\\'] = 1,
+};
+
 static int is_delim(unsigned char c)
 {
-	return strchr("=:,/|@()[]{}<>\"';#&?!*+\\", c) != NULL && c != '\0';
+	return DELIMS[c];
 }
 
 static int is_digit(unsigned char c)
@@ -60,17 +68,30 @@ static void put(struct template_tokens *t, const char *s, size_t n)
 
 static const char WILD[] = "<*>";
 
+/* A word list with the lengths known, for the lookups asked of every word. */
+struct word {
+	const char *s;
+	size_t n;
+};
+#define W(lit) {lit, sizeof lit - 1}
+
+static int in_words(const struct word *w, size_t count, const char *s, size_t n)
+{
+	for (size_t i = 0; i < count; i++)
+		if (w[i].n == n && memcmp(w[i].s, s, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* The top-level domains host names here end with; a dotted word ending in
  * one is a host name, not a Java class or a file. */
 static int is_tld(const char *s, size_t n)
 {
-	static const char *const tlds[] = {"com", "net", "org", "edu", "gov", "io", "hk", "cn",
-					   "uk", "de", "jp", "ru", "fr", "local", "lan",
-					   "internal", "localdomain", "arpa", NULL};
-	for (const char *const *p = tlds; *p; p++)
-		if (strlen(*p) == n && memcmp(*p, s, n) == 0)
-			return 1;
-	return 0;
+	static const struct word tlds[] = {W("com"), W("net"), W("org"), W("edu"), W("gov"),
+					   W("io"), W("hk"), W("cn"), W("uk"), W("de"), W("jp"),
+					   W("ru"), W("fr"), W("local"), W("lan"), W("internal"),
+					   W("localdomain"), W("arpa")};
+	return in_words(tlds, sizeof tlds / sizeof *tlds, s, n);
 }
 
 /* A word with a digit, a host name (lower-case labels ending in a TLD) or
@@ -135,19 +156,17 @@ static int core_is_path(const char *s, size_t n)
  * variable. */
 static int is_unit(const char *s, size_t n)
 {
-	static const char *const units[] = {
-		"b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "bytes", "byte", "ms", "us",
-		"ns", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes",
-		"h", "hr", "hrs", "hour", "hours", "day", "days", NULL};
+	static const struct word units[] = {
+		W("b"), W("kb"), W("mb"), W("gb"), W("tb"), W("kib"), W("mib"), W("gib"),
+		W("bytes"), W("byte"), W("ms"), W("us"), W("ns"), W("s"), W("sec"), W("secs"),
+		W("second"), W("seconds"), W("min"), W("mins"), W("minute"), W("minutes"), W("h"),
+		W("hr"), W("hrs"), W("hour"), W("hours"), W("day"), W("days")};
 	char low[8];
 	if (n == 0 || n >= sizeof low)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
-	for (const char *const *p = units; *p; p++)
-		if (strlen(*p) == n && memcmp(*p, low, n) == 0)
-			return 1;
-	return 0;
+	return in_words(units, sizeof units / sizeof *units, low, n);
 }
 
 struct parts {
