@@ -114,8 +114,8 @@ static int l_template(lua_State *L)
 	size_t n;
 	const char *msg = luaL_checklstring(L, 1, &n);
 	const struct template_info *in = template_mine(script_template_miner(), msg, n, now_wall());
-	lua_pushstring(L, in->id);
-	lua_pushstring(L, in->text);
+	lua_pushlstring(L, in->id, TEMPLATE_ID_LEN);
+	lua_pushlstring(L, in->text, in->text_len);
 	return 2;
 }
 

@@ -512,6 +512,7 @@ static void fill_info(const struct group *g, struct template_info *in)
 		in->id[i] = hex[(g->id >> (4 * (TEMPLATE_ID_LEN - 1 - i))) & 0xf];
 	in->id[TEMPLATE_ID_LEN] = '\0';
 	in->text = g->text;
+	in->text_len = (size_t)g->off[g->ntok] - 1;
 	in->total = g->total;
 	in->kept = g->kept;
 	in->dropped = g->dropped;

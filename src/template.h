@@ -27,6 +27,7 @@ struct template_miner;
 struct template_info {
 	char id[TEMPLATE_ID_LEN + 1];
 	const char *text;              /* the template, tokens joined by spaces */
+	size_t text_len;
 	uint64_t total, kept, dropped; /* messages; kept and dropped by the chain */
 	double rate;                   /* messages a second, smoothed */
 	double last_seen;              /* wall clock */
