@@ -405,8 +405,22 @@ static void bucket_insert(struct template_miner *m, int32_t s)
 
 /* --- mining -------------------------------------------------------------- */
 
+/* Whether token a, a variable within punctuation ("<*>,"), stands for
+ * token b, a word with a variable part within the same ("LOCAL(<*>),"). */
+static int covers(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t lead, trail;
+	if (!template_token_wild(a, an, &lead, &trail) || bn < lead + trail + 3 ||
+	    memcmp(a, b, lead) != 0 || memcmp(a + an - trail, b + bn - trail, trail) != 0)
+		return 0;
+	return memmem(b + lead, bn - lead - trail, WILD, 3) != NULL;
+}
+
 /* How a group's template fits the tokens: conflicts (its constants the
- * tokens do not have), equal constants, and variables in both. */
+ * tokens do not have), equal constants, and variables in both. A group's
+ * variable stands for a token with a variable part; a token that is a
+ * variable where the group has a word with one is a conflict, but as like
+ * as an equal one (the group generalises). */
 static void compare(const struct group *g, const struct template_tokens *t, uint32_t *conflicts,
 		    uint32_t *equal, uint32_t *both)
 {
@@ -419,10 +433,16 @@ static void compare(const struct group *g, const struct template_tokens *t, uint
 			w += is_wild(t->buf + t->off[i], t->len[i]);
 			continue;
 		}
-		if (n == t->len[i] && memcmp(s, t->buf + t->off[i], n) == 0)
+		const char *x = t->buf + t->off[i];
+		size_t xn = t->len[i];
+		if (n == xn && memcmp(s, x, n) == 0) {
 			e++;
-		else
+		} else if (covers(s, n, x, xn)) {
+			w++;
+		} else {
 			c++;
+			e += covers(x, xn, s, n);
+		}
 	}
 	*conflicts = c;
 	*equal = e;

@@ -198,9 +198,10 @@ static int mask_core(struct template_tokens *t, const char *s, size_t n)
 		return 1;
 	}
 	size_t start = t->used;
-	int letters = 0;
+	int letters = 0, slashes = 0, masked = 0;
 	size_t i = 0;
 	while (i < n) {
+		slashes += s[i] == '/' || s[i] == '\\';
 		if (is_delim((unsigned char)s[i])) {
 			put(t, s + i, 1);
 			i++;
@@ -215,12 +216,20 @@ static int mask_core(struct template_tokens *t, const char *s, size_t n)
 			j++;
 		if (word_is_variable(s + i, j - i)) {
 			put(t, WILD, 3);
+			masked = 1;
 		} else {
 			put(t, s + i, j - i);
 			for (size_t k = i; k < j && !letters; k++)
 				letters = is_alpha((unsigned char)s[k]) || (unsigned char)s[k] >= 0x80;
 		}
 		i = j;
+	}
+	/* A path with a variable in it ("{<*>}GLOBALROOT/Device/<*>/Windows")
+	 * is a variable, as a path is. */
+	if (letters && slashes >= 2 && masked) {
+		t->used = start;
+		put(t, WILD, 3);
+		return 1;
 	}
 	if (letters)
 		return 0;
@@ -254,7 +263,7 @@ void template_tokens_add(struct template_tokens *t, const char *s, size_t n)
 
 /* Whether a token is a variable in brackets or with punctuation ("<*>",
  * "[<*>]", "(<*>),"), and how long those are before and after it. */
-static int wild_parts(const char *s, size_t n, size_t *lead, size_t *trail)
+int template_token_wild(const char *s, size_t n, size_t *lead, size_t *trail)
 {
 	if (n == 2 && ((s[0] == '(' && s[1] == ')') || (s[0] == '[' && s[1] == ']'))) {
 		*lead = *trail = 1; /* an empty value: "()" */
@@ -278,7 +287,7 @@ static int wild_parts(const char *s, size_t n, size_t *lead, size_t *trail)
 static int wildish(const struct template_tokens *t, uint32_t i)
 {
 	size_t a, b;
-	return wild_parts(t->buf + t->off[i], t->len[i], &a, &b);
+	return template_token_wild(t->buf + t->off[i], t->len[i], &a, &b);
 }
 
 static int is_date_word(const char *s, size_t n)
@@ -296,6 +305,67 @@ static int is_date_word(const char *s, size_t n)
 	return 0;
 }
 
+static int token_is(const struct template_tokens *t, uint32_t i, const char *w)
+{
+	size_t n = strlen(w); /* a literal: folded at compile time */
+	if (t->len[i] != n)
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		char c = t->buf[t->off[i] + k];
+		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != w[k])
+			return 0;
+	}
+	return 1;
+}
+
+/* A bare name: letters, digits, '-', '_', '.', '$' (a user name). */
+static int is_name(const char *s, size_t n)
+{
+	if (n == 0 || n > 32)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '_' && c != '.' && c != '$')
+			return 0;
+	}
+	return 1;
+}
+
+/* The words that follow "user" in a sentence rather than name one. */
+static int is_function_word(const struct template_tokens *t, uint32_t i)
+{
+	static const char *const words[] = {"from", "for", "to", "in", "on", "is", "was", "not",
+					    "has", "had", "the", "a", "an", "and", "or", "with",
+					    "by", "at", "name", "id", "unknown", "session", NULL};
+	for (const char *const *w = words; *w; w++)
+		if (token_is(t, i, *w))
+			return 1;
+	return 0;
+}
+
+/* sshd's "Failed password for root from ...": an authentication method
+ * (sshd's names) before "for NAME from". */
+static int is_auth_method(const struct template_tokens *t, uint32_t i)
+{
+	static const char *const methods[] = {"password", "publickey", "none", "hostbased",
+					      "keyboard-interactive/pam", "gssapi-with-mic", NULL};
+	for (const char *const *w = methods; *w; w++)
+		if (token_is(t, i, *w))
+			return 1;
+	return 0;
+}
+
+/* User names: the word after "user" ("Invalid user admin"), and sshd's
+ * "METHOD for NAME from". */
+static int is_user_name(const struct template_tokens *t, uint32_t i)
+{
+	if (i == 0 || !(token_is(t, i - 1, "user") ||
+			(i >= 2 && token_is(t, i - 1, "for") && i + 1 < t->n &&
+			 token_is(t, i + 1, "from") && is_auth_method(t, i - 2))))
+		return 0;
+	return is_name(t->buf + t->off[i], t->len[i]) && !is_function_word(t, i);
+}
+
 /* Dates ("Fri Jul 1 09:00:55 2005": month and day names beside a
  * variable) are variables, and a run of variables is one: the same kind of
  * line with a date, or a size given twice, has as many tokens. */
@@ -304,6 +374,9 @@ static void fold_variables(struct template_tokens *t)
 	unsigned char w[TEMPLATE_MAX_TOKENS] = {0};
 	for (uint32_t i = 0; i < t->n; i++)
 		w[i] = (unsigned char)wildish(t, i);
+	for (uint32_t i = 0; i < t->n; i++)
+		if (!w[i] && is_user_name(t, i))
+			w[i] = 2;
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t i = 0; i < t->n; i++)
 			if (!w[i] && is_date_word(t->buf + t->off[i], t->len[i]) &&
@@ -323,9 +396,9 @@ static void fold_variables(struct template_tokens *t)
 			const char *a = t->buf + t->off[i], *z = t->buf + t->off[j - 1];
 			size_t lead = 0, trail = 0, unused;
 			if (w[i] == 1)
-				(void)wild_parts(a, t->len[i], &lead, &unused);
+				(void)template_token_wild(a, t->len[i], &lead, &unused);
 			if (w[j - 1] == 1)
-				(void)wild_parts(z, t->len[j - 1], &unused, &trail);
+				(void)template_token_wild(z, t->len[j - 1], &unused, &trail);
 			size_t start = t->used;
 			put(t, a, lead);
 			put(t, WILD, 3);

@@ -22,6 +22,10 @@ void template_mask_tokens(const char *msg, size_t n, int cut, struct template_to
 /* Appends one token as it is. */
 void template_tokens_add(struct template_tokens *t, const char *s, size_t n);
 
+/* Whether masked token s is a variable within punctuation ("<*>,",
+ * "(<*>)", "()"): then the punctuation's lengths before and after. */
+int template_token_wild(const char *s, size_t n, size_t *lead, size_t *trail);
+
 size_t template_tokens_memory(const struct template_tokens *t);
 void template_tokens_free(struct template_tokens *t);
 

@@ -26,7 +26,7 @@ def test_grouping_accuracy_on_the_16_loghub_datasets():
     avg = sum(r["ga"] for r in results) / len(results)
     assert avg >= 0.90, template_ga.table(results)  # Drain, tuned per dataset: 0.8654
     assert sum(r["ga"] >= r["drain"] for r in results) >= 12
-    assert min(r["ga"] for r in results) >= 0.60
+    assert min(r["ga"] for r in results) >= 0.70
 
 
 def test_templates_example_sets_its_items():
@@ -34,8 +34,8 @@ def test_templates_example_sets_its_items():
              "Invalid user admin from 192.168.1.20", "Accepted password for root from 10.0.0.1 port 4"]
     bodies, p = dry(["-e", script("templates.lua"), "-"], input="\n".join(lines) + "\n")
     items = [b["items"] for b in bodies]
-    assert items[0]["template"] == "Invalid user admin from <*>"
-    assert items[1]["template"] == "Accepted password for root from <*> port <*>"
+    assert items[0]["template"] == "Invalid user <*> from <*>"
+    assert items[1]["template"] == "Accepted password for <*> from <*> port <*>"
     assert items[0]["template_id"] == items[2]["template_id"]
     assert items[1]["template_id"] == items[3]["template_id"]
     assert items[0]["template_id"] != items[1]["template_id"]
@@ -47,7 +47,7 @@ def test_templates_example_sets_its_items():
 # Eleven words, one of which changes: one kind of line, whose template
 # generalises when the second name comes. A fresh miner would name the
 # kind after whichever name it saw first; a kept one names it as before.
-SESSION = "session opened for user %s by the sshd service on this host"
+SESSION = "cache shard %s rebuilt by the indexer on this host after restart"
 
 
 def ids_by_message(api):
@@ -57,23 +57,23 @@ def ids_by_message(api):
 def test_ids_survive_sigkill_and_sighup(api, service, tmp_path):
     svc = service("-e", script("templates.lua"))
     with open(svc.log, "a") as f:
-        f.write(SESSION % "alice" + "\n" + SESSION % "bob" + "\n")
+        f.write(SESSION % "alpha" + "\n" + SESSION % "beta" + "\n")
     assert wait_for(lambda: len(api.logs()) == 2, 20), svc.stderr()
     first = ids_by_message(api)
-    kind = first[SESSION % "bob"]
-    # alice's line started the group; bob's generalised it and kept its id.
-    assert first[SESSION % "alice"] == kind
+    kind = first[SESSION % "beta"]
+    # alpha's line started the group; beta's generalised it and kept its id.
+    assert first[SESSION % "alpha"] == kind
     kept = svc.state / "templates"
-    assert wait_for(lambda: kept.exists() and "user <*> by" in kept.read_text(), 10), \
+    assert wait_for(lambda: kept.exists() and "shard <*> rebuilt" in kept.read_text(), 10), \
         svc.stderr()
     svc.proc.kill()
     svc.proc.wait()
 
     svc = service("-e", script("templates.lua"))
     with open(svc.log, "a") as f:
-        f.write(SESSION % "carol" + "\n")
-    assert wait_for(lambda: SESSION % "carol" in ids_by_message(api), 20), svc.stderr()
-    assert ids_by_message(api)[SESSION % "carol"] == kind
+        f.write(SESSION % "gamma" + "\n")
+    assert wait_for(lambda: SESSION % "gamma" in ids_by_message(api), 20), svc.stderr()
+    assert ids_by_message(api)[SESSION % "gamma"] == kind
     svc.proc.send_signal(signal.SIGHUP)
 
     def reloads():
@@ -81,13 +81,13 @@ def test_ids_survive_sigkill_and_sighup(api, service, tmp_path):
         return json.loads(p.stdout)["reloads"] if p.stdout else 0
     assert wait_for(lambda: reloads() == 1, 10), svc.stderr()
     with open(svc.log, "a") as f:
-        f.write(SESSION % "dave" + "\n")
-    assert wait_for(lambda: SESSION % "dave" in ids_by_message(api), 20), svc.stderr()
-    assert ids_by_message(api)[SESSION % "dave"] == kind
+        f.write(SESSION % "delta" + "\n")
+    assert wait_for(lambda: SESSION % "delta" in ids_by_message(api), 20), svc.stderr()
+    assert ids_by_message(api)[SESSION % "delta"] == kind
     assert svc.stop() == 0
     # A run of its own, with no state kept, names the kind afresh: what the
     # state directory kept is what made the ids above the same.
-    bodies, _ = dry(["-e", script("templates.lua"), "-"], input=SESSION % "carol" + "\n")
+    bodies, _ = dry(["-e", script("templates.lua"), "-"], input=SESSION % "gamma" + "\n")
     assert bodies[0]["items"]["template_id"] != kind
 
 

@@ -32,8 +32,22 @@ static void masks_variables(void **state)
 			    "Received block <*> of size <*> from <*>");
 	assert_string_equal(mine(m, "proxy.cse.cuhk.edu.hk:5070 open through proxy example.com").text,
 			    "<*> open through proxy <*>");
+	/* User names: after "user", and between "for" and "from"; not the
+	 * words that go on the sentence. */
 	assert_string_equal(mine(m, "session opened for user root by (uid=0)").text,
-			    "session opened for user root by (uid=<*>)");
+			    "session opened for user <*> by (uid=<*>)");
+	assert_string_equal(mine(m, "Failed password for git from 10.0.0.9 port 22 ssh2").text,
+			    "Failed password for <*> from <*> port <*>");
+	assert_string_equal(mine(m, "Invalid user webmaster from 10.0.0.9").text,
+			    "Invalid user <*> from <*>");
+	assert_string_equal(mine(m, "no such user for this login").text,
+			    "no such user for this login");
+	assert_string_equal(mine(m, "Waiting for data from the pipe").text,
+			    "Waiting for data from the pipe");
+	/* A path with a variable in it is one, whatever it starts with. */
+	assert_string_equal(mine(m, "hive {bf1a281b-ad7b-4476-ac95-f47682990ce7}GLOBALROOT/Device/"
+				    "HarddiskVolume2/Windows/config loaded").text,
+			    "hive {<*> loaded");
 	assert_string_equal(mine(m, "took 12 ms, sent 1.5 KB to [10.0.0.1]").text,
 			    "took <*>, sent <*> to [<*>]");
 	assert_string_equal(mine(m, "connection at Fri Jul 1 09:00:55 2005 done").text,
@@ -56,6 +70,15 @@ static void first_token_and_lengths(void **state)
 	assert_string_not_equal(a.id, c.id);
 	struct seen d = mine(m, "session opened for user root");
 	struct seen e = mine(m, "session closed for user root");
+	/* A group's variable stands for a word with a variable part, in
+	 * either order: one kind. */
+	struct seen f = mine(m, "synchronized to 10.100.20.250, stratum 3");
+	struct seen g = mine(m, "synchronized to LOCAL(0), stratum 10");
+	assert_string_equal(f.id, g.id);
+	struct seen h = mine(m, "peer set to LOCAL(1), weight 10");
+	struct seen i = mine(m, "peer set to 10.0.0.1, weight 3");
+	assert_string_equal(h.id, i.id);
+	assert_string_equal(i.text, "peer set to <*> weight <*>");
 	assert_string_not_equal(d.id, e.id); /* a different word: another event */
 	template_miner_free(m);
 }
