@@ -695,6 +695,37 @@ void template_format(struct template_miner *m, struct buf *out)
 	m->dirty = 0;
 }
 
+/* "ID TOTAL TEMPLATE" (l[0..n), no NUL after it): the id, the total and
+ * where the template starts; it is empty for an empty message. */
+static int parse_line(const char *l, size_t n, uint64_t *id, uint64_t *total, size_t *used)
+{
+	if (n < TEMPLATE_ID_LEN + 3 || n > (size_t)MINE_BYTES * 2)
+		return -1;
+	uint64_t v = 0;
+	for (size_t i = 0; i < TEMPLATE_ID_LEN; i++) {
+		char c = l[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + (uint64_t)d;
+	}
+	if (l[TEMPLATE_ID_LEN] != ' ')
+		return -1;
+	size_t i = TEMPLATE_ID_LEN + 1, start = i;
+	uint64_t t = 0;
+	for (; i < n && l[i] >= '0' && l[i] <= '9'; i++) {
+		if (t > (UINT64_MAX - 9) / 10)
+			return -1;
+		t = t * 10 + (uint64_t)(l[i] - '0');
+	}
+	if (i == start || i >= n || l[i] != ' ')
+		return -1;
+	*id = v;
+	*total = t;
+	*used = i + 1;
+	return 0;
+}
+
 int template_parse(struct template_miner *m, const char *text, size_t len, struct buf *err)
 {
 	size_t hl = sizeof FILE_HEAD - 1;
@@ -713,20 +744,16 @@ int template_parse(struct template_miner *m, const char *text, size_t len, struc
 		pos = end + 1;
 		if (n == 0)
 			continue;
-		char idhex[TEMPLATE_ID_LEN + 1];
 		uint64_t id, total;
-		int used = 0;
-		if (n < TEMPLATE_ID_LEN + 4 || n > (size_t)MINE_BYTES * 2 ||
-		    sscanf(l, "%10[0-9a-f] %" SCNu64 " %n", idhex, &total, &used) != 2 ||
-		    strlen(idhex) != TEMPLATE_ID_LEN || used <= 0 || (size_t)used > n) {
+		size_t used;
+		if (parse_line(l, n, &id, &total, &used) != 0) {
 			buf_printf(err, "line %zu is not 'ID TOTAL TEMPLATE'", line);
 			return -1;
 		}
-		id = strtoull(idhex, NULL, 16);
 		/* At most max groups: the oldest lines give way, as they would. */
 		int32_t s = new_slot(m);
 		struct group *g = &m->g[s];
-		set_text(m, g, l + used, n - (size_t)used);
+		set_text(m, g, l + used, n - used);
 		g->id = id;
 		g->total = g->tick_total = total;
 		bucket_insert(m, s);

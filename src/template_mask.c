@@ -54,14 +54,21 @@ static int is_alpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static void put(struct template_tokens *t, const char *s, size_t n)
+/* Room for n more bytes. Never a NULL buffer, even for an empty token: a
+ * token is read as buf + off. It moves the buffer: a pointer into it is
+ * taken after. */
+static void reserve(struct template_tokens *t, size_t n)
 {
-	if (n == 0)
-		return;
-	if (t->used + n > t->cap) {
+	if (t->used + n > t->cap || !t->buf) {
 		t->cap = (t->used + n) * 2 + 256;
 		t->buf = xrealloc(t->buf, t->cap);
 	}
+}
+
+/* s must not point into t->buf unless reserve made room first. */
+static void put(struct template_tokens *t, const char *s, size_t n)
+{
+	reserve(t, n);
 	memcpy(t->buf + t->used, s, n);
 	t->used += n;
 }
@@ -392,7 +399,9 @@ static void fold_variables(struct template_tokens *t)
 			t->off[out] = t->off[i];
 			t->len[out] = t->len[i];
 		} else {
-			/* The run's first lead and last trail around one <*>. */
+			/* The run's first lead and last trail around one <*>,
+			 * copied from the buffer into itself: room first. */
+			reserve(t, t->len[i] + 3 + t->len[j - 1]);
 			const char *a = t->buf + t->off[i], *z = t->buf + t->off[j - 1];
 			size_t lead = 0, trail = 0, unused;
 			if (w[i] == 1)
