@@ -203,3 +203,21 @@ def test_templates_pane_sorts_and_opens_one(api, tmp_path, tmuxes):
     t.keys("Escape")
     t.keys("q")
     assert t.exit_code() == 0
+
+
+def test_top_shows_the_templates_of_a_running_service(api, service, tmuxes):
+    svc = service("-e", script("templates.lua"))
+    flood(svc.log)
+    assert wait_for(lambda: len(api.logs()) == 812, 30), svc.stderr()
+    t = tmuxes("%s top --state-dir %s" % (BIN, svc.state), width=160, height=50)
+    t.wait_screen(r"Templates 3")
+    t.wait_screen(r"600\s+600\s+0\s+[0-9a-f]{10} GET <\*> took <\*>")
+    t.keys("s")  # by total (the same order here, the mark moves), and focused
+    t.wait_screen(r"total\*")
+    t.keys("Enter")
+    t.wait_screen(r"Template \(Esc closes\)")
+    assert "example:  GET /api/status 600 took 3 ms" in t.screen()
+    t.keys("Escape")
+    t.keys("q")  # detach: the service runs on
+    assert t.exit_code() == 0
+    assert svc.proc.poll() is None
