@@ -80,7 +80,7 @@ struct word {
 	const char *s;
 	size_t n;
 };
-#define W(lit) {lit, sizeof lit - 1}
+#define W(lit) {lit, sizeof(lit) - 1}
 
 static int in_words(const struct word *w, size_t count, const char *s, size_t n)
 {

@@ -178,8 +178,7 @@ static int on_key(struct dashboard *d, int ch)
 	case ACT_SORT:
 		v->templates_by_total = !v->templates_by_total;
 		v->sel[PANE_TEMPLATES] = v->top[PANE_TEMPLATES] = 0;
-		if (v->focus != PANE_TEMPLATES)
-			v->focus = PANE_TEMPLATES; /* show what changed */
+		v->focus = PANE_TEMPLATES; /* show what changed */
 		say(v, v->templates_by_total ? "templates by total" : "templates by logs a second");
 		return 1;
 	case ACT_HELP:
