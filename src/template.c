@@ -49,6 +49,11 @@ struct cache_entry {
 	uint32_t gen;
 };
 
+struct cache {
+	struct cache_entry *e;
+	size_t n; /* a power of two */
+};
+
 struct template_miner {
 	size_t max;
 	struct group *g;
@@ -62,8 +67,8 @@ struct template_miner {
 
 	int32_t *buckets;
 	size_t nbuckets;
-	struct cache_entry *cache;
-	size_t ncache;
+	struct cache cache;   /* masked tokens -> group */
+	struct cache shapes;  /* the message's shape -> group (shape_of) */
 
 	pcre2_code *masks[MAX_MASKS];
 	size_t nmasks;
@@ -100,8 +105,9 @@ struct template_miner *template_miner_new(size_t max_groups)
 	m->buckets = xmalloc(m->nbuckets * sizeof *m->buckets);
 	for (size_t i = 0; i < m->nbuckets; i++)
 		m->buckets[i] = -1;
-	m->ncache = 1024;
-	m->cache = xcalloc(m->ncache, sizeof *m->cache);
+	m->cache.n = m->shapes.n = 1024;
+	m->cache.e = xcalloc(m->cache.n, sizeof *m->cache.e);
+	m->shapes.e = xcalloc(m->shapes.n, sizeof *m->shapes.e);
 	return m;
 }
 
@@ -115,7 +121,8 @@ void template_miner_free(struct template_miner *m)
 	}
 	free(m->g);
 	free(m->buckets);
-	free(m->cache);
+	free(m->cache.e);
+	free(m->shapes.e);
 	for (size_t i = 0; i < m->nmasks; i++)
 		pcre2_code_free(m->masks[i]);
 	pcre2_match_data_free(m->md);
@@ -239,15 +246,15 @@ static void bucket_remove(struct template_miner *m, int32_t s)
 	m->g[s].bnext = -1;
 }
 
-static void cache_grow(struct template_miner *m)
+static void cache_grow(struct template_miner *m, struct cache *t)
 {
-	if (m->ngroups * 4 <= m->ncache)
+	if (m->ngroups * 4 <= t->n)
 		return;
-	size_t n = m->ncache * 2;
+	size_t n = t->n * 2;
 	struct cache_entry *c = xcalloc(n, sizeof *c);
 	/* Moving entries keeps the answers; the lookups are 2-way. */
-	for (size_t i = 0; i < m->ncache; i++) {
-		struct cache_entry *e = &m->cache[i];
+	for (size_t i = 0; i < t->n; i++) {
+		struct cache_entry *e = &t->e[i];
 		if (!e->key)
 			continue;
 		size_t j = e->key & (n - 1);
@@ -255,28 +262,30 @@ static void cache_grow(struct template_miner *m)
 			j = (j + 1) & (n - 1);
 		c[j] = *e;
 	}
-	free(m->cache);
-	m->cache = c;
-	m->ncache = n;
+	free(t->e);
+	t->e = c;
+	t->n = n;
 }
 
-static int32_t cache_find(struct template_miner *m, uint64_t key, uint32_t ntok)
+/* The live group under key; ntok 0: of any length. */
+static int32_t cache_find(const struct template_miner *m, const struct cache *t, uint64_t key,
+			  uint32_t ntok)
 {
 	for (size_t k = 0; k < 2; k++) {
-		struct cache_entry *e = &m->cache[(key + k) & (m->ncache - 1)];
+		const struct cache_entry *e = &t->e[(key + k) & (t->n - 1)];
 		if (e->key == key && e->slot >= 0 && (size_t)e->slot < m->nslots) {
-			struct group *g = &m->g[e->slot];
-			if (g->used && g->gen == e->gen && g->ntok == ntok)
+			const struct group *g = &m->g[e->slot];
+			if (g->used && g->gen == e->gen && (!ntok || g->ntok == ntok))
 				return e->slot;
 		}
 	}
 	return -1;
 }
 
-static void cache_put(struct template_miner *m, uint64_t key, int32_t s)
+static void cache_put(struct template_miner *m, struct cache *t, uint64_t key, int32_t s)
 {
-	struct cache_entry *a = &m->cache[key & (m->ncache - 1)];
-	struct cache_entry *b = &m->cache[(key + 1) & (m->ncache - 1)];
+	struct cache_entry *a = &t->e[key & (t->n - 1)];
+	struct cache_entry *b = &t->e[(key + 1) & (t->n - 1)];
 	/* The first way unless another live key holds it; then the second,
 	 * whoever held it. */
 	int a_live = a->key && a->key != key && a->slot >= 0 && m->g[a->slot].used &&
@@ -285,6 +294,32 @@ static void cache_put(struct template_miner *m, uint64_t key, int32_t s)
 	e->key = key ? key : 1;
 	e->slot = s;
 	e->gen = m->g[s].gen;
+}
+
+/* A message's shape: its bytes with each run of digits one mark of the
+ * run's length (up to 6, the one length a mask tells apart: a port has at
+ * most 5). Two messages of one shape differ only in their numbers' values,
+ * which every built-in mask treats alike (a word with a digit is a
+ * variable whatever the digit), so they mask to the same tokens: a shape
+ * seen before skips masking, which is most of a message's cost. Not with
+ * extra masks (a regex may count digits), nor past MINE_BYTES (where the
+ * cut falls depends on the lengths). */
+static uint64_t shape_of(const char *s, size_t n)
+{
+	uint64_t h = 0x9ae16a3b2f90404fULL;
+	for (size_t i = 0; i < n;) {
+		unsigned v = (unsigned char)s[i++];
+		if (v - '0' < 10u) {
+			size_t run = 1;
+			while (i < n && (unsigned)((unsigned char)s[i] - '0') < 10u) {
+				i++;
+				run++;
+			}
+			v = 0x100 + (unsigned)(run < 6 ? run : 6); /* no byte is one */
+		}
+		h = (h ^ v) * 0x100000001b3ULL;
+	}
+	return h | 1;
 }
 
 /* --- groups --------------------------------------------------------------- */
@@ -549,6 +584,13 @@ const struct template_info *template_mine(struct template_miner *m, const char *
 	if (len > MINE_BYTES)
 		len = utf8_cut(msg, len, MINE_BYTES);
 	int cut = len < orig_len; /* before the masks, which change the length */
+	uint64_t shape = 0;
+	int32_t s;
+	if (!m->nmasks && !cut) {
+		shape = shape_of(msg, len);
+		if ((s = cache_find(m, &m->shapes, shape, 0)) >= 0)
+			goto found;
+	}
 	if (m->nmasks)
 		msg = apply_masks(m, msg, &len);
 	template_mask_tokens(msg, len, cut, &m->toks);
@@ -558,7 +600,7 @@ const struct template_info *template_mine(struct template_miner *m, const char *
 	}
 	join_tokens(&m->text, t);
 	uint64_t key = fnv1a64(m->text.data, m->text.len) ^ t->n;
-	int32_t s = cache_find(m, key, t->n);
+	s = cache_find(m, &m->cache, key, t->n);
 	if (s < 0) {
 		uint32_t bkey = bucket_key(t->n, t->buf + t->off[0], t->len[0]);
 		int gen = 0;
@@ -575,9 +617,14 @@ const struct template_info *template_mine(struct template_miner *m, const char *
 			m->created++;
 			m->dirty = 1;
 		}
-		cache_grow(m);
-		cache_put(m, key, s);
+		cache_grow(m, &m->cache);
+		cache_put(m, &m->cache, key, s);
 	}
+	if (shape) {
+		cache_grow(m, &m->shapes);
+		cache_put(m, &m->shapes, shape, s);
+	}
+found:;
 	struct group *g = &m->g[s];
 	lru_touch(m, s);
 	/* Two scripts asking of one log (templates.lua, then throttle.lua)
@@ -673,7 +720,7 @@ void template_totals(const struct template_miner *m, struct template_totals *t)
 	t->evicted = m->evicted;
 	t->mined = m->mined;
 	t->memory = sizeof *m + m->cap * sizeof *m->g + m->nbuckets * sizeof *m->buckets +
-		    m->ncache * sizeof *m->cache + m->text_bytes + m->pre[0].cap + m->pre[1].cap +
+		    (m->cache.n + m->shapes.n) * sizeof *m->cache.e + m->text_bytes + m->pre[0].cap + m->pre[1].cap +
 		    m->text.cap + template_tokens_memory(&m->toks);
 }
 
