@@ -148,7 +148,11 @@ def test_converges_under_a_capacity_with_503(tmp_path, remote, runs, at_once):
 def test_converges_under_429_and_retry_after(tmp_path, remote, runs, at_once):
     r, st, share = converge(tmp_path, remote, runs, 429, retry_after=1, at_once=at_once)
     assert share <= 0.10, st
-    assert any("429" in s["limit_reason"] for s in r.status)
+    # The reason is the latest change's: said with the samples, should a
+    # step down for 429 fall between two of them again (CI saw it once,
+    # with make bench running beside it).
+    assert any("429" in s["limit_reason"] for s in r.status), \
+        sorted({s["limit_reason"] for s in r.status})
 
 
 # The limit follows the API each way; how fast is make bench's to measure
