@@ -137,9 +137,18 @@ static void header(const struct view *v, int w)
 	size_t k = 0;
 	chain[0] = '\0';
 	for (size_t i = 0; i < s->n_scripts && k < sizeof chain - 1; i++) {
-		const char *base = strrchr(s->scripts[i].path, '/');
-		int n = snprintf(chain + k, sizeof chain - k, "%s%s (%s)", i ? ", " : "",
-				 base ? base + 1 : s->scripts[i].path, s->scripts[i].kind);
+		const struct script_view *sv = &s->scripts[i];
+		const char *base = strrchr(sv->path, '/');
+		/* What its throttle, sample and dedupe kept and dropped. */
+		char vol[64] = "";
+		if (sv->volume_kept || sv->volume_dropped) {
+			char kept[16], dropped[16];
+			snprintf(vol, sizeof vol, "; kept %s, dropped %s",
+				 human_count(kept, sizeof kept, (double)sv->volume_kept),
+				 human_count(dropped, sizeof dropped, (double)sv->volume_dropped));
+		}
+		int n = snprintf(chain + k, sizeof chain - k, "%s%s (%s%s)", i ? ", " : "",
+				 base ? base + 1 : sv->path, sv->kind, vol);
 		if (n < 0 || (size_t)n >= sizeof chain - k)
 			break;
 		k += (size_t)n;

@@ -191,6 +191,8 @@ def test_templates_pane_sorts_and_opens_one(api, tmp_path, tmuxes):
     assert got == {"GET <*> took <*>": (600, 20, 580),
                    "user <*> logged in from <*>": (200, 20, 180)}, t.screen()
     assert "per s*" in t.screen()
+    # throttle.lua's answers, in the header's chain.
+    t.wait_screen(r"throttle\.lua \(enrich; kept 40, dropped 760\)")
     t.keys("s")
     t.wait_screen(r"total\*")
     assert rows()[0][5] == "GET <*> took <*>"
