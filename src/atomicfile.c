@@ -61,3 +61,18 @@ int atomicfile_write(const char *file, const void *data, size_t len)
 	errno = saved;
 	return rc;
 }
+
+int atomicfile_read(const char *file, size_t max, struct buf *out)
+{
+	FILE *f = fopen(file, "rbe");
+	if (!f)
+		return -1;
+	char chunk[65536];
+	size_t n;
+	while (out->len < max && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(out, chunk, n);
+	int err = ferror(f) ? errno : 0;
+	fclose(f);
+	errno = err;
+	return err ? -2 : 0;
+}

@@ -217,21 +217,16 @@ int checkpoint_load(const char *file, struct cp_table *t)
 {
 	t->e = NULL;
 	t->n = 0;
-	FILE *f = fopen(file, "rb");
-	if (!f) {
+	struct buf text = {0};
+	int rc = atomicfile_read(file, (size_t)64 << 20, &text);
+	if (rc == -1) {
 		if (errno != ENOENT)
 			errlog_add(ERR_CHECKPOINT, "cannot read checkpoint file %s: %s", file, strerror(errno));
+		buf_free(&text);
 		return 0;
 	}
-	struct buf text = {0};
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < (64u << 20))
-		buf_append(&text, chunk, n);
-	int err = ferror(f);
-	fclose(f);
 	const char *why = "cannot be read";
-	int ok = !err && checkpoint_parse(text.data ? text.data : "", text.len, t, &why) == 0;
+	int ok = rc == 0 && checkpoint_parse(text.data ? text.data : "", text.len, t, &why) == 0;
 	if (!ok)
 		set_aside(file, why);
 	buf_free(&text);

@@ -166,9 +166,8 @@ unsigned options_adopt(struct options *cur, struct options *next, long max_in_fl
 	if (!same_template_masks(cur, next)) {
 		char was[32];
 		snprintf(was, sizeof was, "%zu", cur->n_template_masks);
-		note(notes, "%s%s%s%s", "template_masks changed in ", cur->config_file,
-		     ": restart to apply them (still the ", was);
-		buf_puts(notes, " masks it started with)");
+		note(notes, "template_masks changed in %s: restart to apply them (still the %s "
+		     "masks it started with)%s%s", cur->config_file, was, "", "");
 	}
 	if (options_reads_stdin(cur) != options_reads_stdin(next)) {
 		note(notes, "%s%s%s%s", options_reads_stdin(cur) ? "standard input is no longer an input in "

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <lauxlib.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,23 +18,16 @@ static int save_failed;    /* the last save did not land: try again */
 
 static void load(const char *file)
 {
-	FILE *f = fopen(file, "re");
-	if (!f) {
-		if (errno != ENOENT)
-			errlog_add(ERR_CHECKPOINT, "cannot read the templates kept in %s: %s (ids "
-				   "start afresh)", file, strerror(errno));
-		return;
-	}
 	struct buf text = {0}, why = {0};
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&text, chunk, n);
-	if (ferror(f))
+	int rc = atomicfile_read(file, SIZE_MAX, &text);
+	if (rc == -1 && errno != ENOENT)
+		errlog_add(ERR_CHECKPOINT, "cannot read the templates kept in %s: %s (ids "
+			   "start afresh)", file, strerror(errno));
+	if (rc == -2)
 		errlog_add(ERR_CHECKPOINT, "cannot read the templates kept in %s: %s (kept what "
 			   "was read)", file, strerror(errno));
-	fclose(f);
-	if (template_parse(miner, text.data ? text.data : "", text.len, &why) != 0)
+	if (rc != -1 &&
+	    template_parse(miner, text.data ? text.data : "", text.len, &why) != 0)
 		errlog_add(ERR_CHECKPOINT, "%s: %s (kept the templates before it; the file is "
 			   "written anew)", file, buf_cstr(&why));
 	buf_free(&text);

@@ -657,7 +657,6 @@ void template_verdict(struct template_miner *m, int kept)
 	else
 		m->g[m->last].dropped++;
 	m->last = -1;
-	m->in_log = 0;
 }
 
 void template_tick(struct template_miner *m, double now)
@@ -720,8 +719,8 @@ void template_totals(const struct template_miner *m, struct template_totals *t)
 	t->evicted = m->evicted;
 	t->mined = m->mined;
 	t->memory = sizeof *m + m->cap * sizeof *m->g + m->nbuckets * sizeof *m->buckets +
-		    (m->cache.n + m->shapes.n) * sizeof *m->cache.e + m->text_bytes + m->pre[0].cap + m->pre[1].cap +
-		    m->text.cap + template_tokens_memory(&m->toks);
+		    (m->cache.n + m->shapes.n) * sizeof *m->cache.e + m->text_bytes +
+		    m->pre[0].cap + m->pre[1].cap + m->text.cap + template_tokens_memory(&m->toks);
 }
 
 int template_dirty(const struct template_miner *m)

@@ -314,7 +314,7 @@ static int is_date_word(const char *s, size_t n)
 
 static int token_is(const struct template_tokens *t, uint32_t i, const char *w)
 {
-	size_t n = strlen(w); /* a literal: folded at compile time */
+	size_t n = strlen(w);
 	if (t->len[i] != n)
 		return 0;
 	for (size_t k = 0; k < n; k++) {
@@ -338,29 +338,24 @@ static int is_name(const char *s, size_t n)
 	return 1;
 }
 
-/* The words that follow "user" in a sentence rather than name one. */
-static int is_function_word(const struct template_tokens *t, uint32_t i)
+/* Whether token i is one of the words (lower case, NULL ending), in any case. */
+static int token_in(const struct template_tokens *t, uint32_t i, const char *const *words)
 {
-	static const char *const words[] = {"from", "for", "to", "in", "on", "is", "was", "not",
-					    "has", "had", "the", "a", "an", "and", "or", "with",
-					    "by", "at", "name", "id", "unknown", "session", NULL};
 	for (const char *const *w = words; *w; w++)
 		if (token_is(t, i, *w))
 			return 1;
 	return 0;
 }
 
-/* sshd's "Failed password for root from ...": an authentication method
- * (sshd's names) before "for NAME from". */
-static int is_auth_method(const struct template_tokens *t, uint32_t i)
-{
-	static const char *const methods[] = {"password", "publickey", "none", "hostbased",
-					      "keyboard-interactive/pam", "gssapi-with-mic", NULL};
-	for (const char *const *w = methods; *w; w++)
-		if (token_is(t, i, *w))
-			return 1;
-	return 0;
-}
+/* The words that follow "user" in a sentence rather than name one. */
+static const char *const FUNCTION_WORDS[] = {
+	"from", "for", "to", "in", "on", "is", "was", "not", "has", "had", "the", "a", "an",
+	"and", "or", "with", "by", "at", "name", "id", "unknown", "session", NULL};
+
+/* sshd's authentication methods, before "for NAME from" ("Failed password
+ * for root from ..."). */
+static const char *const AUTH_METHODS[] = {"password", "publickey", "none", "hostbased",
+					   "keyboard-interactive/pam", "gssapi-with-mic", NULL};
 
 /* User names: the word after "user" ("Invalid user admin"), and sshd's
  * "METHOD for NAME from". */
@@ -368,9 +363,9 @@ static int is_user_name(const struct template_tokens *t, uint32_t i)
 {
 	if (i == 0 || !(token_is(t, i - 1, "user") ||
 			(i >= 2 && token_is(t, i - 1, "for") && i + 1 < t->n &&
-			 token_is(t, i + 1, "from") && is_auth_method(t, i - 2))))
+			 token_is(t, i + 1, "from") && token_in(t, i - 2, AUTH_METHODS))))
 		return 0;
-	return is_name(t->buf + t->off[i], t->len[i]) && !is_function_word(t, i);
+	return is_name(t->buf + t->off[i], t->len[i]) && !token_in(t, i, FUNCTION_WORDS);
 }
 
 /* Dates ("Fri Jul 1 09:00:55 2005": month and day names beside a
