@@ -27,13 +27,40 @@ void cp_table_add(struct cp_table *t, const struct fileid *id, uint64_t offset, 
 	t->n++;
 }
 
+void cp_table_set_journal(struct cp_table *t, const char *name, const char *cursor)
+{
+	for (size_t i = 0; i < t->nj; i++) {
+		if (!strcmp(t->j[i].name, name)) {
+			free(t->j[i].cursor);
+			t->j[i].cursor = xstrdup(cursor);
+			return;
+		}
+	}
+	t->j = xrealloc(t->j, (t->nj + 1) * sizeof *t->j);
+	t->j[t->nj].name = xstrdup(name);
+	t->j[t->nj].cursor = xstrdup(cursor);
+	t->nj++;
+}
+
 void cp_table_free(struct cp_table *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		free(t->e[i].path);
 	free(t->e);
-	t->e = NULL;
-	t->n = 0;
+	for (size_t i = 0; i < t->nj; i++) {
+		free(t->j[i].name);
+		free(t->j[i].cursor);
+	}
+	free(t->j);
+	memset(t, 0, sizeof *t);
+}
+
+const char *cp_table_journal(const struct cp_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->nj; i++)
+		if (!strcmp(t->j[i].name, name))
+			return t->j[i].cursor;
+	return NULL;
 }
 
 struct cp_entry *cp_table_find(const struct cp_table *t, uint64_t dev, uint64_t ino)
@@ -110,8 +137,15 @@ void checkpoint_format(const struct cp_table *t, struct buf *out)
 		put_path(out, e->path);
 		buf_putc(out, '\n');
 	}
+	for (size_t i = 0; i < t->nj; i++) {
+		buf_puts(out, "journal ");
+		put_path(out, t->j[i].name);
+		buf_putc(out, ' ');
+		put_path(out, t->j[i].cursor);
+		buf_putc(out, '\n');
+	}
 	uint64_t sum = fnv1a64(out->data + start, out->len - start);
-	buf_printf(out, "end %zu %016" PRIx64 "\n", t->n, sum);
+	buf_printf(out, "end %zu %016" PRIx64 "\n", t->n + t->nj, sum);
 }
 
 int checkpoint_parse(const char *text, size_t len, struct cp_table *t, const char **why)
@@ -142,7 +176,7 @@ int checkpoint_parse(const char *text, size_t len, struct cp_table *t, const cha
 			tmp[ll] = '\0';
 			if (sscanf(tmp, "end %zu %" SCNx64 "%c", &count, &sum, &extra) != 2)
 				goto malformed;
-			if (count != t->n) {
+			if (count != t->n + t->nj) {
 				*why = "the entry count does not match";
 				goto bad;
 			}
@@ -156,6 +190,19 @@ int checkpoint_parse(const char *text, size_t len, struct cp_table *t, const cha
 			}
 			buf_free(&path);
 			return 0;
+		}
+		if (ll >= 8 && memcmp(line, "journal ", 8) == 0) {
+			const char *name = line + 8, *sp = memchr(name, ' ', ll - 8);
+			struct buf cursor = {0};
+			int ok = sp && get_path(name, (size_t)(sp - name), &path) == 0 &&
+				 get_path(sp + 1, (size_t)(nl - sp - 1), &cursor) == 0;
+			if (ok)
+				cp_table_set_journal(t, path.data, cursor.data);
+			buf_free(&cursor);
+			if (!ok)
+				goto malformed;
+			pos += ll + 1;
+			continue;
 		}
 		struct fileid id;
 		uint64_t off;

@@ -6,6 +6,7 @@
  *
  *     logmash-checkpoints 1
  *     DEV INO FP_LEN FP_HASH OFFSET PATH      (one line a file; PATH %-escaped)
+ *     journal NAME CURSOR                      (one line a journal input; NAME %-escaped)
  *     end COUNT CHECKSUM
  *
  * A file that does not read back exactly so is reported and set aside
@@ -25,13 +26,25 @@ struct cp_entry {
 	char *path;
 };
 
+/* A journal input's position: the cursor of the entry acknowledged last. */
+struct cp_journal {
+	char *name;
+	char *cursor;
+};
+
 struct cp_table {
 	struct cp_entry *e;
 	size_t n;
+	struct cp_journal *j;
+	size_t nj;
 };
 
 void cp_table_add(struct cp_table *t, const struct fileid *id, uint64_t offset, const char *path);
+/* Sets journal input name's cursor (once a name). */
+void cp_table_set_journal(struct cp_table *t, const char *name, const char *cursor);
 void cp_table_free(struct cp_table *t);
+/* The cursor kept for journal input name, or NULL. */
+const char *cp_table_journal(const struct cp_table *t, const char *name);
 
 /* The entry for dev/ino, or NULL. */
 struct cp_entry *cp_table_find(const struct cp_table *t, uint64_t dev, uint64_t ino);
