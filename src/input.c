@@ -204,6 +204,8 @@ static void apply_rule(struct source *s)
 static int source_next(struct input *in, struct source *s, struct frame *out, double *time,
 		       int may_fill)
 {
+	if (s->kind == KIND_JOURNAL)
+		return may_fill && input_journal_next(in, s, out, time);
 	for (;;) {
 		if (s->flush_joiner) {
 			if (decoder_flush(&s->dec, now_mono_ms(), out, time))
@@ -383,6 +385,14 @@ static void save(struct input *in)
 		if (path_names(e->path, &e->id))
 			cp_table_add(&t, &e->id, e->offset, e->path);
 	}
+	for (size_t i = 0; i < in->n; i++) { /* journals read now (not those a reload ended) */
+		const struct source *s = in->src[i];
+		if (s && s->kind == KIND_JOURNAL && !s->orphan && input_journal_cursor(s))
+			cp_table_set_journal(&t, input_journal_name(s), input_journal_cursor(s));
+	}
+	for (size_t i = 0; i < in->cp.nj; i++) /* and those not read now */
+		if (!cp_table_journal(&t, in->cp.j[i].name))
+			cp_table_set_journal(&t, in->cp.j[i].name, in->cp.j[i].cursor);
 	for (size_t i = 0; i < in->n; i++) {
 		struct source *s = in->src[i];
 		if (!s || !is_file(s))
@@ -411,6 +421,9 @@ void input_tick(struct input *in)
 		scan_all(in);
 		in->next_scan_ms = now + (in->w.polling ? TICK_MS * 4 : SCAN_MS);
 	}
+	for (size_t i = 0; in->n_journals && i < in->n; i++)
+		if (in->src[i] && in->src[i]->kind == KIND_JOURNAL)
+			input_journal_tick(in->src[i], now >= in->next_tick_ms);
 	if (now >= in->next_tick_ms) {
 		housekeeping(in, now);
 		/* Followed files stay open at their end: opening a deferred one
@@ -443,7 +456,8 @@ long input_timeout_ms(const struct input *in)
 		return 20; /* the group commit is due */
 	for (size_t i = 0; i < in->n; i++) {
 		const struct source *s = in->src[i];
-		if (s && s->state != SRC_DONE && s->readable && (is_file(s) || s->finishing))
+		if (s && s->state != SRC_DONE && s->readable &&
+		    (is_file(s) || s->finishing || s->kind == KIND_JOURNAL))
 			return 0;
 	}
 	int64_t due = in->next_tick_ms;
@@ -460,7 +474,9 @@ size_t input_poll_fds(const struct input *in, int *fds, size_t max)
 		fds[k++] = in->w.fd;
 	for (size_t i = 0; i < in->n && k < max; i++) {
 		const struct source *s = in->src[i];
-		if (s && !is_file(s) && s->state != SRC_DONE && s->fd >= 0 && !s->finishing &&
+		if (s && s->kind == KIND_JOURNAL && input_journal_fd(s) >= 0)
+			fds[k++] = input_journal_fd(s);
+		else if (s && !is_file(s) && s->state != SRC_DONE && s->fd >= 0 && !s->finishing &&
 		    !(s->kind == KIND_SPOOLING && spool_full(&in->sp)))
 			fds[k++] = s->fd;
 	}
@@ -482,7 +498,9 @@ void input_settled(struct source *s, uint64_t ticket, enum settled how)
 		s->n_failed++;
 	uint64_t before = s->acks.committed;
 	acks_settle(&s->acks, ticket);
-	if (s->acks.committed != before && is_file(s))
+	if (s->acks.committed != before && s->kind == KIND_JOURNAL)
+		input_journal_settled(s);
+	if (s->acks.committed != before && (is_file(s) || s->kind == KIND_JOURNAL))
 		s->in->cp_dirty = 1;
 }
 
@@ -542,6 +560,11 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 	}
 	/* In the order given: without -F, inputs are read one after another. */
 	for (size_t i = 0; i < o->n; i++) {
+		if (o->specs[i].journal) {
+			if (input_journal_add(in, i, err) != 0)
+				return -1;
+			in->n_journals++;
+		}
 		for (size_t k = 0; k < o->specs[i].n_paths; k++) {
 			const char *p = o->specs[i].paths[k];
 			if (strcmp(p, "-") == 0) {
@@ -589,6 +612,10 @@ int input_unsent_kept(struct input *in)
 
 void input_describe_skipped(const struct input *in, struct buf *out)
 {
+	if (in->skipped_journal)
+		buf_printf(out, "following journal %s from its end: entries already there are not "
+			   "sent; --from-start sends them%s", in->skipped_journal,
+			   in->skipped_files ? "; " : "");
 	if (!in->skipped_files)
 		return;
 	char bytes[24], lines[32] = "";
@@ -631,6 +658,7 @@ static void discard(struct input *in)
 		free(in->waiting[i]);
 	free(in->waiting);
 	free(in->skipped_first);
+	free(in->skipped_journal);
 	for (size_t i = 0; i < in->n_deferred; i++)
 		free(in->deferred[i].path);
 	free(in->deferred);
@@ -683,7 +711,7 @@ static enum source_view_state view_state(const struct input *in, const struct so
 		return SOURCE_CLOSED;
 	if (s->state == SRC_ROTATED)
 		return SOURCE_ROTATED;
-	if (s->fd < 0)
+	if (s->fd < 0 && s->kind != KIND_JOURNAL)
 		return SOURCE_WAITING;
 	return in->o.follow ? SOURCE_FOLLOWING : SOURCE_READING;
 }
@@ -714,7 +742,7 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 			snprintf(v->path, sizeof v->path, "%s", s->path);
 		snprintf(v->input, sizeof v->input, "%s", input_source_input(s));
 		v->pos = s->read_off;
-		v->lines = s->fr.line_no;
+		v->lines = s->kind == KIND_JOURNAL ? input_journal_read(s) : s->fr.line_no;
 		v->state = view_state(in, s);
 		v->sent = s->n_sent;
 		v->dropped = s->n_dropped;

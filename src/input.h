@@ -33,6 +33,11 @@ struct input_spec {
 	char *name;                 /* NULL: its first path */
 	char **paths;               /* paths, globs, "-" */
 	size_t n_paths;
+	/* Or the systemd journal (journal.h), its paths none. */
+	int journal;
+	char *journal_directory;    /* NULL: this host's system journal */
+	char **journal_matches;     /* FIELD=VALUE, as journalctl's */
+	size_t n_journal_matches;
 	char *format;               /* "lines", "cri", "docker"; NULL: the global */
 	char *multiline;            /* a preset (multiline.h); NULL: the global */
 	char *multiline_start;      /* POSIX extended regexes; NULL: none */
@@ -56,6 +61,7 @@ const char *input_spec_name(const struct input_spec *spec);
 void input_spec_init(struct input_spec *spec);
 void input_spec_add_path(struct input_spec *spec, const char *path);
 void input_spec_add_item(struct input_spec *spec, const char *key, const char *val);
+void input_spec_add_journal_match(struct input_spec *spec, const char *match);
 void input_spec_free(struct input_spec *spec);
 /* A deep copy of src into dst. */
 void input_spec_copy(struct input_spec *dst, const struct input_spec *src);
@@ -90,6 +96,11 @@ struct input_opts {
 /* Opaque: input_internal.h has them, for input*.c only. */
 struct input;
 struct source;
+
+/* A journal source's entry being read (its level, fields and the items
+ * it gives), valid until the next input_next; NULL for other sources. */
+struct journal_entry;
+const struct journal_entry *input_source_journal(const struct source *s);
 
 enum input_status { INPUT_LINE, INPUT_WAIT, INPUT_END };
 

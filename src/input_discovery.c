@@ -409,8 +409,8 @@ int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *
 	in->rules = rules;
 	for (size_t i = 0; i < in->n; i++) {
 		struct source *s = in->src[i];
-		if (!s)
-			continue;
+		if (!s || s->kind == KIND_JOURNAL)
+			continue; /* input_journal_reconfigure */
 		struct input_rule *r = input_rule_for(in, s->kind == KIND_SEGMENT ? "-" : s->path);
 		/* A file no spec names now: what was read of it is sent, then
 		 * it is let go; its checkpoint keeps the rest for later. */
@@ -458,6 +458,7 @@ int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *
 			errlog_add(ERR_EVENT, "%s is a new input", p);
 			scan_spec(in, p, 1);
 		}
+	input_journal_reconfigure(in);
 	if (keep) { /* freed when no decoder reads by them (input_rules_retire) */
 		in->retired = xrealloc(in->retired, (in->n_retired + 1) * sizeof *in->retired);
 		in->retired[in->n_retired++] = (struct retired_rules){old_rules, old_n};

@@ -1,5 +1,5 @@
-/* input_internal.h - what input.c, input_sources.c, input_discovery.c and
- * input_spool.c share; nothing else includes it. */
+/* input_internal.h - what input.c, input_sources.c, input_discovery.c,
+ * input_spool.c and input_journal.c share; nothing else includes it. */
 #ifndef LOGMASH_INPUT_INTERNAL_H
 #define LOGMASH_INPUT_INTERNAL_H
 
@@ -45,8 +45,9 @@ enum source_state { SRC_ACTIVE, SRC_ROTATED, SRC_DONE };
 /* KIND_FILE: a regular file found by path (identity, checkpoints, rotation).
  * KIND_STREAM: stdin or a FIFO, read as it comes. KIND_SPOOLING: stdin with
  * a state dir, its bytes written to the spool. KIND_SEGMENT: a spool
- * segment read back (a file, but not a followed path). */
-enum source_kind { KIND_FILE, KIND_STREAM, KIND_SPOOLING, KIND_SEGMENT };
+ * segment read back (a file, but not a followed path). KIND_JOURNAL: the
+ * systemd journal (input_journal.c), its position a cursor. */
+enum source_kind { KIND_FILE, KIND_STREAM, KIND_SPOOLING, KIND_SEGMENT, KIND_JOURNAL };
 
 struct source {
 	struct input *in;
@@ -68,6 +69,7 @@ struct source {
 	int orphan;              /* no input names it now (a reload): read to its end as it was */
 	uint64_t told_format, told_invalid; /* what was reported of its lines */
 	struct container_meta *meta; /* what its path names, for container formats; or NULL */
+	struct input_journal *journal; /* KIND_JOURNAL: its reader and cursors; else NULL */
 	struct acks acks;
 	char *chunk;         /* the chunk the framer works through, or NULL */
 	double read_time;
@@ -110,6 +112,8 @@ struct input {
 	uint64_t skipped_bytes, skipped_lines;
 	int skipped_lines_known; /* every skipped file was small enough to count */
 	char *skipped_first;     /* the first such file's path */
+	char *skipped_journal;   /* the first journal input a first -F run joined at its end */
+	size_t n_journals;       /* journal sources opened */
 	int rescan;
 	size_t n_special;       /* sources read under another name: rotated, symlinked */
 	int64_t next_tick_ms, next_scan_ms, next_save_ms;
@@ -184,6 +188,27 @@ struct input_rule *input_rule_for(const struct input *in, const char *path);
 int input_rule_same(const struct input_rule *a, const struct input_rule *b);
 /* Frees the retired rules no source's decoder reads by now. */
 void input_rules_retire(struct input *in);
+
+/* input_journal.c: a journal input's source (spec: its index in o.specs).
+ * 0, or -1 with the reason in err. */
+int input_journal_add(struct input *in, size_t spec, struct buf *err);
+void input_journal_free(struct source *s);
+/* The next record of s, as source_next's. */
+int input_journal_next(struct input *in, struct source *s, struct frame *out, double *time);
+/* Its input's name, which keys its checkpoint. */
+const char *input_journal_name(const struct source *s);
+/* After a reload: each journal source follows the input of its name, or
+ * ends; a new journal input starts. */
+void input_journal_reconfigure(struct input *in);
+/* The cursor of the last entry acknowledged without a gap, or NULL. */
+const char *input_journal_cursor(const struct source *s);
+/* s's committed count moved: the cursors before it go. */
+void input_journal_settled(struct source *s);
+/* The descriptor to poll while following, or -1. */
+int input_journal_fd(const struct source *s);
+/* Takes in the journal's changes; on the timer (timer 1), tries a read. */
+void input_journal_tick(struct source *s, int timer);
+uint64_t input_journal_read(const struct source *s);
 
 /* input_spool.c */
 void feed_spool(struct input *in, struct source *s);

@@ -300,6 +300,7 @@ void free_source(struct input *in, struct source *s)
 	framer_free(&s->fr);
 	decoder_free(&s->dec);
 	free(s->meta);
+	input_journal_free(s);
 	acks_free(&s->acks);
 	free(s->path);
 	free(s->key);
@@ -317,6 +318,10 @@ void release_source(struct input *in, size_t i)
 		spool_drop(&in->sp, s->path, s->read_off);
 		if (in->reader == s)
 			in->reader = NULL;
+		in->cp_dirty = 1;
+	} else if (s->kind == KIND_JOURNAL && input_journal_cursor(s)) {
+		/* Kept for a later run or reload that reads it again. */
+		cp_table_set_journal(&in->cp, input_journal_name(s), input_journal_cursor(s));
 		in->cp_dirty = 1;
 	} else if (is_file(s) && (s->id.dev || s->id.ino)) {
 		if (path_names(s->path, &s->id))

@@ -11,6 +11,8 @@ const char *input_spec_name(const struct input_spec *spec)
 {
 	if (spec->name)
 		return spec->name;
+	if (spec->journal)
+		return "journal";
 	return spec->n_paths ? spec->paths[0] : "-";
 }
 
@@ -37,9 +39,20 @@ void input_spec_add_item(struct input_spec *spec, const char *key, const char *v
 	spec->item_vals[spec->n_items++] = xstrdup(val);
 }
 
+void input_spec_add_journal_match(struct input_spec *spec, const char *match)
+{
+	spec->journal_matches = xrealloc(spec->journal_matches,
+					 (spec->n_journal_matches + 1) * sizeof *spec->journal_matches);
+	spec->journal_matches[spec->n_journal_matches++] = xstrdup(match);
+}
+
 void input_spec_free(struct input_spec *spec)
 {
 	free(spec->name);
+	free(spec->journal_directory);
+	for (size_t i = 0; i < spec->n_journal_matches; i++)
+		free(spec->journal_matches[i]);
+	free(spec->journal_matches);
 	for (size_t i = 0; i < spec->n_paths; i++)
 		free(spec->paths[i]);
 	free(spec->paths);
@@ -74,6 +87,11 @@ void input_spec_copy(struct input_spec *dst, const struct input_spec *src)
 	dst->multiline_start = dup_or_null(src->multiline_start);
 	dst->multiline_continues = dup_or_null(src->multiline_continues);
 	dst->encoding = dup_or_null(src->encoding);
+	dst->journal_directory = dup_or_null(src->journal_directory);
+	dst->journal_matches = NULL;
+	dst->n_journal_matches = 0;
+	for (size_t i = 0; i < src->n_journal_matches; i++)
+		input_spec_add_journal_match(dst, src->journal_matches[i]);
 	dst->paths = NULL;
 	dst->n_paths = 0;
 	for (size_t i = 0; i < src->n_paths; i++)
@@ -106,8 +124,13 @@ static int same_spec(const struct input_spec *a, const struct input_spec *b)
 	    !same_text(a->encoding, b->encoding) || a->multiline_max_lines != b->multiline_max_lines ||
 	    a->multiline_timeout != b->multiline_timeout || a->from_start != b->from_start ||
 	    a->close_inactive != b->close_inactive || a->rotate_wait != b->rotate_wait ||
-	    a->n_paths != b->n_paths || a->n_items != b->n_items)
+	    a->n_paths != b->n_paths || a->n_items != b->n_items || a->journal != b->journal ||
+	    !same_text(a->journal_directory, b->journal_directory) ||
+	    a->n_journal_matches != b->n_journal_matches)
 		return 0;
+	for (size_t i = 0; i < a->n_journal_matches; i++)
+		if (strcmp(a->journal_matches[i], b->journal_matches[i]) != 0)
+			return 0;
 	for (size_t i = 0; i < a->n_paths; i++)
 		if (strcmp(a->paths[i], b->paths[i]) != 0)
 			return 0;
