@@ -158,7 +158,7 @@ static void run_log(struct check *k, struct script_chain *c, const struct frame 
 {
 	struct record in = {.message = fr->line, .message_len = fr->len, .source = "-",
 			    .line = fr->number, .time = now_wall()};
-	pipeline_start_items(&k->items, k->spec, NULL, fr->stream); /* a sample has no path */
+	pipeline_start_items(&k->items, k->spec, NULL, fr->stream, NULL); /* a sample has no path */
 	in.items = k->items.v;
 	in.n_items = k->items.n;
 	struct record r = in;

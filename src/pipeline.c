@@ -9,6 +9,7 @@
 #include "container.h"
 #include "encoder.h"
 #include "errlog.h"
+#include "journal.h"
 #include "script_template.h"
 #include "util.h"
 
@@ -57,9 +58,20 @@ static void put_item(struct pipeline_items *it, const char *key, const char *val
 }
 
 void pipeline_start_items(struct pipeline_items *it, const struct input_spec *sp,
-			  const struct container_meta *m, int stream)
+			  const struct container_meta *m, int stream,
+			  const struct journal_entry *je)
 {
+	/* The journal's names for what logmash calls them. */
+	static const char *const journal_items[][2] = {
+		{"unit", "_SYSTEMD_UNIT"}, {"identifier", "SYSLOG_IDENTIFIER"},
+		{"pid", "_PID"}, {"host", "_HOSTNAME"},
+	};
 	it->n = 0;
+	for (size_t i = 0; je && i < ARRAY_LEN(journal_items); i++) {
+		const char *v = journal_entry_get(je, journal_items[i][1]);
+		if (v)
+			put_item(it, journal_items[i][0], v);
+	}
 	if (stream >= 0)
 		put_item(it, "stream", container_stream_name((enum container_stream)stream));
 	if (m) {
@@ -148,10 +160,16 @@ void pipeline_process(struct pipeline *p, const struct frame *fr, double time, s
 			   source_path(src), fr->len);
 	}
 	size_t si = input_source_spec(src);
+	const struct journal_entry *je = input_source_journal(src);
 	pipeline_start_items(&p->items, si < p->n_specs ? &p->specs[si] : NULL,
-			     input_source_meta(src), fr->stream);
+			     input_source_meta(src), fr->stream, je);
 	r.items = p->items.v;
 	r.n_items = p->items.n;
+	if (je) {
+		r.level = je->level;
+		r.fields = je->fields;
+		r.n_fields = je->n_fields;
+	}
 	struct script_chain *own = si < p->ch->n ? p->ch->input[si] : NULL;
 	script_template_log_start();
 	int drop = (own && script_chain_run(own, &r) == SCRIPT_DROP) ||

@@ -13,7 +13,8 @@
 #include "stats.h"
 
 /* The items a record starts with: its container's stream and names (from
- * the path, kubelet's way), then its input's static items, which win where
+ * the path, kubelet's way) or its journal entry's unit, identifier, pid
+ * and host, then its input's static items, which win where
  * they name the same key. The strings are the callers'. */
 struct pipeline_items {
 	struct item *v;
@@ -21,10 +22,13 @@ struct pipeline_items {
 };
 
 struct container_meta;
+struct journal_entry;
 /* Fills it for a record of stream (a container's, or -1) read by the
- * input sp (NULL: none) from a file whose path says m (NULL: nothing). */
+ * input sp (NULL: none) from a file whose path says m (NULL: nothing), or
+ * from the journal entry je (NULL: none). */
 void pipeline_start_items(struct pipeline_items *it, const struct input_spec *sp,
-			  const struct container_meta *m, int stream);
+			  const struct container_meta *m, int stream,
+			  const struct journal_entry *je);
 
 /* The chains a log may run through; a reload replaces them together. */
 struct pipeline_chains {

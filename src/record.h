@@ -29,6 +29,9 @@ struct record {
 	const char *source; /* path, or "-" for stdin */
 	uint64_t line;      /* 1-based physical line number in the source */
 	double time;        /* when it was read, seconds since the epoch */
+	/* A journal entry's fields (log.fields), or none. */
+	const struct item *fields;
+	size_t n_fields;
 };
 
 #endif

@@ -1,7 +1,7 @@
 /* script.c - the Lua chain: loading the scripts, and running one log through
  *
  * Data model: one table log = {message, level, items} (its metatable
- * serves source, line and time, read only, and refuses any other field)
+ * serves source, line, time and fields, read only, and refuses any other field)
  * is refilled for each log and handed to each script in turn; it and its
  * items table are reused, so a log allocates only its message string. Before
  * each script the fields that it may change (message, level, items) are
@@ -54,6 +54,9 @@ struct script_chain {
 	 * __index serves: the source as a Lua string in the registry. */
 	const char *src_ptr;
 	int src_ref;
+	const struct item *jfields; /* log.fields: a journal entry's, built when read */
+	size_t n_jfields;
+	int jfields_ref;            /* the table built for this log, or LUA_NOREF */
 	uint64_t line;
 	double time;
 	enum level level;
@@ -161,7 +164,8 @@ static int msgh(lua_State *L)
 
 /* The fields of a log: what a script may set, then what it may only read
  * (log_index knows their places). */
-static const char *const log_fields[] = {"message", "level", "items", "source", "line", "time"};
+static const char *const log_fields[] = {"message", "level", "items", "source", "line", "time",
+					 "fields"};
 enum { LOG_WRITABLE = 3 };
 
 /* Raises "log.KEY is not a field of a log", with the nearest field. */
@@ -180,12 +184,13 @@ static int not_a_field(lua_State *L)
 		if (near)
 			lua_pushfstring(L, " (did you mean %s?)", near);
 		else
-			lua_pushliteral(L, " (a log has message, level, items, source, line and time; "
-					   "keep your own values in log.items or in local variables)");
+			lua_pushliteral(L, " (a log has message, level, items, source, line, time "
+					   "and fields; keep your own values in log.items or in local "
+					   "variables)");
 		luaL_addvalue(&b);
 	} else {
 		lua_pushfstring(L, "log[%s] is not a field of a log (a log has message, level, "
-				   "items, source, line and time)", luaL_tolstring(L, 2, NULL));
+				   "items, source, line, time and fields)", luaL_tolstring(L, 2, NULL));
 		lua_remove(L, -2);
 		luaL_addvalue(&b);
 	}
@@ -213,12 +218,66 @@ static int field_of(lua_State *L)
  * __newindex and fails at once, and filling a log costs nothing for them;
  * a writable field not held (a level not set) is nil. Upvalue 1: the
  * chain. */
+static int fields_refuse(lua_State *L)
+{
+	return luaL_error(L, "log.fields is read only (the journal entry's fields); set "
+			     "log.items to send a value");
+}
+
+static int fields_next(lua_State *L)
+{
+	lua_settop(L, 2);
+	if (lua_next(L, 1))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+/* __pairs of log.fields: the fields it stands for. Upvalue 1: them. */
+static int fields_pairs(lua_State *L)
+{
+	lua_pushcfunction(L, fields_next);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushnil(L);
+	return 3;
+}
+
+/* log.fields: built the first time a log's script reads it (most never
+ * do), a table that refuses writes in front of one that holds them. */
+static void push_fields(lua_State *L, struct script_chain *c)
+{
+	if (c->jfields_ref != LUA_NOREF) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, c->jfields_ref);
+		return;
+	}
+	lua_createtable(L, 0, 0);                 /* what the script sees */
+	lua_createtable(L, 0, (int)c->n_jfields); /* the fields */
+	for (size_t i = 0; i < c->n_jfields; i++) {
+		lua_pushlstring(L, c->jfields[i].key, c->jfields[i].key_len);
+		lua_pushlstring(L, c->jfields[i].val, c->jfields[i].val_len);
+		lua_rawset(L, -3);
+	}
+	lua_createtable(L, 0, 3);                 /* its metatable */
+	lua_pushvalue(L, -2);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, fields_refuse);
+	lua_setfield(L, -2, "__newindex");
+	lua_rotate(L, -2, 1);
+	lua_pushcclosure(L, fields_pairs, 1);
+	lua_setfield(L, -2, "__pairs");
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -1);
+	c->jfields_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 /* Pushes the read-only field f (or nil for a writable one not held).
  * Upvalue 1 of the running C function: the chain. */
 static void push_read_only(lua_State *L, int f)
 {
-	const struct script_chain *c = lua_touserdata(L, lua_upvalueindex(1));
-	if (f == 3)
+	struct script_chain *c = lua_touserdata(L, lua_upvalueindex(1));
+	if (f == 6)
+		push_fields(L, c);
+	else if (f == 3)
 		lua_rawgeti(L, LUA_REGISTRYINDEX, c->src_ref);
 	else if (f == 4)
 		lua_pushinteger(L, (lua_Integer)c->line);
@@ -372,6 +431,7 @@ struct script_chain *script_chain_load(const struct script_opts *o, struct buf *
 	c->host = (struct sandbox_host){chain_log, chain_volume, c};
 	c->volume_keys_max = o->volume_keys_max;
 	c->src_ref = LUA_NOREF;
+	c->jfields_ref = LUA_NOREF;
 	c->n = o->n;
 	c->s = xcalloc(o->n, sizeof *c->s);
 	for (size_t i = 0; i < o->n; i++) {
@@ -763,6 +823,12 @@ static void fill_log(struct script_chain *c, const struct record *r)
 	}
 	c->line = r->line;
 	c->time = r->time;
+	if (c->jfields_ref != LUA_NOREF) {
+		luaL_unref(L, LUA_REGISTRYINDEX, c->jfields_ref);
+		c->jfields_ref = LUA_NOREF;
+	}
+	c->jfields = r->fields;
+	c->n_jfields = r->n_fields;
 	c->level = lv ? r->level : LEVEL_NONE;
 	c->n_items = 0;
 	c->checked = 1;

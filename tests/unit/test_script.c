@@ -329,6 +329,8 @@ static void typos_are_errors(void **state)
 		{"log.source = 'elsewhere'", "t.lua:1: log.source is read only"},
 		{"log.line = 1", "t.lua:1: log.line is read only"},
 		{"log.time = nil", "t.lua:1: log.time is read only"},
+		{"log.fields = {}", "t.lua:1: log.fields is read only"},
+		{"log.fields.PRIORITY = '3'", "t.lua:1: log.fields is read only (the journal entry's fields)"},
 		{"setmetatable(log, nil)", "cannot change a protected metatable"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -367,7 +369,7 @@ static void typos_are_errors(void **state)
 	if (errors)
 		fail_msg("%s", last_error);
 	assert_string_equal(item(&r, "l"), "warn-71.5"); /* made canonical after the script */
-	assert_string_equal(item(&r, "fields"), "6");
+	assert_string_equal(item(&r, "fields"), "7"); /* log.fields too: empty, not from a journal */
 	assert_int_equal(r.level, LEVEL_ERROR);
 	script_chain_free(c);
 	buf_free(&err);
