@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "decoder.h"
+#include "journal.h"
 #include "luamem.h"
 #include "nearest.h"
 #include "options.h"
@@ -259,9 +260,61 @@ static void in_items(lua_State *L, const char *at, struct input_spec *sp, struct
 	}
 }
 
-static const char *const input_keys[] = {"name", "paths", "format", "multiline", "encoding",
-					 "scripts", "items", "from_start", "close_inactive",
-					 "rotate_wait"};
+static const char *const input_keys[] = {"name", "paths", "journal", "format", "multiline",
+					 "encoding", "scripts", "items", "from_start",
+					 "close_inactive", "rotate_wait"};
+
+/* journal = true, or { directory = "DIR", matches = { "FIELD=VALUE", ... } }. */
+static void in_journal(lua_State *L, const char *at, struct input_spec *sp, const char *file,
+		       struct buf *err)
+{
+	if (lua_isboolean(L, -1)) {
+		sp->journal = lua_toboolean(L, -1);
+		return;
+	}
+	if (!lua_istable(L, -1)) {
+		ERR("%s: journal is true or a table like { matches = { \"_SYSTEMD_UNIT=shop.service\" } }",
+		    at);
+		return;
+	}
+	sp->journal = 1;
+	static const char *const keys[] = {"directory", "matches"};
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		int top = lua_gettop(L);
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		if (!strcmp(k, "directory")) {
+			if (lua_type(L, -1) != LUA_TSTRING) {
+				ERR("%s: journal.directory must be a folder's path", at);
+			} else {
+				free(sp->journal_directory);
+				sp->journal_directory = settings_path(file, lua_tostring(L, -1));
+			}
+		} else if (!strcmp(k, "matches")) {
+			lua_Integer n = lua_istable(L, -1) ? luaL_len(L, -1) : -1;
+			if (n < 0)
+				ERR("%s: journal.matches must be a list like { \"_SYSTEMD_UNIT=shop.service\" }", at);
+			for (lua_Integer i = 1; i <= n; i++) {
+				struct buf why = {0};
+				if (lua_geti(L, -1, i) != LUA_TSTRING)
+					ERR("%s: journal.matches[%lld] must be FIELD=VALUE, not a %s", at,
+					    (long long)i, luaL_typename(L, -1));
+				else if (journal_match_check(lua_tostring(L, -1), &why) != 0)
+					ERR("%s: journal.matches[%lld]: %s", at, (long long)i, buf_cstr(&why));
+				else
+					input_spec_add_journal_match(sp, lua_tostring(L, -1));
+				buf_free(&why);
+				lua_pop(L, 1);
+			}
+		} else {
+			const char *near = nearest_word(k, strlen(k), keys, 2);
+			ERR("%s: journal: unknown key '%s'%s%s%s", at, *k ? k : luaL_typename(L, -2),
+			    near ? " (did you mean " : " (the keys: directory, matches)",
+			    near ? near : "", near ? "?)" : "");
+		}
+		lua_settop(L, top - 1);
+	}
+}
 
 /* The path on top of L's stack, relative to the config's folder, as an
  * input with every rule left to the globals. */
@@ -294,6 +347,8 @@ static void input_entry(lua_State *L, lua_Integer i, struct options *o, const ch
 			in_string(L, at, k, &sp->name, err);
 		else if (!strcmp(k, "paths"))
 			in_paths(L, at, sp, file, err);
+		else if (!strcmp(k, "journal"))
+			in_journal(L, at, sp, file, err);
 		else if (!strcmp(k, "format")) {
 			enum input_format f;
 			if (lua_type(L, -1) != LUA_TSTRING || decoder_format_parse(lua_tostring(L, -1), &f))
@@ -329,14 +384,21 @@ static void input_entry(lua_State *L, lua_Integer i, struct options *o, const ch
 			const char *near = nearest_word(k, strlen(k), input_keys,
 							sizeof input_keys / sizeof *input_keys);
 			ERR("%s: unknown key '%s'%s%s%s", at, *k ? k : luaL_typename(L, -2),
-			    near ? " (did you mean " : " (an input's keys: name, paths, format, "
+			    near ? " (did you mean " : " (an input's keys: name, paths, journal, format, "
 			    "multiline, encoding, scripts, items, from_start, close_inactive, rotate_wait)",
 			    near ? near : "", near ? "?)" : "");
 		}
 		lua_settop(L, top - 1); /* the value, and luaL_tolstring's strings */
 	}
-	if (!sp->n_paths)
-		ERR("%s: names no paths: give paths = \"/var/log/app/*.log\" (or a list)", at);
+	if (sp->journal && sp->n_paths)
+		ERR("%s: reads the journal and paths: give each its own input", at);
+	else if (sp->journal && (sp->format || sp->multiline || sp->multiline_start ||
+				 sp->multiline_continues || sp->encoding))
+		ERR("%s: a journal input's entries are whole logs in UTF-8: format, multiline and "
+		    "encoding are for files", at);
+	else if (!sp->n_paths && !sp->journal)
+		ERR("%s: names no paths: give paths = \"/var/log/app/*.log\" (or a list), or "
+		    "journal = true", at);
 }
 
 /* inputs = "path" or a list of paths and tables; mistakes in err. */

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "decoder.h"
+#include "journal.h"
 #include "nearest.h"
 #include "settings.h"
 #include "crash.h"
@@ -153,6 +154,29 @@ static void first_pass(struct options *o, int argc, char **argv, const struct op
 	}
 }
 
+/* --journal, --journal-directory DIR, --journal-match FIELD=VALUE. */
+static void take_journal(struct options *o, int c, const char *arg)
+{
+	if (!o->cli_journal) {
+		o->cli_journal = xmalloc(sizeof *o->cli_journal);
+		input_spec_init(o->cli_journal);
+		o->cli_journal->journal = 1;
+	}
+	struct input_spec *sp = o->cli_journal;
+	if (c == OPT_JOURNAL_MATCH) {
+		struct buf err = {0};
+		if (journal_match_check(arg, &err) != 0)
+			usage_error("--journal-match: %s", buf_cstr(&err));
+		input_spec_add_journal_match(sp, arg);
+		return;
+	}
+	o->cli_journal_named = 1;
+	if (c == OPT_JOURNAL_DIRECTORY) {
+		free(sp->journal_directory);
+		sp->journal_directory = xstrdup(arg);
+	}
+}
+
 /* Second pass: everything, over the config file. Returns --token-file's
  * value, or NULL. */
 static char *second_pass(struct options *o, int argc, char **argv, const struct option *long_opts,
@@ -191,6 +215,9 @@ static char *second_pass(struct options *o, int argc, char **argv, const struct 
 			}
 			options_add_template_mask(o, optarg);
 			break;
+		case OPT_JOURNAL: case OPT_JOURNAL_DIRECTORY: case OPT_JOURNAL_MATCH:
+			take_journal(o, c, optarg);
+			break;
 		case OPT_DRY_RUN: o->dry_run = 1; break;
 		case OPT_REPLAY: options_set_str(&o->replay, optarg); break;
 		default:
@@ -204,7 +231,12 @@ static char *second_pass(struct options *o, int argc, char **argv, const struct 
 /* The inputs: the command line's replace the config file's. */
 static void take_inputs(struct options *o, int argc, char **argv)
 {
-	if (optind < argc || o->replay) {
+	if (o->cli_journal && !o->cli_journal_named)
+		usage_error("%s--journal-match chooses entries of a journal: give --journal (or "
+			    "--journal-directory DIR) too", "");
+	if (o->cli_journal && o->replay)
+		usage_error("%s--replay sends a dead-letter file: give no journal", "");
+	if (optind < argc || o->replay || o->cli_journal) {
 		options_clear_inputs(o);
 		o->inputs_from_cli = 1;
 	}
@@ -213,6 +245,12 @@ static void take_inputs(struct options *o, int argc, char **argv)
 			usage_error("%s--replay sends a dead-letter file: give no other inputs", "");
 		options_add_input(o, o->replay);
 		o->follow = 0;
+	}
+	if (o->cli_journal) {
+		input_spec_copy(options_add_spec(o), o->cli_journal);
+		input_spec_free(o->cli_journal);
+		free(o->cli_journal);
+		o->cli_journal = NULL;
 	}
 	for (int i = optind; i < argc; i++)
 		options_add_input(o, argv[i]);
@@ -410,6 +448,12 @@ void options_describe(struct buf *b, const struct options *o)
 		const struct input_spec *sp = &o->inputs[i];
 		if (sp->name)
 			buf_printf(b, "%s%s (", i ? ", " : "", sp->name);
+		if (sp->journal)
+			buf_printf(b, "%s%s%s", (i && !sp->name) ? ", " : "",
+				   sp->journal_directory ? "the journal in " : "the system journal",
+				   sp->journal_directory ? sp->journal_directory : "");
+		for (size_t i2 = 0; sp->journal && i2 < sp->n_journal_matches; i2++)
+			buf_printf(b, "%s%s", i2 ? ", " : " matching ", sp->journal_matches[i2]);
 		for (size_t k = 0; k < sp->n_paths; k++)
 			buf_printf(b, "%s%s", (k || (i && !sp->name)) ? ", " : "",
 				   strcmp(sp->paths[k], "-") == 0 ? "standard input" : sp->paths[k]);

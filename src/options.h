@@ -86,6 +86,10 @@ struct options {
 	uint64_t cli_given;     /* set on the command line (which wins) */
 	uint64_t cfg_given;     /* set in the config file */
 	int inputs_from_cli;    /* the command line named the inputs */
+	/* --journal, --journal-directory and --journal-match, until they are
+	 * an input (NULL: none given); named: the first two. */
+	struct input_spec *cli_journal;
+	int cli_journal_named;
 	int token_from_env;     /* the token is CODEMASH_TOKEN's (gone from the environment) */
 	int token_file_from_cli;
 };

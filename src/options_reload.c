@@ -110,7 +110,7 @@ static void drop_stdin(struct options *o)
 				sp->n_paths--;
 				break;
 			}
-		if (!sp->n_paths) {
+		if (!sp->n_paths && !sp->journal) {
 			input_spec_free(sp);
 			memmove(o->inputs + i, o->inputs + i + 1, (o->n_inputs - i - 1) * sizeof *o->inputs);
 			o->n_inputs--;

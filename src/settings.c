@@ -51,6 +51,13 @@ const struct setting settings[] = {
 	    "(repeatable)"),
 	{"follow", 'F', K_FLAG, offsetof(struct options, follow), 0, 0, NULL, NULL, SEC_INPUT,
 	 "follow the inputs as they grow and rotate, like tail -F, until stopped", 1},
+	CLI("journal", OPT_JOURNAL, NULL, SEC_INPUT,
+	    "read this host's systemd journal, as an input named journal"),
+	CLI("journal-directory", OPT_JOURNAL_DIRECTORY, "DIR", SEC_INPUT,
+	    "read the journal files in DIR instead (a container's, another host's)"),
+	CLI("journal-match", OPT_JOURNAL_MATCH, "MATCH", SEC_INPUT,
+	    "read only the journal's entries that MATCH, FIELD=VALUE (repeatable: the same "
+	    "field twice ORs, different fields AND, as journalctl's)"),
 	RESTART("from-start", K_FLAG, from_start, 0, 0, NULL, NULL, SEC_INPUT,
 		"read files seen for the first time from their start (with -F they start at "
 		"their end)"),

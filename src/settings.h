@@ -22,7 +22,7 @@ enum section { SEC_API, SEC_SCRIPTS, SEC_INPUT, SEC_SENDING, SEC_CONSOLE, SEC_WA
 
 /* getopt's values of the K_CLI options without a short letter. */
 enum { OPT_TOKEN_FILE = 256, OPT_TOKEN, OPT_DRY_RUN, OPT_REPLAY, OPT_TEMPLATE_MASK,
-       OPT_SETTING = 512 };
+       OPT_JOURNAL, OPT_JOURNAL_DIRECTORY, OPT_JOURNAL_MATCH, OPT_SETTING = 512 };
 
 struct setting {
 	const char *name;

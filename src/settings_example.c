@@ -29,6 +29,8 @@ static const char head[] =
 "--   { name = \"shop\", paths = \"/var/log/shop/*.log\", multiline = \"java\",\n"
 "--     items = { service = \"shop\" } },\n"
 "--   { name = \"pods\", paths = \"/var/log/pods/*/*/*.log\", format = \"cri\" },\n"
+"--   -- the systemd journal (directory: files elsewhere; matches as journalctl's):\n"
+"--   { name = \"units\", journal = { matches = { \"_SYSTEMD_UNIT=shop.service\" } } },\n"
 "-- }\n"
 "-- Scripts, run in this order (examples in " LOGMASH_DATADIR "/scripts):\n"
 "-- scripts = {\n"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "options.h"
 #include "script.h"
 #include "statelock.h"
@@ -92,8 +94,40 @@ static void check_scripts(struct verdict *v, const struct options *o)
 
 static void check_path(struct verdict *v, const struct options *o, const char *p);
 
+/* A journal input: that it opens, and how new its newest entry is. */
+static void check_journal(struct verdict *v, const struct options *o, const struct input_spec *sp)
+{
+	const char *name = input_spec_name(sp);
+	struct buf err = {0};
+	struct journal *j = journal_open(sp->journal_directory, sp->journal_matches,
+					 sp->n_journal_matches, 65536, &err);
+	if (!j) {
+		say(v, "error", "input %s: %s", name, buf_cstr(&err));
+		buf_free(&err);
+		return;
+	}
+	double newest = journal_newest(j);
+	journal_close(j);
+	char where[PATH_MAX + 32];
+	snprintf(where, sizeof where, "%s%s", sp->journal_directory ? "the journal in " : "the system journal",
+		 sp->journal_directory ? sp->journal_directory : "");
+	if (newest > 0)
+		say(v, "ok", "input %s: %s opens; its newest entry%s is %.0f s old", name, where,
+		    sp->n_journal_matches ? " that the matches take" : "", now_wall() - newest);
+	else
+		say(v, o->follow ? "ok" : "warning", "input %s: %s opens, with no entry%s yet%s", name,
+		    where, sp->n_journal_matches ? " that the matches take" : "",
+		    o->follow ? " (followed from when one is written)" : "");
+	if (!sp->journal_directory && !journal_reads_all())
+		say(v, "warning", "input %s: this user reads only its own entries of the system "
+		    "journal: add it to the group systemd-journal (or adm)", name);
+}
+
 static void check_inputs(struct verdict *v, const struct options *o)
 {
+	for (size_t i = 0; i < o->n_inputs; i++)
+		if (o->inputs[i].journal)
+			check_journal(v, o, &o->inputs[i]);
 	for (size_t i = 0; i < o->n_inputs; i++)
 		for (size_t k = 0; k < o->inputs[i].n_paths; k++)
 			check_path(v, o, o->inputs[i].paths[k]);

@@ -134,8 +134,9 @@ def test_example_config_holds_every_setting_with_its_default_both_ways(tmp_path)
     helped = {n.replace("-", "_"): d for opts in help_options().values()
               for n, (_, _, d) in opts.items()}
     # --template-mask is repeatable: the config's key is the list template_masks.
+    # The journal's options are an input of the config: inputs = { { journal = ... } }.
     cli_only = {"token_file", "filter", "enrich", "config", "help", "version", "dry_run",
-                "replay", "template_mask"}
+                "replay", "template_mask", "journal", "journal_directory", "journal_match"}
     assert set(rows) == set(helped) - cli_only
     for key, (value, helptext, _) in rows.items():
         assert helptext, key
