@@ -27,7 +27,7 @@ LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libsystemd-dev libmicrohttpd-dev libpcre2-dev prometheus \
                libncurses-dev libjsmn-dev libcmocka-dev python3 python3-pytest python3-h2 openssl tmux ca-certificates logrotate nginx-light wrk nghttp2-client \
-               clang libclang-rt-14-dev valgrind gdb cppcheck clang-tidy strace
+               clang libclang-rt-14-dev valgrind gdb cppcheck clang-tidy strace systemd-journal-remote
 
 SRC = $(wildcard src/*.c) $(wildcard ui/*.c)
 OBJ = $(SRC:.c=.o)

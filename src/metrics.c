@@ -160,4 +160,18 @@ void metrics_render(struct buf *out, const struct snapshot *s)
 	}
 	if (s->sources_total > shown)
 		buf_printf(out, "logmash_source_bytes_behind{path=\"(other)\"} %" PRIu64 "\n", other);
+
+	/* A journal's position is not in bytes: the lag says how far behind
+	 * any source is, as the dashboard's Sources column does. */
+	head(out, "logmash_source_lag_seconds", "gauge",
+	     "Seconds since a source's oldest log not yet settled was read (0: none waits; the "
+	     "first 100 sources).");
+	for (size_t i = 0; i < s->n_sources && i < METRICS_MAX_SOURCES; i++) {
+		const struct source_view *v = &s->sources[i];
+		buf_puts(out, "logmash_source_lag_seconds{input=");
+		label(out, v->input);
+		buf_puts(out, ",path=");
+		label(out, v->path);
+		buf_printf(out, "} %.3f\n", source_lag(s, v));
+	}
 }
