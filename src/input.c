@@ -386,7 +386,7 @@ static void save(struct input *in)
 			cp_table_add(&t, &e->id, e->offset, e->path);
 	}
 	for (size_t i = 0; i < in->n; i++) { /* journals read now (not those a reload ended) */
-		const struct source *s = in->src[i];
+		struct source *s = in->src[i];
 		if (s && s->kind == KIND_JOURNAL && !s->orphan && input_journal_cursor(s))
 			cp_table_set_journal(&t, input_journal_name(s), input_journal_cursor(s));
 	}

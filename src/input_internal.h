@@ -200,8 +200,9 @@ const char *input_journal_name(const struct source *s);
 /* After a reload: each journal source follows the input of its name, or
  * ends; a new journal input starts. */
 void input_journal_reconfigure(struct input *in);
-/* The cursor of the last entry acknowledged without a gap, or NULL. */
-const char *input_journal_cursor(const struct source *s);
+/* The checkpoint: the cursor of the newest entry taken at (one in
+ * CURSOR_EVERY, the last read) acknowledged without a gap, or NULL. */
+const char *input_journal_cursor(struct source *s);
 /* s's committed count moved: the cursors before it go. */
 void input_journal_settled(struct source *s);
 /* The descriptor to poll while following, or -1. */

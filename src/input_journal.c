@@ -17,49 +17,65 @@
 #include "journal.h"
 #include "util.h"
 
+/* Entries read between two whose cursor is taken (the end of what is
+ * there always is): a SIGKILL repeats at most this many more than were in
+ * flight, and reading costs a cursor's formatting only once in so many. */
+#define CURSOR_EVERY 16
+
 struct input_journal {
 	char *name;           /* its input's: the checkpoint's key */
 	char *reading;        /* its directory and matches, to compare at a reload */
 	struct journal *j;
 	struct journal_entry e;
-	char *committed;      /* the cursor of entry acks.committed (or the checkpoint's), or NULL */
-	char **cursors;       /* ring: entries base, base + 1, ... read and not committed */
+	char *committed;      /* the checkpoint: the cursor of entry committed_no (or the old one's) */
+	uint64_t committed_no;
+	/* ring: the entries read and not committed whose cursor was taken, in order */
+	struct marked {
+		uint64_t no;
+		char *cursor;
+	} *marks;
 	size_t head, n, cap;
-	uint64_t base;
 	uint64_t read;        /* entries read this run */
 	uint64_t told_invalid, invalid;
 };
 
-static void ring_push(struct input_journal *jr, char *cursor)
+static void mark(struct input_journal *jr)
 {
+	char *c = journal_cursor(jr->j);
+	if (!c)
+		return;
 	if (jr->n == jr->cap) {
-		size_t cap = jr->cap ? jr->cap * 2 : 64;
-		char **c = xmalloc(cap * sizeof *c);
+		size_t cap = jr->cap ? jr->cap * 2 : 16;
+		struct marked *m = xmalloc(cap * sizeof *m);
 		for (size_t i = 0; i < jr->n; i++)
-			c[i] = jr->cursors[(jr->head + i) % jr->cap];
-		free(jr->cursors);
-		jr->cursors = c;
+			m[i] = jr->marks[(jr->head + i) % jr->cap];
+		free(jr->marks);
+		jr->marks = m;
 		jr->cap = cap;
 		jr->head = 0;
 	}
-	jr->cursors[(jr->head + jr->n++) % jr->cap] = cursor;
+	jr->marks[(jr->head + jr->n++) % jr->cap] = (struct marked){jr->read, c};
 }
 
-/* Entries up to committed are acknowledged: the last one's cursor is the
- * position, the others go. */
-static void ring_commit(struct input_journal *jr, uint64_t committed)
+/* The entry just read is the last one there is now, or one in
+ * CURSOR_EVERY: its cursor is a place the checkpoint may move to. */
+static void mark_last(struct input_journal *jr)
 {
-	while (jr->n && jr->base <= committed) {
-		char *c = jr->cursors[jr->head];
+	if (jr->read > jr->committed_no && (!jr->n || jr->marks[(jr->head + jr->n - 1) % jr->cap].no != jr->read))
+		mark(jr);
+}
+
+/* Entries up to committed are acknowledged: the newest cursor among them
+ * is the position, the others go. */
+static void commit(struct input_journal *jr, uint64_t committed)
+{
+	while (jr->n && jr->marks[jr->head].no <= committed) {
+		struct marked m = jr->marks[jr->head];
 		jr->head = (jr->head + 1) % jr->cap;
 		jr->n--;
-		if (jr->base == committed) {
-			free(jr->committed);
-			jr->committed = c;
-		} else {
-			free(c);
-		}
-		jr->base++;
+		free(jr->committed);
+		jr->committed = m.cursor;
+		jr->committed_no = m.no;
 	}
 }
 
@@ -121,7 +137,6 @@ int input_journal_add(struct input *in, size_t spec, struct buf *err)
 	s->journal->j = j;
 	s->journal->name = xstrdup(rule->name);
 	s->journal->reading = reading_of(sp);
-	s->journal->base = 1;
 	s->journal->committed = cursor ? xstrdup(cursor) : end;
 	return 0;
 }
@@ -134,8 +149,8 @@ void input_journal_free(struct source *s)
 	journal_close(jr->j);
 	journal_entry_free(&jr->e);
 	for (size_t i = 0; i < jr->n; i++)
-		free(jr->cursors[(jr->head + i) % jr->cap]);
-	free(jr->cursors);
+		free(jr->marks[(jr->head + i) % jr->cap].cursor);
+	free(jr->marks);
 	free(jr->committed);
 	free(jr->name);
 	free(jr->reading);
@@ -197,14 +212,21 @@ void input_journal_reconfigure(struct input *in)
 	free(kept);
 }
 
-const char *input_journal_cursor(const struct source *s)
+const char *input_journal_cursor(struct source *s)
 {
-	return s->journal->committed;
+	struct input_journal *jr = s->journal;
+	/* Everything read is settled (a drain's end, say): the journal is
+	 * still on the last entry read, whose cursor is exact. */
+	if (s->acks.committed == jr->read && jr->read > jr->committed_no) {
+		mark_last(jr);
+		commit(jr, jr->read);
+	}
+	return jr->committed;
 }
 
 void input_journal_settled(struct source *s)
 {
-	ring_commit(s->journal, s->acks.committed);
+	commit(s->journal, s->acks.committed);
 }
 
 int input_journal_fd(const struct source *s)
@@ -244,6 +266,8 @@ int input_journal_next(struct input *in, struct source *s, struct frame *out, do
 		int r = journal_next(jr->j, &jr->e, &err);
 		if (r <= 0) {
 			s->readable = 0;
+			if (r == 0)
+				mark_last(jr);
 			if (r < 0) {
 				errlog_add(ERR_INPUT, "journal %s: %s%s", jr->name, buf_cstr(&err),
 					   in->o.follow ? " (trying again)" : "");
@@ -254,9 +278,9 @@ int input_journal_next(struct input *in, struct source *s, struct frame *out, do
 				set_done(in, s);
 			break;
 		}
-		ring_push(jr, jr->e.cursor);
-		jr->e.cursor = NULL;
 		jr->read++;
+		if (jr->read % CURSOR_EVERY == 0)
+			mark(jr);
 		jr->invalid += jr->e.invalid;
 		report_invalid(in, s);
 		if (!jr->e.message.len) {
@@ -264,7 +288,7 @@ int input_journal_next(struct input *in, struct source *s, struct frame *out, do
 			 * but the position moves past it. */
 			in->st->empty++;
 			acks_settle(&s->acks, acks_add(&s->acks, jr->read, now_wall()));
-			ring_commit(jr, s->acks.committed);
+			commit(jr, s->acks.committed);
 			continue;
 		}
 		*out = (struct frame){

@@ -21,7 +21,6 @@ void journal_entry_free(struct journal_entry *e)
 	buf_free(&e->message);
 	buf_free(&e->store);
 	free(e->fields);
-	free(e->cursor);
 	memset(e, 0, sizeof *e);
 }
 
@@ -226,13 +225,6 @@ int journal_next(struct journal *j, struct journal_entry *e, struct buf *err)
 		buf_printf(err, "cannot read the journal: %s", strerror(-r));
 		return -1;
 	}
-	char *c = NULL;
-	if ((r = sd_journal_get_cursor(j->j, &c)) < 0) {
-		buf_printf(err, "cannot read a journal entry's cursor: %s", strerror(-r));
-		return -1;
-	}
-	free(e->cursor);
-	e->cursor = c;
 	return read_fields(j, e, err) == 0 ? 1 : -1;
 }
 

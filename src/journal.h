@@ -25,7 +25,6 @@ struct journal_entry {
 	struct item *fields;  /* every field but MESSAGE, as the journal gives them */
 	size_t n_fields, cap;
 	struct buf store;     /* the fields' bytes: KEY NUL VALUE NUL ... */
-	char *cursor;         /* where it is (malloc'd; the caller may take it) */
 };
 
 void journal_entry_free(struct journal_entry *e);
@@ -58,8 +57,10 @@ enum journal_seek { JOURNAL_RESUMED, JOURNAL_CURSOR_GONE, JOURNAL_AT_END, JOURNA
  * head (JOURNAL_CURSOR_GONE). -1 with the reason in err. */
 int journal_seek(struct journal *j, const char *cursor, int at_end, struct buf *err);
 
-/* The cursor of the entry j is on (after journal_seek to the end: the
- * last one there was), malloc'd, or NULL when it is on none. */
+/* The cursor of the entry j is on (after journal_seek to the end, or
+ * after journal_next found no more: the last one there was), malloc'd, or
+ * NULL when it is on none. Formatting one costs more than reading an
+ * entry's fields: the caller asks only for the entries it may commit at. */
 char *journal_cursor(struct journal *j);
 
 /* When the newest entry j's matches take was written (seconds since the
