@@ -955,7 +955,7 @@ int main(int argc, char **argv)
 	struct app a;
 	memset(&a, 0, sizeof a);
 	a.dead.fd = -1; /* no dead-letter file until one is opened */
-	options_parse(&a.o, argc, argv);
+	options_parse(&a.o, argc, argv, 0);
 	errlog_init(1);
 	struct buf err = {0};
 	if (setup_templates(&a.o, &err) != 0)

@@ -289,7 +289,7 @@ static void take_token(struct options *o, char *cli_token_file)
 	} else if (o->token_file) { /* --token-file's, or the config file's */
 		char why[PATH_MAX + 128];
 		o->token = token_load(o->token_file, why, sizeof why);
-		if (!o->token)
+		if (!o->token && !o->checking)
 			die(EXIT_USAGE, "%s", why);
 	}
 	free(cli_token_file);
@@ -370,7 +370,7 @@ static int check_together(struct options *o, char *why, size_t n)
 		FAIL("--url %s is not usable: %s", o->url, curl_url_strerror(uc));
 	if (check_reading(o, why, n) != 0)
 		return -1;
-	if (o->dry_run)
+	if (o->dry_run || o->checking)
 		return 0;
 	if (!o->token)
 		FAIL("no API token: set CODEMASH_TOKEN or use --token-file FILE "
@@ -393,9 +393,10 @@ static void warn_insecure(const struct options *o)
 		       "for a private CA give --ca-file FILE instead");
 }
 
-void options_parse(struct options *o, int argc, char **argv)
+void options_parse(struct options *o, int argc, char **argv, int checking)
 {
 	options_defaults(o);
+	o->checking = checking;
 	char shorts[32];
 	struct option *long_opts = build_long_opts(shorts, sizeof shorts);
 	/* getopt names the program by argv[0] in its messages: "logmash:",

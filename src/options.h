@@ -86,6 +86,10 @@ struct options {
 	uint64_t cli_given;     /* set on the command line (which wins) */
 	uint64_t cfg_given;     /* set in the config file */
 	int inputs_from_cli;    /* the command line named the inputs */
+	/* options_parse's checking, for `logmash check -c`: a missing or
+	 * unreadable token and a missing project id are its verdicts to
+	 * report, beside the rest, not a reason to stop at the first. */
+	int checking;
 	/* --journal, --journal-directory and --journal-match, until they are
 	 * an input (NULL: none given); named: the first two. */
 	struct input_spec *cli_journal;
@@ -107,7 +111,10 @@ int options_set(struct options *o, const char *name, const char *val, char *why,
 /* Writes --name's line of --help to out (for another command's help). */
 void options_help(FILE *out, const char *name);
 
-void options_parse(struct options *o, int argc, char **argv);
+/* The command line over the config file over the defaults, checked; a
+ * mistake exits 2 with its message. checking: for `logmash check -c`
+ * (o->checking). */
+void options_parse(struct options *o, int argc, char **argv, int checking);
 
 /* Appends what the run will do, in one line for the journal (no newline;
  * never the token): version, endpoint, project, scripts, sources, state. */

@@ -17,6 +17,7 @@
 #include "journal.h"
 #include "options.h"
 #include "script.h"
+#include "settings.h"
 #include "statelock.h"
 #include "util.h"
 
@@ -208,14 +209,35 @@ static void check_token(struct verdict *v, const struct options *o)
 {
 	if (o->dry_run)
 		return;
+	if (!o->project_id || !*o->project_id)
+		say(v, "error", "project id: none: set project_id in the config, or use --project-id ID "
+		    "or CODEMASH_PROJECT_ID");
+	else if (strpbrk(o->project_id, "\r\n"))
+		say(v, "error", "project id: must be one line");
 	if (!o->token_file) {
-		say(v, "ok", "token: from CODEMASH_TOKEN");
+		if (o->token)
+			say(v, "ok", "token: from CODEMASH_TOKEN");
+		else
+			say(v, "error", "token: none: set token_file in the config, or use --token-file "
+			    "FILE or CODEMASH_TOKEN");
 		return;
 	}
+	if (o->token && strpbrk(o->token, "\r\n"))
+		say(v, "error", "token file %s: the token must be one line", o->token_file);
 	struct stat st;
 	if (stat(o->token_file, &st) != 0) {
 		say(v, "error", "token file %s: %s", o->token_file, strerror(errno));
 		return;
+	}
+	if (!o->token) { /* there, but not a token: read it again for why */
+		char why[PATH_MAX + 128];
+		char *t = token_load(o->token_file, why, sizeof why);
+		if (!t) {
+			say(v, "error", "%s", why);
+			return;
+		}
+		wipe(t, strlen(t));
+		free(t);
 	}
 	/* Group-readable is the shipped unit's way (root:logmash 0640);
 	 * anything more lets others read or replace it. */
@@ -320,7 +342,7 @@ int validate_main(int argc, char **argv)
 	 * there exits 2 with its message, as a run would. */
 	struct options o;
 	memset(&o, 0, sizeof o);
-	options_parse(&o, n, args);
+	options_parse(&o, n, args, 1);
 	struct verdict v = {0};
 	say(&v, "ok", "settings: %s%s, sending to %s/%s/logs, project %s",
 	    o.config_file ? "config " : "command line", o.config_file ? o.config_file : "", o.url,

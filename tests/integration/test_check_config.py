@@ -118,3 +118,23 @@ def test_every_config_mistake_is_named_at_once_with_its_line(tmp_path):
     assert p.returncode == 2
     assert p.stderr == ("logmash: %s:3: unknown setting 'max_in_fligth' "
                         "(did you mean max_in_flight?)\n" % cfg), p.stderr
+
+
+def test_an_unconfigured_host_is_told_each_thing_it_lacks(tmp_path):
+    """The example config as it ships (/etc/logmash/config.lua in the
+    package): no project id and no token, both named, nothing else."""
+    cfg = tmp_path / "config.lua"
+    cfg.write_text(subprocess.run([BIN, "example-config"], capture_output=True, text=True,
+                                  check=True).stdout)
+    p = check("-c", str(cfg), "--token-file", str(tmp_path / "token"), env={"CODEMASH_TOKEN": ""})
+    assert p.returncode == 2, p.stdout + p.stderr
+    errors = [l for l in p.stdout.splitlines() if l.startswith("error")]
+    assert len(errors) == 2, p.stdout
+    assert errors[0].startswith("error   project id: none: set project_id in the config")
+    assert errors[1] == "error   token file %s: No such file or directory" % (tmp_path / "token")
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    empty.chmod(0o600)
+    p = check("-c", str(cfg), "--token-file", str(empty), "--project-id", PROJECT,
+              env={"CODEMASH_TOKEN": ""})
+    assert p.returncode == 2 and "error   token file %s" % empty in p.stdout, p.stdout
