@@ -32,6 +32,11 @@ with the machine and the date, in tests/bench/RESULTS.md.
              the rest refused: 503 after the round trip, 503 at once, 429 and
              Retry-After at once (rate, share refused, CPU a log); a capacity
              of 200 -> 20 -> 200 mid-run, refused at once
+  journal    the first 100,000 lines of W1 as journal entries (written by
+             systemd-journal-remote, with the fields journald gives a
+             service's line) read to their end through the W1 scripts,
+             against the same lines from a file; and the crash row below
+             with the journal as the input
   crash      -F with a state dir to the stand-in API, SIGKILLed mid-run, then
              started again: the logs sent twice, against what was in flight
              plus 0.1 s of acknowledgements; the fsyncs a second the
@@ -65,7 +70,7 @@ BENCH = os.path.join(ROOT, "tests", "bench")  # W1: its generator and scripts
 OUT = os.path.join(ROOT, "bench-out")
 RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
 LOGMASH = os.path.join(ROOT, "logmash")
-STAGES = ["lua", "helpers", "templates", "inputs", "send", "h2", "latency", "memory", "growth", "dashboard",
+STAGES = ["lua", "helpers", "templates", "inputs", "journal", "send", "h2", "latency", "memory", "growth", "dashboard",
           "watch", "remote", "crash"]
 
 ROWS = []  # (stage, logmash, baseline, ratio or None, target)
@@ -293,7 +298,7 @@ def send_w1(url, filt, enr, log, connections, extra=(), token="bench-token", pro
         t = time.perf_counter()
         p = subprocess.Popen([LOGMASH, "--url", url, "--project-id", project, *limit,
                               "-f", filt, "-e", enr, *extra,
-                              log], stdout=subprocess.DEVNULL, stderr=err, env=env)
+                              *([log] if log else [])], stdout=subprocess.DEVNULL, stderr=err, env=env)
         # Its own CPU (wait4) and peak RSS: the kernel's high-water mark,
         # read while it runs. (ru_maxrss would count the forked Python's
         # pages before the exec, about 22 MB.)
@@ -897,12 +902,14 @@ def standin_logs(url):
 
 
 def killed_run(log, state, seconds, in_flight, strace_out=None):
-    """-F over log for `seconds`, then SIGKILL. Returns (logs the API took,
-    their rate a second, CPU seconds of logmash, fsync calls or None)."""
+    """-F over log (a path, or a list of arguments) for `seconds`, then
+    SIGKILL. Returns (logs the API took, their rate a second, CPU seconds of
+    logmash, fsync calls or None)."""
     api, url = standin()
     env = dict(os.environ, CODEMASH_TOKEN="bench")
     cmd = [LOGMASH, "-F", "--from-start", "--no-tui", "--url", url, "--project-id", "bench",
-           "--concurrency", "fixed", "--max-in-flight", str(in_flight), log]
+           "--concurrency", "fixed", "--max-in-flight", str(in_flight),
+           *([log] if isinstance(log, str) else log)]
     if state:
         cmd[1:1] = ["--state-dir", state]
     lm = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env=env)
@@ -940,12 +947,83 @@ def killed_run(log, state, seconds, in_flight, strace_out=None):
     return got, rate, ru.ru_utime + ru.ru_stime, fsyncs
 
 
-def crash_window(runs, in_flight=16, lines=200000):
+JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
+
+
+def journal_of(lines, directory):
+    """lines (bytes, without newlines) as a journal file in directory, each
+    entry with the fields journald gives a service's stdout line."""
+    os.makedirs(directory, exist_ok=True)
+    export = os.path.join(directory, "in.export")
+    prio = {b"ERROR": b"3", b"WARN": b"4", b"DEBUG": b"7"}
+    with open(export, "wb") as f:
+        for i, line in enumerate(lines):
+            level = line.split(b" ", 2)[1] if b" " in line else b""
+            f.write(b"__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n"
+                    b"_BOOT_ID=0123456789abcdef0123456789abcdef\n"
+                    b"_MACHINE_ID=fedcba9876543210fedcba9876543210\n_HOSTNAME=node-1\n"
+                    b"_TRANSPORT=stdout\n_UID=998\n_GID=998\n_PID=4242\n_COMM=shop\n"
+                    b"_EXE=/usr/bin/shop\n_CMDLINE=/usr/bin/shop --serve\n"
+                    b"_SYSTEMD_UNIT=shop.service\n_SYSTEMD_CGROUP=/system.slice/shop.service\n"
+                    b"_SYSTEMD_SLICE=system.slice\nSYSLOG_IDENTIFIER=shop\nSYSLOG_FACILITY=3\n"
+                    b"PRIORITY=%s\nMESSAGE=%s\n\n"
+                    % (1700000000000000 + i, i + 1, prio.get(level, b"6"), line))
+    p = subprocess.run([JOURNAL_REMOTE, "--output=%s" % os.path.join(directory, "app.journal"),
+                        export], capture_output=True)
+    os.unlink(export)
+    if p.returncode != 0:
+        sys.exit("bench: systemd-journal-remote failed: %s" % p.stderr.decode()[-300:])
+
+
+def journal_stage(log, filt, enr, runs, n=100000):
+    if not os.path.exists(JOURNAL_REMOTE):
+        print("  journal: skipped (needs Debian's systemd-journal-remote: make deps)")
+        return
+    tmp = tempfile.mkdtemp(prefix="logmash-journal-")
+    try:
+        path = w1_slice(log, n)
+        with open(path, "rb") as f:
+            lines = f.read().splitlines()
+        journal_of(lines, os.path.join(tmp, "j"))
+        ours, base = [], []
+        for _ in range(runs):
+            base.append(timed([LOGMASH, "--dry-run", "-f", filt, "-e", enr, path], os.devnull)[0])
+            ours.append(timed([LOGMASH, "--dry-run", "-f", filt, "-e", enr, "--journal-directory",
+                               os.path.join(tmp, "j")], os.devnull)[0])
+        row("journal, 100k W1 entries, --dry-run vs a file", "%.0f logs/s" % (n / statistics.median(ours)),
+            "%.0f lines/s" % (n / statistics.median(base)), pair_ratio(base, ours),
+            "(sd-journal's fields: the floor)")
+        with nginx_server() as srv:
+            if srv:
+                sent_j, sent_f = [], []
+                for _ in range(runs):
+                    sent_f.append(send_w1(srv["url"], filt, enr, path, 64))
+                    sent_j.append(send_w1(srv["url"], filt, enr, None, 64,
+                                          extra=["--journal-directory", os.path.join(tmp, "j")]))
+                row("journal, 100k W1 entries sent (HTTP/1.1, 64) vs a file",
+                    "%.0f logs/s" % statistics.median(x[0] for x in sent_j),
+                    "%.0f logs/s" % statistics.median(x[0] for x in sent_f),
+                    statistics.median(j[0] / f[0] for j, f in zip(sent_j, sent_f)), ">= 0.8 (rate)")
+                row("peak RSS, journal end to end", "%.1f MB" % (max(x[2] for x in sent_j) / 1024),
+                    "%.1f MB (file)" % (max(x[2] for x in sent_f) / 1024), None, "")
+        # SIGKILL while sending, then the rest: what is sent twice.
+        seq = [b"seq %07d" % i for i in range(200000)]
+        journal_of(seq, os.path.join(tmp, "seq"))
+        crash_window(runs, source=["--journal-directory", os.path.join(tmp, "seq")], label="journal: ")
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+
+
+def crash_window(runs, in_flight=16, lines=200000, source=None, label=""):
+    """source: the input's arguments (the journal's); None: a file of lines."""
     tmp = tempfile.mkdtemp(prefix="logmash-crash-")
     try:
-        log = os.path.join(tmp, "app.log")
-        with open(log, "w") as f:
-            f.writelines("seq %07d\n" % i for i in range(lines))
+        log = source
+        if log is None:
+            log = os.path.join(tmp, "app.log")
+            with open(log, "w") as f:
+                f.writelines("seq %07d\n" % i for i in range(lines))
+        args = [log] if isinstance(log, str) else log
         excess, allowed, cpu_with, cpu_without = [], [], [], []
         for r in range(runs):
             state = os.path.join(tmp, "state%d" % r)
@@ -954,7 +1032,7 @@ def crash_window(runs, in_flight=16, lines=200000):
             # the rest, from the checkpoint, to its end
             api, url = standin()
             p = subprocess.run([LOGMASH, "--no-tui", "--state-dir", state, "--url", url,
-                                "--project-id", "bench", log], stderr=subprocess.PIPE,
+                                "--project-id", "bench", *args], stderr=subprocess.PIPE,
                                env=dict(os.environ, CODEMASH_TOKEN="bench"))
             second = standin_logs(url)
             api.terminate()
@@ -965,14 +1043,18 @@ def crash_window(runs, in_flight=16, lines=200000):
             allowed.append(in_flight + rate * 0.1)
             print("  run %d: %d logs/s, %d sent twice (in flight %d + 0.1 s = %.0f)"
                   % (r + 1, rate, excess[-1], in_flight, allowed[-1]), flush=True)
+            if source:
+                continue
             got, _, cpu, _ = killed_run(log, None, 3, in_flight)
             cpu_without.append(cpu / len(got))
-        got, _, _, fsyncs = killed_run(log, os.path.join(tmp, "traced"), 3, in_flight,
-                                       os.path.join(tmp, "strace.out"))
         worst = max(range(runs), key=lambda i: excess[i] / allowed[i])
-        row("sent twice after SIGKILL (worst of %d)" % runs, "%d logs" % excess[worst],
+        row("%ssent twice after SIGKILL (worst of %d)" % (label, runs), "%d logs" % excess[worst],
             "%.0f (in flight + 0.1 s)" % allowed[worst], allowed[worst] / max(excess[worst], 1),
             ">= 1")
+        if source:
+            return
+        got, _, _, fsyncs = killed_run(log, os.path.join(tmp, "traced"), 3, in_flight,
+                                       os.path.join(tmp, "strace.out"))
         row("fsyncs a second, checkpoints", "%.1f" % fsyncs, "", None,
             "<= 20 (a save each 100 ms, 2 each)")
         row("CPU a log with a state dir", "%.1f us" % (statistics.median(cpu_with) * 1e6),
@@ -1154,6 +1236,9 @@ def main():
     if "inputs" in stages:
         print("== inputs", flush=True)
         inputs_stage(log, filt, enr, a.runs)
+    if "journal" in stages:
+        print("== journal", flush=True)
+        journal_stage(log, filt, enr, a.runs)
     if {"send", "h2", "memory", "growth", "dashboard", "watch"} & set(stages):
         with nginx_server() as srv:
             if not srv:
