@@ -24,10 +24,15 @@ HEADERS = $(wildcard src/*.h) $(wildcard ui/*.h)
 SAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 
-# Debian packages the build, the tests and the demo need.
-DEB_PACKAGES = build-essential pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libsystemd-dev libmicrohttpd-dev libpcre2-dev prometheus \
-               libncurses-dev libjsmn-dev libcmocka-dev python3 python3-pytest python3-h2 openssl tmux ca-certificates logrotate nginx-light wrk nghttp2-client \
-               clang libclang-rt-14-dev valgrind gdb cppcheck clang-tidy strace systemd-journal-remote
+# Debian packages the build needs (debian/control's Build-Depends are
+# these, checked by make package-check), then those the tests, the package
+# and the demo need.
+BUILD_PACKAGES = build-essential pkg-config liblua5.4-dev libcurl4-openssl-dev libsystemd-dev libmicrohttpd-dev libpcre2-dev \
+                 libncurses-dev libjsmn-dev
+DEB_PACKAGES = $(BUILD_PACKAGES) lua5.4 prometheus \
+               libcmocka-dev python3 python3-pytest python3-h2 python3-yaml openssl tmux ca-certificates logrotate nginx-light wrk nghttp2-client \
+               clang libclang-rt-14-dev valgrind gdb cppcheck clang-tidy strace systemd-journal-remote \
+               debhelper lintian fakeroot
 
 SRC = $(wildcard src/*.c) $(wildcard ui/*.c)
 OBJ = $(SRC:.c=.o)
@@ -36,15 +41,15 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: all deps test check unit integration demo bench faults faults-check install uninstall clean asan fuzz fuzz-short \
-	soak soak-short valgrind lint
+	soak soak-short valgrind lint deb package-check
 
 all: logmash
 
 logmash: $(OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 %.o: %.c $(HEADERS)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 # The example config names where the example scripts are installed.
 src/settings_example.o: ALL_CFLAGS += -DLOGMASH_DATADIR='"$(DATADIR)"'
@@ -79,6 +84,7 @@ check:
 	$(MAKE) integration
 	$(MAKE) faults-check
 	$(MAKE) soak-short
+	$(MAKE) package-check
 
 demo: deps
 	$(MAKE) all
@@ -177,8 +183,23 @@ install: logmash
 	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
 	./logmash example-config > $(DESTDIR)$(DATADIR)/config.lua.example
 	chmod 644 $(DESTDIR)$(DATADIR)/config.lua.example
-	sed 's|@BINDIR@|$(BINDIR)|g' packaging/logmash.service > $(DESTDIR)$(SYSTEMDDIR)/logmash.service
+	sed 's|@BINDIR@|$(BINDIR)|g; s|@DATADIR@|$(DATADIR)|g' packaging/logmash.service \
+		> $(DESTDIR)$(SYSTEMDDIR)/logmash.service
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/logmash.service
+
+# The Debian package, built by debhelper from a copy of the tree (so that
+# the build leaves nothing here) into dist/; its version is --version's.
+VERSION = $(shell sed -n 's/^\#define LOGMASH_VERSION "\(.*\)"/\1/p' src/util.h)
+deb:
+	sh packaging/deb-build.sh $(VERSION)
+
+# Builds, lints, installs, verifies, removes and purges the package (as
+# root, with dpkg; it installs into this machine). make test runs it where
+# the tools are; CI installs them (make deps).
+package-check:
+	@if [ "$$(id -u)" != 0 ] || ! command -v dpkg-buildpackage >/dev/null || ! command -v lintian >/dev/null; then \
+		echo "package-check: skipped (needs root, dpkg-buildpackage and lintian: make deps as root)"; \
+	else sh tests/package/check.sh $(VERSION) "$(BUILD_PACKAGES)"; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/logmash $(DESTDIR)$(MANDIR)/logmash.1 \
@@ -187,5 +208,5 @@ uninstall:
 
 clean:
 	rm -f logmash src/*.o ui/*.o $(UNIT_BIN) $(REMOTE_BACKEND)
-	rm -rf build
+	rm -rf build dist
 	rm -rf tests/integration/__pycache__ .pytest_cache tests/.pytest_cache
