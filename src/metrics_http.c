@@ -53,8 +53,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_size)
 		return MHD_NO;
 	int metrics = strcmp(url, "/metrics") == 0, health = strcmp(url, "/health") == 0;
-	if (!metrics && !health) {
-		buf_puts(&body, "logmash serves /metrics and /health\n");
+	int live = strcmp(url, "/health/live") == 0;
+	if (!metrics && !health && !live) {
+		buf_puts(&body, "logmash serves /metrics, /health and /health/live\n");
 		return respond(conn, MHD_HTTP_NOT_FOUND, "text/plain", &body);
 	}
 	struct snapshot *s = malloc(sizeof *s);
@@ -64,6 +65,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	unsigned status = MHD_HTTP_OK;
 	if (metrics) {
 		metrics_render(&body, s);
+	} else if (live) {
+		double age = now_wall() - s->taken;
+		status = age > METRICS_STUCK_SECONDS ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+		if (status == MHD_HTTP_OK)
+			buf_puts(&body, "alive\n");
+		else
+			buf_printf(&body, "stuck: the event loop published nothing for %.0f s\n", age);
 	} else {
 		struct health h;
 		health_judge(s, NULL, 0, &h);

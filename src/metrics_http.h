@@ -1,5 +1,6 @@
-/* metrics_http.h - GET /metrics and GET /health over HTTP, served by
- * libmicrohttpd on a thread of its own (--metrics-listen ADDR:PORT).
+/* metrics_http.h - GET /metrics, GET /health and GET /health/live over
+ * HTTP, served by libmicrohttpd on a thread of its own (--metrics-listen
+ * ADDR:PORT).
  *
  * Like the dashboard, it never touches the pipeline: the loop publishes a
  * snapshot every METRICS_PUBLISH_MS into a box, and each request renders
@@ -11,6 +12,10 @@
 #include "snapshot.h"
 
 #define METRICS_PUBLISH_MS 250
+/* /health/live answers 503 when the loop published nothing this long: it
+ * is stuck (the shipped unit's WatchdogSec= too), where a restart helps.
+ * /health's 503 (a long outage, a refused token) is not that. */
+#define METRICS_STUCK_SECONDS 30
 
 struct metrics_server;
 

@@ -359,6 +359,7 @@ def test_promtool_accepts_the_metrics_and_health_says_why(api, service):
                        text=True)
     assert p.returncode == 0, p.stdout + p.stderr
     assert 'logmash_source_bytes_behind{input="%s",path="%s"} 0' % (svc.log, svc.log) in text
+    assert 'logmash_source_lag_seconds{input="%s",path="%s"} 0.000' % (svc.log, svc.log) in text
     assert get("http://127.0.0.1:%d/health" % port) == (200, "ok: idle\n") or \
         get("http://127.0.0.1:%d/health" % port)[1].startswith("ok: ")
     assert get("http://127.0.0.1:%d/nothing" % port)[0] == 404
@@ -366,6 +367,9 @@ def test_promtool_accepts_the_metrics_and_health_says_why(api, service):
     svc.write(1, start=40)
     assert wait_for(lambda: get("http://127.0.0.1:%d/health" % port)[0] == 503, 20)
     assert "auth failed" in get("http://127.0.0.1:%d/health" % port)[1]
+    # An outage or a refused token is not a stuck loop: the liveness answer
+    # stays 200, so a liveness probe does not restart what cannot help.
+    assert get("http://127.0.0.1:%d/health/live" % port) == (200, "alive\n")
 
 
 def test_metrics_listen_is_checked(api, tmp_path):
