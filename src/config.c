@@ -484,6 +484,15 @@ static lua_State *run_config(const char *file, struct config_run *r, char *why, 
 	lua_pushvalue(L, 2);
 	lua_pushcclosure(L, record_line, 1);
 	lua_setfield(L, -2, "__newindex");
+	/* What the file may read: the environment (a DaemonSet's node name). */
+	lua_createtable(L, 0, 1);
+	lua_createtable(L, 0, 1);
+	luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
+	lua_getfield(L, -1, "getenv");
+	lua_remove(L, -2);
+	lua_setfield(L, -2, "getenv");
+	lua_setfield(L, -2, "os");
+	lua_setfield(L, -2, "__index");
 	lua_setmetatable(L, 1);
 	if (luaL_loadfilex(L, file, "t") != LUA_OK) {
 		snprintf(why, n, "cannot load config: %s", lua_tostring(L, -1));

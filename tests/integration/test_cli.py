@@ -1,4 +1,5 @@
 """The command line, the config file and credentials."""
+import json
 import os
 import re
 import subprocess
@@ -289,10 +290,21 @@ def test_config_after_an_input_is_still_read(api, tmp_path):
     assert [g["message"] for g in api.logs()] == ["LATE CONFIG"]
 
 
+def test_a_config_file_reads_the_environment(tmp_path):
+    """os.getenv, and nothing else of os: a DaemonSet names each log's node."""
+    cfg = tmp_path / "logmash.lua"
+    cfg.write_text('inputs = { { paths = "-", items = { node = os.getenv("NODE_NAME") } } }\n')
+    p = run(["--dry-run", "--config", str(cfg)], token=None, input="x\n",
+            env={"NODE_NAME": "node-7"})
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout.decode().splitlines()[0])["items"] == {"node": "node-7"}
+
+
 @pytest.mark.parametrize("text,says", [
     ("while true do end", "it runs too long (over 10000000 Lua instructions)"),
     ("local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(1000) .. i end", "not enough memory"),
-    ("os.execute('touch pwned')", "attempt to index a nil value (global 'os')"),
+    ("os.execute('touch pwned')", "attempt to call a nil value (field 'execute')"),
+    ("io.open('pwned', 'w')", "attempt to index a nil value (global 'io')"),
     ("timeout = 'soon'", "--timeout wants seconds"),
 ])
 def test_a_config_file_is_settings_not_a_program(tmp_path, text, says):
