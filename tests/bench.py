@@ -37,6 +37,12 @@ with the machine and the date, in tests/bench/RESULTS.md.
              service's line) read to their end through the W1 scripts,
              against the same lines from a file; and the crash row below
              with the journal as the input
+  kubernetes the DaemonSet of packaging/kubernetes/logmash.yaml as a node runs
+             it (its config and arguments) over 100 CRI files of 1,000 W1
+             lines, to tests/remote 50 ms away: peak RSS (its memory
+             limit), CPU a log (its CPU request), the connections and the
+             Prometheus series of a node (the fleet table of
+             docs/operations.md)
   crash      -F with a state dir to the stand-in API, SIGKILLed mid-run, then
              started again: the logs sent twice, against what was in flight
              plus 0.1 s of acknowledgements; the fsyncs a second the
@@ -70,7 +76,7 @@ BENCH = os.path.join(ROOT, "tests", "bench")  # W1: its generator and scripts
 OUT = os.path.join(ROOT, "bench-out")
 RESULTS = os.path.join(ROOT, "tests", "bench", "RESULTS.md")
 LOGMASH = os.path.join(ROOT, "logmash")
-STAGES = ["lua", "helpers", "templates", "inputs", "journal", "send", "h2", "latency", "memory", "growth", "dashboard",
+STAGES = ["lua", "helpers", "templates", "inputs", "journal", "kubernetes", "send", "h2", "latency", "memory", "growth", "dashboard",
           "watch", "remote", "crash"]
 
 ROWS = []  # (stage, logmash, baseline, ratio or None, target)
@@ -1032,6 +1038,84 @@ def journal_stage(log, filt, enr, runs, n=100000):
         subprocess.run(["rm", "-rf", tmp])
 
 
+def daemonset(tmp):
+    """The manifest's config and arguments, pointed into tmp: (args, env)."""
+    import yaml
+    with open(os.path.join(ROOT, "packaging", "kubernetes", "logmash.yaml")) as f:
+        d = {x["kind"]: x for x in yaml.safe_load_all(f) if x}
+    cfg = os.path.join(tmp, "config.lua")
+    with open(cfg, "w") as f:
+        f.write(d["ConfigMap"]["data"]["config.lua"]
+                .replace("/var/log/pods", os.path.join(tmp, "pods"))
+                .replace("/usr/share/logmash/scripts", os.path.join(ROOT, "scripts")))
+    token = os.path.join(tmp, "token")
+    with open(token, "w") as f:
+        f.write("bench-token\n")
+    os.chmod(token, 0o400)
+    port = free_port()
+    at = {"--config": cfg, "--token-file": token, "--state-dir": os.path.join(tmp, "state"),
+          "--metrics-listen": "127.0.0.1:%d" % port}
+    (c,) = d["DaemonSet"]["spec"]["template"]["spec"]["containers"]
+    args = ["%s=%s" % (a.split("=")[0], at[a.split("=")[0]]) if a.split("=")[0] in at else a
+            for a in c["args"]]
+    return args, dict(os.environ, CODEMASH_PROJECT_ID="bench", NODE_NAME="node-1"), port
+
+
+def kubernetes_stage(log, files=100, each=1000):
+    if not os.path.exists("/usr/sbin/nginx"):
+        print("  kubernetes: skipped (needs Debian's nginx-light: make deps)")
+        return
+    tmp = tempfile.mkdtemp(prefix="logmash-k8s-")
+    try:
+        with open(w1_slice(log, files * each), "rb") as f:
+            lines = f.read().splitlines()
+        for i in range(files):
+            d = os.path.join(tmp, "pods", "shop_web-%d_%04x" % (i // 2, i), "c%d" % (i % 2))
+            os.makedirs(d)
+            with open(os.path.join(d, "0.log"), "wb") as f:
+                f.writelines(b"2026-12-06T10:00:00.%09dZ stdout F %s\n" % (k, l)
+                             for k, l in enumerate(lines[i * each:(i + 1) * each]))
+        args, env, port = daemonset(tmp)
+        ra = remote_module()
+        with ra.RemoteAPI(delay_ms=50, token="bench-token", project="bench") as api:
+            p = subprocess.Popen([LOGMASH, *args, "--from-start", "--url", api.url,
+                                  "--ca-file", api.cert], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            hwm = anon = 0
+            series = None
+            t = time.time()
+            done = 0
+            try:
+                # drop_noise.lua drops W1's health checks: the rest arrives.
+                while time.time() - t < 300:
+                    hwm, anon = max(hwm, vm_hwm(p.pid)), max(anon, rss_anon(p.pid))
+                    st = api.stats()
+                    if series is None and st["accepted"] > 1000:
+                        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port) as r:
+                            series = sum(1 for l in r.read().decode().splitlines()
+                                         if l and not l.startswith("#"))
+                    if st["accepted"] == done and done > 0.9 * files * each:
+                        break  # nothing more for a while: all sent
+                    done = st["accepted"]
+                    time.sleep(0.5)
+                took = time.time() - t
+            finally:
+                p.terminate()
+                _, _, ru = os.wait4(p.pid, 0)
+            st = api.stats()
+        cpu = (ru.ru_utime + ru.ru_stime) / max(st["accepted"], 1)
+        print("  %d logs in %.1f s, %d connections, peak RSS %.1f MiB (%.1f MiB anonymous), "
+              "%.1f us CPU a log, %s series" % (st["accepted"], took, st["client_connections"],
+                                               hwm / 1024, anon / 1024, cpu * 1e6, series), flush=True)
+        row("DaemonSet, 100 CRI files, 50 ms: peak RSS", "%.1f MiB" % (hwm / 1024), "", None,
+            "its memory limit, with 50% headroom")
+        row("  CPU a log", "%.1f us" % (cpu * 1e6), "", None, "its CPU request")
+        row("  connections to the API (HTTP/2)", "%d" % st["client_connections"], "", None, "<= 4")
+        row("  Prometheus series a node", "%s" % series, "", None, "")
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
+
+
 def crash_window(runs, in_flight=16, lines=200000, source=None, label=""):
     """source: the input's arguments (the journal's); None: a file of lines."""
     tmp = tempfile.mkdtemp(prefix="logmash-crash-")
@@ -1257,6 +1341,9 @@ def main():
     if "journal" in stages:
         print("== journal", flush=True)
         journal_stage(log, filt, enr, a.runs)
+    if "kubernetes" in stages:
+        print("== kubernetes", flush=True)
+        kubernetes_stage(log)
     if {"send", "h2", "memory", "growth", "dashboard", "watch"} & set(stages):
         with nginx_server() as srv:
             if not srv:

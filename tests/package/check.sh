@@ -47,7 +47,7 @@ fi
 snapshot > "$tmp/before"
 
 step "install"
-dpkg -i "$deb" || fail "dpkg -i"
+sh packaging/install-deb.sh "$deb" || fail "install-deb.sh $deb"
 logmash --version | grep -q "^logmash $version " || fail "logmash --version: $(logmash --version)"
 for f in /usr/bin/logmash /usr/share/man/man1/logmash.1.gz /lib/systemd/system/logmash.service \
 	/etc/logmash/config.lua /usr/share/doc/logmash/README.md /usr/share/doc/logmash/copyright \
