@@ -1110,6 +1110,7 @@ def kubernetes_stage(log, files=100, each=1000):
         row("DaemonSet, 100 CRI files, 50 ms: peak RSS", "%.1f MiB" % (hwm / 1024), "", None,
             "its memory limit, with 50% headroom")
         row("  CPU a log", "%.1f us" % (cpu * 1e6), "", None, "its CPU request")
+        row("  rate (a node's ceiling at 50 ms)", "%.0f logs/s" % (st["accepted"] / took), "", None, "")
         row("  connections to the API (HTTP/2)", "%d" % st["client_connections"], "", None, "<= 4")
         row("  Prometheus series a node", "%s" % series, "", None, "")
     finally:
