@@ -96,6 +96,24 @@ void journal_close(struct journal *j)
 	free(j);
 }
 
+/* Whether the entry at cursor is older than anything the journal holds
+ * (vacuumed), or the cursor says no time. */
+static int cursor_gone(struct journal *j, const char *cursor)
+{
+	const char *t = strstr(cursor, ";t=");
+	if (!t && strncmp(cursor, "t=", 2) == 0)
+		t = cursor - 1;
+	if (!t)
+		return 1;
+	char *end;
+	errno = 0;
+	unsigned long long at = strtoull(t + 3, &end, 16);
+	uint64_t from, to;
+	if (errno || end == t + 3 || sd_journal_get_cutoff_realtime_usec(j->j, &from, &to) <= 0)
+		return 1;
+	return at < from;
+}
+
 int journal_seek(struct journal *j, const char *cursor, int at_end, struct buf *err)
 {
 	int r;
@@ -104,10 +122,20 @@ int journal_seek(struct journal *j, const char *cursor, int at_end, struct buf *
 			buf_printf(err, "cannot seek the journal to its cursor: %s", strerror(-r));
 			return -1;
 		}
-		/* Seeking finds the nearest entry: only the cursor's own entry
-		 * means the journal still has it. */
+		/* Seeking finds the nearest entry the matches take: on the
+		 * cursor's own, the next one read is the one after it. */
 		if (r >= 0 && sd_journal_next(j->j) > 0 && sd_journal_test_cursor(j->j, cursor) > 0)
 			return JOURNAL_RESUMED;
+		/* Not on it: the matches changed and do not take it, or it was
+		 * vacuumed away. Still inside what the journal holds, the first
+		 * entry after it is the next to read: seek there again. */
+		if (r >= 0 && !cursor_gone(j, cursor)) {
+			if ((r = sd_journal_seek_cursor(j->j, cursor)) < 0) {
+				buf_printf(err, "cannot seek the journal to its cursor: %s", strerror(-r));
+				return -1;
+			}
+			return JOURNAL_RESUMED;
+		}
 		if ((r = sd_journal_seek_head(j->j)) < 0) {
 			buf_printf(err, "cannot seek the journal to its head: %s", strerror(-r));
 			return -1;

@@ -385,3 +385,16 @@ def test_sources_show_each_files_input_by_name(api, term, tmp_path):
     t.wait_screen(r"pods: \S*0\.log\s")
     t.keys("q")
     assert t.exit_code() == 0
+
+
+def test_a_journal_source_shows_in_sources(api, term, tmp_path):
+    from test_journal import shop, write_journal
+    j = tmp_path / "j"
+    write_journal(j, shop(40))
+    t = term(["-F", "--from-start", "--journal-directory", str(j)], api)
+    assert wait_for(lambda: len(api.logs()) == 40)
+    # Its path, nothing behind in bytes, its logs sent, lag and state.
+    assert wait_for(lambda: re.search(r"journal:.*/j\s+-\s+40\s+0\s+0\s+\S+\s+following",
+                                      t.screen()), 5), t.screen()
+    t.keys("q")
+    assert t.exit_code() == 0

@@ -6,6 +6,7 @@ import collections
 import json
 import os
 import re
+import signal
 import struct
 import subprocess
 import time
@@ -251,3 +252,38 @@ def test_a_first_run_at_the_end_keeps_its_place(api, tmp_path):
     p = run(["--journal-directory", str(j), "--state-dir", str(state)], api=api)
     assert p.returncode == 0, p.stderr
     assert sorted(seqs(api)) == list(range(10, 15))
+
+
+def both(a, b):
+    """a.service's entries a..b-1 and b.service's a+100..b+99, in turn."""
+    return [e for pair in zip(shop(b - a, a, _SYSTEMD_UNIT="a.service"),
+                              shop(b - a, a + 100, _SYSTEMD_UNIT="b.service")) for e in pair]
+
+
+def test_a_reload_applies_new_matches_from_the_checkpoint(api, tmp_path):
+    j, state = tmp_path / "j", tmp_path / "state"
+    write_journal(j, both(0, 5))
+    cfg = tmp_path / "config.lua"
+    conf = ('inputs = { { name = "units", journal = { directory = "%s", '
+            'matches = { "_SYSTEMD_UNIT=%%s" } } } }\n' % j)
+    cfg.write_text(conf % "a.service")
+    err = tmp_path / "err"
+    with open(err, "wb") as f:
+        proc = start(["-F", "--from-start", "--state-dir", str(state), "-c", str(cfg)], api, f)
+        try:
+            assert wait_for(lambda: len(api.logs()) == 5, 10), err.read_text()
+            assert sorted(seqs(api)) == list(range(5))
+            cfg.write_text(conf % "b.service")
+            proc.send_signal(signal.SIGHUP)
+            assert wait_for(lambda: b"journal units reads other entries now" in err.read_bytes(),
+                            10), err.read_text()
+            write_journal(j, both(5, 6), 10)
+            assert wait_for(lambda: {104, 105} <= set(seqs(api)), 10), err.read_text()
+            # From the checkpoint (a's entry 4) on, b's entries: 104 was
+            # written after it, 105 now; b's before it are not read again,
+            # nor a's 5.
+            assert sorted(seqs(api)) == [0, 1, 2, 3, 4, 104, 105]
+        finally:
+            proc.terminate()
+            proc.wait(15)
+    assert proc.returncode == 0, err.read_text()
