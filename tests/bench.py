@@ -283,29 +283,27 @@ def nginx_server():
         subprocess.run(["rm", "-rf", tmp])
 
 
-def rss_anon(pid):
-    """The anonymous part of a running process's RSS now, in KiB: what a
-    mapped file (the journal's) does not count in."""
+def proc_status_kib(pid, key):
+    """A line of /proc/PID/status in KiB (0 once the process is gone)."""
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
-                if line.startswith("RssAnon:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_anon(pid):
+    """The anonymous part of a running process's RSS now, in KiB: what a
+    mapped file (the journal's) does not count in."""
+    return proc_status_kib(pid, "RssAnon")
 
 
 def vm_hwm(pid):
     """The peak RSS of a running process so far, in KiB (0 once it is gone)."""
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return proc_status_kib(pid, "VmHWM")
 
 
 def send_w1(url, filt, enr, log, connections, extra=(), token="bench-token", project="bench"):
