@@ -10,7 +10,8 @@
 
 #define LOGMASH_VERSION "0.1.0"
 
-/* Exit codes, documented in README.md and logmash.1. */
+/* Exit codes: what each promises is written once, in logmash.1's EXIT
+ * STATUS, which test_cli.py checks these against. */
 enum {
 	EXIT_DELIVERED = 0,   /* every log read was delivered (or dropped by a filter) */
 	EXIT_UNDELIVERED = 1, /* some logs were not delivered, or an input failed */

@@ -314,3 +314,46 @@ def test_a_config_file_is_settings_not_a_program(tmp_path, text, says):
     assert p.returncode == 2
     assert says.encode() in p.stderr, p.stderr
     assert not (tmp_path / "pwned").exists()
+
+
+def test_exit_codes_in_util_h_are_the_man_pages():
+    """The exit codes are written once, in the man page's EXIT STATUS; the
+    code's names for them must be the codes it describes."""
+    with open(os.path.join(ROOT, "src", "util.h")) as f:
+        enum = re.search(r"enum \{\s*(EXIT_.*?)\};", f.read(), re.S).group(1)
+    codes = {name: int(v) for name, v in re.findall(r"(EXIT_[A-Z]+) = (\d+)", enum)}
+    with open(os.path.join(ROOT, "packaging", "logmash.1")) as f:
+        man = f.read()
+    section = man[man.index(".SH EXIT STATUS"):]
+    section = section[:section.index(".S", 4)]  # a run's codes, not `status`'s (.SS)
+    described = {int(n) for n in re.findall(r"^\.TP\n\.B (\d+)$", section, re.M)}
+    assert set(codes.values()) == described, (codes, described)
+    # and what each name says is what its code's paragraph says
+    para = {int(n): text for n, text in re.findall(r"^\.B (\d+)\n(.*?)(?=^\.TP|\Z)", section, re.M | re.S)}
+    words = {"EXIT_DELIVERED": "Nothing was lost", "EXIT_UNDELIVERED": "not delivered",
+             "EXIT_USAGE": "Usage, config or script error", "EXIT_FATAL": "system call failed",
+             "EXIT_AUTH": "refused the token", "EXIT_ENDPOINT": "URL is wrong"}
+    assert set(words) == set(codes)
+    for name, code in codes.items():
+        assert words[name] in " ".join(para[code].split()), (name, para[code])
+    # the docs point at it rather than copy it
+    with open(os.path.join(ROOT, "docs", "operations.md")) as f:
+        ops = f.read()
+    assert "EXIT STATUS" in ops and "| 3 |" not in ops
+
+
+def test_hackings_module_map_names_every_source_file():
+    """HACKING.md's table of files is the newcomer's map: every .c of src/
+    and ui/ is in it, and it names no file that is gone."""
+    with open(os.path.join(ROOT, "HACKING.md")) as f:
+        text = f.read()
+    table = text[text.index("| file | its one job |"):text.index("## How failure is reported")]
+    named = set()
+    for cell in re.findall(r"^\| ([^|]+) \|", table, re.M):
+        for name in re.findall(r"`([^`]+\.[ch])`", cell):
+            named.add(name if "/" in name else "src/" + name)
+    files = {"%s/%s" % (d, n) for d in ("src", "ui") for n in os.listdir(os.path.join(ROOT, d))
+             if n.endswith(".c")}
+    assert files - named == set(), "not in HACKING.md's table: %s" % sorted(files - named)
+    gone = {n for n in named if not os.path.exists(os.path.join(ROOT, n))}
+    assert not gone, "HACKING.md names files that are gone: %s" % sorted(gone)
