@@ -29,7 +29,7 @@ struct transport;
 /* threads threads, each keeping up to per_thread transfers at once, over
  * connections to the host in all (shared out among the threads, at least
  * one each; HTTP/2 multiplexes up to per_thread streams on each). NULL with
- * a message on stderr if they cannot start. */
+ * the reason in err if they cannot start. */
 struct transport *transport_new(unsigned threads, long per_thread, long connections, struct buf *err);
 
 /* Another number of connections to the host in all (the threads take it

@@ -198,10 +198,11 @@ def test_resize_redraws_without_garbage(api, term, tmp_path):
             t.screen()
         time.sleep(0.5)  # a frame or two after the resize
         frame_is_clean(t.lines(), w, h)
-    # At 200x60 the panes stack: all three titles at once.
+    # At 200x60 the panes stack: all four titles at once.
     t.resize(200, 60)
-    t.wait_screen(r"Sources 1[^\n]*\n(.*\n)*.*Errors 0(.*\n)*.*Events and script messages 0")
-    # Below 60x12 it degrades to the essentials, as the README says.
+    t.wait_screen(r"Sources 1[^\n]*\n(.*\n)*.*Errors 0(.*\n)*.*Events and script messages 0"
+                  r"(.*\n)*.*Templates 0")
+    # Below 60x12 it degrades to the essentials, as docs/dashboard.md says.
     t.resize(59, 12)
     t.wait_screen(r"logmash (sending|idle), up")
     t.wait_screen(r"60x12 or more")

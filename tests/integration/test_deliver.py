@@ -163,8 +163,9 @@ def test_the_breaker_stops_hammering_a_failing_api(api, tmp_path):
     proc.stdin.close()
     time.sleep(4)
     during = api.stats()["requests"]
-    # 64 requests at once, then a pause and one probe at a time: without the
-    # breaker, 64 slots retrying every 0.1-1 s would make many hundreds
+    # The first requests at once, then a pause and one probe at a time:
+    # without the breaker, every slot retrying every 0.1-1 s would make many
+    # hundreds
     assert during < 150, during
     api.faults()  # the API recovers
     assert wait_for(lambda: len(api.logs()) >= 500, 30)

@@ -39,7 +39,7 @@ def memory_at_exit(tmp_path, args, env):
 H2_LIMIT = pytest.mark.xfail(
     strict=True, reason="libnghttp2 copies the request headers (token included) with the "
     "C library's allocator and frees them unwiped; libcurl gives no hook to change that "
-    "(README, Guarantees)")
+    "(docs/operations.md, Guarantees and their limits)")
 
 
 @pytest.mark.parametrize("tls", [False, pytest.param(True, marks=H2_LIMIT)],
