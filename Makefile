@@ -35,8 +35,11 @@ DEB_PACKAGES = $(BUILD_PACKAGES) lua5.4 prometheus \
                debhelper lintian fakeroot
 
 SRC = $(wildcard src/*.c) $(wildcard ui/*.c)
-OBJ = $(SRC:.c=.o)
-LIB_OBJ = $(filter-out src/main.o,$(OBJ))
+# Objects (and the headers each includes, from -MMD) under build/obj, apart
+# from the sources.
+OBJ_DIR = build/obj
+OBJ = $(SRC:%.c=$(OBJ_DIR)/%.o)
+LIB_OBJ = $(filter-out $(OBJ_DIR)/src/main.o,$(OBJ))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
@@ -48,11 +51,14 @@ all: logmash
 logmash: $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
-%.o: %.c $(HEADERS)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+$(OBJ_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(OBJ:.o=.d)
 
 # The example config names where the example scripts are installed.
-src/settings_example.o: ALL_CFLAGS += -DLOGMASH_DATADIR='"$(DATADIR)"'
+$(OBJ_DIR)/src/settings_example.o: ALL_CFLAGS += -DLOGMASH_DATADIR='"$(DATADIR)"'
 
 tests/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
