@@ -15,7 +15,7 @@ PKGS = lua5.4 libcurl ncursesw panelw libsystemd libmicrohttpd libpcre2-8
 PYTHON ?= /usr/bin/python3
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-       -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
+       -Wformat=2 -Wvla -Wpointer-arith
 CFLAGS ?= -O2 -g
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Isrc -Iui
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,9 +345,14 @@ struct top {
 	struct buf type;
 };
 
-static void top_note(struct top *t, const char *fmt, const char *arg)
+static void top_note(struct top *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void top_note(struct top *t, const char *fmt, ...)
 {
-	snprintf(t->snap->attached, sizeof t->snap->attached, fmt, arg);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->snap->attached, sizeof t->snap->attached, fmt, ap);
+	va_end(ap);
 	snapshot_publish(&t->box, t->snap);
 }
 

@@ -5,6 +5,7 @@
 #ifndef LOGMASH_BUF_H
 #define LOGMASH_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@ void buf_free(struct buf *b);
 char *buf_cstr(struct buf *b);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* (The !data test is implied by cap == 0, but says so to gcc -fanalyzer,
  * which cannot see into buf_grow.) */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,16 +114,23 @@ static void on_log(void *ctx, const char *script, const char *msg)
 	printf("  log: %s: %s\n", script, msg);
 }
 
-static _Noreturn void usage_error(const char *msg, const char *arg)
+static _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static _Noreturn void usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "logmash check: %s%s\nTry 'logmash check --help'.\n", msg, arg);
+	fprintf(stderr, "logmash check: ");
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'logmash check --help'.\n");
 	exit(EXIT_USAGE);
 }
 
 static void add(struct check *k, enum script_kind kind, const char *path)
 {
 	if (k->n == MAX_SCRIPTS)
-		usage_error("too many scripts", "");
+		usage_error("too many scripts");
 	k->specs[k->n++] = (struct script_spec){kind, path};
 }
 
@@ -255,12 +263,12 @@ static int parse_args(struct check *k, struct options *o, int argc, char **argv)
 		case 'h': usage(); return 1;
 		case OPT_SHARED:
 			if (options_set(o, longs[at].name, optarg, why, sizeof why) != 0)
-				usage_error(why, "");
+				usage_error("%s", why);
 			k->rules |= !strcmp(longs[at].name, "format") ||
 				    !strncmp(longs[at].name, "multiline", 9) ||
 				    !strcmp(longs[at].name, "encoding");
 			break;
-		default: usage_error("unknown option", ""); /* getopt said which */
+		default: usage_error("unknown option"); /* getopt said which */
 		}
 	}
 	return 0;
@@ -318,9 +326,9 @@ int check_main(int argc, char **argv)
 		return 0;
 	}
 	if (k.input && !k.config)
-		usage_error("--input NAME is an input of a config file: give -c CONFIG too", "");
+		usage_error("--input NAME is an input of a config file: give -c CONFIG too");
 	if (k.config && !k.input) /* validate_main takes -c without --input */
-		usage_error("-c CONFIG with a sample: give --input NAME", "");
+		usage_error("-c CONFIG with a sample: give --input NAME");
 	struct input_spec sample;
 	input_spec_init(&sample);
 	input_spec_add_path(&sample, "-");
@@ -335,7 +343,7 @@ int check_main(int argc, char **argv)
 	k.spec = &io.specs[at];
 	if (k.n == 0 && !k.rules && !k.config)
 		usage_error("name at least one script (or say how to read the sample: --format, "
-			    "--multiline, --encoding)", "");
+			    "--multiline, --encoding)");
 	struct buf err = {0};
 	if (input_decoder_rule(&io, at, &k.dr, &err) != 0) {
 		fprintf(stderr, "logmash check: %s\n", buf_cstr(&err));

@@ -165,7 +165,7 @@ static int fill(struct input *in, struct source *s)
 		return 0;
 	}
 	if (r < 0) {
-		input_error(in, "cannot read %s: %s", s->path, errno);
+		input_error(in, "read", s->path, errno);
 		finish_source(s);
 		return 0;
 	}

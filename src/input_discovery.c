@@ -193,7 +193,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 		if (cur)
 			cur->check = 1;
 		if (named && !in->o.follow)
-			input_error(in, "cannot open %s: %s", path, errno);
+			input_error(in, "open", path, errno);
 		return;
 	}
 	if (cur) {
@@ -216,7 +216,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 		return;
 	}
 	if (fd < 0) {
-		input_error(in, "cannot open %s: %s", path, errno);
+		input_error(in, "open", path, errno);
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) { /* a FIFO or a device: a stream, like stdin */
@@ -225,7 +225,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	}
 	struct fileid id;
 	if (fileid_of(fd, &id) != 0) {
-		input_error(in, "cannot read %s: %s", path, errno);
+		input_error(in, "read", path, errno);
 		close(fd);
 		return;
 	}
@@ -244,7 +244,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 		cp_table_remove(&in->cp, e);
 	}
 	if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
-		input_error(in, "cannot seek in %s: %s", path, errno);
+		input_error(in, "seek in", path, errno);
 		close(fd);
 		return;
 	}

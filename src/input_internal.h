@@ -171,7 +171,8 @@ void finish_source(struct source *s);
 void free_source(struct input *in, struct source *s);
 size_t ino_bucket(uint64_t dev, uint64_t ino);
 void ino_put(struct input *in, struct source *s);
-void input_error(struct input *in, const char *fmt, const char *path, int err);
+/* "cannot WHAT PATH: strerror(err)", reported and counted. */
+void input_error(struct input *in, const char *what, const char *path, int err);
 char *key_of(const char *path);
 struct source *map_get(const struct input *in, const char *key);
 int path_names(const char *path, const struct fileid *id);

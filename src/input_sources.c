@@ -334,8 +334,8 @@ void release_source(struct input *in, size_t i)
 		in->free_hint = i;
 }
 
-void input_error(struct input *in, const char *fmt, const char *path, int err)
+void input_error(struct input *in, const char *what, const char *path, int err)
 {
-	errlog_add(ERR_INPUT, fmt, path, strerror(err));
+	errlog_add(ERR_INPUT, "cannot %s %s: %s", what, path, strerror(err));
 	in->st->input_errors++;
 }

@@ -86,7 +86,7 @@ void feed_spool(struct input *in, struct source *s)
 		spool_write(&in->sp, s->chunk, (size_t)r);
 	} else if (r == 0 || errno != EAGAIN) {
 		if (r < 0)
-			input_error(in, "cannot read %s: %s", s->path, errno);
+			input_error(in, "read", s->path, errno);
 		spool_end(&in->sp);
 		set_done(in, s);
 	}

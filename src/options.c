@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,10 +104,15 @@ static struct option *build_long_opts(char *shorts, size_t n_shorts)
 	return long_opts;
 }
 
-static _Noreturn void usage_error(const char *fmt, const char *arg)
+static _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static _Noreturn void usage_error(const char *fmt, ...)
 {
 	fprintf(stderr, "logmash: ");
-	fprintf(stderr, fmt, arg);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\nTry 'logmash --help' for more information.\n");
 	exit(EXIT_USAGE);
 }
@@ -199,8 +205,8 @@ static char *second_pass(struct options *o, int argc, char **argv, const struct 
 		case 'c': case 'h': case 'V': break;
 		case OPT_TOKEN_FILE: options_set_str(&cli_token_file, optarg); break;
 		case OPT_TOKEN:
-			usage_error("%sthe token is never taken as an argument, where any user could "
-				    "read it with ps: set CODEMASH_TOKEN or use --token-file FILE", "");
+			usage_error("the token is never taken as an argument, where any user could "
+				    "read it with ps: set CODEMASH_TOKEN or use --token-file FILE");
 		case 'f': case 'e':
 			if (!o->scripts_from_cli) {
 				options_clear_scripts(o); /* the command line's chain replaces the file's */
@@ -232,17 +238,17 @@ static char *second_pass(struct options *o, int argc, char **argv, const struct 
 static void take_inputs(struct options *o, int argc, char **argv)
 {
 	if (o->cli_journal && !o->cli_journal_named)
-		usage_error("%s--journal-match chooses entries of a journal: give --journal (or "
-			    "--journal-directory DIR) too", "");
+		usage_error("--journal-match chooses entries of a journal: give --journal (or "
+			    "--journal-directory DIR) too");
 	if (o->cli_journal && o->replay)
-		usage_error("%s--replay sends a dead-letter file: give no journal", "");
+		usage_error("--replay sends a dead-letter file: give no journal");
 	if (optind < argc || o->replay || o->cli_journal) {
 		options_clear_inputs(o);
 		o->inputs_from_cli = 1;
 	}
 	if (o->replay) {
 		if (optind < argc)
-			usage_error("%s--replay sends a dead-letter file: give no other inputs", "");
+			usage_error("--replay sends a dead-letter file: give no other inputs");
 		options_add_input(o, o->replay);
 		o->follow = 0;
 	}

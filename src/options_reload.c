@@ -2,6 +2,7 @@
  * again under the command line, and what of it the running process takes. */
 #include "options.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,16 @@
 #include "settings.h"
 #include "util.h"
 
-static void note(struct buf *b, const char *fmt, const char *a, const char *c, const char *d,
-		 const char *e)
+static void note(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(struct buf *b, const char *fmt, ...)
 {
 	if (b->len)
 		buf_putc(b, '\n');
-	buf_printf(b, fmt, a, c, d, e);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
 }
 
 /* A reload's token: CODEMASH_TOKEN's stays (the environment no longer has

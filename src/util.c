@@ -59,6 +59,8 @@ char *xstrdup(const char *s)
 static void (*warn_sink)(const char *msg);
 static void (*die_hook)(void);
 
+static void vreport(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void vreport(const char *fmt, va_list ap)
 {
 	char msg[8192]; /* a config file's every mistake, a line each */
