@@ -38,6 +38,13 @@ int deadletter_open(struct deadletter *d, const char *path, uint64_t max_bytes, 
 		    struct buf *err);
 void deadletter_close(struct deadletter *d);
 
+/* Whether d (or NULL) keeps dead letters in a file; otherwise they are
+ * counted and reported only. */
+static inline int deadletter_enabled(const struct deadletter *d)
+{
+	return d && d->fd >= 0;
+}
+
 /* A reload's limits: from the next write on. */
 void deadletter_set_limits(struct deadletter *d, uint64_t max_bytes, int keep);
 

@@ -954,7 +954,7 @@ int main(int argc, char **argv)
 	crash_init();
 	struct app a;
 	memset(&a, 0, sizeof a);
-	a.dead.fd = -1; /* no dead-letter file until one is opened */
+	a.dead.fd = -1; /* not deadletter_enabled until one is opened */
 	options_parse(&a.o, argc, argv, 0);
 	errlog_init(1);
 	struct buf err = {0};

@@ -57,7 +57,7 @@ void dead_letter(struct sender *s, struct slot *sl)
 	}
 	told(s, sl, sl->dl_status, "dead-lettered");
 	s->st->failed++;
-	if (s->dead && s->dead->fd >= 0) {
+	if (deadletter_enabled(s->dead)) {
 		s->st->dead_lettered++;
 		s->st->dead_deleted = s->dead->deleted;
 	}
@@ -108,7 +108,7 @@ static void retry_later(struct sender *s, struct slot *sl, long status, const ch
 			trip(s, retry_after_ms);
 	if (s->max_retries >= 0 && sl->attempts > s->max_retries) {
 		errlog_add(ERR_NETWORK, "gave up on a log after %ld retries (--max-retries)%s",
-			   s->max_retries, s->dead && s->dead->fd >= 0 ? ": dead-lettered" : "");
+			   s->max_retries, deadletter_enabled(s->dead) ? ": dead-lettered" : "");
 		give_up(s, sl, status, "%s (after %ld retries)", why, s->max_retries);
 		return;
 	}
@@ -249,7 +249,7 @@ static void answered_ok(struct sender *s, struct slot *sl, long status, const st
 		 * log, rather than retry it for ever. */
 		errlog_add(ERR_HTTP, "HTTP %ld without a log id, %d times for one log: %s (%s)", status,
 			   NO_ID_RETRIES + 1, a->detail,
-			   s->dead && s->dead->fd >= 0 ? "dead-lettered" : "not kept");
+			   deadletter_enabled(s->dead) ? "dead-lettered" : "not kept");
 		give_up(s, sl, status, "HTTP %ld without a log id: %s (after %d retries)", status,
 			a->detail, NO_ID_RETRIES);
 	} else {
@@ -307,7 +307,7 @@ static void answered_rejected(struct sender *s, struct slot *sl, long status,
 	}
 	recovered(s); /* the API is answering */
 	errlog_add(ERR_HTTP, "HTTP %ld: %s (a log from %s was rejected%s)", status, a->detail,
-		   sl->e.source, s->dead && s->dead->fd >= 0 ? "; dead-lettered" : "; not kept");
+		   sl->e.source, deadletter_enabled(s->dead) ? "; dead-lettered" : "; not kept");
 	give_up(s, sl, status, "HTTP %ld: %s", status, a->detail);
 }
 
