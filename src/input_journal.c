@@ -125,7 +125,8 @@ int input_journal_add(struct input *in, size_t spec, struct buf *err)
 		/* Where it joined is its checkpoint at once: a restart before
 		 * anything is acknowledged must not skip what came since. */
 		end = journal_cursor(j);
-		in->cp_dirty = end != NULL;
+		if (end)
+			in->cp_dirty = 1;
 	}
 	struct buf path = {0};
 	view_path(sp, &path);
