@@ -262,8 +262,7 @@ static void set_aside(const char *file, const char *why)
 
 int checkpoint_load(const char *file, struct cp_table *t)
 {
-	t->e = NULL;
-	t->n = 0;
+	memset(t, 0, sizeof *t);
 	struct buf text = {0};
 	int rc = atomicfile_read(file, (size_t)64 << 20, &text);
 	if (rc == -1) {

@@ -55,6 +55,10 @@ static void checkpoint_round_trip(void **state)
 	id.ino = 7;
 	id.fp_len = 0;
 	cp_table_add(&t, &id, 0, "/tmp/odd name\n%with\x01 bytes");
+	/* a journal input's cursor, once a name: set again, it replaces */
+	cp_table_set_journal(&t, "units", "s=0;i=1");
+	cp_table_set_journal(&t, "my units", "s=ab12;i=2a;b=cd;m=1;t=60a2;x=ff");
+	cp_table_set_journal(&t, "units", "s=0;i=9");
 	struct buf text = {0};
 	checkpoint_format(&t, &text);
 	const char *why;
@@ -65,12 +69,17 @@ static void checkpoint_round_trip(void **state)
 	assert_string_equal(back.e[1].path, "/tmp/odd name\n%with\x01 bytes");
 	assert_non_null(cp_table_find(&back, 2049, 123456));
 	assert_null(cp_table_find(&back, 2049, 1));
+	assert_int_equal(back.nj, 2);
+	assert_string_equal(cp_table_journal(&back, "units"), "s=0;i=9");
+	assert_string_equal(cp_table_journal(&back, "my units"), "s=ab12;i=2a;b=cd;m=1;t=60a2;x=ff");
+	assert_null(cp_table_journal(&back, "unit"));
 	cp_table_free(&back);
 
 	/* every damaged form is refused, never half-read */
 	for (size_t cut = 0; cut < text.len; cut += 7) {
 		assert_int_equal(checkpoint_parse(text.data, cut, &back, &why), -1);
 		assert_int_equal(back.n, 0);
+		assert_int_equal(back.nj, 0);
 	}
 	char *flip = malloc(text.len);
 	memcpy(flip, text.data, text.len);
