@@ -26,7 +26,7 @@
 
 /* ---- reading ---- */
 
-int stream_ready(int fd)
+int input_stream_ready(int fd)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	return poll(&p, 1, 0) > 0;
@@ -38,17 +38,17 @@ static int reopen(struct input *in, struct source *s)
 	struct stat st;
 	if (stat(s->path, &st) != 0 || (uint64_t)st.st_ino != s->id.ino ||
 	    (uint64_t)st.st_dev != s->id.dev) {
-		mark_rotated(in, s); /* it went away while closed */
+		input_source_rotated(in, s); /* it went away while closed */
 		return 0;
 	}
 	if ((uint64_t)st.st_size == s->read_off)
 		return 0;
-	int fd = open_file(in, s->path);
+	int fd = input_open_file(in, s->path);
 	if (fd < 0)
 		return 0;
 	if (fileid_match(fd, &s->id) != 1 || lseek(fd, (off_t)s->read_off, SEEK_SET) < 0) {
 		close(fd);
-		mark_rotated(in, s);
+		input_source_rotated(in, s);
 		return 0;
 	}
 	s->fd = fd;
@@ -89,8 +89,8 @@ static void check_path(struct input *in, struct source *s)
 	s->last_check_ms = now_mono_ms();
 	if (s->state != SRC_ACTIVE)
 		return;
-	if (!path_names(s->path, &s->id)) {
-		mark_rotated(in, s);
+	if (!input_path_names(s->path, &s->id)) {
+		input_source_rotated(in, s);
 		return;
 	}
 	if (s->fd < 0)
@@ -118,14 +118,15 @@ static void check_path(struct input *in, struct source *s)
 static int fill(struct input *in, struct source *s)
 {
 	if (s->kind == KIND_SPOOLING) {
-		feed_spool(in, s);
+		input_spool_feed(in, s);
 		return 0;
 	}
 	/* Files are read when told they may have grown; streams when poll says. */
 	if (is_file(s) && !s->readable)
 		return 0;
 	size_t want = CHUNK;
-	if (s->kind == KIND_SEGMENT && !segment_sealed(in, s)) { /* only what is synced counts as read */
+	/* Only what is synced counts as read. */
+	if (s->kind == KIND_SEGMENT && !input_spool_sealed(in, s)) {
 		uint64_t room = in->sp.synced > s->read_off ? in->sp.synced - s->read_off : 0;
 		if (room < want)
 			want = (size_t)room;
@@ -139,9 +140,9 @@ static int fill(struct input *in, struct source *s)
 		s->readable = 0;
 		return 0;
 	}
-	if (!is_file(s) && !stream_ready(s->fd))
+	if (!is_file(s) && !input_stream_ready(s->fd))
 		return 0;
-	ssize_t r = read_chunk(in, s, want);
+	ssize_t r = input_chunk_read(in, s, want);
 	if (r > 0) {
 		framer_feed(&s->fr, s->chunk, (size_t)r);
 		s->read_off += (uint64_t)r;
@@ -150,7 +151,7 @@ static int fill(struct input *in, struct source *s)
 		s->at_eof = 0;
 		return 1;
 	}
-	chunk_put(in, s);
+	input_chunk_put(in, s);
 	if (r < 0 && errno == EAGAIN) {
 		s->readable = 0;
 		return 0;
@@ -166,19 +167,19 @@ static int fill(struct input *in, struct source *s)
 	}
 	if (r < 0) {
 		input_error(in, "read", s->path, errno);
-		finish_source(s);
+		input_source_finish(s);
 		return 0;
 	}
 	/* End of what is there now. */
 	s->at_eof = 1;
 	s->readable = 0;
 	if (s->kind == KIND_SEGMENT) {
-		if (segment_sealed(in, s))
-			finish_source(s);
+		if (input_spool_sealed(in, s))
+			input_source_finish(s);
 		return 0;
 	}
 	if (!in->o.follow || !is_file(s)) {
-		finish_source(s);
+		input_source_finish(s);
 		return 0;
 	}
 	if (restart_if_truncated(s))
@@ -223,12 +224,12 @@ static int source_next(struct input *in, struct source *s, struct frame *out, do
 				return 1;
 			continue;
 		}
-		chunk_put(in, s);
+		input_chunk_put(in, s);
 		if (s->finishing) {
 			if (decoder_flush(&s->dec, now_mono_ms(), out, time))
 				return 1;
 			report_lines(s);
-			set_done(in, s);
+			input_source_done(in, s);
 			return 0;
 		}
 		if (!may_fill || (!fill(in, s) && !s->finishing))
@@ -241,13 +242,13 @@ enum input_status input_next(struct input *in, struct frame *fr, double *time,
 {
 	int any = 0;
 	if (in->n_deferred && in->fds_freed)
-		open_deferred(in);
+		input_open_deferred(in);
 	/* stdin feeding the spool gives no records itself: pull more whatever
 	 * source's turn it is, once the spool's reader has caught up (until
 	 * then the bytes wait in the pipe, still the writer's). */
 	struct source *f = in->feeder;
 	if (f && f->state != SRC_DONE && (!in->reader || in->reader->at_eof))
-		feed_spool(in, f);
+		input_spool_feed(in, f);
 	for (size_t tried = 0; tried <= in->n && in->n; tried++) {
 		if (in->cur >= in->n)
 			in->cur = 0;
@@ -291,7 +292,7 @@ static void on_event(void *ctx, const char *dir, const char *name, uint32_t mask
 	char full[PATH_MAX];
 	if (snprintf(full, sizeof full, "%s/%s", dir, name) >= (int)sizeof full)
 		return;
-	struct source *s = map_get(in, full);
+	struct source *s = input_map_get(in, full);
 	if (s) {
 		s->readable = 1;
 		if (mask & ~(uint32_t)(IN_MODIFY | IN_CLOSE_WRITE))
@@ -343,7 +344,7 @@ static void housekeeping(struct input *in, int64_t now)
 		in->n_special += s->state == SRC_ROTATED || s->real;
 		if (s->state == SRC_DONE) {
 			if (acks_pending(&s->acks) == 0)
-				release_source(in, i);
+				input_source_release(in, i);
 			continue;
 		}
 		if (!is_file(s))
@@ -366,10 +367,10 @@ static void housekeeping(struct input *in, int64_t now)
 		if (s->state == SRC_ROTATED && s->at_eof && !s->finishing &&
 		    now - s->rotated_ms >= (int64_t)(s->rule->rotate_wait * 1000) &&
 		    idle >= (int64_t)(s->rule->rotate_wait * 1000))
-			finish_source(s);
+			input_source_finish(s);
 		if (s->state == SRC_ACTIVE && s->fd >= 0 && s->at_eof && !framer_holding(&s->fr) &&
 		    !decoder_pending(&s->dec) && idle >= (int64_t)(s->rule->close_inactive * 1000))
-			close_fd(s); /* reopened when it grows */
+			input_source_close_fd(s); /* reopened when it grows */
 	}
 }
 
@@ -382,7 +383,7 @@ static void save(struct input *in)
 	struct cp_table t = {0};
 	for (size_t i = 0; i < in->cp.n; i++) { /* files not followed now, still there */
 		struct cp_entry *e = &in->cp.e[i];
-		if (path_names(e->path, &e->id))
+		if (input_path_names(e->path, &e->id))
 			cp_table_add(&t, &e->id, e->offset, e->path);
 	}
 	for (size_t i = 0; i < in->n; i++) { /* journals read now (not those a reload ended) */
@@ -418,7 +419,7 @@ void input_tick(struct input *in)
 				in->src[i]->readable = in->src[i]->check = 1;
 	}
 	if (in->o.follow && (in->rescan || now >= in->next_scan_ms)) {
-		scan_all(in);
+		input_scan_all(in);
 		in->next_scan_ms = now + (in->w.polling ? TICK_MS * 4 : SCAN_MS);
 	}
 	for (size_t i = 0; in->n_journals && i < in->n; i++)
@@ -429,9 +430,9 @@ void input_tick(struct input *in)
 		/* Followed files stay open at their end: opening a deferred one
 		 * closes the idlest of those (make_room). */
 		if (in->n_deferred)
-			open_deferred(in);
+			input_open_deferred(in);
 		if (in->spooling && in->sp.unwritten.len && spool_retry(&in->sp) == 0) {
-			next_reader(in);
+			input_spool_next_reader(in);
 			if (in->reader)
 				in->reader->readable = 1;
 		}
@@ -440,7 +441,7 @@ void input_tick(struct input *in)
 	if (in->spooling) {
 		uint64_t synced = in->sp.synced;
 		spool_sync(&in->sp, 0);
-		next_reader(in);
+		input_spool_next_reader(in);
 		if (in->reader && in->sp.synced != synced)
 			in->reader->readable = 1;
 	}
@@ -548,7 +549,7 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 	}
 	/* Older lines first: what rotated away while we were not running. */
 	if (o->state_dir)
-		recover_rotated(in);
+		input_recover_rotated(in);
 	/* stdin goes through the spool where there is a state directory; what
 	 * an earlier run spooled and did not deliver is read back first. */
 	if (o->state_dir && o->save_state) {
@@ -556,7 +557,7 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 			return -1;
 		in->spooling = 1;
 		in->next_seg = in->sp.wseq;
-		next_reader(in);
+		input_spool_next_reader(in);
 	}
 	/* In the order given: without -F, inputs are read one after another. */
 	for (size_t i = 0; i < o->n; i++) {
@@ -568,13 +569,13 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 		for (size_t k = 0; k < o->specs[i].n_paths; k++) {
 			const char *p = o->specs[i].paths[k];
 			if (strcmp(p, "-") == 0) {
-				struct source *s = add_source(in, "-", STDIN_FILENO,
-							      in->spooling ? KIND_SPOOLING : KIND_STREAM, 0);
+				struct source *s = input_source_add(in, "-", STDIN_FILENO,
+								    in->spooling ? KIND_SPOOLING : KIND_STREAM, 0);
 				if (in->spooling)
 					in->feeder = s;
 			} else {
 				in->files = 1;
-				scan_spec(in, p, 1);
+				input_scan_spec(in, p, 1);
 			}
 		}
 	}
@@ -639,7 +640,7 @@ void input_close(struct input *in)
 		return;
 	for (size_t i = 0; i < in->n; i++)
 		if (in->src[i] && in->src[i]->state == SRC_DONE && acks_pending(&in->src[i]->acks) == 0)
-			release_source(in, i);
+			input_source_release(in, i);
 	save(in);
 	discard(in);
 }
@@ -649,7 +650,7 @@ static void discard(struct input *in)
 {
 	for (size_t i = 0; i < in->n; i++)
 		if (in->src[i])
-			free_source(in, in->src[i]);
+			input_source_free(in, in->src[i]);
 	free(in->src);
 	free(in->spare);
 	free(in->buckets);
@@ -759,7 +760,8 @@ size_t input_view(const struct input *in, struct source_view *out, size_t max, s
 		if (k == max)
 			continue;
 		struct source_view *v = &out[k++];
-		*v = (struct source_view){.state = has_glob(in->waiting[i]) ? SOURCE_NO_MATCH : SOURCE_WAITING};
+		int glob = input_has_glob(in->waiting[i]);
+		*v = (struct source_view){.state = glob ? SOURCE_NO_MATCH : SOURCE_WAITING};
 		snprintf(v->path, sizeof v->path, "%s", in->waiting[i]);
 		view_input(in, v);
 	}

@@ -25,7 +25,7 @@
 
 /* ---- discovery ---- */
 
-int has_glob(const char *p)
+int input_has_glob(const char *p)
 {
 	return strpbrk(p, "*?[") != NULL;
 }
@@ -33,7 +33,7 @@ int has_glob(const char *p)
 /* Whether a source reads this file already (under any name). */
 static int followed(const struct input *in, uint64_t dev, uint64_t ino)
 {
-	for (const struct source *s = in->by_ino[ino_bucket(dev, ino)]; s; s = s->next_by_ino)
+	for (const struct source *s = in->by_ino[input_ino_bucket(dev, ino)]; s; s = s->next_by_ino)
 		if (is_file(s) && s->state != SRC_DONE && s->id.dev == dev && s->id.ino == ino)
 			return 1;
 	return 0;
@@ -53,11 +53,11 @@ static void make_room(struct input *in)
 		}
 		if (!best)
 			return;
-		close_fd(best);
+		input_source_close_fd(best);
 	}
 }
 
-int open_file(struct input *in, const char *path)
+int input_open_file(struct input *in, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
@@ -115,7 +115,7 @@ static void defer(struct input *in, const char *path, int at_start, int named)
 
 
 /* Opens the deferred files while descriptors last, in path order. */
-void open_deferred(struct input *in)
+void input_open_deferred(struct input *in)
 {
 	in->fds_freed = 0;
 	size_t n = in->n_deferred, k = 0;
@@ -181,8 +181,8 @@ static int from_start(const struct input *in, const char *path)
 static void consider(struct input *in, const char *path, int at_start, int named)
 {
 	struct stat st;
-	char *key = key_of(path);
-	struct source *cur = map_get(in, key);
+	char *key = input_key_of(path);
+	struct source *cur = input_map_get(in, key);
 	free(key);
 	int waits = 0;
 	if (in->n_deferred)
@@ -199,7 +199,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	if (cur) {
 		if (cur->id.dev == (uint64_t)st.st_dev && cur->id.ino == (uint64_t)st.st_ino)
 			return;
-		mark_rotated(in, cur);
+		input_source_rotated(in, cur);
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if (named) {
@@ -210,7 +210,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 	}
 	if (S_ISREG(st.st_mode) && followed(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino))
 		return;
-	int fd = open_file(in, path);
+	int fd = input_open_file(in, path);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 		defer(in, path, at_start, named);
 		return;
@@ -220,7 +220,7 @@ static void consider(struct input *in, const char *path, int at_start, int named
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) { /* a FIFO or a device: a stream, like stdin */
-		add_source(in, path, fd, KIND_STREAM, 0);
+		input_source_add(in, path, fd, KIND_STREAM, 0);
 		return;
 	}
 	struct fileid id;
@@ -248,9 +248,9 @@ static void consider(struct input *in, const char *path, int at_start, int named
 		close(fd);
 		return;
 	}
-	struct source *s = add_source(in, path, fd, KIND_FILE, offset);
+	struct source *s = input_source_add(in, path, fd, KIND_FILE, offset);
 	s->id = id;
-	ino_put(in, s);
+	input_ino_put(in, s);
 	in->cp_dirty = 1;
 }
 
@@ -258,15 +258,15 @@ static void consider(struct input *in, const char *path, int at_start, int named
  * no longer at its path may still have unread lines under its new name in
  * the same folder. Found by inode and head fingerprint, it is read to its
  * end, then let go. */
-void recover_rotated(struct input *in)
+void input_recover_rotated(struct input *in)
 {
 	for (size_t i = 0; i < in->cp.n;) {
 		struct cp_entry *e = &in->cp.e[i];
-		if (path_names(e->path, &e->id)) {
+		if (input_path_names(e->path, &e->id)) {
 			i++; /* not rotated: the scan takes it */
 			continue;
 		}
-		char *d = dir_of(e->path);
+		char *d = input_dir_of(e->path);
 		DIR *dh = opendir(d);
 		struct source *s = NULL;
 		struct dirent *de;
@@ -275,15 +275,15 @@ void recover_rotated(struct input *in)
 				continue;
 			struct buf p = {0};
 			buf_printf(&p, "%s/%s", d, de->d_name);
-			int fd = open_file(in, buf_cstr(&p));
+			int fd = input_open_file(in, buf_cstr(&p));
 			struct stat st;
 			if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 			    (uint64_t)st.st_size > e->offset && fileid_match(fd, &e->id) == 1 &&
 			    lseek(fd, (off_t)e->offset, SEEK_SET) >= 0) {
-				s = add_source(in, e->path, fd, KIND_FILE, e->offset);
+				s = input_source_add(in, e->path, fd, KIND_FILE, e->offset);
 				s->id = e->id;
-				ino_put(in, s);
-				mark_rotated(in, s);
+				input_ino_put(in, s);
+				input_source_rotated(in, s);
 			} else if (fd >= 0) {
 				close(fd);
 			}
@@ -305,7 +305,7 @@ static void note_missing(struct input *in, const char *path)
 	for (size_t i = 0; i < in->n_waiting; i++)
 		if (strcmp(in->waiting[i], path) == 0)
 			return;
-	if (has_glob(path))
+	if (input_has_glob(path))
 		warnx_("no file matches %s (yet): following what matches from when it appears", path);
 	else
 		warnx_("%s does not exist (yet): following it from when it appears", path);
@@ -314,16 +314,16 @@ static void note_missing(struct input *in, const char *path)
 }
 
 /* The files one spec (a path or a glob) names now. */
-void scan_spec(struct input *in, const char *p, int at_start)
+void input_scan_spec(struct input *in, const char *p, int at_start)
 {
 	if (in->o.follow) {
-		char *d = dir_of(p);
+		char *d = input_dir_of(p);
 		struct stat st;
-		if (!has_glob(d) && stat(d, &st) == 0)
+		if (!input_has_glob(d) && stat(d, &st) == 0)
 			watch_dir(&in->w, d);
 		free(d);
 	}
-	if (!has_glob(p)) {
+	if (!input_has_glob(p)) {
 		struct stat st;
 		if (at_start && in->o.follow && stat(p, &st) != 0 && errno == ENOENT)
 			note_missing(in, p);
@@ -348,7 +348,7 @@ void scan_spec(struct input *in, const char *p, int at_start)
 static int appeared(const char *p)
 {
 	struct stat st;
-	if (!has_glob(p))
+	if (!input_has_glob(p))
 		return stat(p, &st) == 0;
 	glob_t g;
 	int r = glob(p, 0, NULL, &g);
@@ -356,12 +356,12 @@ static int appeared(const char *p)
 	return r == 0;
 }
 
-void scan_all(struct input *in)
+void input_scan_all(struct input *in)
 {
 	for (size_t i = 0; i < in->o.n; i++)
 		for (size_t k = 0; k < in->o.specs[i].n_paths; k++)
 			if (strcmp(in->o.specs[i].paths[k], "-") != 0)
-				scan_spec(in, in->o.specs[i].paths[k], 0);
+				input_scan_spec(in, in->o.specs[i].paths[k], 0);
 	in->rescan = 0;
 	/* What was waited for and is here now is a source of its own (found
 	 * by this scan): listed once, not also as still waiting. */
@@ -456,7 +456,7 @@ int input_reconfigure(struct input *in, const struct input_opts *o, struct buf *
 				continue;
 			in->files = 1;
 			errlog_add(ERR_EVENT, "%s is a new input", p);
-			scan_spec(in, p, 1);
+			input_scan_spec(in, p, 1);
 		}
 	input_journal_reconfigure(in);
 	if (keep) { /* freed when no decoder reads by them (input_rules_retire) */

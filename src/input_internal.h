@@ -1,5 +1,8 @@
 /* input_internal.h - what input.c, input_sources.c, input_discovery.c,
- * input_spool.c and input_journal.c share; nothing else includes it. */
+ * input_spool.c and input_journal.c share; nothing else includes it. Each
+ * function here carries the stage's prefix, input_, and the part it is
+ * about (input_source_*, input_spool_*, input_chunk_*), so that a call
+ * says which file holds it. */
 #ifndef LOGMASH_INPUT_INTERNAL_H
 #define LOGMASH_INPUT_INTERNAL_H
 
@@ -147,38 +150,38 @@ static inline int is_file(const struct source *s)
 
 
 /* input.c */
-int stream_ready(int fd);
+int input_stream_ready(int fd);
 
 /* input_discovery.c */
-int has_glob(const char *p);
-void open_deferred(struct input *in);
-int open_file(struct input *in, const char *path);
-void recover_rotated(struct input *in);
-void scan_all(struct input *in);
-void scan_spec(struct input *in, const char *p, int at_start);
+int input_has_glob(const char *p);
+void input_open_deferred(struct input *in);
+int input_open_file(struct input *in, const char *path);
+void input_recover_rotated(struct input *in);
+void input_scan_all(struct input *in);
+void input_scan_spec(struct input *in, const char *p, int at_start);
 
 /* input_sources.c */
-struct source *add_source(struct input *in, const char *path, int fd, enum source_kind kind,
-			  uint64_t offset);
+struct source *input_source_add(struct input *in, const char *path, int fd, enum source_kind kind,
+				uint64_t offset);
 /* Reads up to want bytes (at most CHUNK) of s into a chunk it takes
- * (s->chunk; chunk_put gives it back), again after EINTR: read(2)'s
+ * (s->chunk; input_chunk_put gives it back), again after EINTR: read(2)'s
  * result. */
-ssize_t read_chunk(struct input *in, struct source *s, size_t want);
-void chunk_put(struct input *in, struct source *s);
-void close_fd(struct source *s);
-char *dir_of(const char *path);
-void finish_source(struct source *s);
-void free_source(struct input *in, struct source *s);
-size_t ino_bucket(uint64_t dev, uint64_t ino);
-void ino_put(struct input *in, struct source *s);
+ssize_t input_chunk_read(struct input *in, struct source *s, size_t want);
+void input_chunk_put(struct input *in, struct source *s);
+void input_source_close_fd(struct source *s);
+char *input_dir_of(const char *path);
+void input_source_finish(struct source *s);
+void input_source_free(struct input *in, struct source *s);
+size_t input_ino_bucket(uint64_t dev, uint64_t ino);
+void input_ino_put(struct input *in, struct source *s);
 /* "cannot WHAT PATH: strerror(err)", reported and counted. */
 void input_error(struct input *in, const char *what, const char *path, int err);
-char *key_of(const char *path);
-struct source *map_get(const struct input *in, const char *key);
-int path_names(const char *path, const struct fileid *id);
-void release_source(struct input *in, size_t i);
-void mark_rotated(struct input *in, struct source *s);
-void set_done(struct input *in, struct source *s);
+char *input_key_of(const char *path);
+struct source *input_map_get(const struct input *in, const char *key);
+int input_path_names(const char *path, const struct fileid *id);
+void input_source_release(struct input *in, size_t i);
+void input_source_rotated(struct input *in, struct source *s);
+void input_source_done(struct input *in, struct source *s);
 
 /* input_rules.c */
 struct input_rule *input_rules_build(const struct input_opts *o, struct buf *err);
@@ -213,8 +216,8 @@ void input_journal_tick(struct source *s, int timer);
 uint64_t input_journal_read(const struct source *s);
 
 /* input_spool.c */
-void feed_spool(struct input *in, struct source *s);
-void next_reader(struct input *in);
-int segment_sealed(const struct input *in, const struct source *s);
+void input_spool_feed(struct input *in, struct source *s);
+void input_spool_next_reader(struct input *in);
+int input_spool_sealed(const struct input *in, const struct source *s);
 
 #endif

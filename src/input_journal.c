@@ -130,7 +130,7 @@ int input_journal_add(struct input *in, size_t spec, struct buf *err)
 	}
 	struct buf path = {0};
 	view_path(sp, &path);
-	struct source *s = add_source(in, buf_cstr(&path), -1, KIND_JOURNAL, 0);
+	struct source *s = input_source_add(in, buf_cstr(&path), -1, KIND_JOURNAL, 0);
 	buf_free(&path);
 	s->rule = rule;
 	s->orphan = 0;
@@ -194,7 +194,7 @@ void input_journal_reconfigure(struct input *in)
 			errlog_add(ERR_EVENT, "journal %s %s", s->journal->name,
 				   k < in->o.n ? "reads other entries now: reading them from its checkpoint"
 					       : "is no longer an input: sending what was read of it");
-			set_done(in, s);
+			input_source_done(in, s);
 		}
 	}
 	for (size_t k = 0; k < in->o.n; k++) {
@@ -276,7 +276,7 @@ int input_journal_next(struct input *in, struct source *s, struct frame *out, do
 				buf_clear(&err);
 			}
 			if (!in->o.follow)
-				set_done(in, s);
+				input_source_done(in, s);
 			break;
 		}
 		jr->read++;

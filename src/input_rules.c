@@ -121,7 +121,7 @@ int input_check_rules(const struct input_opts *o, struct buf *err)
 /* Whether the path or glob p names path. */
 static int names(const char *p, const char *path)
 {
-	return strcmp(p, path) == 0 || (has_glob(p) && fnmatch(p, path, FNM_PATHNAME) == 0);
+	return strcmp(p, path) == 0 || (input_has_glob(p) && fnmatch(p, path, FNM_PATHNAME) == 0);
 }
 
 struct input_rule *input_rule_for(const struct input *in, const char *path)

@@ -47,7 +47,7 @@ static void map_del(struct input *in, struct source *s)
 	}
 }
 
-struct source *map_get(const struct input *in, const char *key)
+struct source *input_map_get(const struct input *in, const char *key)
 {
 	for (struct source *s = in->buckets[bucket(key)]; s; s = s->next_in_bucket)
 		if (strcmp(s->key, key) == 0)
@@ -61,15 +61,15 @@ struct source *map_get(const struct input *in, const char *key)
  * is asked for every path a scan finds: a walk over all sources made
  * starting with thousands of files quadratic. */
 
-size_t ino_bucket(uint64_t dev, uint64_t ino)
+size_t input_ino_bucket(uint64_t dev, uint64_t ino)
 {
 	return (size_t)((ino * 0x9E3779B97F4A7C15ULL ^ dev) % BUCKETS);
 }
 
 /* s is a file read from now on, its id set. */
-void ino_put(struct input *in, struct source *s)
+void input_ino_put(struct input *in, struct source *s)
 {
-	size_t b = ino_bucket(s->id.dev, s->id.ino);
+	size_t b = input_ino_bucket(s->id.dev, s->id.ino);
 	s->next_by_ino = in->by_ino[b];
 	in->by_ino[b] = s;
 	s->in_ino_map = 1;
@@ -79,7 +79,7 @@ static void ino_del(struct input *in, struct source *s)
 {
 	if (!s->in_ino_map)
 		return;
-	for (struct source **p = &in->by_ino[ino_bucket(s->id.dev, s->id.ino)]; *p;
+	for (struct source **p = &in->by_ino[input_ino_bucket(s->id.dev, s->id.ino)]; *p;
 	     p = &(*p)->next_by_ino) {
 		if (*p == s) {
 			*p = s->next_by_ino;
@@ -99,7 +99,7 @@ static char *chunk_get(struct input *in)
 	return c;
 }
 
-ssize_t read_chunk(struct input *in, struct source *s, size_t want)
+ssize_t input_chunk_read(struct input *in, struct source *s, size_t want)
 {
 	s->chunk = chunk_get(in);
 	ssize_t r;
@@ -109,7 +109,7 @@ ssize_t read_chunk(struct input *in, struct source *s, size_t want)
 	return r;
 }
 
-void chunk_put(struct input *in, struct source *s)
+void input_chunk_put(struct input *in, struct source *s)
 {
 	if (!s->chunk)
 		return;
@@ -122,7 +122,7 @@ void chunk_put(struct input *in, struct source *s)
 
 /* ---- sources ---- */
 
-char *dir_of(const char *path)
+char *input_dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	if (!slash)
@@ -133,9 +133,9 @@ char *dir_of(const char *path)
 }
 
 /* The name events use for path: its folder as watched, a slash, its name. */
-char *key_of(const char *path)
+char *input_key_of(const char *path)
 {
-	char *d = dir_of(path);
+	char *d = input_dir_of(path);
 	const char *slash = strrchr(path, '/');
 	struct buf k = {0};
 	buf_printf(&k, "%s/%s", d, slash ? slash + 1 : path);
@@ -143,14 +143,14 @@ char *key_of(const char *path)
 	return buf_cstr(&k);
 }
 
-struct source *add_source(struct input *in, const char *path, int fd, enum source_kind kind,
-			  uint64_t offset)
+struct source *input_source_add(struct input *in, const char *path, int fd, enum source_kind kind,
+				uint64_t offset)
 {
 	struct source *s = xcalloc(1, sizeof *s);
 	s->in = in;
 	s->path = xstrdup(path);
 	s->name = s->path;
-	s->key = key_of(path);
+	s->key = input_key_of(path);
 	s->fd = fd;
 	s->kind = kind;
 	s->state = SRC_ACTIVE;
@@ -190,14 +190,14 @@ struct source *add_source(struct input *in, const char *path, int fd, enum sourc
 	if (kind == KIND_FILE) {
 		map_put(in, s);
 		if (in->o.follow) {
-			char *d = dir_of(path);
+			char *d = input_dir_of(path);
 			watch_dir(&in->w, d);
 			free(d);
 			/* A symlink: growth happens in its target's folder. */
 			char real[PATH_MAX];
 			if (realpath(path, real) && strcmp(real, path) != 0) {
-				s->real = key_of(real);
-				d = dir_of(real);
+				s->real = input_key_of(real);
+				d = input_dir_of(real);
 				watch_dir(&in->w, d);
 				free(d);
 			}
@@ -206,7 +206,7 @@ struct source *add_source(struct input *in, const char *path, int fd, enum sourc
 	return s;
 }
 
-void close_fd(struct source *s)
+void input_source_close_fd(struct source *s)
 {
 	if (s->fd > STDIN_FILENO) {
 		close(s->fd);
@@ -216,7 +216,7 @@ void close_fd(struct source *s)
 }
 
 /* No more bytes will come: frame what is held, then the source is done. */
-void finish_source(struct source *s)
+void input_source_finish(struct source *s)
 {
 	framer_finish(&s->fr);
 	s->finishing = 1;
@@ -225,20 +225,20 @@ void finish_source(struct source *s)
 
 
 /* The source will give nothing more. */
-void set_done(struct input *in, struct source *s)
+void input_source_done(struct input *in, struct source *s)
 {
 	if (s->state == SRC_ACTIVE && s->kind == KIND_FILE)
 		map_del(in, s);
 	s->state = SRC_DONE;
 	s->readable = 0;
 	ino_del(in, s);
-	close_fd(s);
+	input_source_close_fd(s);
 	/* A spool segment read to its end: the next one is read at once (this
 	 * one is deleted later, when its logs have settled). Until then there
 	 * must be no moment without a reader, or the input would look ended. */
 	if (s->kind == KIND_SEGMENT && in->reader == s) {
 		in->reader = NULL;
-		next_reader(in);
+		input_spool_next_reader(in);
 	}
 }
 
@@ -246,7 +246,7 @@ void set_done(struct input *in, struct source *s)
  * with its inode (logrotate's rename), or NULL (deleted, or moved away). */
 static char *find_moved(const struct source *s)
 {
-	char *d = dir_of(s->path);
+	char *d = input_dir_of(s->path);
 	DIR *dh = opendir(d);
 	char *found = NULL;
 	struct dirent *de;
@@ -255,7 +255,7 @@ static char *find_moved(const struct source *s)
 			continue;
 		struct buf p = {0};
 		buf_printf(&p, "%s/%s", d, de->d_name);
-		if (path_names(buf_cstr(&p), &s->id))
+		if (input_path_names(buf_cstr(&p), &s->id))
 			found = xstrdup(buf_cstr(&p));
 		buf_free(&p);
 	}
@@ -266,7 +266,7 @@ static char *find_moved(const struct source *s)
 }
 
 /* The path no longer names this file: read it to its end, then let go. */
-void mark_rotated(struct input *in, struct source *s)
+void input_source_rotated(struct input *in, struct source *s)
 {
 	if (s->state != SRC_ACTIVE)
 		return;
@@ -281,22 +281,22 @@ void mark_rotated(struct input *in, struct source *s)
 	s->readable = 1;
 	in->rescan = 1; /* the path may name a new file now */
 	if (s->fd < 0)
-		finish_source(s); /* closed while inactive: everything was read */
+		input_source_finish(s); /* closed while inactive: everything was read */
 }
 
 /* Whether path names the file id was taken from (now). */
-int path_names(const char *path, const struct fileid *id)
+int input_path_names(const char *path, const struct fileid *id)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && (uint64_t)st.st_ino == id->ino &&
 	       (uint64_t)st.st_dev == id->dev;
 }
 
-void free_source(struct input *in, struct source *s)
+void input_source_free(struct input *in, struct source *s)
 {
 	ino_del(in, s);
-	close_fd(s);
-	chunk_put(in, s);
+	input_source_close_fd(s);
+	input_chunk_put(in, s);
 	framer_free(&s->fr);
 	decoder_free(&s->dec);
 	free(s->meta);
@@ -311,7 +311,7 @@ void free_source(struct input *in, struct source *s)
 
 /* Frees a done source once all its records settled; its checkpoint stays
  * while its path still names it. */
-void release_source(struct input *in, size_t i)
+void input_source_release(struct input *in, size_t i)
 {
 	struct source *s = in->src[i];
 	if (s->kind == KIND_SEGMENT) { /* read, sealed and settled: its lines are delivered */
@@ -324,11 +324,11 @@ void release_source(struct input *in, size_t i)
 		cp_table_set_journal(&in->cp, input_journal_name(s), input_journal_cursor(s));
 		in->cp_dirty = 1;
 	} else if (is_file(s) && (s->id.dev || s->id.ino)) {
-		if (path_names(s->path, &s->id))
+		if (input_path_names(s->path, &s->id))
 			cp_table_add(&in->cp, &s->id, s->acks.committed, s->path);
 		in->cp_dirty = 1;
 	}
-	free_source(in, s);
+	input_source_free(in, s);
 	in->src[i] = NULL;
 	if (i < in->free_hint)
 		in->free_hint = i;

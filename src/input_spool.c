@@ -23,13 +23,13 @@
 
 /* ---- the spool: stdin's segments, read back one at a time, in order ---- */
 
-int segment_sealed(const struct input *in, const struct source *s)
+int input_spool_sealed(const struct input *in, const struct source *s)
 {
 	return s->seq < in->sp.wseq || in->sp.eof;
 }
 
 /* Starts reading back the next segment when none is being read. */
-void next_reader(struct input *in)
+void input_spool_next_reader(struct input *in)
 {
 	while (in->spooling && !in->reader) {
 		uint64_t seq;
@@ -63,10 +63,10 @@ void next_reader(struct input *in)
 		if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0)
 			offset = 0;
 		/* Not a followed path: no inotify, no path map; the writer wakes it. */
-		struct source *s = add_source(in, p.data, fd, KIND_SEGMENT, offset);
+		struct source *s = input_source_add(in, p.data, fd, KIND_SEGMENT, offset);
 		s->seq = seq;
 		s->id = id;
-		ino_put(in, s);
+		input_ino_put(in, s);
 		s->name = "-";
 		in->reader = s;
 		in->cp_dirty = 1;
@@ -75,11 +75,11 @@ void next_reader(struct input *in)
 }
 
 /* stdin into the spool; it gives no records itself. */
-void feed_spool(struct input *in, struct source *s)
+void input_spool_feed(struct input *in, struct source *s)
 {
-	if (spool_full(&in->sp) || !stream_ready(s->fd))
+	if (spool_full(&in->sp) || !input_stream_ready(s->fd))
 		return;
-	ssize_t r = read_chunk(in, s, CHUNK);
+	ssize_t r = input_chunk_read(in, s, CHUNK);
 	/* A write that fails keeps its bytes and is retried (spool_retry):
 	 * only bytes still unwritten at exit are an input error. */
 	if (r > 0) {
@@ -88,10 +88,10 @@ void feed_spool(struct input *in, struct source *s)
 		if (r < 0)
 			input_error(in, "read", s->path, errno);
 		spool_end(&in->sp);
-		set_done(in, s);
+		input_source_done(in, s);
 	}
-	chunk_put(in, s);
-	next_reader(in);
+	input_chunk_put(in, s);
+	input_spool_next_reader(in);
 	if (in->reader)
 		in->reader->readable = 1;
 }
