@@ -75,7 +75,7 @@ static long h1_connections(const struct sender *s)
  * serves many answers. At loopback speed, where the CPU is the limit, or
  * with few requests, whose wakes cost little, it would only slow the
  * answers: there is none. (make bench: the remote, capacity and send rows.) */
-void publish_limit(struct sender *s)
+void sender_publish_limit(struct sender *s)
 {
 	struct stats *st = s->st;
 	int64_t g = s->conc.baseline_us >= GATHER_FROM_US && conc_limit(&s->conc) >= GATHER_FROM_LIMIT
@@ -99,7 +99,7 @@ void publish_limit(struct sender *s)
 /* The first answer tells the API's HTTP version: over HTTP/1.1 the
  * connections become H1_CONNECTIONS (or the option's), and they bound the
  * limit. */
-void learn_protocol(struct sender *s, CURL *easy)
+void sender_learn_protocol(struct sender *s, CURL *easy)
 {
 	long v = 0;
 	if (s->proto_known || curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &v) != CURLE_OK || !v)
@@ -247,7 +247,7 @@ struct sender *sender_new(const struct sender_opts *o, struct queue *q, struct s
 	conc_init(&s->conc, o->adaptive, (uint32_t)o->max_in_flight, now_mono_us());
 	if (!h2_expected(o))
 		conc_set_ceiling(&s->conc, (uint32_t)h1_connections(s));
-	publish_limit(s);
+	sender_publish_limit(s);
 	return s;
 }
 
@@ -373,7 +373,7 @@ int sender_reconfigure(struct sender *s, const struct sender_opts *o, struct buf
 	transport_set_connections(s->tr, connections(s, !h1));
 	if (h1)
 		conc_set_ceiling(&s->conc, (uint32_t)h1_connections(s));
-	publish_limit(s);
+	sender_publish_limit(s);
 	return 0;
 }
 
@@ -418,7 +418,7 @@ static int may_start(struct sender *s, int64_t now)
 	return 1;
 }
 
-void trip(struct sender *s, int64_t retry_after_ms)
+void sender_trip(struct sender *s, int64_t retry_after_ms)
 {
 	s->trips++;
 	int64_t d = retry_delay_ms(s->trips, s->base_ms * 4, s->cap_ms, retry_random(&s->rnd),
@@ -437,7 +437,7 @@ void trip(struct sender *s, int64_t retry_after_ms)
 	s->state.backing_off = 1;
 	s->state.backoff_until = now_wall() + (double)d / 1000;
 	conc_outage(&s->conc);
-	publish_limit(s); /* nothing ends while it holds: the status would show the old limit */
+	sender_publish_limit(s); /* nothing ends while it holds: the status would show the old limit */
 	errlog_add(ERR_NETWORK, "the API failed %d requests in a row: all sending paused for %.1f s, "
 		   "then one probe", s->streak, (double)d / 1000);
 }
@@ -445,7 +445,7 @@ void trip(struct sender *s, int64_t retry_after_ms)
 /* How long without a success, besides the failures in a row, before the
  * breaker opens: two round trips, the baseline's or the failures' own if
  * longer. A busy API answers some requests every round trip. */
-int64_t quiet_ms(const struct sender *s)
+int64_t sender_quiet_ms(const struct sender *s)
 {
 	int64_t rtt = s->conc.baseline_us / 1000;
 	if (s->fail_ms > rtt)
@@ -453,14 +453,14 @@ int64_t quiet_ms(const struct sender *s)
 	return rtt > 0 ? 2 * rtt : 1;
 }
 
-void recovered(struct sender *s)
+void sender_recovered(struct sender *s)
 {
 	s->last_ok_ms = now_mono_ms();
 	if (s->probing) {
 		errlog_add(ERR_EVENT, "the API answers again: sending at full speed");
 		/* The logs that waited out the outage go now, not when each
 		 * one's own backoff (up to --retry-max) would end. */
-		retry_waiting_now(s);
+		sender_retry_waiting_now(s);
 	}
 	s->streak = 0;
 	s->trips = 0;
@@ -511,7 +511,7 @@ void sender_step(struct sender *s)
 	for (size_t i = 0; i < n_done; i++) {
 		struct slot *sl = NULL;
 		if (curl_easy_getinfo(s->done[i].easy, CURLINFO_PRIVATE, (char **)&sl) == CURLE_OK && sl)
-			settle(s, sl, s->done[i].result);
+			sender_settle(s, sl, s->done[i].result);
 	}
 	const char *err = transport_error(s->tr);
 	if (err)
@@ -531,7 +531,7 @@ void sender_step(struct sender *s)
 		if (sl->state != SLOT_WAITING || sl->due_ms > now)
 			continue;
 		if (sl->dl_pending)
-			dead_letter(s, sl);
+			sender_dead_letter(s, sl);
 		else if (may_start(s, now))
 			start(s, sl);
 	}
@@ -550,7 +550,7 @@ void sender_step(struct sender *s)
 		if (go)
 			start(s, sl);
 		else
-			wait_slot(s, sl, stopped(s) ? HELD : now);
+			sender_wait_slot(s, sl, stopped(s) ? HELD : now);
 	}
 	transport_flush(s->tr);
 	if (s->retired)
@@ -596,7 +596,7 @@ long sender_timeout_ms(struct sender *s)
 	return t;
 }
 
-void retry_waiting_now(struct sender *s)
+void sender_retry_waiting_now(struct sender *s)
 {
 	int64_t now = now_mono_ms();
 	for (size_t i = 0; i < s->n_slots; i++) {
@@ -610,7 +610,7 @@ void sender_retry_now(struct sender *s)
 {
 	if (s->hold_ms > now_mono_ms())
 		s->hold_ms = now_mono_ms();
-	retry_waiting_now(s);
+	sender_retry_waiting_now(s);
 	if (s->state.backing_off)
 		s->state.backoff_until = now_wall();
 }

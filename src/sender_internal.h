@@ -102,19 +102,22 @@ struct sender {
 	int64_t refilled_ms;
 };
 
+/* Each function shared here carries the stage's prefix, sender_, so that
+ * a call says it is the send stage's (sender.c or settle.c). */
+
 /* sender.c: the breaker and the limit. */
-void trip(struct sender *s, int64_t retry_after_ms);
-int64_t quiet_ms(const struct sender *s);
-void recovered(struct sender *s);
-void retry_waiting_now(struct sender *s);
-void publish_limit(struct sender *s);
-void learn_protocol(struct sender *s, CURL *easy);
+void sender_trip(struct sender *s, int64_t retry_after_ms);
+int64_t sender_quiet_ms(const struct sender *s);
+void sender_recovered(struct sender *s);
+void sender_retry_waiting_now(struct sender *s);
+void sender_publish_limit(struct sender *s);
+void sender_learn_protocol(struct sender *s, CURL *easy);
 
 /* settle.c: a request ended, with res; the log's fate follows. */
-void settle(struct sender *s, struct slot *sl, CURLcode res);
+void sender_settle(struct sender *s, struct slot *sl, CURLcode res);
 /* The slot waits until due (HELD: until new credentials or a reload). */
-void wait_slot(struct sender *s, struct slot *sl, int64_t due);
+void sender_wait_slot(struct sender *s, struct slot *sl, int64_t due);
 /* Writes the slot's log to the dead-letter file (or tries again later). */
-void dead_letter(struct sender *s, struct slot *sl);
+void sender_dead_letter(struct sender *s, struct slot *sl);
 
 #endif

@@ -34,7 +34,7 @@ static void release(struct sender *s, struct slot *sl, int delivered)
 	sl->dl_pending = 0;
 }
 
-void wait_slot(struct sender *s, struct slot *sl, int64_t due)
+void sender_wait_slot(struct sender *s, struct slot *sl, int64_t due)
 {
 	if (sl->state != SLOT_WAITING)
 		s->waiting++;
@@ -45,14 +45,14 @@ void wait_slot(struct sender *s, struct slot *sl, int64_t due)
 /* The API will never take this log: into the dead-letter file, synced,
  * before it counts as settled. If the file cannot be written, the log stays
  * here and the write is tried again. */
-void dead_letter(struct sender *s, struct slot *sl)
+void sender_dead_letter(struct sender *s, struct slot *sl)
 {
 	if (s->dead && deadletter_write(s->dead, sl->e.body, sl->e.len, sl->dl_status, sl->dl_error,
 					sl->answer.data, sl->answer.len, sl->e.source, sl->e.line) != 0) {
 		errlog_add(ERR_DEADLETTER, "cannot write to the dead-letter file %s: %s (the log is kept; "
 			   "trying again)", s->dead->path, strerror(errno));
 		sl->dl_pending = 1;
-		wait_slot(s, sl, now_mono_ms() + DEADLETTER_RETRY_MS);
+		sender_wait_slot(s, sl, now_mono_ms() + DEADLETTER_RETRY_MS);
 		return;
 	}
 	told(s, sl, sl->dl_status, "dead-lettered");
@@ -74,7 +74,7 @@ static void give_up(struct sender *s, struct slot *sl, long status, const char *
 	vsnprintf(sl->dl_error, sizeof sl->dl_error, fmt, ap);
 	va_end(ap);
 	sl->dl_status = status;
-	dead_letter(s, sl);
+	sender_dead_letter(s, sl);
 }
 
 /* A failed probe tried the API for every log waiting behind it: each
@@ -103,9 +103,9 @@ static void retry_later(struct sender *s, struct slot *sl, long status, const ch
 	/* A busy API refuses a whole burst at once while it still takes
 	 * others, and the limit steps down for that; the breaker is for an API
 	 * that has taken nothing for a while. */
-	if (s->probing || (s->streak >= BREAKER_STREAK && now_mono_ms() - s->last_ok_ms >= quiet_ms(s)))
-		if (now_mono_ms() >= s->hold_ms)
-			trip(s, retry_after_ms);
+	int quiet = now_mono_ms() - s->last_ok_ms >= sender_quiet_ms(s);
+	if ((s->probing || (s->streak >= BREAKER_STREAK && quiet)) && now_mono_ms() >= s->hold_ms)
+		sender_trip(s, retry_after_ms);
 	if (s->max_retries >= 0 && sl->attempts > s->max_retries) {
 		errlog_add(ERR_NETWORK, "gave up on a log after %ld retries (--max-retries)%s",
 			   s->max_retries, deadletter_enabled(s->dead) ? ": dead-lettered" : "");
@@ -114,7 +114,7 @@ static void retry_later(struct sender *s, struct slot *sl, long status, const ch
 	}
 	s->st->retried++;
 	told(s, sl, status, "retry");
-	wait_slot(s, sl, now_mono_ms() + retry_delay_ms(sl->attempts, s->base_ms, s->cap_ms,
+	sender_wait_slot(s, sl, now_mono_ms() + retry_delay_ms(sl->attempts, s->base_ms, s->cap_ms,
 							retry_random(&s->rnd), retry_after_ms));
 }
 
@@ -146,7 +146,7 @@ static void tell_limit(struct sender *s, CURL *easy, CURLcode res, long status, 
 	if (curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
 		s->st->connects += (uint64_t)connects;
 	if (sig == CONC_OK) {
-		learn_protocol(s, easy);
+		sender_learn_protocol(s, easy);
 		if (connects > 0 &&
 		    (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &conn) != CURLE_OK ||
 		     curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &tls) != CURLE_OK))
@@ -154,7 +154,7 @@ static void tell_limit(struct sender *s, CURL *easy, CURLcode res, long status, 
 	}
 	curl_off_t setup = tls > conn ? tls : conn;
 	conc_finished(&s->conc, sig, total > setup ? (int64_t)(total - setup) : 0, now_mono_us());
-	publish_limit(s);
+	sender_publish_limit(s);
 }
 
 /* What becomes of the logs held after a 401/403 or a wrong URL, said as it
@@ -185,7 +185,7 @@ static void wrong_endpoint(struct sender *s, struct slot *sl, long status, const
 	}
 	s->state.endpoint_failed = 1;
 	told(s, sl, status, "held");
-	wait_slot(s, sl, HELD);
+	sender_wait_slot(s, sl, HELD);
 }
 
 /* The URL's host name did not resolve. Under -F that is retried (DNS can
@@ -205,7 +205,7 @@ static int unresolved(struct sender *s, struct slot *sl)
 			   s->state.host, held_fate(s));
 	s->state.endpoint_failed = 1;
 	told(s, sl, 0, "held");
-	wait_slot(s, sl, HELD);
+	sender_wait_slot(s, sl, HELD);
 	return 1;
 }
 
@@ -235,7 +235,7 @@ static void no_answer(struct sender *s, struct slot *sl, CURLcode res)
 static void answered_ok(struct sender *s, struct slot *sl, long status, const struct answer *a)
 {
 	if (a->ok) {
-		recovered(s);
+		sender_recovered(s);
 		s->seen_2xx = 1;
 		s->rejected_streak = 0;
 		s->st->sent++;
@@ -282,7 +282,7 @@ static void answered_auth(struct sender *s, struct slot *sl, long status, const 
 		   "the --token-file) or --project-id. %s", status, a->detail, held_fate(s));
 	s->state.auth_failed = 1;
 	told(s, sl, status, "held");
-	wait_slot(s, sl, HELD); /* sent again after new credentials */
+	sender_wait_slot(s, sl, HELD); /* sent again after new credentials */
 }
 
 /* The API will not take this log: dead-lettered - unless a 400 to every
@@ -300,19 +300,19 @@ static void answered_rejected(struct sender *s, struct slot *sl, long status,
 			s->st->retried++;
 			sl->attempts++;
 			told(s, sl, status, "retry");
-			wait_slot(s, sl, now_mono_ms() + retry_delay_ms(sl->attempts, s->base_ms, s->cap_ms,
+			sender_wait_slot(s, sl, now_mono_ms() + retry_delay_ms(sl->attempts, s->base_ms, s->cap_ms,
 									retry_random(&s->rnd), 0));
 			return;
 		}
 	}
-	recovered(s); /* the API is answering */
+	sender_recovered(s); /* the API is answering */
 	errlog_add(ERR_HTTP, "HTTP %ld: %s (a log from %s was rejected%s)", status, a->detail,
 		   sl->e.source, deadletter_enabled(s->dead) ? "; dead-lettered" : "; not kept");
 	give_up(s, sl, status, "HTTP %ld: %s", status, a->detail);
 }
 
 /* A request ended: what it tells the limit, then the log's fate. */
-void settle(struct sender *s, struct slot *sl, CURLcode res)
+void sender_settle(struct sender *s, struct slot *sl, CURLcode res)
 {
 	long status = 0;
 	s->active--;
@@ -328,7 +328,7 @@ void settle(struct sender *s, struct slot *sl, CURLcode res)
 		 * failure says nothing of the new ones, nor of their limit.
 		 * Sent again with them. */
 		told(s, sl, status, "retry");
-		wait_slot(s, sl, 0);
+		sender_wait_slot(s, sl, 0);
 		return;
 	}
 	if (took >= 0 && failed)
