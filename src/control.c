@@ -436,10 +436,10 @@ timers:;
 		}
 		if (pending(k))
 			flush_client(k);
-		int stalled = pending(k) && now - k->progress_ms >= CONTROL_STALL_MS;
+		int stalled = pending(k) && now - k->progress_ms >= c->o.stall_ms;
 		if (stalled)
 			errlog_add(ERR_WARNING, "control socket: dropped a client that took nothing "
-				   "for %d s", CONTROL_STALL_MS / 1000);
+				   "for %.1f s (--control-stall)", (double)c->o.stall_ms / 1000);
 		if (stalled || k->closing == 2 || (k->closing && !pending(k))) {
 			drop(c, i);
 			continue;

@@ -7,7 +7,7 @@
  * blocking it: sockets are non-blocking, each client's output is bounded,
  * a client gets a new snapshot only once it took the last, tap lines that
  * do not fit are counted and skipped, and a client that takes nothing for
- * CONTROL_STALL_MS is dropped. Bad requests get an error reply. The token
+ * stall_ms (--control-stall) is dropped. Bad requests get an error reply. The token
  * is in nothing sent: snapshots and request bodies do not hold it. */
 #ifndef LOGMASH_CONTROL_H
 #define LOGMASH_CONTROL_H
@@ -20,12 +20,12 @@
 #include "snapshot.h"
 
 #define CONTROL_MAX_CLIENTS 16
-#define CONTROL_STALL_MS 10000
 #define CONTROL_TAP_BACKLOG ((size_t)256 * 1024) /* tap output waiting, at most */
 
 struct control_opts {
 	const char *path;
 	const char *group;   /* NULL: owner only (0600) */
+	int64_t stall_ms;    /* a client that takes nothing this long is dropped */
 	/* Fills s with the pipeline's state now, sources included. */
 	void (*fill)(void *ctx, struct snapshot *s, int with_sources);
 	void *ctx;

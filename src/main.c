@@ -693,6 +693,7 @@ static void open_watchers(struct app *a)
 	}
 	if (path && strcmp(path, "none") != 0) {
 		struct control_opts co = {.path = path, .group = a->o.control_group,
+					  .stall_ms = (int64_t)(a->o.control_stall * 1000),
 					  .fill = fill_snapshot, .ctx = a};
 		a->ctl = control_open(&co, &err);
 		if (!a->ctl && a->o.control_socket)

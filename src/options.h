@@ -58,6 +58,7 @@ struct options {
 	char *state_dir;
 	char *control_socket;   /* NULL: STATE_DIR/control.sock; "none": off */
 	char *control_group;    /* may use the control socket too */
+	double control_stall;   /* a client taking nothing this long is dropped */
 	char *metrics_listen;   /* ADDR:PORT of /metrics and /health, or NULL */
 	double rotate_wait;
 	double close_inactive;

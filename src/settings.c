@@ -193,6 +193,9 @@ const struct setting settings[] = {
 	{.name = "control-group", .kind = K_STRING, .off = OFF(control_group), .arg = "GROUP",
 	 .sec = SEC_WATCHING, .restart = 1,
 	 .help = "let GROUP's members use it too (mode 0660)"},
+	{.name = "control-stall", .kind = K_SECONDS, .off = OFF(control_stall), .min = 0.1,
+	 .max = 86400, .def = "10", .arg = "SECS", .sec = SEC_WATCHING, .restart = 1,
+	 .help = "drop a client of the control socket that took nothing this long"},
 	{.name = "metrics-listen", .kind = K_STRING, .off = OFF(metrics_listen), .arg = "ADDR:PORT",
 	 .sec = SEC_WATCHING, .restart = 1,
 	 .help = "serve Prometheus /metrics and /health there (off by default; bind 127.0.0.1 "
