@@ -148,12 +148,19 @@ def script(name):
 
 
 def wait_for(pred, timeout=10.0):
+    """Whether pred() came true within timeout seconds (asked once more at
+    the end: a busy machine may have slept through the last chance)."""
     end = time.time() + timeout
     while time.time() < end:
         if pred():
             return True
         time.sleep(0.02)
-    return False
+    return bool(pred())
+
+
+def seqs(api, pattern=r"seq (\d+)"):
+    """The numbers of the numbered logs api received, in the order they came."""
+    return [int(m.group(1)) for m in (re.match(pattern, g["message"]) for g in api.logs()) if m]
 
 
 # ---- a real terminal: tmux ----

@@ -2,11 +2,10 @@
 import json
 import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import BIN, PROJECT, ROOT, TOKEN, dry, run
+from conftest import PROJECT, ROOT, TOKEN, run
 
 
 def help_options():

@@ -12,11 +12,7 @@ import time
 
 import pytest
 
-from conftest import BIN, PROJECT, TOKEN, StandIn, free_port, make_certificate, run, wait_for
-
-
-def seqs(api):
-    return [int(m.group(1)) for m in (re.match(r"seq (\d+)", g["message"]) for g in api.logs()) if m]
+from conftest import BIN, PROJECT, TOKEN, StandIn, free_port, make_certificate, run, seqs, wait_for
 
 
 def lines(a, b):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import BIN, PROJECT, TOKEN, UNDER_ASAN, wait_for
+from conftest import BIN, PROJECT, TOKEN, UNDER_ASAN, seqs, wait_for
 
 LOGROTATE = "/usr/sbin/logrotate"
 
@@ -49,10 +49,6 @@ class Writer(threading.Thread):
                     f = open(self.path, "a")
                     moved_at = None
         f.close()
-
-
-def seqs(api):
-    return [int(m.group(1)) for m in (re.match(r"seq (\d+)", g["message"]) for g in api.logs()) if m]
 
 
 class Logmash:

@@ -1,5 +1,4 @@
 """Input: whatever bytes arrive, every line becomes one valid log, and nothing is lost."""
-import json
 import os
 
 import pytest

@@ -9,9 +9,8 @@ import re
 import signal
 import struct
 import subprocess
-import time
 
-from conftest import BIN, PROJECT, TOKEN, dry, run, wait_for
+from conftest import BIN, PROJECT, TOKEN, dry, run, seqs, wait_for
 
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 BOOT = "0123456789abcdef0123456789abcdef"
@@ -57,10 +56,6 @@ def shop(n, start=0, **extra):
     return [{"MESSAGE": "seq %06d" % i, "PRIORITY": "6", "_SYSTEMD_UNIT": "shop.service",
              "SYSLOG_IDENTIFIER": "shop", "_PID": "42", "_HOSTNAME": "node-1", **extra}
             for i in range(start, start + n)]
-
-
-def seqs(api):
-    return [int(m.group(1)) for m in (re.match(r"seq (\d+)", g["message"]) for g in api.logs()) if m]
 
 
 def checkpointed(state):

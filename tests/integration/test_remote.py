@@ -11,7 +11,7 @@ import time
 import pytest
 
 import remote_api  # tests/remote, on the path through conftest
-from conftest import BIN, PROJECT, TOKEN
+from conftest import BIN, PROJECT, TOKEN, wait_for
 
 assert remote_api.TOKEN == TOKEN and remote_api.PROJECT == PROJECT
 
@@ -166,12 +166,12 @@ def test_follows_a_capacity_drop_and_recovery(tmp_path, remote, runs, at_once):
     remote.set(capacity=200, refuse_at_once=at_once)
     n = 60000
     r = runs(remote, numbered(tmp_path, n))
-    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 64, FOLLOW), r.status[-3:]
+    assert wait_for(lambda: r.latest().get("concurrency_limit", 0) >= 64, FOLLOW), r.status[-3:]
     remote.set(capacity=20)
-    assert wait_until(lambda: r.latest().get("concurrency_limit", 999) <= 30, FOLLOW), r.status[-3:]
+    assert wait_for(lambda: r.latest().get("concurrency_limit", 999) <= 30, FOLLOW), r.status[-3:]
     time.sleep(2)
     remote.set(capacity=200)
-    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 40, FOLLOW), r.status[-3:]
+    assert wait_for(lambda: r.latest().get("concurrency_limit", 0) >= 40, FOLLOW), r.status[-3:]
     assert r.wait() == 0, "".join(r.other)
     assert_all_arrived(remote, n)
 
@@ -179,11 +179,11 @@ def test_follows_a_capacity_drop_and_recovery(tmp_path, remote, runs, at_once):
 def test_steps_down_on_a_round_trip_spike(tmp_path, remote, runs):
     n = 40000
     r = runs(remote, numbered(tmp_path, n))
-    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 64, FOLLOW)
+    assert wait_for(lambda: r.latest().get("concurrency_limit", 0) >= 64, FOLLOW)
     before = r.latest()["concurrency_limit"]
     remote.set(delay_ms=200)  # 10x: a queue somewhere on the way
-    assert wait_until(lambda: "baseline" in r.latest().get("limit_reason", ""), FOLLOW), r.status[-3:]
-    assert wait_until(lambda: r.latest().get("concurrency_limit", before) < before, FOLLOW)
+    assert wait_for(lambda: "baseline" in r.latest().get("limit_reason", ""), FOLLOW), r.status[-3:]
+    assert wait_for(lambda: r.latest().get("concurrency_limit", before) < before, FOLLOW)
     remote.set(delay_ms=20)
     assert r.wait() == 0, "".join(r.other)
     assert_all_arrived(remote, n)
@@ -192,13 +192,13 @@ def test_steps_down_on_a_round_trip_spike(tmp_path, remote, runs):
 def test_restarts_low_after_an_outage_and_grows_again(tmp_path, remote, runs):
     n = 40000
     r = runs(remote, numbered(tmp_path, n))
-    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 64, FOLLOW)
+    assert wait_for(lambda: r.latest().get("concurrency_limit", 0) >= 64, FOLLOW)
     remote.set(down=1)
-    assert wait_until(lambda: r.latest().get("state") == "backing off", FOLLOW), r.status[-3:]
+    assert wait_for(lambda: r.latest().get("state") == "backing off", FOLLOW), r.status[-3:]
     assert r.latest()["concurrency_limit"] <= 16
     time.sleep(1)
     remote.set(down=0)
-    assert wait_until(lambda: r.latest().get("concurrency_limit", 0) >= 64, FOLLOW), r.status[-3:]
+    assert wait_for(lambda: r.latest().get("concurrency_limit", 0) >= 64, FOLLOW), r.status[-3:]
     assert r.wait() == 0, "".join(r.other)
     assert_all_arrived(remote, n)
 
@@ -222,12 +222,3 @@ def test_http1_uses_more_connections_but_capped(tmp_path, remote, runs):
     assert st["http2_requests"] == 0
     assert 8 < st["client_connections"] <= 48
     assert max(s["concurrency_limit"] for s in r.status) <= 48
-
-
-def wait_until(pred, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()

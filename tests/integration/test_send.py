@@ -4,7 +4,7 @@ import signal
 import subprocess
 import time
 
-from conftest import BIN, PROJECT, TOKEN, StandIn, free_port, run, script
+from conftest import BIN, PROJECT, TOKEN, free_port, run, script
 
 
 def app_log(n):

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 
-from conftest import BIN, PROJECT, TOKEN, wait_for
+from conftest import BIN, PROJECT, TOKEN
 
 
 def notifications(sock, until):
