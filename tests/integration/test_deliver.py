@@ -61,7 +61,7 @@ def test_replay_refuses_its_own_dead_letter_file(api, tmp_path):
     assert b"that is the dead-letter file" in p.stderr
 
 
-def dead_letters(path, a, b):
+def write_dead_letters(path, a, b):
     """A dead-letter file holding the logs seq a..b-1, as logmash writes it."""
     with open(path, "w") as f:
         for i in range(a, b):
@@ -72,7 +72,7 @@ def dead_letters(path, a, b):
 
 def test_a_replay_sends_each_dead_letter_once_however_often_it_runs(api, tmp_path):
     dead = tmp_path / "dead.jsonl"
-    dead_letters(dead, 0, 50)
+    write_dead_letters(dead, 0, 50)
     p = run(["--replay", str(dead)], api=api)
     assert p.returncode == 0, p.stderr
     assert sorted(seqs(api)) == list(range(50))
@@ -90,7 +90,7 @@ def test_a_replay_sends_each_dead_letter_once_however_often_it_runs(api, tmp_pat
 
 def test_an_interrupted_replay_resumes_where_it_stopped(api, tmp_path):
     dead = tmp_path / "dead.jsonl"
-    dead_letters(dead, 0, 400)
+    write_dead_letters(dead, 0, 400)
     api.faults(delay_ms=20)
     proc = start(["--replay", str(dead), "--max-in-flight", "4"], api=api, stdin=subprocess.DEVNULL)
     assert wait_for(lambda: len(api.logs()) >= 100, timeout=30)
@@ -109,7 +109,7 @@ def test_an_interrupted_replay_resumes_where_it_stopped(api, tmp_path):
 
 def test_two_replays_of_one_file_cannot_run_at_once(api, tmp_path):
     dead = tmp_path / "dead.jsonl"
-    dead_letters(dead, 0, 100)
+    write_dead_letters(dead, 0, 100)
     api.faults(delay_ms=50)
     proc = start(["--replay", str(dead), "--max-in-flight", "1"], api=api, stdin=subprocess.DEVNULL)
     assert wait_for(lambda: len(api.logs()) >= 1)

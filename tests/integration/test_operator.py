@@ -73,7 +73,8 @@ def test_a_second_logmash_on_a_state_dir_refuses_and_touches_nothing(api, tmp_pa
     assert sorted(seqs(api)) == list(range(150))  # each once: the second never sent
 
 
-def dead_letters(path):
+def dead_letters_in(path):
+    """The records of a dead-letter file (none when it is not there)."""
     return path.read_text().splitlines() if path.exists() else []
 
 
@@ -90,7 +91,7 @@ def test_a_wrong_api_version_holds_every_log_and_says_which_url(api, tmp_path):
     assert p.returncode == 4, err
     assert "POST %s/v9/logs answered 404" % api.url in err
     assert "check --url and --api-version" in err
-    assert dead_letters(state / "dead-letters.jsonl") == []
+    assert dead_letters_in(state / "dead-letters.jsonl") == []
     assert api.logs() == []
     p = subprocess.run([BIN, "--url", api.url, "--project-id", PROJECT, "--state-dir", str(state),
                         str(log)], capture_output=True, timeout=60,
@@ -110,7 +111,7 @@ def test_a_400_to_every_log_is_a_wrong_url_not_50_dead_letters(api, tmp_path):
     err = p.stderr.decode()
     assert p.returncode == 4, err
     assert "answered 400 to every log" in err
-    assert dead_letters(dead) == []
+    assert dead_letters_in(dead) == []
 
 
 def test_with_follow_a_wrong_url_waits_for_sighup(api, tmp_path):
@@ -129,7 +130,7 @@ def test_with_follow_a_wrong_url_waits_for_sighup(api, tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
     assert sorted(seqs(api)) == list(range(20))
-    assert dead_letters(state / "dead-letters.jsonl") == []
+    assert dead_letters_in(state / "dead-letters.jsonl") == []
 
 
 UNIT = os.path.join(os.path.dirname(BIN), "packaging", "logmash.service")
@@ -240,7 +241,7 @@ def test_a_host_that_does_not_resolve_ends_a_one_shot_run_with_exit_4(api, tmp_p
     assert "cannot resolve %s: check --url" % NO_SUCH_HOST in err
     assert "the state directory keeps what was not sent" in err
     assert "SIGHUP" not in err  # the process does not stay for one
-    assert dead_letters(state / "dead-letters.jsonl") == []
+    assert dead_letters_in(state / "dead-letters.jsonl") == []
     p = subprocess.run([BIN, "--url", api.url, "--project-id", PROJECT, "--state-dir", str(state),
                         str(log)], capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
                        env=dict(os.environ, CODEMASH_TOKEN=TOKEN))
