@@ -475,8 +475,9 @@ size_t input_poll_fds(const struct input *in, int *fds, size_t max)
 		fds[k++] = in->w.fd;
 	for (size_t i = 0; i < in->n && k < max; i++) {
 		const struct source *s = in->src[i];
-		if (s && s->kind == KIND_JOURNAL && input_journal_fd(s) >= 0)
-			fds[k++] = input_journal_fd(s);
+		int jfd = s && s->kind == KIND_JOURNAL ? input_journal_fd(s) : -1;
+		if (jfd >= 0)
+			fds[k++] = jfd;
 		else if (s && !is_file(s) && s->state != SRC_DONE && s->fd >= 0 && !s->finishing &&
 		    !(s->kind == KIND_SPOOLING && spool_full(&in->sp)))
 			fds[k++] = s->fd;
@@ -561,11 +562,8 @@ static int set_up(struct input *in, const struct input_opts *o, struct stats *st
 	}
 	/* In the order given: without -F, inputs are read one after another. */
 	for (size_t i = 0; i < o->n; i++) {
-		if (o->specs[i].journal) {
-			if (input_journal_add(in, i, err) != 0)
-				return -1;
-			in->n_journals++;
-		}
+		if (o->specs[i].journal && input_journal_add(in, i, err) != 0)
+			return -1;
 		for (size_t k = 0; k < o->specs[i].n_paths; k++) {
 			const char *p = o->specs[i].paths[k];
 			if (strcmp(p, "-") == 0) {

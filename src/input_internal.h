@@ -116,7 +116,7 @@ struct input {
 	int skipped_lines_known; /* every skipped file was small enough to count */
 	char *skipped_first;     /* the first such file's path */
 	char *skipped_journal;   /* the first journal input a first -F run joined at its end */
-	size_t n_journals;       /* journal sources opened */
+	size_t n_journals;       /* journal sources opened (input_journal_add counts them) */
 	int rescan;
 	size_t n_special;       /* sources read under another name: rotated, symlinked */
 	int64_t next_tick_ms, next_scan_ms, next_save_ms;

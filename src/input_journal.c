@@ -61,7 +61,8 @@ static void mark(struct input_journal *jr)
  * CURSOR_EVERY: its cursor is a place the checkpoint may move to. */
 static void mark_last(struct input_journal *jr)
 {
-	if (jr->read > jr->committed_no && (!jr->n || jr->marks[(jr->head + jr->n - 1) % jr->cap].no != jr->read))
+	int marked = jr->n && jr->marks[(jr->head + jr->n - 1) % jr->cap].no == jr->read;
+	if (jr->read > jr->committed_no && !marked)
 		mark(jr);
 }
 
@@ -139,6 +140,7 @@ int input_journal_add(struct input *in, size_t spec, struct buf *err)
 	s->journal->name = xstrdup(rule->name);
 	s->journal->reading = reading_of(sp);
 	s->journal->committed = cursor ? xstrdup(cursor) : end;
+	in->n_journals++;
 	return 0;
 }
 
@@ -205,8 +207,6 @@ void input_journal_reconfigure(struct input *in)
 			errlog_add(ERR_INPUT, "journal %s: %s", input_spec_name(&in->o.specs[k]),
 				   buf_cstr(&err));
 			in->st->input_errors++;
-		} else {
-			in->n_journals++;
 		}
 		buf_free(&err);
 	}

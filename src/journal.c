@@ -114,9 +114,26 @@ static int cursor_gone(struct journal *j, const char *cursor)
 	return at < from;
 }
 
-int journal_seek(struct journal *j, const char *cursor, int at_end, struct buf *err)
+/* Onto the journal's last entry, so that the next one read is the first
+ * written after now. */
+static int seek_end(struct journal *j, struct buf *err)
 {
 	int r;
+	if ((r = sd_journal_seek_tail(j->j)) < 0) {
+		buf_printf(err, "cannot seek the journal to its end: %s", strerror(-r));
+		return -1;
+	}
+	/* The tail is past the last entry: step onto it. */
+	if ((r = sd_journal_previous(j->j)) < 0) {
+		buf_printf(err, "cannot read the journal's last entry: %s", strerror(-r));
+		return -1;
+	}
+	return JOURNAL_AT_END;
+}
+
+int journal_seek(struct journal *j, const char *cursor, int at_end, struct buf *err)
+{
+	int r, how;
 	if (cursor) {
 		if ((r = sd_journal_seek_cursor(j->j, cursor)) < 0 && r != -EINVAL) {
 			buf_printf(err, "cannot seek the journal to its cursor: %s", strerror(-r));
@@ -136,30 +153,17 @@ int journal_seek(struct journal *j, const char *cursor, int at_end, struct buf *
 			}
 			return JOURNAL_RESUMED;
 		}
-		if ((r = sd_journal_seek_head(j->j)) < 0) {
-			buf_printf(err, "cannot seek the journal to its head: %s", strerror(-r));
-			return -1;
-		}
-		return JOURNAL_CURSOR_GONE;
+		how = JOURNAL_CURSOR_GONE;
+	} else if (!at_end) {
+		how = JOURNAL_AT_HEAD;
+	} else {
+		return seek_end(j, err);
 	}
-	if (!at_end) {
-		if ((r = sd_journal_seek_head(j->j)) < 0) {
-			buf_printf(err, "cannot seek the journal to its head: %s", strerror(-r));
-			return -1;
-		}
-		return JOURNAL_AT_HEAD;
-	}
-	if ((r = sd_journal_seek_tail(j->j)) < 0) {
-		buf_printf(err, "cannot seek the journal to its end: %s", strerror(-r));
+	if ((r = sd_journal_seek_head(j->j)) < 0) {
+		buf_printf(err, "cannot seek the journal to its head: %s", strerror(-r));
 		return -1;
 	}
-	/* The tail is past the last entry: step onto it, so that the next
-	 * entry read is the first one written after now. */
-	if ((r = sd_journal_previous(j->j)) < 0) {
-		buf_printf(err, "cannot read the journal's last entry: %s", strerror(-r));
-		return -1;
-	}
-	return JOURNAL_AT_END;
+	return how;
 }
 
 /* MESSAGE into e->message: invalid UTF-8 as U+FFFD, cut at max bytes on a
